@@ -1,6 +1,7 @@
 package dev.forecaster.cli;
 
 import dev.forecaster.schemas.TrustedPackages;
+import dev.forecaster.trainer.TrainCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -10,7 +11,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = ForecastCommand.Version.class,
     description = "Streaming forecaster: Kafka readings, a Flink job, GRU/LSTM scoring through DJL.",
-    subcommands = {DemoCommand.class, ReadingsCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {DemoCommand.class, ReadingsCommand.class, TrainCommand.class, CommandLine.HelpCommand.class})
 public final class ForecastCommand {
 
   public static void main(String[] args) {

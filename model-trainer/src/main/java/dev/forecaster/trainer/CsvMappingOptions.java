@@ -42,6 +42,9 @@ public final class CsvMappingOptions {
   @Option(names = "--date-format", paramLabel = "PATTERN", description = "Day format, java.time pattern (default: ${DEFAULT-VALUE}).", defaultValue = ColumnMapping.ISO_DATE)
   String dateFormat;
 
+  @Option(names = "--delimiter", paramLabel = "CHAR", description = "Column separator: a character, or 'tab' (default: ,).")
+  String delimiter;
+
   @Option(names = "--features", paramLabel = "A,B,C", split = ",", description = "Numeric feature columns.")
   List<String> features;
 
@@ -50,6 +53,21 @@ public final class CsvMappingOptions {
 
   @Option(names = "--on-bad-row", paramLabel = "skip|fail", description = "A row that cannot be read is reported and skipped, or stops the run (default: ${DEFAULT-VALUE}).", defaultValue = "skip")
   String onBadRow;
+
+  /** The preset named by {@code --preset}, or null. */
+  public String preset() {
+    return preset;
+  }
+
+  /** The feature columns given by {@code --features}, or null. */
+  public List<String> features() {
+    return features;
+  }
+
+  /** The domain given by {@code --domain}, or null. */
+  public String domain() {
+    return domain;
+  }
 
   /** The mapping: the preset's, with every given flag applied on top. */
   public ColumnMapping mapping() {
@@ -82,6 +100,13 @@ public final class CsvMappingOptions {
       }
       if (domain != null) {
         mapping = mapping.withDomain(domain);
+      }
+      if (delimiter != null) {
+        String d = delimiter.equalsIgnoreCase("tab") ? "\t" : delimiter;
+        if (d.length() != 1) {
+          throw usage("--delimiter takes one character or 'tab', not '" + delimiter + "'");
+        }
+        mapping = mapping.withDelimiter(d.charAt(0));
       }
       return mapping;
     } catch (IllegalArgumentException e) {

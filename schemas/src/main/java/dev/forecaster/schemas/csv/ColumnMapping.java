@@ -25,6 +25,7 @@ public final class ColumnMapping {
   private final String dateFormat;
   private final List<String> featureColumns;
   private final String domain;
+  private final char delimiter;
   private final DateTimeFormatter formatter;
 
   private ColumnMapping(
@@ -33,7 +34,8 @@ public final class ColumnMapping {
       String timeColumn,
       String dateFormat,
       List<String> featureColumns,
-      String domain) {
+      String domain,
+      char delimiter) {
     if ((seriesColumn == null) == (seriesId == null)) {
       throw new IllegalArgumentException("give either a series column or a fixed series id, not both or neither");
     }
@@ -52,6 +54,10 @@ public final class ColumnMapping {
       throw new IllegalArgumentException("a feature column is named twice: " + this.featureColumns);
     }
     this.domain = domain == null ? "" : domain;
+    if (delimiter == '"' || delimiter == '\n' || delimiter == '\r') {
+      throw new IllegalArgumentException("'" + delimiter + "' cannot separate columns");
+    }
+    this.delimiter = delimiter;
     this.formatter = formatterFor(this.dateFormat);
   }
 
@@ -59,35 +65,45 @@ public final class ColumnMapping {
   public static ColumnMapping seriesFromColumn(
       String seriesColumn, String timeColumn, String dateFormat, List<String> featureColumns, String domain) {
     return new ColumnMapping(
-        requireText(seriesColumn, "series column"), null, timeColumn, dateFormat, featureColumns, domain);
+        requireText(seriesColumn, "series column"), null, timeColumn, dateFormat, featureColumns, domain, ',');
   }
 
   /** One file per series: every row belongs to {@code seriesId}. */
   public static ColumnMapping fixedSeries(
       String seriesId, String timeColumn, String dateFormat, List<String> featureColumns, String domain) {
     return new ColumnMapping(
-        null, Objects.requireNonNull(seriesId, "series id"), timeColumn, dateFormat, featureColumns, domain);
+        null, Objects.requireNonNull(seriesId, "series id"), timeColumn, dateFormat, featureColumns, domain, ',');
   }
 
   /** The same mapping with another source of the series id (a CLI flag overriding a preset). */
   public ColumnMapping withSeriesColumn(String column) {
-    return new ColumnMapping(requireText(column, "series column"), null, timeColumn, dateFormat, featureColumns, domain);
+    return new ColumnMapping(requireText(column, "series column"), null, timeColumn, dateFormat, featureColumns, domain, delimiter);
   }
 
   public ColumnMapping withSeriesId(String id) {
-    return new ColumnMapping(null, Objects.requireNonNull(id, "series id"), timeColumn, dateFormat, featureColumns, domain);
+    return new ColumnMapping(null, Objects.requireNonNull(id, "series id"), timeColumn, dateFormat, featureColumns, domain,
+        delimiter);
   }
 
   public ColumnMapping withTimeColumn(String column, String format) {
-    return new ColumnMapping(seriesColumn, seriesId, column, format, featureColumns, domain);
+    return new ColumnMapping(seriesColumn, seriesId, column, format, featureColumns, domain, delimiter);
   }
 
   public ColumnMapping withFeatureColumns(List<String> columns) {
-    return new ColumnMapping(seriesColumn, seriesId, timeColumn, dateFormat, columns, domain);
+    return new ColumnMapping(seriesColumn, seriesId, timeColumn, dateFormat, columns, domain, delimiter);
   }
 
   public ColumnMapping withDomain(String newDomain) {
-    return new ColumnMapping(seriesColumn, seriesId, timeColumn, dateFormat, featureColumns, newDomain);
+    return new ColumnMapping(seriesColumn, seriesId, timeColumn, dateFormat, featureColumns, newDomain, delimiter);
+  }
+
+  /** The same mapping for a file whose columns are separated by another character (';', a tab). */
+  public ColumnMapping withDelimiter(char newDelimiter) {
+    return new ColumnMapping(seriesColumn, seriesId, timeColumn, dateFormat, featureColumns, domain, newDelimiter);
+  }
+
+  public char delimiter() {
+    return delimiter;
   }
 
   /** The series column, or null when the id is fixed. */
@@ -146,6 +162,6 @@ public final class ColumnMapping {
     return "ColumnMapping{"
         + (seriesColumn != null ? "seriesColumn=" + seriesColumn : "seriesId=" + seriesId)
         + ", time=" + timeColumn + " (" + dateFormat + "), features=" + featureColumns
-        + ", domain=" + domain + '}';
+        + ", domain=" + domain + (delimiter != ',' ? ", delimiter='" + delimiter + "'" : "") + '}';
   }
 }

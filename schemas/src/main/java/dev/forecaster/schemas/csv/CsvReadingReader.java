@@ -61,7 +61,7 @@ public final class CsvReadingReader {
    */
   public CsvReadSummary read(Path file, Consumer<Reading> sink) throws IOException {
     try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8);
-        CSVParser parser = FORMAT.parse(in)) {
+        CSVParser parser = FORMAT.builder().setDelimiter(mapping.delimiter()).get().parse(in)) {
       requireColumns(file, parser.getHeaderNames());
       Tally tally = new Tally(file);
       Iterator<CSVRecord> records = parser.iterator();
@@ -112,8 +112,10 @@ public final class CsvReadingReader {
     required.addAll(mapping.featureColumns());
     List<String> missing = required.stream().filter(c -> !header.contains(c)).toList();
     if (!missing.isEmpty()) {
+      String hint = header.size() == 1 ? " (is the file separated by another character than '"
+          + mapping.delimiter() + "'? see the delimiter option)" : "";
       throw new BadRowException(
-          new BadRow(file, 1, "no column " + missing + " in the header; its columns are " + header));
+          new BadRow(file, 1, "no column " + missing + " in the header; its columns are " + header + hint));
     }
   }
 

@@ -144,6 +144,18 @@ class CsvReadingReaderTest {
   }
 
   @Test
+  void aFileWithAnotherSeparatorReadsWithItsDelimiterAndOtherwiseSaysSo() throws IOException {
+    Path file = csv("DATE;TMAX", "2021-01-03;5.5", "2021-01-04;\"6,0\"");
+    ColumnMapping comma = ColumnMapping.fixedSeries("KSEA", "DATE", ColumnMapping.ISO_DATE, List.of("TMAX"), "");
+
+    assertThatThrownBy(() -> new CsvReadingReader(comma, BadRowPolicy.FAIL).read(file, r -> {}))
+        .hasMessageContaining("separated by another character than ','");
+    CsvReadSummary summary = new CsvReadingReader(comma.withDelimiter(';'), BadRowPolicy.SKIP).read(file, r -> {});
+    assertThat(summary.readings()).isEqualTo(1);
+    assertThat(summary.badRowExamples()).extracting(BadRow::reason).containsExactly("not a number in column 'TMAX': '6,0'");
+  }
+
+  @Test
   void aMappingNeedsExactlyOneSourceOfSeriesIdAndSomeFeatures() {
     assertThatThrownBy(() -> ColumnMapping.fixedSeries("x", "date", ColumnMapping.ISO_DATE, List.of(), ""))
         .hasMessageContaining("at least one feature");

@@ -1,0 +1,90 @@
+package dev.forecaster.model;
+
+/**
+ * Turns a window of raw readings into network inputs, and a network output back into a value in
+ * real units. The trainer and the job both go through this class, so a model sees in service
+ * exactly what it saw in training.
+ *
+ * <p>A window is {@link ModelSpec#readingsPerWindow()} rows of raw feature values, in the
+ * spec's feature order, oldest first, with the epoch day of each row.
+ */
+public final class WindowEncoder {
+
+  private final ModelSpec spec;
+  private final Scaling scaling;
+  private final int features;
+  private final int inputs;
+  private final int rows;
+  private final int lag;
+  private final int targetIndex;
+
+  public WindowEncoder(ModelSpec spec) {
+    if (spec.scaling() == null) {
+      throw new IllegalArgumentException("model " + spec.name() + " has no fitted scaling");
+    }
+    this.spec = spec;
+    this.scaling = spec.scaling();
+    this.features = spec.features().size();
+    this.inputs = spec.inputsPerStep();
+    this.rows = spec.readingsPerWindow();
+    this.lag = spec.inputTransform().lag();
+    this.targetIndex = spec.targetIndex();
+  }
+
+  public ModelSpec spec() {
+    return spec;
+  }
+
+  /** Floats one encoded window takes: window length × inputs per step. */
+  public int floatsPerWindow() {
+    return spec.windowLength() * inputs;
+  }
+
+  /**
+   * Writes the network input of one window into {@code out} at {@code offset}, without
+   * allocating.
+   *
+   * @param values {@code readingsPerWindow} rows of raw feature values, oldest first
+   * @param epochDays the day of each row
+   */
+  public void encode(double[][] values, int[] epochDays, float[] out, int offset) {
+    if (values.length != rows) {
+      throw new IllegalArgumentException("a window has " + rows + " readings, got " + values.length);
+    }
+    ValueTransform transform = spec.inputTransform();
+    int o = offset;
+    for (int r = lag; r < rows; r++) {
+      double[] row = values[r];
+      double[] previous = lag > 0 ? values[r - 1] : row;
+      for (int f = 0; f < features; f++) {
+        out[o++] = (float) scaling.scaleInput(f, transform.apply(previous[f], row[f]));
+      }
+      if (spec.calendar()) {
+        double angle = dayOfYearAngle(epochDays[r]);
+        out[o++] = (float) Math.sin(angle);
+        out[o++] = (float) Math.cos(angle);
+      }
+    }
+  }
+
+  /** The raw value of the target at the window's last reading (what persistence predicts). */
+  public double baseValue(double[][] values) {
+    return values[rows - 1][targetIndex];
+  }
+
+  /** The scaled network target for a future raw value, given the window's base value. */
+  public double networkTarget(double baseValue, double futureValue) {
+    return scaling.scaleTarget(spec.targetTransform().apply(baseValue, futureValue));
+  }
+
+  /** A network output back in real units, given the window's base value. */
+  public double toRealUnits(double baseValue, double networkOutput) {
+    return spec.targetTransform().invert(baseValue, scaling.unscaleTarget(networkOutput));
+  }
+
+  /** Angle of the day in the year, on a 365.25-day circle. */
+  static double dayOfYearAngle(int epochDay) {
+    int dayOfYear = java.time.LocalDate.ofEpochDay(epochDay).getDayOfYear();
+    return 2 * Math.PI * (dayOfYear - 1) / 365.25;
+  }
+}

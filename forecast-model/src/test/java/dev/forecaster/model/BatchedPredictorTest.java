@@ -1,0 +1,50 @@
+package dev.forecaster.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class BatchedPredictorTest {
+
+  @Test
+  void oneForwardPassOverABatchGivesWhatOneWindowAtATimeGives() throws Exception {
+    List<double[][]> windows = TestModels.windows(37, 3, 7);
+    List<int[]> days = TestModels.days(37, 3);
+    try (LoadedModel model = TestModels.randomModel(TestModels.spec(Architecture.GRU, 3));
+        BatchedPredictor predictor = model.newPredictor()) {
+      double[] batched = predictor.predict(windows, days);
+      for (int i = 0; i < windows.size(); i++) {
+        double single = predictor.predict(List.<double[][]>of(windows.get(i)), List.of(days.get(i)))[0];
+        assertThat(batched[i]).as("window %d", i).isCloseTo(single, within(1e-5));
+      }
+    }
+  }
+
+  @Test
+  void forecastsComeBackInRealUnitsAroundTheWindowsLastValue() throws Exception {
+    // a CHANGE target: the network's scaled output is a change added to the last temp_max
+    double[][] cold = {{2, 4}, {1, 4}, {0, 4}};
+    double[][] hot = {{32, 4}, {31, 4}, {30, 4}};
+    try (LoadedModel model = TestModels.randomModel(TestModels.spec(Architecture.LSTM, 1));
+        BatchedPredictor predictor = model.newPredictor()) {
+      double[] out = predictor.predict(List.of(cold, hot), TestModels.days(2, 3));
+      WindowEncoder encoder = model.encoder();
+      // the same change: both inverse transforms of one network output differ by the base values
+      assertThat(out[0]).isBetween(-15.0, 15.0);
+      assertThat(out[1]).isBetween(15.0, 45.0);
+      assertThat(encoder.toRealUnits(30, 0.3) - encoder.toRealUnits(0, 0.3)).isCloseTo(30, within(1e-9));
+    }
+  }
+
+  @Test
+  void anEmptyBatchIsNoForwardPass() throws Exception {
+    try (LoadedModel model = TestModels.randomModel(TestModels.spec(Architecture.GRU, 1));
+        BatchedPredictor predictor = model.newPredictor()) {
+      double[] out = new double[0];
+      predictor.predict(new float[0], new double[0], 0, out);
+      assertThat(out).isEmpty();
+    }
+  }
+}

@@ -1,0 +1,70 @@
+package dev.forecaster.model;
+
+import ai.djl.Device;
+import ai.djl.Model;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Block;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/** Real DJL networks with seeded random weights, and windows to feed them. */
+final class TestModels {
+
+  static ModelSpec spec(Architecture arch, int members) {
+    return new ModelSpec("test-model", 7, arch, 4, 1, 0f, members, List.of("temp_max", "wind"), true,
+        ValueTransform.LEVEL, "temp_max", ValueTransform.CHANGE, 3, 1,
+        new Scaling(new double[] {15, 4}, new double[] {7, 1.5}, 0.1, 2.5),
+        Map.of("seed", "1"), Map.of("meanBestEpoch", 3.0), Map.of("mae", 2.0), 1_700_000_000_000L);
+  }
+
+  /** A model whose members have seeded random initial weights. */
+  static LoadedModel randomModel(ModelSpec spec) throws IOException {
+    DjlRuntime.engine().setRandomSeed(1234);
+    List<byte[]> weights = new ArrayList<>();
+    for (int i = 0; i < spec.members(); i++) {
+      try (Model m = Model.newInstance("member", Device.cpu(), "PyTorch")) {
+        Block member = Networks.member(spec);
+        m.setBlock(member);
+        member.initialize(m.getNDManager(), DataType.FLOAT32, Networks.inputShape(spec));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        member.saveParameters(new DataOutputStream(out));
+        weights.add(out.toByteArray());
+      }
+    }
+    return Networks.assemble(spec, weights, Device.cpu());
+  }
+
+  /** {@code n} windows of plausible weather, each {@code rows} readings of (temp_max, wind). */
+  static List<double[][]> windows(int n, int rows, long seed) {
+    Random r = new Random(seed);
+    List<double[][]> windows = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      double[][] w = new double[rows][2];
+      for (int t = 0; t < rows; t++) {
+        w[t][0] = 15 + 7 * r.nextGaussian();
+        w[t][1] = 4 + 1.5 * r.nextGaussian();
+      }
+      windows.add(w);
+    }
+    return windows;
+  }
+
+  static List<int[]> days(int n, int rows) {
+    List<int[]> days = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      int[] d = new int[rows];
+      for (int t = 0; t < rows; t++) {
+        d[t] = 16_500 + i + t;
+      }
+      days.add(d);
+    }
+    return days;
+  }
+
+  private TestModels() {}
+}

@@ -1,0 +1,77 @@
+package dev.forecaster.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.Test;
+
+class WindowEncoderTest {
+
+  private static ModelSpec spec(ValueTransform inputs, ValueTransform target, boolean calendar) {
+    return new ModelSpec("m", 1, Architecture.GRU, 4, 1, 0f, 1, List.of("close", "volume"), calendar, inputs,
+        "close", target, 2, 1, new Scaling(new double[] {0.001, 0.0}, new double[] {0.01, 0.2}, 0.0005, 0.012),
+        Map.of(), Map.of(), Map.of(), 0);
+  }
+
+  @ParameterizedTest
+  @EnumSource(ValueTransform.class)
+  void aNetworkTargetMapsBackToTheValueItCameFrom(ValueTransform transform) {
+    WindowEncoder encoder = new WindowEncoder(spec(ValueTransform.LEVEL, transform, false));
+    double base = 2081.19;
+    double future = 2102.06;
+
+    double target = encoder.networkTarget(base, future);
+
+    assertThat(encoder.toRealUnits(base, target)).isCloseTo(future, within(1e-9));
+  }
+
+  @Test
+  void logChangeInputsAreScaledReturnsOfEachStep() {
+    WindowEncoder encoder = new WindowEncoder(spec(ValueTransform.LOG_CHANGE, ValueTransform.LOG_CHANGE, false));
+    double[][] rows = {{100, 1000}, {101, 1000}, {99.99, 1100}};
+    float[] out = new float[encoder.floatsPerWindow()];
+
+    encoder.encode(rows, new int[] {0, 1, 2}, out, 0);
+
+    assertThat(out).hasSize(4);
+    assertThat((double) out[0]).isCloseTo((Math.log(101 / 100.0) - 0.001) / 0.01, within(1e-5));
+    assertThat((double) out[1]).isCloseTo((0 - 0.0) / 0.2, within(1e-6));
+    assertThat((double) out[2]).isCloseTo((Math.log(99.99 / 101) - 0.001) / 0.01, within(1e-5));
+    assertThat((double) out[3]).isCloseTo(Math.log(1.1) / 0.2, within(1e-5));
+    assertThat(encoder.baseValue(rows)).isEqualTo(99.99);
+  }
+
+  @Test
+  void calendarInputsFollowTheDayOfTheYear() {
+    WindowEncoder encoder = new WindowEncoder(spec(ValueTransform.LEVEL, ValueTransform.LEVEL, true));
+    int newYear = (int) LocalDate.of(2015, 1, 1).toEpochDay();
+    int midYear = (int) LocalDate.of(2015, 7, 2).toEpochDay();
+    float[] out = new float[encoder.floatsPerWindow()];
+
+    encoder.encode(new double[][] {{1, 1}, {1, 1}}, new int[] {newYear, midYear}, out, 0);
+
+    assertThat(encoder.floatsPerWindow()).isEqualTo(8); // 2 steps × (2 features + sin + cos)
+    assertThat((double) out[2]).isCloseTo(0, within(1e-6)); // sin, 1 January
+    assertThat((double) out[3]).isCloseTo(1, within(1e-6)); // cos, 1 January
+    assertThat((double) out[7]).isCloseTo(-1, within(0.001)); // cos, 2 July: half way round
+  }
+
+  @Test
+  void aWindowOfTheWrongLengthIsRefused() {
+    WindowEncoder encoder = new WindowEncoder(spec(ValueTransform.CHANGE, ValueTransform.CHANGE, false));
+    assertThatThrownBy(() -> encoder.encode(new double[2][2], new int[2], new float[4], 0))
+        .hasMessageContaining("a window has 3 readings, got 2");
+  }
+
+  @Test
+  void aSpecWithoutScalingCannotEncode() {
+    ModelSpec unscaled = spec(ValueTransform.LEVEL, ValueTransform.LEVEL, false).withScaling(null);
+    assertThatThrownBy(() -> new WindowEncoder(unscaled)).hasMessageContaining("no fitted scaling");
+  }
+}

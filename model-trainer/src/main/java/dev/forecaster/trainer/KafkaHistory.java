@@ -1,0 +1,51 @@
+package dev.forecaster.trainer;
+
+import dev.forecaster.avro.Reading;
+import dev.forecaster.schemas.Codecs;
+import dev.forecaster.schemas.RecordDecodingException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The readings topic as training history: a bounded read up to the end offsets at start. */
+public final class KafkaHistory {
+
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaHistory.class);
+
+  /** What a read gave: the history, and how many records could not be decoded (skipped). */
+  public record Read(History history, long records, long undecodable) {}
+
+  private KafkaHistory() {}
+
+  public static Read read(Map<String, Object> clientProperties, String topic, Duration stallTimeout) {
+    Properties p = new Properties();
+    p.putAll(clientProperties);
+    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    List<Reading> readings = new ArrayList<>();
+    long[] undecodable = {0};
+    long records;
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
+      records = BoundedRead.untilEndOffsets(consumer, topic, stallTimeout, r -> {
+        try {
+          readings.add(Codecs.READING.decode(r.value()));
+        } catch (RecordDecodingException e) {
+          if (undecodable[0]++ < 10) {
+            LOG.warn("skipping an undecodable reading at {}-{}@{}: {}", r.topic(), r.partition(), r.offset(),
+                e.getMessage());
+          }
+        }
+      });
+    }
+    return new Read(History.of(readings), records, undecodable[0]);
+  }
+}

@@ -1,0 +1,316 @@
+package dev.forecaster.trainer;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.forecaster.avro.Reading;
+import dev.forecaster.model.Architecture;
+import dev.forecaster.model.ModelSpec;
+import dev.forecaster.model.ValueTransform;
+import dev.forecaster.schemas.csv.CsvReadSummary;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.function.IntConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code forecast train}: one training round from a CSV or the readings topic. */
+@Command(
+    name = "train",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Trains a GRU or LSTM forecaster, backtests it against persistence and least squares on the same "
+          + "chronological test windows, and publishes it to the models topic only if it beats persistence and "
+          + "the model in service (or with --force).",
+      "History: a CSV through a column mapping (--preset, --csv and the mapping flags) or the readings topic "
+          + "(--from-kafka). A preset sets every training default; each flag overrides one."
+    })
+public final class TrainCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+
+  @Mixin CsvMappingOptions csv;
+
+  @Option(names = "--from-kafka", description = "Read the history from the readings topic instead of a CSV (bounded: up to its end offsets at start).")
+  boolean fromKafka;
+
+  @Option(names = "--readings-topic", paramLabel = "TOPIC", defaultValue = "readings", description = "Readings topic (default: ${DEFAULT-VALUE}).")
+  String readingsTopic;
+
+  @Mixin KafkaOptions kafka;
+
+  @Option(names = "--models-topic", paramLabel = "TOPIC", defaultValue = "models", description = "Compacted models topic (default: ${DEFAULT-VALUE}).")
+  String modelsTopic;
+
+  @Option(names = "--model-name", paramLabel = "NAME", description = "Model name on the models topic (default: the preset's or the target's).")
+  String modelName;
+
+  @Option(names = "--target", paramLabel = "FEATURE", description = "Feature to forecast (default: the preset's).")
+  String target;
+
+  @Option(names = "--model-features", paramLabel = "A,B", split = ",", description = "Features the model reads (default: the preset's, else --features).")
+  List<String> modelFeatures;
+
+  @Option(names = "--arch", paramLabel = "gru|lstm", description = "Recurrent cell.")
+  String arch;
+
+  @Option(names = "--window", paramLabel = "N", description = "Readings per window.")
+  Integer window;
+
+  @Option(names = "--horizon", paramLabel = "N", defaultValue = "1", description = "Readings ahead to forecast (default: ${DEFAULT-VALUE}).")
+  int horizon;
+
+  @Option(names = "--hidden", paramLabel = "N", description = "Hidden units per layer.")
+  Integer hidden;
+
+  @Option(names = "--layers", paramLabel = "N", defaultValue = "1", description = "Recurrent layers (default: ${DEFAULT-VALUE}).")
+  int layers;
+
+  @Option(names = "--dropout", paramLabel = "P", defaultValue = "0", description = "Dropout between recurrent layers (default: ${DEFAULT-VALUE}).")
+  float dropout;
+
+  @Option(names = "--members", paramLabel = "N", description = "Networks trained from successive seeds and averaged.")
+  Integer members;
+
+  @Option(names = "--calendar", negatable = true, description = "Day of year (sin, cos) as an input.")
+  Boolean calendar;
+
+  @Option(names = "--input-transform", paramLabel = "T", description = "level, change or log-change.")
+  String inputTransform;
+
+  @Option(names = "--target-transform", paramLabel = "T", description = "level, change or log-change.")
+  String targetTransform;
+
+  @Option(names = "--epochs", paramLabel = "N", description = "Most epochs per member.")
+  Integer epochs;
+
+  @Option(names = "--lr", paramLabel = "RATE", description = "Adam learning rate.")
+  Double learningRate;
+
+  @Option(names = "--batch-size", paramLabel = "N", description = "Windows per training step.")
+  Integer batchSize;
+
+  @Option(names = "--patience", paramLabel = "N", description = "Early stopping: epochs without a better validation loss; 0 = off.")
+  Integer patience;
+
+  @Option(names = "--loss", paramLabel = "mse|mae", description = "Training loss on the scaled target.")
+  String loss;
+
+  @Option(names = "--weight-decay", paramLabel = "L2", description = "Adam weight decay (L2 on the weights).")
+  Double weightDecay;
+
+  @Option(names = "--bias-correction", negatable = true,
+      description = "Shift forecasts by the model's error on the validation windows, just before the test part.")
+  Boolean biasCorrection;
+
+  @Option(names = "--seed", paramLabel = "N", defaultValue = "42", description = "Seed of initialisation and shuffling (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--test-from", paramLabel = "DAY", description = "First test target day (default: the last 20%% of windows).")
+  LocalDate testFrom;
+
+  @Option(names = "--no-publish", description = "Train, backtest and report only: no broker needed.")
+  boolean noPublish;
+
+  @Option(names = "--force", description = "Publish even if the model does not beat persistence or the model in service.")
+  boolean force;
+
+  @Option(names = "--models-dir", paramLabel = "DIR", description = "Also keep published models in DIR/<name>/v<version>/.")
+  Path modelsDir;
+
+  @Option(names = "--metrics-json", paramLabel = "PATH", description = "Write the backtest table as JSON.")
+  Path metricsJson;
+
+  @Option(names = "--chart", paramLabel = "PATH", description = "Write a PNG: actual vs predicted on the test part, and the loss curves.")
+  Path chart;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    TrainingPreset defaults = defaults();
+    ModelSpec template = template(defaults); // usage errors before any data is read
+    History history = loadHistory(out);
+    TrainingSettings settings = new TrainingSettings(
+        or(epochs, defaults.epochs), or(learningRate, defaults.learningRate), or(batchSize, defaults.batchSize),
+        or(patience, defaults.patience), seed, or(loss, defaults.loss), or(weightDecay, defaults.weightDecay),
+        or(biasCorrection, defaults.biasCorrection));
+    ModelRegistry registry = noPublish ? null : new ModelRegistry(kafka.clientProperties(), modelsTopic);
+    if (registry != null) {
+      registry.ensureTopic(); // fails fast, naming the address, when no broker answers
+    }
+    int total = settings.epochs() * template.members();
+    TrainingRun.Outcome outcome;
+    try (ProgressBar bar = progressBar(template, total)) {
+      outcome = new TrainingRun(Clock.systemUTC()).run(history,
+          new TrainingRun.Request(template, settings, testFrom, registry, force, modelsDir),
+          progress(bar, settings.epochs()));
+    }
+    report(out, outcome);
+    if (metricsJson != null) {
+      writeJson(metricsJson, outcome);
+      out.println("metrics:  " + metricsJson);
+    }
+    if (chart != null) {
+      BacktestChart.write(chart, outcome.spec().name() + " (" + outcome.spec().architecture().wireName() + ")",
+          outcome.split().test(), outcome.predicted(), outcome.members());
+      out.println("chart:    " + chart);
+    }
+    out.flush();
+    return 0;
+  }
+
+  private History loadHistory(PrintWriter out) throws Exception {
+    if (fromKafka) {
+      KafkaHistory.Read read = KafkaHistory.read(kafka.clientProperties(), readingsTopic, Duration.ofSeconds(30));
+      out.printf("history:  %d readings of %d series from topic %s (%d records, %d undecodable skipped)%n",
+          read.history().readings(), read.history().bySeries().size(), readingsTopic, read.records(), read.undecodable());
+      return read.history();
+    }
+    Path file = csv.csv();
+    List<Reading> readings = new ArrayList<>();
+    CsvReadSummary summary = csv.reader().read(file, readings::add);
+    out.printf("history:  %d readings of %d series from %s (%d bad rows skipped)%n", summary.readings(),
+        summary.readingsPerSeries().size(), file, summary.badRows());
+    return History.of(readings);
+  }
+
+  private TrainingPreset defaults() {
+    if (csv.preset() != null) {
+      return TrainingPreset.named(csv.preset());
+    }
+    return "stock".equalsIgnoreCase(csv.domain()) ? TrainingPreset.STOCK : TrainingPreset.WEATHER;
+  }
+
+  private ModelSpec template(TrainingPreset d) {
+    List<String> features = modelFeatures != null ? modelFeatures
+        : csv.preset() != null ? d.features
+        : csv.features();
+    if (features == null) {
+      throw usage("name the model's features: --model-features or --features (or use a --preset)");
+    }
+    String targetFeature = target != null ? target : csv.preset() != null ? d.target : null;
+    if (targetFeature == null) {
+      throw usage("name the feature to forecast: --target");
+    }
+    try {
+      Architecture cell = arch != null ? Architecture.named(arch) : d.architecture;
+      return new ModelSpec(
+          modelName != null ? modelName : csv.preset() != null ? d.modelName : targetFeature,
+          0,
+          cell,
+          or(hidden, d.hidden(cell)), layers, dropout, or(members, d.members),
+          features,
+          calendar != null ? calendar : d.calendar,
+          inputTransform != null ? ValueTransform.named(inputTransform) : d.inputTransform,
+          targetFeature,
+          targetTransform != null ? ValueTransform.named(targetTransform) : d.targetTransform,
+          or(window, d.window), horizon, null, null, null, null, 0);
+    } catch (IllegalArgumentException e) {
+      throw usage(e.getMessage());
+    }
+  }
+
+  private static ProgressBar progressBar(ModelSpec template, int total) {
+    ProgressBarBuilder builder = new ProgressBarBuilder()
+        .setTaskName("training " + template.name())
+        .setInitialMax(total)
+        .setStyle(ProgressBarStyle.ASCII)
+        .setUnit(" epochs", 1)
+        .setUpdateIntervalMillis(250);
+    if (System.console() == null) {
+      builder.setConsumer(new me.tongfei.progressbar.DelegatingProgressBarConsumer(line -> { }));
+    }
+    return builder.build();
+  }
+
+  /** Advances the bar by epochs; a member stopping early jumps it to the next member's start. */
+  private static IntConsumer progress(ProgressBar bar, int epochsPerMember) {
+    int[] member = {0};
+    return epoch -> {
+      if (epoch == 1 && bar.getCurrent() > 0) {
+        member[0]++;
+      }
+      bar.stepTo((long) member[0] * epochsPerMember + epoch);
+    };
+  }
+
+  private static void report(PrintWriter out, TrainingRun.Outcome o) {
+    ModelSpec s = o.spec();
+    out.printf("model:    %s, %s, window %d, hidden %d, %d member(s), target %s (%s), inputs %s%n", s.name(),
+        s.architecture().wireName(), s.windowLength(), s.hiddenSize(), s.members(), s.target(),
+        s.targetTransform().wireName(), s.features());
+    out.printf("test:     %d windows, targets %s .. %s%n", o.model().n(), o.split().testFrom(), o.split().testTo());
+    out.printf("%n  %-16s %10s %10s %8s%n", "", "MAE", "RMSE", "MAPE %");
+    row(out, "model", o.model());
+    row(out, "persistence", o.persistence());
+    row(out, "linear (OLS)", o.linear());
+    if (o.champion() != null) {
+      out.printf("  %-16s %10.4f   (challenger %.4f on the %d test windows both forecast)%n",
+          "champion v" + o.champion().version(), o.champion().championMae(), o.champion().challengerMae(),
+          o.champion().commonWindows());
+    }
+    out.printf("%ndecision: %s%n", o.explanation());
+  }
+
+  private static void row(PrintWriter out, String name, Metrics m) {
+    out.printf("  %-16s %10.4f %10.4f %8.2f%n", name, m.mae(), m.rmse(), m.mape());
+  }
+
+  private static void writeJson(Path file, TrainingRun.Outcome o) throws java.io.IOException {
+    ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    ObjectNode root = json.createObjectNode();
+    metrics(root.putObject("model"), o.model());
+    metrics(root.putObject("persistence"), o.persistence());
+    metrics(root.putObject("linear"), o.linear());
+    root.put("testWindows", o.model().n());
+    root.put("testFrom", o.split().testFrom().toString());
+    root.put("testTo", o.split().testTo().toString());
+    root.put("arch", o.spec().architecture().wireName());
+    root.put("modelName", o.spec().name());
+    root.put("decision", o.decision().name().toLowerCase(java.util.Locale.ROOT));
+    if (o.decision() == TrainingRun.Decision.PUBLISHED) {
+      root.put("version", o.version());
+    }
+    if (o.champion() != null) {
+      ObjectNode c = root.putObject("champion");
+      c.put("version", o.champion().version());
+      c.put("mae", o.champion().championMae());
+      c.put("challengerMae", o.champion().challengerMae());
+      c.put("commonWindows", o.champion().commonWindows());
+    }
+    Path parent = file.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+    json.writeValue(file.toFile(), root);
+  }
+
+  private static void metrics(ObjectNode node, Metrics m) {
+    node.put("mae", m.mae());
+    node.put("rmse", m.rmse());
+    node.put("mape", m.mape());
+  }
+
+  private static <T> T or(T value, T fallback) {
+    return value != null ? value : fallback;
+  }
+
+  private ParameterException usage(String message) {
+    return new ParameterException(spec.commandLine(), message);
+  }
+}

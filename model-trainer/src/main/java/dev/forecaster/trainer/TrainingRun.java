@@ -1,0 +1,227 @@
+package dev.forecaster.trainer;
+
+import ai.djl.Device;
+import dev.forecaster.avro.ModelUpdate;
+import dev.forecaster.model.LoadedModel;
+import dev.forecaster.model.ModelArtifact;
+import dev.forecaster.model.ModelArtifactException;
+import dev.forecaster.model.ModelSpec;
+import dev.forecaster.model.ModelUpdates;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Clock;
+import java.time.LocalDate;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.IntConsumer;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One training round: split the history chronologically, fit scaling on the training windows,
+ * train, backtest against persistence and least squares on the same test windows, and, when a
+ * registry is given, compare with the model in service and publish only a better one.
+ * Publishing is the last step: a round that fails before it publishes nothing.
+ */
+public final class TrainingRun {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TrainingRun.class);
+
+  /** What a round decided about publishing. */
+  public enum Decision {
+    /** The challenger is the new version in service. */
+    PUBLISHED,
+    /** The model in service is at least as good on the same test windows. */
+    KEPT_CHAMPION,
+    /** The challenger does not beat tomorrow = today. */
+    WORSE_THAN_PERSISTENCE,
+    /** No registry (--no-publish): trained and reported only. */
+    NOT_PUBLISHED
+  }
+
+  /**
+   * @param template the model to train; its scaling is fitted here
+   * @param testFrom first test target day; null takes the last 20% of windows
+   * @param registry where models are published; null trains and reports only
+   * @param force publish even when the challenger is not better
+   * @param modelsDir versioned local copies of published models; null keeps none
+   */
+  public record Request(ModelSpec template, TrainingSettings settings, LocalDate testFrom, ModelRegistry registry,
+      boolean force, Path modelsDir) {}
+
+  /** A champion scored on the challenger's test windows that it can forecast too. */
+  public record ChampionComparison(long version, int commonWindows, double championMae, double challengerMae) {}
+
+  public record Outcome(ModelSpec spec, Split split, Metrics model, Metrics persistence, Metrics linear,
+      double[] predicted, List<NetworkTrainer.MemberRun> members, ChampionComparison champion, Decision decision,
+      long version, String explanation) {}
+
+  private final Clock clock;
+
+  public TrainingRun(Clock clock) {
+    this.clock = clock;
+  }
+
+  public Outcome run(History history, Request request, IntConsumer onEpoch) {
+    ModelSpec spec = request.template();
+    List<Sample> samples = Samples.of(history, spec);
+    Split split = Split.chronological(samples, request.testFrom());
+    spec = spec.withScaling(ScalingFit.fit(spec, split.train()));
+    LOG.info("{}: {} training, {} validation, {} test windows (test targets {} .. {})", spec.name(),
+        split.train().size(), split.validation().size(), split.test().size(), split.testFrom(), split.testTo());
+
+    NetworkTrainer.Result trained = NetworkTrainer.train(spec, request.settings(), split.train(), split.validation(),
+        onEpoch);
+    spec = trained.model().spec(); // with bias correction, the scaling of the target moved
+    try (LoadedModel model = trained.model()) {
+      double[] actual = split.test().stream().mapToDouble(Sample::actual).toArray();
+      double[] predicted = ModelScoring.predict(model, split.test());
+      Metrics modelMetrics = Metrics.of(predicted, actual);
+      Metrics persistence = Metrics.of(Baselines.persistence(split.test()), actual);
+      Metrics linear = Metrics.of(Baselines.linear(spec, split.train(), split.test()), actual);
+      spec = spec.withMetrics(request.settings().asMap(), trainingMetrics(trained),
+          backtestMetrics(modelMetrics, persistence, linear, split));
+
+      if (request.registry() == null) {
+        return new Outcome(spec, split, modelMetrics, persistence, linear, predicted, trained.members(), null,
+            Decision.NOT_PUBLISHED, 0, "not published (--no-publish)");
+      }
+      Optional<ModelUpdate> latest = request.registry().latest(spec.name());
+      ChampionComparison champion = latest.flatMap(u -> compare(u, history, split, model.spec(), predicted))
+          .orElse(null);
+      Decision decision;
+      String why;
+      if (!(modelMetrics.mae() < persistence.mae()) && !request.force()) {
+        decision = Decision.WORSE_THAN_PERSISTENCE;
+        why = String.format("not published: MAE %.4f does not beat persistence %.4f", modelMetrics.mae(),
+            persistence.mae());
+      } else if (champion != null && !(champion.challengerMae() < champion.championMae()) && !request.force()) {
+        decision = Decision.KEPT_CHAMPION;
+        why = String.format("kept v%d: on %d common test windows its MAE %.4f is not beaten by %.4f",
+            champion.version(), champion.commonWindows(), champion.championMae(), champion.challengerMae());
+      } else {
+        decision = Decision.PUBLISHED;
+        why = null;
+      }
+      if (decision != Decision.PUBLISHED) {
+        LOG.info("{}: {}", spec.name(), why);
+        return new Outcome(spec, split, modelMetrics, persistence, linear, predicted, trained.members(), champion,
+            decision, 0, why);
+      }
+      long version = latest.map(ModelUpdate::getVersion).orElse(0L) + 1;
+      spec = spec.withVersion(version, clock.millis());
+      publish(request, model, spec);
+      why = String.format("published v%d: MAE %.4f vs persistence %.4f", version, modelMetrics.mae(), persistence.mae())
+          + (champion == null
+              ? latest.isPresent() ? " (v" + latest.get().getVersion() + " could not be scored)" : " (first version)"
+              : String.format(", champion v%d %.4f on %d common windows", champion.version(), champion.championMae(),
+                  champion.commonWindows()))
+          + (request.force() ? " (--force)" : "");
+      LOG.info("{}: {}", spec.name(), why);
+      return new Outcome(spec, split, modelMetrics, persistence, linear, predicted, trained.members(), champion,
+          decision, version, why);
+    }
+  }
+
+  /** Scores the published model on the test windows it can forecast, beside the challenger on the same ones. */
+  private Optional<ChampionComparison> compare(ModelUpdate update, History history, Split split, ModelSpec challenger,
+      double[] challengerPredicted) {
+    try (LoadedModel champion = ModelUpdates.load(update, Device.cpu())) {
+      List<Sample> theirs = Samples.of(history, champion.spec()).stream()
+          .filter(s -> !s.targetDay().isBefore(split.testFrom()))
+          .toList();
+      Map<String, Integer> ours = new HashMap<>();
+      for (int i = 0; i < split.test().size(); i++) {
+        ours.put(split.test().get(i).key(), i);
+      }
+      List<Sample> common = theirs.stream().filter(s -> ours.containsKey(s.key())).toList();
+      if (common.isEmpty()) {
+        LOG.warn("champion v{} shares no test window with the challenger", update.getVersion());
+        return Optional.empty();
+      }
+      double[] championPredicted = ModelScoring.predict(champion, common);
+      double[] actual = common.stream().mapToDouble(Sample::actual).toArray();
+      double[] challengerCommon = common.stream().mapToDouble(s -> challengerPredicted[ours.get(s.key())]).toArray();
+      return Optional.of(new ChampionComparison(update.getVersion(), common.size(),
+          Metrics.of(championPredicted, actual).mae(), Metrics.of(challengerCommon, actual).mae()));
+    } catch (ModelArtifactException | IllegalArgumentException e) {
+      LOG.warn("the published {} v{} cannot be scored on this history: {}", update.getModelName(),
+          update.getVersion(), e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  /** Writes the local copy aside, publishes, then moves the copy into place; a failure leaves neither. */
+  private static void publish(Request request, LoadedModel model, ModelSpec spec) {
+    byte[] artifact = ModelArtifact.write(model, spec);
+    ModelUpdate update = ModelUpdates.of(spec, artifact);
+    Path staged = null;
+    Path target = null;
+    try {
+      if (request.modelsDir() != null) {
+        Path dir = request.modelsDir().resolve(spec.name());
+        target = dir.resolve("v" + spec.version());
+        staged = dir.resolve(".v" + spec.version() + ".staged");
+        deleteRecursively(staged);
+        ModelArtifact.save(artifact, staged);
+        Files.writeString(staged.resolve("model.json"), ModelArtifact.specJson(spec));
+      }
+      request.registry().publish(update);
+      if (staged != null) {
+        deleteRecursively(target);
+        Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the local copy of " + spec.name() + " v" + spec.version(), e);
+    } finally {
+      if (staged != null) {
+        try {
+          deleteRecursively(staged);
+        } catch (IOException e) {
+          LOG.warn("could not remove {}: {}", staged, e.getMessage());
+        }
+      }
+    }
+  }
+
+  private static Map<String, Double> trainingMetrics(NetworkTrainer.Result trained) {
+    Map<String, Double> m = new LinkedHashMap<>();
+    m.put("members", (double) trained.members().size());
+    m.put("validationBiasShift", trained.outputShift());
+    m.put("meanBestEpoch", trained.members().stream().mapToInt(NetworkTrainer.MemberRun::bestEpoch).average().orElse(0));
+    m.put("meanBestValidationLoss", trained.members().stream()
+        .mapToDouble(r -> r.validationLoss().get(Math.max(0, Math.min(r.bestEpoch(), r.validationLoss().size()) - 1)))
+        .average().orElse(Double.NaN));
+    return m;
+  }
+
+  private static Map<String, Double> backtestMetrics(Metrics model, Metrics persistence, Metrics linear, Split split) {
+    Map<String, Double> m = new LinkedHashMap<>();
+    m.put("mae", model.mae());
+    m.put("rmse", model.rmse());
+    m.put("mape", model.mape());
+    m.put("persistenceMae", persistence.mae());
+    m.put("linearMae", linear.mae());
+    m.put("testWindows", (double) model.n());
+    m.put("testFromEpochDay", (double) split.testFrom().toEpochDay());
+    return m;
+  }
+
+  private static void deleteRecursively(Path path) throws IOException {
+    if (path == null || !Files.exists(path)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(path)) {
+      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+}

@@ -1,0 +1,113 @@
+package dev.forecaster.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.forecaster.avro.ModelUpdate;
+import dev.forecaster.kafka.LocalKafkaBroker;
+import dev.forecaster.model.Architecture;
+import dev.forecaster.model.ModelArtifact;
+import dev.forecaster.model.ModelSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Champion/challenger decisions against a real broker's compacted models topic. */
+class ChampionChallengerITCase {
+
+  private static LocalKafkaBroker broker;
+
+  @TempDir Path modelsDir;
+
+  @BeforeAll
+  static void startBroker() throws Exception {
+    broker = LocalKafkaBroker.start();
+  }
+
+  @AfterAll
+  static void stopBroker() {
+    broker.close();
+  }
+
+  private static ModelRegistry registry(String topic) {
+    return new ModelRegistry(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()), topic);
+  }
+
+  /** A barely trained model (1 epoch) or a trained one (early stopping, bias correction). */
+  private TrainingRun.Outcome round(ModelRegistry registry, int epochs, boolean force) {
+    ModelSpec spec = WeatherSlice.spec("weather-slice", Architecture.GRU, 1);
+    TrainingSettings settings = epochs == 1 ? WeatherSlice.settings(1)
+        : new TrainingSettings(epochs, 0.005, 32, 10, 42, "mse", 0, true);
+    return new TrainingRun(Clock.systemUTC()).run(WeatherSlice.history(),
+        new TrainingRun.Request(spec, settings, WeatherSlice.TEST_FROM, registry, force, modelsDir), e -> { });
+  }
+
+  @Test
+  void onlyABetterChallengerIsPublishedWithTheNextVersion() throws Exception {
+    ModelRegistry registry = registry("models-ladder");
+
+    // a barely trained model goes in service only because it is forced
+    TrainingRun.Outcome weak = round(registry, 1, true);
+    assertThat(weak.decision()).isEqualTo(TrainingRun.Decision.PUBLISHED);
+    assertThat(weak.version()).isEqualTo(1);
+
+    // a trained one beats it on the same test windows and becomes v2
+    TrainingRun.Outcome strong = round(registry, 80, false);
+    assertThat(strong.model().mae()).isLessThan(strong.persistence().mae());
+    assertThat(strong.champion().version()).isEqualTo(1);
+    assertThat(strong.champion().challengerMae()).isLessThan(strong.champion().championMae());
+    assertThat(strong.decision()).isEqualTo(TrainingRun.Decision.PUBLISHED);
+    assertThat(strong.version()).isEqualTo(2);
+
+    // the weak one again, unforced: worse than the champion (or than persistence), not published
+    TrainingRun.Outcome weakAgain = round(registry, 1, false);
+    assertThat(weakAgain.decision()).isIn(TrainingRun.Decision.KEPT_CHAMPION,
+        TrainingRun.Decision.WORSE_THAN_PERSISTENCE);
+    // the same training again: as good as the champion is not better, not published
+    TrainingRun.Outcome same = round(registry, 80, false);
+    assertThat(same.decision()).isEqualTo(TrainingRun.Decision.KEPT_CHAMPION);
+    assertThat(same.champion().challengerMae()).isEqualTo(same.champion().championMae());
+
+    List<ModelUpdate> onTopic = registry.readAll();
+    assertThat(onTopic).extracting(ModelUpdate::getVersion).containsExactly(1L, 2L);
+    ModelUpdate v2 = registry.latest("weather-slice").orElseThrow();
+    assertThat(v2.getBacktestMetrics().get("mae")).isEqualTo(strong.model().mae());
+    assertThat(v2.getSha256()).isEqualTo(ModelArtifact.sha256(v2.getArtifact().array()));
+    assertThat(modelsDir.resolve("weather-slice")).isDirectoryContaining(p -> p.getFileName().toString().equals("v1"))
+        .isDirectoryContaining(p -> p.getFileName().toString().equals("v2"));
+    assertThat(Files.list(modelsDir.resolve("weather-slice")).map(p -> p.getFileName().toString()))
+        .containsExactlyInAnyOrder("v1", "v2");
+  }
+
+  @Test
+  void theModelsTopicIsCreatedCompacted() throws Exception {
+    ModelRegistry registry = registry("models-created");
+    registry.ensureTopic();
+
+    try (var admin = org.apache.kafka.clients.admin.Admin.create(
+        Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+      var resource = new org.apache.kafka.common.config.ConfigResource(
+          org.apache.kafka.common.config.ConfigResource.Type.TOPIC, "models-created");
+      var config = admin.describeConfigs(List.of(resource)).all().get().get(resource);
+      assertThat(config.get("cleanup.policy").value()).isEqualTo("compact");
+    }
+  }
+
+  @Test
+  void aRoundThatCannotReachTheBrokerFailsAndPublishesNothing() {
+    ModelRegistry unreachable = new ModelRegistry(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG,
+        "127.0.0.1:1", CommonClientConfigs.REQUEST_TIMEOUT_MS_CONFIG, 2000,
+        CommonClientConfigs.DEFAULT_API_TIMEOUT_MS_CONFIG, 3000), "models");
+
+    org.assertj.core.api.Assertions.assertThatThrownBy(unreachable::ensureTopic).hasMessageContaining("127.0.0.1:1");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> round(unreachable, 1, true))
+        .isInstanceOf(RuntimeException.class);
+    assertThat(modelsDir).isEmptyDirectory();
+  }
+}

@@ -1,0 +1,116 @@
+package dev.forecaster.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.Device;
+import dev.forecaster.avro.Reading;
+import dev.forecaster.model.Architecture;
+import dev.forecaster.model.LoadedModel;
+import dev.forecaster.model.ModelArtifact;
+import dev.forecaster.model.ModelSpec;
+import dev.forecaster.model.Scaling;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class TrainingRunTest {
+
+  private static final Clock CLOCK = Clock.systemUTC();
+
+  @Test
+  void aTrainedModelSavedAndLoadedPredictsIdentically() throws Exception {
+    History history = WeatherSlice.history();
+    ModelSpec spec = WeatherSlice.spec("slice", Architecture.LSTM, 2);
+    Split split = Split.chronological(Samples.of(history, spec), WeatherSlice.TEST_FROM);
+    spec = spec.withScaling(ScalingFit.fit(spec, split.train()));
+
+    NetworkTrainer.Result trained = NetworkTrainer.train(spec, WeatherSlice.settings(8), split.train(),
+        split.validation(), e -> { });
+    try (LoadedModel model = trained.model()) {
+      double[] before = ModelScoring.predict(model, split.test());
+      byte[] artifact = ModelArtifact.write(model);
+      try (LoadedModel loaded = ModelArtifact.load(artifact, ModelArtifact.sha256(artifact), Device.cpu())) {
+        assertThat(ModelScoring.predict(loaded, split.test())).containsExactly(before);
+      }
+      assertThat(trained.members()).hasSize(2).allSatisfy(m -> assertThat(m.trainLoss()).hasSize(8));
+      // it learned something: better than its first epoch on the training windows
+      assertThat(trained.members().get(0).trainLoss().get(7)).isLessThan(trained.members().get(0).trainLoss().get(0));
+    }
+  }
+
+  @Test
+  void theSameSeedTrainsTheSameModel() {
+    TrainingRun.Request request = new TrainingRun.Request(WeatherSlice.spec("slice", Architecture.GRU, 1),
+        WeatherSlice.settings(5), WeatherSlice.TEST_FROM, null, false, null);
+
+    TrainingRun.Outcome first = new TrainingRun(CLOCK).run(WeatherSlice.history(), request, e -> { });
+    TrainingRun.Outcome second = new TrainingRun(CLOCK).run(WeatherSlice.history(), request, e -> { });
+
+    assertThat(second.predicted()).containsExactly(first.predicted());
+    assertThat(second.members().get(0).weights()).isEqualTo(first.members().get(0).weights());
+    assertThat(first.decision()).isEqualTo(TrainingRun.Decision.NOT_PUBLISHED);
+  }
+
+  @Test
+  void earlyStoppingKeepsTheBestValidationEpoch() {
+    TrainingSettings patient = new TrainingSettings(200, 0.05, 32, 3, 42, "mse", 0, false);
+    ModelSpec spec = WeatherSlice.spec("slice", Architecture.GRU, 1);
+    Split split = Split.chronological(Samples.of(WeatherSlice.history(), spec), WeatherSlice.TEST_FROM);
+    spec = spec.withScaling(ScalingFit.fit(spec, split.train()));
+
+    NetworkTrainer.Result r = NetworkTrainer.train(spec, patient, split.train(), split.validation(), e -> { });
+    r.model().close();
+
+    NetworkTrainer.MemberRun run = r.members().get(0);
+    assertThat(run.epochsRun()).isLessThan(200).isEqualTo(run.bestEpoch() + 3);
+    double best = run.validationLoss().get(run.bestEpoch() - 1);
+    assertThat(run.validationLoss()).allSatisfy(v -> assertThat(v).isGreaterThanOrEqualTo(best));
+  }
+
+  @Test
+  void scalersAreFittedOnTrainingRowsOnly() {
+    ModelSpec spec = WeatherSlice.spec("slice", Architecture.GRU, 1);
+    List<Reading> readings = WeatherSlice.readings();
+    Split split = Split.chronological(Samples.of(History.of(readings), spec), WeatherSlice.TEST_FROM);
+    Scaling fitted = ScalingFit.fit(spec, split.train());
+
+    // the mean of temp_max over the rows the training windows read, computed by hand
+    Sample lastTrain = split.train().get(split.train().size() - 1);
+    double manual = readings.stream().filter(r -> !r.getDay().isAfter(lastTrain.baseDay()))
+        .mapToDouble(r -> r.getFeatures().get("temp_max")).average().orElseThrow();
+    assertThat(fitted.inputMean()[0]).isCloseTo(manual, org.assertj.core.api.Assertions.within(1e-9));
+
+    // wildly different rows after the last training target (validation and test) change nothing
+    List<Reading> altered = new ArrayList<>();
+    for (Reading r : readings) {
+      if (r.getDay().isAfter(lastTrain.targetDay())) {
+        Map<String, Double> f = new HashMap<>(r.getFeatures());
+        f.replaceAll((k, v) -> v * 100 + 1000);
+        altered.add(Reading.newBuilder(r).setFeatures(f).build());
+      } else {
+        altered.add(r);
+      }
+    }
+    Split alteredSplit = Split.chronological(Samples.of(History.of(altered), spec), WeatherSlice.TEST_FROM);
+    assertThat(ScalingFit.fit(spec, alteredSplit.train())).isEqualTo(fitted);
+  }
+
+  @Test
+  void theSplitIsChronologicalWithoutOverlap() {
+    ModelSpec spec = WeatherSlice.spec("slice", Architecture.GRU, 1);
+    List<Sample> samples = Samples.of(WeatherSlice.history(), spec);
+
+    Split given = Split.chronological(samples, WeatherSlice.TEST_FROM);
+    Split byDefault = Split.chronological(samples, null);
+
+    assertThat(given.test()).allSatisfy(s -> assertThat(s.targetDay()).isAfterOrEqualTo(WeatherSlice.TEST_FROM));
+    java.time.LocalDate lastTrain = given.train().get(given.train().size() - 1).targetDay();
+    assertThat(given.validation()).allSatisfy(s -> assertThat(s.targetDay()).isAfter(lastTrain)
+        .isBefore(WeatherSlice.TEST_FROM));
+    assertThat(given.train().size() + given.validation().size() + given.test().size()).isEqualTo(samples.size());
+    assertThat((double) byDefault.test().size() / samples.size()).isBetween(0.19, 0.21);
+  }
+}

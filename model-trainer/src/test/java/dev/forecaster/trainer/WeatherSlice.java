@@ -1,0 +1,48 @@
+package dev.forecaster.trainer;
+
+import dev.forecaster.avro.Reading;
+import dev.forecaster.model.Architecture;
+import dev.forecaster.model.ModelSpec;
+import dev.forecaster.model.ValueTransform;
+import dev.forecaster.schemas.csv.BadRowPolicy;
+import dev.forecaster.schemas.csv.CsvReadingReader;
+import dev.forecaster.schemas.csv.DatasetPreset;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.List;
+
+/** A small slice of the shipped Seattle weather and a small model, so real training takes seconds. */
+final class WeatherSlice {
+
+  static final LocalDate END = LocalDate.of(2013, 9, 1);
+  static final LocalDate TEST_FROM = LocalDate.of(2013, 6, 1);
+
+  static List<Reading> readings() {
+    Path file = Path.of(System.getProperty("forecaster.data.dir", "../data"))
+        .resolve(DatasetPreset.WEATHER.shippedFile());
+    try {
+      return new CsvReadingReader(DatasetPreset.WEATHER.mapping(), BadRowPolicy.FAIL).readAll(file).stream()
+          .filter(r -> r.getDay().isBefore(END))
+          .toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static History history() {
+    return History.of(readings());
+  }
+
+  static ModelSpec spec(String name, Architecture arch, int members) {
+    return new ModelSpec(name, 0, arch, 4, 1, 0f, members, List.of("temp_max", "temp_min", "precipitation", "wind"),
+        true, ValueTransform.LEVEL, "temp_max", ValueTransform.LEVEL, 5, 1, null, null, null, null, 0);
+  }
+
+  static TrainingSettings settings(int epochs) {
+    return new TrainingSettings(epochs, 0.01, 32, 0, 42, "mse", 0, false);
+  }
+
+  private WeatherSlice() {}
+}
