@@ -16,6 +16,7 @@ import java.util.Map;
 import javax.imageio.ImageIO;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.data.time.Day;
 import org.jfree.data.time.TimeSeries;
@@ -78,6 +79,9 @@ public final class BacktestChart {
     }
     JFreeChart loss = ChartFactory.createXYLineChart("loss per epoch (scaled target)", "epoch", "loss", losses);
     loss.getXYPlot().setBackgroundPaint(Color.WHITE);
+    LogAxis logLoss = new LogAxis("loss (log scale)"); // the first epochs would flatten the rest
+    logLoss.setSmallestValue(1e-6);
+    loss.getXYPlot().setRangeAxis(logLoss);
     loss.getLegend().setVisible(members.size() <= 3);
 
     BufferedImage image = new BufferedImage(WIDTH, 2 * HEIGHT, BufferedImage.TYPE_INT_RGB);
