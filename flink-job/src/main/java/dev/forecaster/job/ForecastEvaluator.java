@@ -1,0 +1,282 @@
+package dev.forecaster.job;
+
+import dev.forecaster.avro.Evaluation;
+import dev.forecaster.avro.Forecast;
+import dev.forecaster.avro.Reading;
+import dev.forecaster.schemas.TrustedPackages;
+import java.time.LocalDate;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Scores every forecast against the actual reading it targets and keeps the live accuracy of
+ * each model version. Input 1: forecasts, input 2: readings, both keyed by series id.
+ *
+ * <p>A forecast of horizon h from base day B targets the h-th reading of its series after B
+ * (steps, not calendar days: Friday's next-day forecast of a stock meets Monday's reading). The
+ * forecast may come before or after that reading, so the series keeps its last readings and the
+ * forecasts still waiting for theirs. Readings are assumed to arrive in day order per series; a
+ * reading that arrives late cannot change an evaluation already emitted.
+ *
+ * <p>Bounds: a forecast is out of reach, and dropped as expired, once its base day is more than
+ * {@code maxPendingDays} before the newest reading, or once readings after its base day may have
+ * been evicted from the recent ones (so the recent readings must outnumber the longest horizon).
+ * Both only become true as readings advance, which is what lets duplicates be handled cheaply:
+ * the id of a settled forecast is kept until the forecast is out of reach, and a duplicate that
+ * comes later is out of reach itself.
+ */
+public final class ForecastEvaluator extends KeyedCoProcessFunction<String, Forecast, Reading, Evaluation> {
+
+  public static final int DEFAULT_RECENT_READINGS = 16;
+  public static final int DEFAULT_MAX_PENDING_DAYS = 60;
+
+  private final int recentReadings;
+  private final int maxPendingDays;
+
+  /** The series' last readings, ordered by day, at most {@code recentReadings}. */
+  private transient ListState<Reading> recent;
+  /** Forecasts waiting for their actual reading, by forecast id. */
+  private transient MapState<String, Forecast> pending;
+  /** Ids of forecasts already scored or found unmatched, with their base day, until out of reach. */
+  private transient MapState<String, LocalDate> settled;
+
+  private transient MetricGroup metrics;
+  private transient Counter expired;
+  private transient Counter unmatched;
+  // Per subtask and not checkpointed: after a failure the live figures start again from zero.
+  private transient Map<ModelVersion, Accuracy> accuracy;
+
+  public ForecastEvaluator() {
+    this(DEFAULT_RECENT_READINGS, DEFAULT_MAX_PENDING_DAYS);
+  }
+
+  /**
+   * @param recentReadings readings kept per series; must exceed the longest forecast horizon
+   * @param maxPendingDays days behind the newest reading after which a waiting forecast expires
+   */
+  public ForecastEvaluator(int recentReadings, int maxPendingDays) {
+    if (recentReadings < 2) {
+      throw new IllegalArgumentException("recentReadings must be at least 2, got " + recentReadings);
+    }
+    if (maxPendingDays < 1) {
+      throw new IllegalArgumentException("maxPendingDays must be at least 1, got " + maxPendingDays);
+    }
+    this.recentReadings = recentReadings;
+    this.maxPendingDays = maxPendingDays;
+  }
+
+  @Override
+  public void open(OpenContext context) {
+    TrustedPackages.ensureContractsTrusted();
+    recent = getRuntimeContext().getListState(
+        new ListStateDescriptor<>("recent-readings", new AvroTypeInfo<>(Reading.class)));
+    pending = getRuntimeContext().getMapState(
+        new MapStateDescriptor<>("pending-forecasts", Types.STRING, new AvroTypeInfo<>(Forecast.class)));
+    settled = getRuntimeContext().getMapState(
+        new MapStateDescriptor<>("settled-forecasts", Types.STRING, Types.LOCAL_DATE));
+    metrics = getRuntimeContext().getMetricGroup();
+    expired = metrics.counter("expiredForecasts");
+    unmatched = metrics.counter("unmatchedForecasts");
+    accuracy = new HashMap<>();
+  }
+
+  @Override
+  public void processElement1(Forecast forecast, Context ctx, Collector<Evaluation> out) throws Exception {
+    String id = forecast.getForecastId();
+    if (settled.contains(id) || pending.contains(id)) {
+      return; // a duplicate: the same id is the same forecast
+    }
+    if (!settle(forecast, recentReadings(), out)) {
+      pending.put(id, forecast);
+    }
+  }
+
+  @Override
+  public void processElement2(Reading reading, Context ctx, Collector<Evaluation> out) throws Exception {
+    List<Reading> readings = recentReadings();
+    readings.removeIf(r -> r.getDay().equals(reading.getDay()));
+    readings.add(reading);
+    readings.sort(Comparator.comparing(Reading::getDay));
+    while (readings.size() > recentReadings) {
+      readings.remove(0);
+    }
+    recent.update(readings);
+
+    List<String> forgotten = new ArrayList<>();
+    for (Map.Entry<String, LocalDate> entry : settled.entries()) {
+      if (outOfReach(entry.getValue(), readings)) {
+        forgotten.add(entry.getKey());
+      }
+    }
+    for (String id : forgotten) {
+      settled.remove(id);
+    }
+
+    List<String> done = new ArrayList<>();
+    for (Map.Entry<String, Forecast> entry : pending.entries()) {
+      if (settle(entry.getValue(), readings, out)) {
+        done.add(entry.getKey());
+      }
+    }
+    for (String id : done) {
+      pending.remove(id); // removing the last entry clears the map state of the key
+    }
+  }
+
+  /**
+   * Scores the forecast if its actual reading is among {@code readings}, or drops it when it is
+   * out of reach or unmatched. Returns false only when the forecast must keep waiting.
+   */
+  private boolean settle(Forecast forecast, List<Reading> readings, Collector<Evaluation> out) throws Exception {
+    LocalDate baseDay = forecast.getBaseDay();
+    if (outOfReach(baseDay, readings)) {
+      expired.inc();
+      return true;
+    }
+    if (forecast.getHorizon() < 1) {
+      unmatched.inc();
+      return true;
+    }
+    Reading actualReading = stepsAfter(readings, baseDay, forecast.getHorizon());
+    if (actualReading == null) {
+      return false;
+    }
+    settled.put(forecast.getForecastId(), baseDay);
+    String target = forecast.getTarget();
+    Double actual = actualReading.getFeatures().get(target);
+    if (actual == null) {
+      unmatched.inc();
+      return true;
+    }
+    Double persisted = readings.stream()
+        .filter(r -> r.getDay().equals(baseDay))
+        .findFirst()
+        .map(r -> r.getFeatures().get(target))
+        .orElse(null);
+    Evaluation evaluation = Evaluation.newBuilder()
+        .setForecastId(forecast.getForecastId())
+        .setSeriesId(forecast.getSeriesId())
+        .setTargetDay(actualReading.getDay())
+        .setTarget(target)
+        .setPredicted(forecast.getValue())
+        .setActual(actual)
+        .setError(forecast.getValue() - actual)
+        .setPersistenceError(persisted == null ? null : persisted - actual)
+        .setModelName(forecast.getModelName())
+        .setModelVersion(forecast.getModelVersion())
+        .build();
+    accuracyOf(forecast.getModelName(), forecast.getModelVersion()).add(evaluation);
+    out.collect(evaluation);
+    return true;
+  }
+
+  /** True once the forecast can no longer be scored, whatever readings come next. */
+  private boolean outOfReach(LocalDate baseDay, List<Reading> readings) {
+    if (readings.isEmpty()) {
+      return false;
+    }
+    LocalDate newest = readings.get(readings.size() - 1).getDay();
+    if (ChronoUnit.DAYS.between(baseDay, newest) > maxPendingDays) {
+      return true;
+    }
+    // once readings have been evicted, some after the base day may be gone: steps can't be counted
+    return readings.size() >= recentReadings && baseDay.isBefore(readings.get(0).getDay());
+  }
+
+  /** The {@code steps}-th reading after {@code day}, or null when it has not arrived yet. */
+  private static Reading stepsAfter(List<Reading> readings, LocalDate day, int steps) {
+    int seen = 0;
+    for (Reading reading : readings) {
+      if (reading.getDay().isAfter(day) && ++seen == steps) {
+        return reading;
+      }
+    }
+    return null;
+  }
+
+  private List<Reading> recentReadings() throws Exception {
+    List<Reading> readings = new ArrayList<>();
+    Iterable<Reading> stored = recent.get();
+    if (stored != null) {
+      stored.forEach(readings::add);
+    }
+    return readings;
+  }
+
+  private Accuracy accuracyOf(String modelName, long modelVersion) {
+    return accuracy.computeIfAbsent(new ModelVersion(modelName, modelVersion),
+        key -> Accuracy.registeredUnder(metrics, modelName, modelVersion));
+  }
+
+  /** The live accuracy of one model version on this subtask, or null when none was scored. */
+  LiveAccuracy liveAccuracy(String modelName, long modelVersion) {
+    Accuracy live = accuracy.get(new ModelVersion(modelName, modelVersion));
+    return live == null ? null : live.snapshot();
+  }
+
+  long expiredForecasts() {
+    return expired.getCount();
+  }
+
+  long unmatchedForecasts() {
+    return unmatched.getCount();
+  }
+
+  /**
+   * Evaluations, mean absolute error of the model, and mean absolute error of persistence over
+   * the evaluations that have a persistence error (NaN when none has).
+   */
+  record LiveAccuracy(long evaluations, double mae, double persistenceMae) {}
+
+  private record ModelVersion(String name, long version) {}
+
+  /** Running sums behind the gauges of one model version. */
+  static final class Accuracy {
+    private long evaluations;
+    private double absErrorSum;
+    private long withPersistence;
+    private double absPersistenceErrorSum;
+
+    /** Gauges {@code model.<name>.version.<v>.{evaluations,mae,persistenceMae}} under the group. */
+    static Accuracy registeredUnder(MetricGroup group, String modelName, long modelVersion) {
+      Accuracy accuracy = new Accuracy();
+      MetricGroup version = group.addGroup("model", modelName).addGroup("version", String.valueOf(modelVersion));
+      version.gauge("evaluations", (Gauge<Long>) () -> accuracy.evaluations);
+      version.gauge("mae", (Gauge<Double>) () -> accuracy.snapshot().mae());
+      version.gauge("persistenceMae", (Gauge<Double>) () -> accuracy.snapshot().persistenceMae());
+      return accuracy;
+    }
+
+    void add(Evaluation evaluation) {
+      evaluations++;
+      absErrorSum += Math.abs(evaluation.getError());
+      if (evaluation.getPersistenceError() != null) {
+        withPersistence++;
+        absPersistenceErrorSum += Math.abs(evaluation.getPersistenceError());
+      }
+    }
+
+    LiveAccuracy snapshot() {
+      return new LiveAccuracy(
+          evaluations,
+          evaluations == 0 ? Double.NaN : absErrorSum / evaluations,
+          withPersistence == 0 ? Double.NaN : absPersistenceErrorSum / withPersistence);
+    }
+  }
+}

@@ -1,0 +1,342 @@
+package dev.forecaster.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.forecaster.avro.Evaluation;
+import dev.forecaster.avro.Forecast;
+import dev.forecaster.avro.Reading;
+import dev.forecaster.schemas.ForecastIds;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.testutils.MetricListener;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
+import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class ForecastEvaluatorTest {
+
+  private static final String STATION = "KSEA";
+  private static final String TMAX = "temp_max";
+  private static final LocalDate MON = LocalDate.of(2015, 3, 16);
+  private static final Instant CREATED = Instant.parse("2026-01-05T08:00:00Z");
+
+  private ForecastEvaluator evaluator;
+  private KeyedTwoInputStreamOperatorTestHarness<String, Forecast, Reading, Evaluation> harness;
+
+  @AfterEach
+  void closeHarness() throws Exception {
+    if (harness != null) {
+      harness.close();
+    }
+  }
+
+  @Test
+  void forecastIsScoredWhenItsActualArrives() throws Exception {
+    open(new ForecastEvaluator());
+    reading(MON, 12.0);
+    Forecast forecast = forecast(MON, 1, 13.25);
+    harness.processElement1(forecast, 0L);
+    assertThat(harness.extractOutputValues()).isEmpty();
+
+    reading(MON.plusDays(1), 14.0);
+
+    assertThat(harness.extractOutputValues())
+        .containsExactly(evaluation(forecast, MON.plusDays(1), 14.0, -0.75, -2.0));
+  }
+
+  @Test
+  void actualThatArrivedFirstScoresALateForecast() throws Exception {
+    open(new ForecastEvaluator());
+    reading(MON, 12.0);
+    reading(MON.plusDays(1), 14.0);
+
+    Forecast forecast = forecast(MON, 1, 13.25);
+    harness.processElement1(forecast, 0L);
+
+    assertThat(harness.extractOutputValues())
+        .containsExactly(evaluation(forecast, MON.plusDays(1), 14.0, -0.75, -2.0));
+  }
+
+  @Test
+  void aForecastOverAWeekendIsScoredAgainstTheNextTradingDay() throws Exception {
+    open(new ForecastEvaluator());
+    LocalDate friday = LocalDate.of(2024, 3, 8);
+    LocalDate monday = LocalDate.of(2024, 3, 11);
+    harness.processElement2(Reading.newBuilder()
+        .setSeriesId("SPX").setDay(friday).setFeatures(Map.of("close", 5123.5)).setDomain("stock").build(), 0L);
+    Forecast forecast = Forecast.newBuilder()
+        .setForecastId(ForecastIds.of("SPX", friday, 1, "stock", 1))
+        .setSeriesId("SPX").setBaseDay(friday).setTargetDay(friday.plusDays(1)).setHorizon(1)
+        .setTarget("close").setValue(5130.0).setModelName("stock").setModelVersion(1).setCreatedAt(CREATED)
+        .build();
+    harness.processElement1(forecast, 0L);
+
+    harness.processElement2(Reading.newBuilder()
+        .setSeriesId("SPX").setDay(monday).setFeatures(Map.of("close", 5117.5)).setDomain("stock").build(), 0L);
+
+    assertThat(harness.extractOutputValues()).containsExactly(Evaluation.newBuilder()
+        .setForecastId(forecast.getForecastId()).setSeriesId("SPX").setTargetDay(monday).setTarget("close")
+        .setPredicted(5130.0).setActual(5117.5).setError(12.5).setPersistenceError(6.0)
+        .setModelName("stock").setModelVersion(1)
+        .build());
+  }
+
+  @Test
+  void horizonTwoTargetsTheSecondReadingAfterTheBase() throws Exception {
+    open(new ForecastEvaluator());
+    reading(MON, 12.0);
+    Forecast forecast = forecast(MON, 2, 15.5);
+    harness.processElement1(forecast, 0L);
+
+    reading(MON.plusDays(1), 14.0);
+    assertThat(harness.extractOutputValues()).isEmpty();
+    reading(MON.plusDays(2), 16.0);
+
+    assertThat(harness.extractOutputValues())
+        .containsExactly(evaluation(forecast, MON.plusDays(2), 16.0, -0.5, -4.0));
+  }
+
+  @Test
+  void persistenceErrorUsesTheBaseDaysValue() throws Exception {
+    open(new ForecastEvaluator());
+    reading(MON, 10.0);
+    reading(MON.plusDays(1), 11.0);
+    Forecast forecast = forecast(MON.plusDays(1), 1, 12.5);
+    harness.processElement1(forecast, 0L);
+
+    reading(MON.plusDays(2), 12.0);
+
+    // persistence says "as on the base day": 11 - 12, not the older 10 - 12
+    assertThat(harness.extractOutputValues())
+        .containsExactly(evaluation(forecast, MON.plusDays(2), 12.0, 0.5, -1.0));
+  }
+
+  @Test
+  void persistenceErrorIsNullWhenTheBaseDayIsUnknown() throws Exception {
+    open(new ForecastEvaluator());
+    Forecast forecast = forecast(MON, 1, 13.25);
+    harness.processElement1(forecast, 0L);
+
+    reading(MON.plusDays(1), 14.0);
+
+    assertThat(harness.extractOutputValues())
+        .containsExactly(evaluation(forecast, MON.plusDays(1), 14.0, -0.75, null));
+    assertThat(evaluator.liveAccuracy("weather", 3))
+        .isEqualTo(new ForecastEvaluator.LiveAccuracy(1, 0.75, Double.NaN));
+  }
+
+  @Test
+  void aDuplicateForecastIsScoredOnce() throws Exception {
+    open(new ForecastEvaluator());
+    reading(MON, 12.0);
+    Forecast forecast = forecast(MON, 1, 13.25);
+    harness.processElement1(forecast, 0L);
+    harness.processElement1(forecast(MON, 1, 13.25), 0L); // redelivered while waiting
+
+    reading(MON.plusDays(1), 14.0);
+    harness.processElement1(forecast(MON, 1, 13.25), 0L); // redelivered after it was scored
+    reading(MON.plusDays(2), 15.0);
+
+    assertThat(harness.extractOutputValues())
+        .containsExactly(evaluation(forecast, MON.plusDays(1), 14.0, -0.75, -2.0));
+    assertThat(evaluator.liveAccuracy("weather", 3).evaluations()).isEqualTo(1);
+  }
+
+  @Test
+  void evaluatedForecastsLeaveNoPendingState() throws Exception {
+    open(new ForecastEvaluator(3, 60));
+    reading(MON, 12.0);
+    harness.processElement1(forecast(MON, 1, 13.25), 0L);
+    assertThat(seriesWith("pending-forecasts")).containsExactly(STATION);
+
+    reading(MON.plusDays(1), 14.0);
+    assertThat(harness.extractOutputValues()).hasSize(1);
+    assertThat(seriesWith("pending-forecasts")).isEmpty();
+    assertThat(seriesWith("settled-forecasts")).containsExactly(STATION);
+
+    // once the base day has left the recent readings the id is no longer needed to stop duplicates
+    reading(MON.plusDays(2), 15.0);
+    reading(MON.plusDays(3), 16.0);
+    assertThat(seriesWith("settled-forecasts")).isEmpty();
+    assertThat(harness.numKeyedStateEntries()).isEqualTo(1); // the recent readings alone
+    assertThat(harness.extractOutputValues()).hasSize(1);
+  }
+
+  @Test
+  void anActualThatNeverComesExpiresTheForecast() throws Exception {
+    open(new ForecastEvaluator(16, 5));
+    reading(MON, 12.0);
+    harness.processElement1(forecast(MON, 3, 13.25), 0L);
+    reading(MON.plusDays(1), 14.0);
+    assertThat(seriesWith("pending-forecasts")).containsExactly(STATION);
+
+    // the station falls silent for a week: its third reading would come too late to mean anything
+    reading(MON.plusDays(9), 15.0);
+
+    assertThat(harness.extractOutputValues()).isEmpty();
+    assertThat(evaluator.expiredForecasts()).isEqualTo(1);
+    assertThat(seriesWith("pending-forecasts")).isEmpty();
+    assertThat(harness.numKeyedStateEntries()).isEqualTo(1);
+  }
+
+  @Test
+  void aForecastOlderThanTheRecentReadingsExpiresInsteadOfMeetingTheWrongReading() throws Exception {
+    open(new ForecastEvaluator(3, 60));
+    for (int day = 0; day < 5; day++) {
+      reading(MON.plusDays(day), 10.0 + day); // MON and MON+1 are evicted
+    }
+
+    harness.processElement1(forecast(MON, 1, 13.25), 0L);
+
+    // counting steps among what is left would pair it with MON+2 instead of MON+1
+    assertThat(harness.extractOutputValues()).isEmpty();
+    assertThat(evaluator.expiredForecasts()).isEqualTo(1);
+    assertThat(seriesWith("pending-forecasts")).isEmpty();
+  }
+
+  @Test
+  void aReadingWithoutTheTargetFeatureLeavesTheForecastUnmatched() throws Exception {
+    open(new ForecastEvaluator());
+    reading(MON, 12.0);
+    harness.processElement1(forecast(MON, 1, 13.25), 0L);
+
+    harness.processElement2(Reading.newBuilder()
+        .setSeriesId(STATION).setDay(MON.plusDays(1)).setFeatures(Map.of("temp_min", 4.0)).setDomain("weather")
+        .build(), 0L);
+
+    assertThat(harness.extractOutputValues()).isEmpty();
+    assertThat(evaluator.unmatchedForecasts()).isEqualTo(1);
+    assertThat(seriesWith("pending-forecasts")).isEmpty();
+  }
+
+  @Test
+  void aReadingOfTheSameDayReplacesTheOldOne() throws Exception {
+    open(new ForecastEvaluator());
+    reading(MON, 12.0);
+    reading(MON, 11.0); // corrected
+
+    Forecast forecast = forecast(MON, 1, 13.25);
+    harness.processElement1(forecast, 0L);
+    reading(MON.plusDays(1), 14.0);
+
+    assertThat(harness.extractOutputValues())
+        .containsExactly(evaluation(forecast, MON.plusDays(1), 14.0, -0.75, -3.0));
+  }
+
+  @Test
+  void liveMaeIsTrackedPerModelVersion() throws Exception {
+    open(new ForecastEvaluator());
+    reading(MON, 10.0);
+    harness.processElement1(forecast(MON, 1, 11.5, 3), 0L);
+    harness.processElement1(forecast(MON, 1, 12.25, 4), 0L);
+    reading(MON.plusDays(1), 12.0);
+    harness.processElement1(forecast(MON.plusDays(1), 1, 12.5, 3), 0L);
+    harness.processElement1(forecast(MON.plusDays(1), 1, 10.25, 4), 0L);
+    reading(MON.plusDays(2), 11.0);
+
+    // v3 errors -0.5, 1.5; v4 errors 0.25, -0.75; persistence errors -2 and 1 for both
+    assertThat(evaluator.liveAccuracy("weather", 3)).isEqualTo(new ForecastEvaluator.LiveAccuracy(2, 1.0, 1.5));
+    assertThat(evaluator.liveAccuracy("weather", 4)).isEqualTo(new ForecastEvaluator.LiveAccuracy(2, 0.5, 1.5));
+    assertThat(evaluator.liveAccuracy("weather", 5)).isNull();
+  }
+
+  @Test
+  void gaugesAreNamedByModelAndVersion() {
+    MetricListener metrics = new MetricListener();
+    ForecastEvaluator.Accuracy accuracy = ForecastEvaluator.Accuracy.registeredUnder(metrics.getMetricGroup(), "weather", 3);
+    accuracy.add(evaluation(forecast(MON, 1, 13.25), MON.plusDays(1), 14.0, -0.75, -2.0));
+    accuracy.add(evaluation(forecast(MON.plusDays(1), 1, 14.0), MON.plusDays(2), 14.25, -0.25, null));
+
+    assertThat(metrics.<Long>getGauge("model", "weather", "version", "3", "evaluations").orElseThrow().getValue())
+        .isEqualTo(2L);
+    assertThat(metrics.<Double>getGauge("model", "weather", "version", "3", "mae").orElseThrow().getValue())
+        .isEqualTo(0.5);
+    assertThat(metrics.<Double>getGauge("model", "weather", "version", "3", "persistenceMae").orElseThrow().getValue())
+        .isEqualTo(2.0);
+  }
+
+  @Test
+  void aPendingForecastSurvivesARestore() throws Exception {
+    open(new ForecastEvaluator());
+    reading(MON, 12.0);
+    Forecast forecast = forecast(MON, 1, 13.25);
+    harness.processElement1(forecast, 0L);
+    OperatorSubtaskState snapshot = harness.snapshot(1L, 1L);
+    harness.close();
+
+    harness = newHarness(evaluator = new ForecastEvaluator());
+    harness.initializeState(snapshot);
+    harness.open();
+    reading(MON.plusDays(1), 14.0);
+
+    assertThat(harness.extractOutputValues())
+        .containsExactly(evaluation(forecast, MON.plusDays(1), 14.0, -0.75, -2.0));
+  }
+
+  private void open(ForecastEvaluator function) throws Exception {
+    evaluator = function;
+    harness = newHarness(function);
+    harness.open();
+  }
+
+  private static KeyedTwoInputStreamOperatorTestHarness<String, Forecast, Reading, Evaluation> newHarness(
+      ForecastEvaluator function) throws Exception {
+    return new KeyedTwoInputStreamOperatorTestHarness<>(
+        new KeyedCoProcessOperator<>(function), Forecast::getSeriesId, Reading::getSeriesId, Types.STRING);
+  }
+
+  private void reading(LocalDate day, double tempMax) throws Exception {
+    harness.processElement2(Reading.newBuilder()
+        .setSeriesId(STATION).setDay(day).setFeatures(Map.of(TMAX, tempMax, "temp_min", 4.0)).setDomain("weather")
+        .build(), 0L);
+  }
+
+  /** The series that hold an entry in the named keyed state. */
+  private List<String> seriesWith(String state) throws Exception {
+    try (var keys = harness.getOperator().<String>getKeyedStateBackend().getKeys(state, VoidNamespace.INSTANCE)) {
+      return keys.collect(Collectors.toList());
+    }
+  }
+
+  private static Forecast forecast(LocalDate baseDay, int horizon, double value) {
+    return forecast(baseDay, horizon, value, 3);
+  }
+
+  private static Forecast forecast(LocalDate baseDay, int horizon, double value, long version) {
+    return Forecast.newBuilder()
+        .setForecastId(ForecastIds.of(STATION, baseDay, horizon, "weather", version))
+        .setSeriesId(STATION)
+        .setBaseDay(baseDay)
+        .setTargetDay(baseDay.plusDays(horizon))
+        .setHorizon(horizon)
+        .setTarget(TMAX)
+        .setValue(value)
+        .setModelName("weather")
+        .setModelVersion(version)
+        .setCreatedAt(CREATED)
+        .build();
+  }
+
+  private static Evaluation evaluation(
+      Forecast forecast, LocalDate targetDay, double actual, double error, Double persistenceError) {
+    return Evaluation.newBuilder()
+        .setForecastId(forecast.getForecastId())
+        .setSeriesId(forecast.getSeriesId())
+        .setTargetDay(targetDay)
+        .setTarget(forecast.getTarget())
+        .setPredicted(forecast.getValue())
+        .setActual(actual)
+        .setError(error)
+        .setPersistenceError(persistenceError)
+        .setModelName(forecast.getModelName())
+        .setModelVersion(forecast.getModelVersion())
+        .build();
+  }
+}
