@@ -1,0 +1,368 @@
+package dev.forecaster.job;
+
+import ai.djl.translate.TranslateException;
+import dev.forecaster.avro.Forecast;
+import dev.forecaster.avro.ModelUpdate;
+import dev.forecaster.avro.Reading;
+import dev.forecaster.model.BatchedPredictor;
+import dev.forecaster.model.LoadedModel;
+import dev.forecaster.model.ModelArtifactException;
+import dev.forecaster.model.ModelSpec;
+import dev.forecaster.model.WindowEncoder;
+import dev.forecaster.schemas.ForecastIds;
+import dev.forecaster.schemas.TrustedPackages;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.util.OutputTag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Scores windows in batches: complete windows are encoded into a buffer and scored in one forward
+ * pass when the buffer holds {@code batch.size} windows or {@code batch.timeout.ms} after its
+ * first one. The buffer is flushed before every checkpoint barrier and at the end of input, so
+ * nothing buffered is ever outside a checkpoint.
+ *
+ * <p>Models arrive on the second input (broadcast: every subtask sees every update). A strictly
+ * newer version of a model replaces the one in service after the buffered windows are scored
+ * with the old one; a version that does not load keeps the old one serving and is counted. A
+ * window that arrives before its series' model exists waits (the latest per series) and is
+ * scored when the model comes.
+ */
+public final class BatchScoringOperator extends AbstractStreamOperator<Forecast>
+    implements TwoInputStreamOperator<WindowReady, ModelUpdate, Forecast> {
+
+  private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(BatchScoringOperator.class);
+
+  /**
+   * The newest reading of every window, emitted when the window's forecast is (or at once, for a
+   * window that is not scored): the live evaluation takes its actual values from here, so that in
+   * a fast replay the actuals cannot run ahead of the forecasts they settle.
+   */
+  public static final OutputTag<Reading> ACTUALS = new OutputTag<>("actuals", new AvroTypeInfo<>(Reading.class));
+
+  private final int batchSize;
+  private final long timeoutMs;
+  private final JobConfig.DeviceChoice device;
+  private final int windowLength;
+
+  private transient Map<String, Serving> serving;
+  private transient Map<String, Map<String, WindowReady>> waiting;
+  private transient ListState<ModelUpdate> servedModels;
+  private transient ListState<WindowReady> waitingWindows;
+  private transient Counter scored;
+  private transient Counter batches;
+  private transient Counter incomplete;
+  private transient Counter unscorable;
+  private transient Counter rejectedModels;
+  private transient long timerDue;
+
+  public BatchScoringOperator(JobConfig config) {
+    this.batchSize = config.batchSize();
+    this.timeoutMs = config.batchTimeoutMs();
+    this.device = config.device();
+    this.windowLength = config.windowLength();
+  }
+
+  @Override
+  public void initializeState(StateInitializationContext context) throws Exception {
+    super.initializeState(context);
+    TrustedPackages.ensureContractsTrusted();
+    serving = new HashMap<>();
+    waiting = new LinkedHashMap<>();
+    servedModels = context.getOperatorStateStore().getUnionListState(
+        new ListStateDescriptor<>("served-models", new AvroTypeInfo<>(ModelUpdate.class)));
+    waitingWindows = context.getOperatorStateStore().getListState(
+        new ListStateDescriptor<>("windows-waiting-for-a-model", TypeInformation.of(WindowReady.class)));
+    for (WindowReady w : waitingWindows.get()) {
+      waiting.computeIfAbsent(w.modelName, m -> new LinkedHashMap<>()).put(w.seriesId, w);
+    }
+    // every subtask stored the models it served; each takes the newest version of each name
+    Map<String, ModelUpdate> newest = new HashMap<>();
+    for (ModelUpdate u : servedModels.get()) {
+      newest.merge(u.getModelName(), u, (a, b) -> a.getVersion() >= b.getVersion() ? a : b);
+    }
+    pendingRestore = new ArrayList<>(newest.values());
+  }
+
+  private transient List<ModelUpdate> pendingRestore;
+
+  @Override
+  public void open() throws Exception {
+    super.open();
+    var metrics = getMetricGroup();
+    scored = metrics.counter("windowsScored");
+    batches = metrics.counter("batches");
+    incomplete = metrics.counter("windowsShorterThanTheModel");
+    unscorable = metrics.counter("windowsMissingModelFeatures");
+    rejectedModels = metrics.counter("modelUpdatesRejected");
+    for (ModelUpdate u : pendingRestore) {
+      accept(u);
+    }
+    pendingRestore = null;
+  }
+
+  @Override
+  public void processElement2(StreamRecord<ModelUpdate> element) throws Exception {
+    accept(element.getValue());
+  }
+
+  private void accept(ModelUpdate update) throws Exception {
+    Serving current = serving.get(update.getModelName());
+    if (current != null && update.getVersion() <= current.update.getVersion()) {
+      LOG.info("ignoring {} v{}: v{} is serving", update.getModelName(), update.getVersion(),
+          current.update.getVersion());
+      return;
+    }
+    Serving next;
+    try {
+      next = new Serving(update, SharedModels.acquire(update, device), batchSize);
+      if (next.spec.readingsPerWindow() > windowLength) {
+        next.close();
+        throw new ModelArtifactException("it reads " + next.spec.readingsPerWindow()
+            + " readings per window, the job keeps " + windowLength + " (window.length)");
+      }
+    } catch (ModelArtifactException | RuntimeException e) {
+      rejectedModels.inc();
+      LOG.warn("rejected {} v{}, {} keeps serving: {}", update.getModelName(), update.getVersion(),
+          current == null ? "no version" : "v" + current.update.getVersion(), e.getMessage());
+      return;
+    }
+    if (current != null) {
+      flush(current); // windows already buffered are scored by the version they were buffered for
+      current.close();
+    }
+    serving.put(update.getModelName(), next);
+    LOG.info("serving {} v{}", update.getModelName(), update.getVersion());
+    Map<String, WindowReady> parked = waiting.remove(update.getModelName());
+    if (parked != null) {
+      for (WindowReady w : parked.values()) {
+        add(next, w);
+      }
+    }
+  }
+
+  @Override
+  public void processElement1(StreamRecord<WindowReady> element) throws Exception {
+    WindowReady window = element.getValue();
+    Serving model = serving.get(window.modelName);
+    if (model == null) {
+      waiting.computeIfAbsent(window.modelName, m -> new LinkedHashMap<>()).put(window.seriesId, window);
+      emitActual(window);
+      return;
+    }
+    add(model, window);
+  }
+
+  private void emitActual(WindowReady window) {
+    int last = window.rows() - 1;
+    int width = window.featureNames.length;
+    Map<String, Double> features = new HashMap<>();
+    for (int f = 0; f < width; f++) {
+      features.put(window.featureNames[f], window.values[last * width + f]);
+    }
+    Reading actual = Reading.newBuilder().setSeriesId(window.seriesId)
+        .setDay(LocalDate.ofEpochDay(window.epochDays[last])).setFeatures(features).setDomain("").build();
+    output.collect(ACTUALS, new StreamRecord<>(actual, window.epochDays[last] * 86_400_000L));
+  }
+
+  private void add(Serving model, WindowReady window) throws Exception {
+    int rows = model.spec.readingsPerWindow();
+    if (window.rows() < rows) {
+      incomplete.inc();
+      emitActual(window);
+      return;
+    }
+    int[] columns = model.columns(window.featureNames);
+    if (columns == null) {
+      unscorable.inc();
+      emitActual(window);
+      return;
+    }
+    model.append(window, columns, rows);
+    if (model.count == batchSize) {
+      flush(model);
+    } else if (model.count == 1) {
+      long due = getProcessingTimeService().getCurrentProcessingTime() + timeoutMs;
+      if (timerDue == 0 || due < timerDue) {
+        timerDue = due;
+        getProcessingTimeService().registerTimer(due, time -> {
+          timerDue = 0;
+          flushAll();
+        });
+      }
+    }
+  }
+
+  private void flush(Serving model) throws TranslateException {
+    if (model.count == 0) {
+      return;
+    }
+    model.predictor.predict(model.encoded, model.base, model.count, model.out);
+    long now = System.currentTimeMillis();
+    ModelSpec spec = model.spec;
+    for (int i = 0; i < model.count; i++) {
+      LocalDate baseDay = LocalDate.ofEpochDay(model.baseDays[i]);
+      Forecast forecast = Forecast.newBuilder()
+          .setForecastId(ForecastIds.of(model.series[i], baseDay, spec.horizon(), spec.name(), spec.version()))
+          .setSeriesId(model.series[i])
+          .setBaseDay(baseDay)
+          .setTargetDay(baseDay.plusDays(spec.horizon()))
+          .setHorizon(spec.horizon())
+          .setTarget(spec.target())
+          .setValue(model.out[i])
+          .setModelName(spec.name())
+          .setModelVersion(spec.version())
+          .setCreatedAt(Instant.ofEpochMilli(now))
+          .build();
+      output.collect(new StreamRecord<>(forecast, model.baseDays[i] * 86_400_000L));
+    }
+    for (int i = 0; i < model.count; i++) {
+      emitActual(model.windows[i]);
+      model.windows[i] = null;
+    }
+    scored.inc(model.count);
+    batches.inc();
+    model.count = 0;
+  }
+
+  private void flushAll() throws TranslateException {
+    for (Serving model : serving.values()) {
+      flush(model);
+    }
+  }
+
+  @Override
+  public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+    flushAll(); // forecasts of buffered windows go out before the barrier: no buffer state needed
+  }
+
+  @Override
+  public void snapshotState(StateSnapshotContext context) throws Exception {
+    super.snapshotState(context);
+    List<ModelUpdate> models = new ArrayList<>();
+    serving.values().forEach(s -> models.add(s.update));
+    servedModels.update(models);
+    List<WindowReady> parked = new ArrayList<>();
+    waiting.values().forEach(m -> parked.addAll(m.values()));
+    waitingWindows.update(parked);
+  }
+
+  @Override
+  public void finish() throws Exception {
+    flushAll();
+    super.finish();
+  }
+
+  @Override
+  public void close() throws Exception {
+    if (serving != null) {
+      serving.values().forEach(Serving::close);
+      serving.clear();
+    }
+    super.close();
+  }
+
+  /** Models on the broadcast input carry no event time: the output's watermark is the windows'. */
+  @Override
+  public void processWatermark1(Watermark mark) throws Exception {
+    super.processWatermark(mark);
+  }
+
+  @Override
+  public void processWatermark2(Watermark mark) {
+    // ignored: see processWatermark1
+  }
+
+  /** What serving one model version takes in this subtask: its predictor and its batch buffers. */
+  private static final class Serving {
+    final ModelUpdate update;
+    final ModelSpec spec;
+    final WindowEncoder encoder;
+    final BatchedPredictor predictor;
+    final int fpw;
+    final float[] encoded;
+    final double[] base;
+    final double[] out;
+    final String[] series;
+    final int[] baseDays;
+    final WindowReady[] windows;
+    final double[][] scratch;
+    final int[] scratchDays;
+    int count;
+    private String[] lastNames;
+    private int[] lastColumns;
+
+    Serving(ModelUpdate update, LoadedModel model, int batchSize) {
+      this.update = update;
+      this.spec = model.spec();
+      this.encoder = model.encoder();
+      this.predictor = model.newPredictor();
+      this.fpw = encoder.floatsPerWindow();
+      this.encoded = new float[batchSize * fpw];
+      this.base = new double[batchSize];
+      this.out = new double[batchSize];
+      this.series = new String[batchSize];
+      this.baseDays = new int[batchSize];
+      this.windows = new WindowReady[batchSize];
+      this.scratch = new double[spec.readingsPerWindow()][spec.features().size()];
+      this.scratchDays = new int[spec.readingsPerWindow()];
+    }
+
+    /** Where each model feature is among the window's features; null if one is missing. */
+    int[] columns(String[] names) {
+      if (java.util.Arrays.equals(names, lastNames)) {
+        return lastColumns;
+      }
+      int[] columns = new int[spec.features().size()];
+      for (int f = 0; f < columns.length; f++) {
+        columns[f] = java.util.Arrays.asList(names).indexOf(spec.features().get(f));
+        if (columns[f] < 0) {
+          return null;
+        }
+      }
+      lastNames = names;
+      lastColumns = columns;
+      return columns;
+    }
+
+    void append(WindowReady w, int[] columns, int rows) {
+      int width = w.featureNames.length;
+      int first = w.rows() - rows;
+      for (int r = 0; r < rows; r++) {
+        scratchDays[r] = w.epochDays[first + r];
+        for (int f = 0; f < columns.length; f++) {
+          scratch[r][f] = w.values[(first + r) * width + columns[f]];
+        }
+      }
+      encoder.encode(scratch, scratchDays, encoded, count * fpw);
+      base[count] = encoder.baseValue(scratch);
+      series[count] = w.seriesId;
+      baseDays[count] = scratchDays[rows - 1];
+      windows[count] = w;
+      count++;
+    }
+
+    void close() {
+      predictor.close();
+      SharedModels.release(update);
+    }
+  }
+}

@@ -1,0 +1,103 @@
+package dev.forecaster.job;
+
+import dev.forecaster.avro.DeadLetter;
+import dev.forecaster.avro.Evaluation;
+import dev.forecaster.avro.Forecast;
+import dev.forecaster.avro.ModelUpdate;
+import dev.forecaster.schemas.Codecs;
+import dev.forecaster.schemas.TrustedPackages;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * Entry point of the streaming job. {@code main} parses the configuration and runs
+ * {@link #run}; the same jar runs on a Flink cluster ({@code flink run}) or, through
+ * {@code forecast job}, on a local mini cluster bound to 127.0.0.1.
+ *
+ * <p>Arguments: {@code [--config FILE] [key=value ...]} (see {@link JobConfig} for the keys).
+ */
+public final class ForecastJob {
+
+  private ForecastJob() {}
+
+  public static void main(String[] args) throws Exception {
+    run(StreamExecutionEnvironment.getExecutionEnvironment(), parse(args), "forecaster").getJobExecutionResult()
+        .get();
+  }
+
+  static JobConfig parse(String[] args) throws java.io.IOException {
+    Path file = null;
+    Map<String, String> overrides = new LinkedHashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--config") && i + 1 < args.length) {
+        file = Path.of(args[++i]);
+      } else if (args[i].contains("=")) {
+        String[] kv = args[i].split("=", 2);
+        overrides.put(kv[0].replaceFirst("^--", ""), kv[1]);
+      } else {
+        throw new IllegalArgumentException("expected --config FILE or key=value, got '" + args[i] + "'");
+      }
+    }
+    return JobConfig.load(file, overrides);
+  }
+
+  /** A local environment whose every server binds to 127.0.0.1 only. */
+  public static StreamExecutionEnvironment localEnvironment(JobConfig config) {
+    Map<String, String> c = new LinkedHashMap<>();
+    c.put("rest.bind-address", "127.0.0.1");
+    c.put("rest.address", "127.0.0.1");
+    c.put("rest.port", "0");
+    c.put("jobmanager.bind-host", "127.0.0.1");
+    c.put("jobmanager.rpc.address", "127.0.0.1");
+    c.put("taskmanager.bind-host", "127.0.0.1");
+    c.put("taskmanager.host", "127.0.0.1");
+    c.put("taskmanager.numberOfTaskSlots", Integer.toString(Math.max(1, config.parallelism())));
+    return StreamExecutionEnvironment.createLocalEnvironment(config.parallelism(), Configuration.fromMap(c));
+  }
+
+  /** Builds the job on Kafka and starts it; the caller waits on, or cancels, the returned client. */
+  public static JobClient run(StreamExecutionEnvironment env, JobConfig config, String name) throws Exception {
+    TrustedPackages.ensureContractsTrusted();
+    configure(env, config);
+    DataStream<RawRecord> readings = env.fromSource(KafkaIo.readings(config, false),
+        WatermarkStrategy.noWatermarks(), "readings").uid("readings-source").setParallelism(config.parallelism());
+    DataStream<ModelUpdate> models = env.fromSource(KafkaIo.models(config, false),
+        WatermarkStrategy.noWatermarks(), "models").uid("models-source").setParallelism(1);
+    ForecastPipeline.Outputs out = ForecastPipeline.build(config, readings, models);
+    attachSinks(config, out);
+    return env.executeAsync(name);
+  }
+
+  static void configure(StreamExecutionEnvironment env, JobConfig config) {
+    env.setParallelism(config.parallelism());
+    env.enableCheckpointing(config.checkpointIntervalMs(), CheckpointingMode.EXACTLY_ONCE);
+    Map<String, String> c = new LinkedHashMap<>();
+    c.put("pipeline.generic-types", "false"); // state and records have explicit serializers: never Kryo
+    if (!config.checkpointDir().isBlank()) {
+      c.put("execution.checkpointing.dir", config.checkpointDir());
+      c.put("execution.checkpointing.storage", "filesystem");
+    }
+    env.configure(Configuration.fromMap(c));
+  }
+
+  static void attachSinks(JobConfig config, ForecastPipeline.Outputs out) {
+    out.deadLetters().sinkTo(KafkaIo.<DeadLetter>sink(config, config.deadLettersTopic(), Codecs.DEAD_LETTER,
+        d -> d.getTopic() + "-" + d.getPartition(), "dead-letters")).name("dead letters").uid("dead-letters-sink");
+    if (out.forecasts() != null) {
+      out.forecasts().sinkTo(KafkaIo.<Forecast>sink(config, config.forecastsTopic(), Codecs.FORECAST,
+          Forecast::getSeriesId, "forecasts")).name("forecasts").uid("forecasts-sink");
+      out.evaluations().sinkTo(KafkaIo.<Evaluation>sink(config, config.evaluationsTopic(), Codecs.EVALUATION,
+          Evaluation::getSeriesId, "evaluations")).name("evaluations").uid("evaluations-sink");
+    } else {
+      out.windows().sinkTo(new org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink<>())
+          .name("windows (scoring off)");
+    }
+  }
+}

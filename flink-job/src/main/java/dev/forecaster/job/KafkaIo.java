@@ -1,0 +1,153 @@
+package dev.forecaster.job;
+
+import dev.forecaster.avro.ModelUpdate;
+import dev.forecaster.schemas.AvroCodec;
+import dev.forecaster.schemas.Codecs;
+import dev.forecaster.schemas.RecordDecodingException;
+import dev.forecaster.schemas.TrustedPackages;
+import java.nio.charset.StandardCharsets;
+import java.util.Properties;
+import java.util.function.Function;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.util.Collector;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The job's Kafka sources and sinks, built from its configuration. */
+public final class KafkaIo {
+
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaIo.class);
+
+  private KafkaIo() {}
+
+  /** Raw readings with their coordinates: decoding happens in the job, where failures become dead letters. */
+  public static KafkaSource<RawRecord> readings(JobConfig config, boolean bounded) {
+    var builder = KafkaSource.<RawRecord>builder()
+        .setBootstrapServers(config.bootstrapServers())
+        .setTopics(config.readingsTopic())
+        .setGroupId(config.groupId())
+        .setProperties(config.kafkaClientProperties())
+        .setProperty("isolation.level", "read_committed")
+        .setStartingOffsets(OffsetsInitializer.committedOffsets(
+            org.apache.kafka.clients.consumer.OffsetResetStrategy.EARLIEST))
+        .setDeserializer(new RawDeserializer());
+    if (bounded) {
+      builder.setBounded(OffsetsInitializer.latest());
+    }
+    return builder.build();
+  }
+
+  /** The compacted models topic from its beginning: every subtask learns every model. */
+  public static KafkaSource<ModelUpdate> models(JobConfig config, boolean bounded) {
+    var builder = KafkaSource.<ModelUpdate>builder()
+        .setBootstrapServers(config.bootstrapServers())
+        .setTopics(config.modelsTopic())
+        .setGroupId(config.groupId() + "-models")
+        .setProperties(config.kafkaClientProperties())
+        .setProperty("isolation.level", "read_committed")
+        .setProperty("max.partition.fetch.bytes", Integer.toString(16 * 1024 * 1024))
+        .setStartingOffsets(OffsetsInitializer.earliest())
+        .setDeserializer(new ModelUpdateDeserializer());
+    if (bounded) {
+      builder.setBounded(OffsetsInitializer.latest());
+    }
+    return builder.build();
+  }
+
+  /** A sink of one contract type to one topic, keyed by series id (or model name). */
+  public static <T extends org.apache.avro.specific.SpecificRecord> KafkaSink<T> sink(JobConfig config, String topic,
+      AvroCodec<T> codec, SerializableKey<T> key, String name) {
+    Properties producer = config.kafkaClientProperties();
+    producer.setProperty("transaction.timeout.ms", config.transactionTimeoutMs());
+    producer.setProperty("max.request.size", Integer.toString(16 * 1024 * 1024));
+    boolean exactlyOnce = config.delivery() == JobConfig.Delivery.EXACTLY_ONCE;
+    if (!exactlyOnce) {
+      producer.setProperty("linger.ms", "0");
+    }
+    var builder = KafkaSink.<T>builder()
+        .setBootstrapServers(config.bootstrapServers())
+        .setKafkaProducerConfig(producer)
+        .setDeliveryGuarantee(exactlyOnce ? DeliveryGuarantee.EXACTLY_ONCE : DeliveryGuarantee.AT_LEAST_ONCE)
+        .setRecordSerializer(new ContractSerializer<>(topic, codec, key));
+    if (exactlyOnce) {
+      // unique per job and output, so that two jobs or two sinks never fence each other
+      builder.setTransactionalIdPrefix(config.transactionalIdPrefix() + "-" + name);
+    }
+    return builder.build();
+  }
+
+  /** The Kafka key of a record. */
+  @FunctionalInterface
+  public interface SerializableKey<T> extends Function<T, String>, java.io.Serializable {}
+
+  private static final class ContractSerializer<T extends org.apache.avro.specific.SpecificRecord>
+      implements KafkaRecordSerializationSchema<T> {
+    private static final long serialVersionUID = 1L;
+    private final String topic;
+    private final Class<T> type;
+    private final SerializableKey<T> key;
+    private transient AvroCodec<T> codec;
+
+    ContractSerializer(String topic, AvroCodec<T> codec, SerializableKey<T> key) {
+      this.topic = topic;
+      this.type = codec.type();
+      this.key = key;
+    }
+
+    @Override
+    public ProducerRecord<byte[], byte[]> serialize(T element, KafkaSinkContext context, Long timestamp) {
+      if (codec == null) {
+        TrustedPackages.ensureContractsTrusted();
+        codec = AvroCodec.of(type);
+      }
+      return new ProducerRecord<>(topic, null, timestamp, key.apply(element).getBytes(StandardCharsets.UTF_8),
+          codec.encode(element));
+    }
+  }
+
+  private static final class RawDeserializer implements KafkaRecordDeserializationSchema<RawRecord> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public void deserialize(ConsumerRecord<byte[], byte[]> r, Collector<RawRecord> out) {
+      out.collect(new RawRecord(r.key(), r.value(), r.topic(), r.partition(), r.offset()));
+    }
+
+    @Override
+    public TypeInformation<RawRecord> getProducedType() {
+      return TypeInformation.of(RawRecord.class);
+    }
+  }
+
+  private static final class ModelUpdateDeserializer implements KafkaRecordDeserializationSchema<ModelUpdate> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public void deserialize(ConsumerRecord<byte[], byte[]> r, Collector<ModelUpdate> out) {
+      if (r.value() == null) {
+        return; // a tombstone withdraws nothing from a running job
+      }
+      try {
+        TrustedPackages.ensureContractsTrusted();
+        out.collect(Codecs.MODEL_UPDATE.decode(r.value()));
+      } catch (RecordDecodingException e) {
+        LOG.warn("skipping an undecodable model update at {}-{}@{}: {}", r.topic(), r.partition(), r.offset(),
+            e.getMessage());
+      }
+    }
+
+    @Override
+    public TypeInformation<ModelUpdate> getProducedType() {
+      return new AvroTypeInfo<>(ModelUpdate.class);
+    }
+  }
+}

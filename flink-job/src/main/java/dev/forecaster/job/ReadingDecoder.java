@@ -1,0 +1,79 @@
+package dev.forecaster.job;
+
+import dev.forecaster.avro.DeadLetter;
+import dev.forecaster.avro.Reading;
+import dev.forecaster.schemas.Codecs;
+import dev.forecaster.schemas.RecordDecodingException;
+import dev.forecaster.schemas.TrustedPackages;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * Decodes and validates raw readings. Undecodable bytes, an unknown schema, a blank series id,
+ * no features, a value that is not finite, or a missing required feature: the record goes to the
+ * dead letters with its reason, and the job goes on.
+ */
+public final class ReadingDecoder extends ProcessFunction<RawRecord, ReadingEvent> {
+
+  public static final OutputTag<DeadLetter> DEAD_LETTERS = DeadLetters.tag("undecodable-or-invalid");
+
+  private final List<String> requiredFeatures;
+  private transient Counter rejected;
+
+  public ReadingDecoder(List<String> requiredFeatures) {
+    this.requiredFeatures = List.copyOf(requiredFeatures);
+  }
+
+  @Override
+  public void open(OpenContext context) {
+    TrustedPackages.ensureContractsTrusted();
+    rejected = getRuntimeContext().getMetricGroup().counter("readingsRejected");
+  }
+
+  @Override
+  public void processElement(RawRecord raw, Context ctx, Collector<ReadingEvent> out) {
+    Reading reading;
+    try {
+      reading = Codecs.READING.decode(raw.value);
+    } catch (RecordDecodingException e) {
+      reject(ctx, raw, "undecodable", e.reason() + ": " + e.getMessage());
+      return;
+    }
+    String problem = problem(reading);
+    if (problem != null) {
+      reject(ctx, raw, "invalid", problem);
+      return;
+    }
+    out.collect(new ReadingEvent(reading, raw.topic, raw.partition, raw.offset));
+  }
+
+  private String problem(Reading r) {
+    if (r.getSeriesId() == null || r.getSeriesId().isBlank()) {
+      return "blank series id";
+    }
+    if (r.getFeatures().isEmpty()) {
+      return "no features";
+    }
+    for (Map.Entry<String, Double> f : r.getFeatures().entrySet()) {
+      if (f.getValue() == null || !Double.isFinite(f.getValue())) {
+        return "feature '" + f.getKey() + "' is not a finite number: " + f.getValue();
+      }
+    }
+    for (String required : requiredFeatures) {
+      if (!r.getFeatures().containsKey(required)) {
+        return "missing feature '" + required + "'";
+      }
+    }
+    return null;
+  }
+
+  private void reject(Context ctx, RawRecord raw, String category, String reason) {
+    rejected.inc();
+    ctx.output(DEAD_LETTERS, DeadLetters.of(raw, category, reason));
+  }
+}

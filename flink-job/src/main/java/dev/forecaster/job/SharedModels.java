@@ -1,0 +1,83 @@
+package dev.forecaster.job;
+
+import ai.djl.Device;
+import dev.forecaster.avro.ModelUpdate;
+import dev.forecaster.model.DjlRuntime;
+import dev.forecaster.model.LoadedModel;
+import dev.forecaster.model.ModelArtifactException;
+import dev.forecaster.model.ModelUpdates;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One loaded copy of each model version per task manager JVM, shared by its slots and counted:
+ * the last subtask to let go of a version closes it (its native memory goes with it). Each
+ * subtask still makes its own predictor from it, predictors not being thread-safe.
+ */
+public final class SharedModels {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SharedModels.class);
+  private static final Map<String, Entry> LOADED = new HashMap<>();
+  private static final AtomicBoolean FALLBACK_LOGGED = new AtomicBoolean();
+
+  private static final class Entry {
+    final LoadedModel model;
+    int users;
+
+    Entry(LoadedModel model) {
+      this.model = model;
+    }
+  }
+
+  private SharedModels() {}
+
+  /** The identity of a version: name, version and checksum. */
+  public static String key(ModelUpdate update) {
+    return update.getModelName() + "@" + update.getVersion() + "#" + update.getSha256();
+  }
+
+  /** The loaded model of an update, loading (and verifying) it if no one in this JVM has yet. */
+  public static synchronized LoadedModel acquire(ModelUpdate update, JobConfig.DeviceChoice choice)
+      throws ModelArtifactException {
+    Entry entry = LOADED.get(key(update));
+    if (entry == null) {
+      entry = new Entry(ModelUpdates.load(update, device(choice)));
+      LOADED.put(key(update), entry);
+      LOG.info("loaded model {} v{} on {}", update.getModelName(), update.getVersion(), entry.model.spec().name());
+    }
+    entry.users++;
+    return entry.model;
+  }
+
+  public static synchronized void release(ModelUpdate update) {
+    Entry entry = LOADED.get(key(update));
+    if (entry != null && --entry.users == 0) {
+      LOADED.remove(key(update));
+      entry.model.close();
+      LOG.info("closed model {} v{}", update.getModelName(), update.getVersion());
+    }
+  }
+
+  /** Versions loaded in this JVM (for tests and metrics). */
+  static synchronized int loadedVersions() {
+    return LOADED.size();
+  }
+
+  /** The device to score on: a GPU when asked for (or auto) and present, the CPU otherwise. */
+  static Device device(JobConfig.DeviceChoice choice) {
+    if (choice == JobConfig.DeviceChoice.CPU) {
+      return Device.cpu();
+    }
+    int gpus = DjlRuntime.engine().getGpuCount();
+    if (gpus > 0) {
+      return Device.gpu();
+    }
+    if (FALLBACK_LOGGED.compareAndSet(false, true)) {
+      LOG.info("device={}: no GPU visible to PyTorch, scoring on the CPU", choice.name().toLowerCase(java.util.Locale.ROOT));
+    }
+    return Device.cpu();
+  }
+}

@@ -1,0 +1,150 @@
+package dev.forecaster.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.djl.Device;
+import dev.forecaster.avro.DeadLetter;
+import dev.forecaster.avro.Evaluation;
+import dev.forecaster.avro.Forecast;
+import dev.forecaster.avro.ModelUpdate;
+import dev.forecaster.avro.Reading;
+import dev.forecaster.model.BatchedPredictor;
+import dev.forecaster.model.LoadedModel;
+import dev.forecaster.model.ModelUpdates;
+import dev.forecaster.schemas.Codecs;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The whole job on Flink's mini cluster against a real broker and a real trained model. */
+class ForecastJobITCase {
+
+  @RegisterExtension
+  static final MiniClusterExtension FLINK = new MiniClusterExtension(
+      new MiniClusterResourceConfiguration.Builder()
+          .setNumberTaskManagers(1)
+          .setNumberSlotsPerTaskManager(4)
+          .setConfiguration(org.apache.flink.configuration.Configuration.fromMap(Map.of(
+              "rest.bind-address", "127.0.0.1", "rest.address", "127.0.0.1",
+              "jobmanager.bind-host", "127.0.0.1", "taskmanager.bind-host", "127.0.0.1",
+              "taskmanager.host", "127.0.0.1")))
+          .build());
+
+  private static final LocalDate FROM = LocalDate.of(2013, 6, 1);
+  private static final LocalDate UNTIL = LocalDate.of(2013, 9, 1); // 92 days
+  private static final int WINDOW = 5;
+
+  @Test
+  void forecastsEqualTheModelsOfflinePredictionsAndGarbageOnlyAddsDeadLetters() throws Exception {
+    try (JobFixture kafka = new JobFixture("offline")) {
+      ModelUpdate model = kafka.publishModel(10, 4);
+      JobClient job = ForecastJob.run(StreamExecutionEnvironment.getExecutionEnvironment(), kafka.config(Map.of()),
+          "offline");
+      try {
+        // a probe series proves the model is serving before the measured readings flow
+        List<Reading> probe = JobFixture.seattle(LocalDate.of(2013, 1, 1), LocalDate.of(2013, 1, 8)).stream()
+            .map(r -> Reading.newBuilder(r).setSeriesId("probe").build()).toList();
+        kafka.produceReadings(probe);
+        kafka.readUntil(kafka.topic("forecasts"), Codecs.FORECAST, f -> JobFixture.count(f, "probe") > 0,
+            Duration.ofSeconds(60));
+
+        List<Reading> seattle = JobFixture.seattle(FROM, UNTIL);
+        List<ProducerRecord<byte[], byte[]>> mixed = new ArrayList<>();
+        String t = kafka.topic("readings");
+        byte[] key = "Seattle".getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i < seattle.size(); i++) {
+          mixed.add(new ProducerRecord<>(t, key, Codecs.READING.encode(seattle.get(i))));
+          if (i % 20 == 3) {
+            mixed.add(new ProducerRecord<>(t, key, "{\"not\":\"avro\"}".getBytes(StandardCharsets.UTF_8)));
+          }
+          if (i == 50) {
+            mixed.add(new ProducerRecord<>(t, key, Codecs.READING.encode(seattle.get(i)))); // the same day again
+          }
+          if (i == 60) {
+            mixed.add(new ProducerRecord<>(t, key, Codecs.READING.encode(seattle.get(40)))); // a late day
+          }
+        }
+        Reading nan = Reading.newBuilder(seattle.get(10)).setFeatures(Map.of("temp_max", Double.NaN)).build();
+        mixed.add(new ProducerRecord<>(t, key, Codecs.READING.encode(nan)));
+        byte[] whole = Codecs.READING.encode(seattle.get(11));
+        mixed.add(new ProducerRecord<>(t, key, java.util.Arrays.copyOf(whole, whole.length - 3)));
+        kafka.produce(mixed);
+
+        int expected = seattle.size() - WINDOW + 1;
+        List<Forecast> forecasts = kafka.readUntil(kafka.topic("forecasts"), Codecs.FORECAST,
+            f -> JobFixture.count(f, "Seattle") >= expected, Duration.ofSeconds(90)).stream()
+            .filter(f -> f.getSeriesId().equals("Seattle")).toList();
+        List<DeadLetter> dead = kafka.readUntil(kafka.topic("readings.dlq"), Codecs.DEAD_LETTER,
+            d -> d.size() >= 9, Duration.ofSeconds(30));
+        List<Evaluation> evaluations = kafka.readUntil(kafka.topic("evaluations"), Codecs.EVALUATION,
+            e -> e.stream().filter(x -> x.getSeriesId().equals("Seattle")).count() >= expected - 1,
+            Duration.ofSeconds(30)).stream().filter(e -> e.getSeriesId().equals("Seattle")).toList();
+
+        // one forecast per window, none twice, each the model's own prediction of that window
+        assertThat(forecasts).hasSize(expected);
+        assertThat(forecasts.stream().map(Forecast::getForecastId).collect(Collectors.toSet())).hasSize(expected);
+        Map<LocalDate, Double> offline = offlinePredictions(model, seattle);
+        for (Forecast f : forecasts) {
+          assertThat(f.getModelVersion()).isEqualTo(model.getVersion());
+          assertThat(f.getValue()).as("forecast from %s", f.getBaseDay())
+              .isCloseTo(offline.get(f.getBaseDay()), within(1e-4));
+        }
+        // every garbage record is a dead letter with its reason and place
+        assertThat(dead).extracting(DeadLetter::getCategory)
+            .containsOnly("undecodable", "invalid", "duplicate", "late");
+        assertThat(dead.stream().filter(d -> d.getCategory().equals("undecodable")).count()).isEqualTo(6);
+        assertThat(dead.stream().filter(d -> d.getCategory().equals("invalid")).count()).isEqualTo(1);
+        assertThat(dead.stream().filter(d -> d.getCategory().equals("duplicate")).count()).isEqualTo(1);
+        assertThat(dead.stream().filter(d -> d.getCategory().equals("late")).count()).isEqualTo(1);
+        assertThat(dead).hasSize(9);
+        assertThat(dead).allSatisfy(d -> assertThat(d.getTopic()).isEqualTo(kafka.topic("readings")));
+        // forecasts meet their actuals
+        Map<LocalDate, Reading> byDay = seattle.stream().collect(Collectors.toMap(Reading::getDay, r -> r));
+        assertThat(evaluations).hasSize(expected - 1);
+        for (Evaluation e : evaluations) {
+          assertThat(e.getActual()).isEqualTo(byDay.get(e.getTargetDay()).getFeatures().get("temp_max"));
+          assertThat(e.getError()).isCloseTo(e.getPredicted() - e.getActual(), within(1e-9));
+          assertThat(e.getPersistenceError()).isNotNull();
+        }
+      } finally {
+        job.cancel().get();
+      }
+    }
+  }
+
+  private static Map<LocalDate, Double> offlinePredictions(ModelUpdate update, List<Reading> readings)
+      throws Exception {
+    Map<LocalDate, Double> out = new HashMap<>();
+    try (LoadedModel model = ModelUpdates.load(update, Device.cpu());
+        BatchedPredictor predictor = model.newPredictor()) {
+      List<String> features = model.spec().features();
+      for (int end = WINDOW; end <= readings.size(); end++) {
+        double[][] window = new double[WINDOW][features.size()];
+        int[] days = new int[WINDOW];
+        for (int r = 0; r < WINDOW; r++) {
+          Reading reading = readings.get(end - WINDOW + r);
+          days[r] = (int) reading.getDay().toEpochDay();
+          for (int f = 0; f < features.size(); f++) {
+            window[r][f] = reading.getFeatures().get(features.get(f));
+          }
+        }
+        out.put(readings.get(end - 1).getDay(), predictor.predict(List.<double[][]>of(window), List.of(days))[0]);
+      }
+    }
+    return out;
+  }
+}
