@@ -25,6 +25,8 @@ import java.util.stream.Collectors;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
@@ -41,7 +43,10 @@ class ForecastJobITCase {
           .setConfiguration(org.apache.flink.configuration.Configuration.fromMap(Map.of(
               "rest.bind-address", "127.0.0.1", "rest.address", "127.0.0.1",
               "jobmanager.bind-host", "127.0.0.1", "taskmanager.bind-host", "127.0.0.1",
-              "taskmanager.host", "127.0.0.1")))
+              "taskmanager.host", "127.0.0.1",
+              "restart-strategy.type", "fixed-delay",
+              "restart-strategy.fixed-delay.attempts", "20",
+              "restart-strategy.fixed-delay.delay", "500 ms")))
           .build());
 
   private static final LocalDate FROM = LocalDate.of(2013, 6, 1);
@@ -120,6 +125,85 @@ class ForecastJobITCase {
           assertThat(e.getError()).isCloseTo(e.getPredicted() - e.getActual(), within(1e-9));
           assertThat(e.getPersistenceError()).isNotNull();
         }
+      } finally {
+        job.cancel().get();
+      }
+    }
+  }
+
+  @Test
+  void aTaskManagerLostMidStreamLeavesExactlyOneForecastPerWindow(@InjectMiniCluster MiniCluster cluster)
+      throws Exception {
+    try (JobFixture kafka = new JobFixture("failover")) {
+      kafka.publishModel(3, 4);
+      // checkpoints far apart, so that the failure surely falls between a write and its commit
+      JobClient job = ForecastJob.run(StreamExecutionEnvironment.getExecutionEnvironment(),
+          kafka.config(Map.of("checkpoint.interval.ms", "4000")), "failover");
+      try {
+        List<Reading> seattle = JobFixture.seattle(FROM, UNTIL);
+        List<Reading> first = seattle.subList(0, 40);
+        kafka.produceReadings(first);
+        kafka.readUntil(kafka.topic("forecasts"), Codecs.FORECAST,
+            f -> JobFixture.count(f, "Seattle") >= first.size() - WINDOW + 1, Duration.ofSeconds(90));
+
+        // the task manager dies with forecasts written but not committed; a new one restores the checkpoint
+        kafka.produceReadings(seattle.subList(40, 60));
+        kafka.readUncommittedUntil(kafka.topic("forecasts"), Codecs.FORECAST,
+            f -> JobFixture.count(f, "Seattle") >= 60 - WINDOW + 1, Duration.ofSeconds(30));
+        cluster.terminateTaskManager(0).get();
+        assertThat(job.getJobStatus().get()).isIn(org.apache.flink.api.common.JobStatus.RESTARTING,
+            org.apache.flink.api.common.JobStatus.FAILING);
+        cluster.startTaskManager();
+        kafka.produceReadings(seattle.subList(60, seattle.size()));
+
+        int expected = seattle.size() - WINDOW + 1;
+        List<Forecast> forecasts = kafka.readUntil(kafka.topic("forecasts"), Codecs.FORECAST,
+            f -> JobFixture.count(f, "Seattle") >= expected, Duration.ofSeconds(120));
+        assertThat(forecasts).extracting(Forecast::getForecastId).doesNotHaveDuplicates().hasSize(expected);
+        assertThat(forecasts).extracting(Forecast::getBaseDay)
+            .containsExactlyInAnyOrderElementsOf(seattle.subList(WINDOW - 1, seattle.size()).stream()
+                .map(Reading::getDay).toList());
+      } finally {
+        job.cancel().get();
+      }
+    }
+  }
+
+  @Test
+  void aModelPublishedMidStreamServesTheRestWithoutARestart() throws Exception {
+    try (JobFixture kafka = new JobFixture("swap")) {
+      ModelUpdate v1 = kafka.publishModel(2, 4);
+      JobClient job = ForecastJob.run(StreamExecutionEnvironment.getExecutionEnvironment(), kafka.config(Map.of()),
+          "swap");
+      try {
+        List<Reading> seattle = JobFixture.seattle(FROM, UNTIL);
+        kafka.produceReadings(seattle.subList(0, 45));
+        kafka.readUntil(kafka.topic("forecasts"), Codecs.FORECAST,
+            f -> JobFixture.count(f, "Seattle") >= 45 - WINDOW + 1, Duration.ofSeconds(90));
+
+        ModelUpdate v2 = kafka.publishModel(6, 6);
+        assertThat(v2.getVersion()).isEqualTo(v1.getVersion() + 1);
+        // a probe series shows when v2 serves, before the rest of Seattle flows
+        List<Reading> probe = JobFixture.seattle(LocalDate.of(2013, 1, 1), LocalDate.of(2013, 1, 8)).stream()
+            .map(r -> Reading.newBuilder(r).setSeriesId("probe").build()).toList();
+        kafka.produceReadings(probe);
+        kafka.readUntil(kafka.topic("forecasts"), Codecs.FORECAST, f -> f.stream()
+            .anyMatch(x -> x.getSeriesId().equals("probe") && x.getModelVersion() == v2.getVersion()),
+            Duration.ofSeconds(60));
+        kafka.produceReadings(seattle.subList(45, seattle.size()));
+
+        int expected = seattle.size() - WINDOW + 1;
+        List<Forecast> forecasts = kafka.readUntil(kafka.topic("forecasts"), Codecs.FORECAST,
+            f -> JobFixture.count(f, "Seattle") >= expected, Duration.ofSeconds(90)).stream()
+            .filter(f -> f.getSeriesId().equals("Seattle")).toList();
+
+        assertThat(forecasts).extracting(Forecast::getForecastId).doesNotHaveDuplicates().hasSize(expected);
+        LocalDate swapDay = seattle.get(45).getDay();
+        assertThat(forecasts).allSatisfy(f -> assertThat(f.getModelVersion())
+            .isEqualTo(f.getBaseDay().isBefore(swapDay) ? v1.getVersion() : v2.getVersion()));
+        Map<LocalDate, Double> byV2 = offlinePredictions(v2, seattle);
+        forecasts.stream().filter(f -> !f.getBaseDay().isBefore(swapDay)).forEach(f ->
+            assertThat(f.getValue()).isCloseTo(byV2.get(f.getBaseDay()), within(1e-4)));
       } finally {
         job.cancel().get();
       }

@@ -118,9 +118,20 @@ final class JobFixture implements AutoCloseable {
   /** Everything committed on a topic, decoded, waiting until {@code done} holds or the timeout passes. */
   <T extends org.apache.avro.specific.SpecificRecord> List<T> readUntil(String topic, AvroCodec<T> codec,
       Predicate<List<T>> done, Duration timeout) throws Exception {
+    return read(topic, codec, done, timeout, "read_committed");
+  }
+
+  /** Like {@link #readUntil}, but also what open transactions wrote (not yet committed). */
+  <T extends org.apache.avro.specific.SpecificRecord> List<T> readUncommittedUntil(String topic, AvroCodec<T> codec,
+      Predicate<List<T>> done, Duration timeout) throws Exception {
+    return read(topic, codec, done, timeout, "read_uncommitted");
+  }
+
+  private <T extends org.apache.avro.specific.SpecificRecord> List<T> read(String topic, AvroCodec<T> codec,
+      Predicate<List<T>> done, Duration timeout, String isolation) throws Exception {
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     p.put(ConsumerConfig.GROUP_ID_CONFIG, "reader-" + System.nanoTime());
     List<T> out = new ArrayList<>();
@@ -134,7 +145,7 @@ final class JobFixture implements AutoCloseable {
         }
       }
       // a little longer, so that records beyond what was awaited (duplicates) would show
-      long settle = System.nanoTime() + Duration.ofMillis(1500).toNanos();
+      long settle = System.nanoTime() + (isolation.equals("read_committed") ? Duration.ofMillis(1500).toNanos() : 0);
       while (System.nanoTime() < settle) {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
           out.add(codec.decode(r.value()));

@@ -1,0 +1,67 @@
+package dev.forecaster.cli;
+
+import dev.forecaster.job.ForecastJob;
+import dev.forecaster.job.JobConfig;
+import dev.forecaster.job.Topics;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.flink.core.execution.JobClient;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code forecast job}: the streaming job on a local Flink mini cluster bound to 127.0.0.1. */
+@Command(
+    name = "job",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs the forecasting job on a local Flink mini cluster (every port on 127.0.0.1) against a Kafka broker, "
+          + "until Ctrl-C. Missing topics are created (models compacted).",
+      "The same job runs on a Flink cluster: flink run -c dev.forecaster.job.ForecastJob <flink-job jar> "
+          + "[--config FILE] [key=value ...]."
+    })
+final class JobCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--config", paramLabel = "FILE", description = "Properties file with job settings (see docs/CONFIGURATION.md).")
+  Path config;
+
+  @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT", description = "Kafka bootstrap servers (default: 127.0.0.1:9092).")
+  String bootstrapServers;
+
+  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "A job setting, e.g. --set batch.size=128 --set delivery.guarantee=at-least-once; repeatable.")
+  Map<String, String> settings = new LinkedHashMap<>();
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    Map<String, String> overrides = new LinkedHashMap<>(settings);
+    if (bootstrapServers != null) {
+      overrides.put("bootstrap.servers", bootstrapServers);
+    }
+    JobConfig jobConfig;
+    try {
+      jobConfig = JobConfig.load(config, overrides);
+    } catch (IllegalArgumentException e) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
+    List<String> created = Topics.ensure(jobConfig);
+    if (!created.isEmpty()) {
+      out.println("created topics " + created);
+    }
+    JobClient job = ForecastJob.run(ForecastJob.localEnvironment(jobConfig), jobConfig, "forecaster");
+    Thread stop = new Thread(() -> job.cancel().join(), "cancel-job");
+    Runtime.getRuntime().addShutdownHook(stop);
+    out.printf("job %s running: readings from %s, forecasts to %s, evaluations to %s (Ctrl-C stops it)%n",
+        job.getJobID(), jobConfig.readingsTopic(), jobConfig.forecastsTopic(), jobConfig.evaluationsTopic());
+    out.flush();
+    job.getJobExecutionResult().get();
+    return 0;
+  }
+}
