@@ -1,0 +1,96 @@
+package dev.forecaster.job;
+
+import ai.djl.Device;
+import dev.forecaster.avro.ModelUpdate;
+import dev.forecaster.avro.Reading;
+import dev.forecaster.model.Architecture;
+import dev.forecaster.model.BatchedPredictor;
+import dev.forecaster.model.LoadedModel;
+import dev.forecaster.model.ModelArtifact;
+import dev.forecaster.model.ModelSpec;
+import dev.forecaster.model.ModelUpdates;
+import dev.forecaster.model.Networks;
+import dev.forecaster.model.ValueTransform;
+import dev.forecaster.trainer.History;
+import dev.forecaster.trainer.NetworkTrainer;
+import dev.forecaster.trainer.Sample;
+import dev.forecaster.trainer.Samples;
+import dev.forecaster.trainer.ScalingFit;
+import dev.forecaster.trainer.Split;
+import dev.forecaster.trainer.TrainingSettings;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Real GRUs small enough to train in a second (one member, hidden size 4, two epochs on 2012 of
+ * the shipped Seattle weather), published as {@code ModelUpdate}s the way the trainer does. One
+ * training per seed per JVM; every version is the same weights under a new version number.
+ */
+final class TinyModels {
+
+  static final String NAME = "weather";
+  static final List<String> FEATURES = List.of("temp_max", "temp_min", "precipitation", "wind");
+  static final int WINDOW = 5;
+
+  private static final Map<Long, Trained> TRAINED = new ConcurrentHashMap<>();
+
+  private record Trained(ModelSpec spec, List<byte[]> weights) {}
+
+  private TinyModels() {}
+
+  /** Version {@code version} of the model trained from {@code seed}, its artifact inline. */
+  static ModelUpdate update(long seed, long version) {
+    Trained trained = TRAINED.computeIfAbsent(seed, TinyModels::train);
+    ModelSpec published = trained.spec().withVersion(version, 1_700_000_000_000L + version);
+    try (LoadedModel model = Networks.assemble(trained.spec(), trained.weights(), Device.cpu())) {
+      return ModelUpdates.of(published, ModelArtifact.write(model, published));
+    }
+  }
+
+  /**
+   * What the model an update carries forecasts for windows of readings (each oldest first, its
+   * last {@link #WINDOW} readings read), in one batch, outside Flink.
+   */
+  static double[] offline(ModelUpdate update, List<List<Reading>> windows) throws Exception {
+    List<double[][]> values = new ArrayList<>();
+    List<int[]> days = new ArrayList<>();
+    for (List<Reading> readings : windows) {
+      List<Reading> last = readings.subList(readings.size() - WINDOW, readings.size());
+      double[][] rows = new double[WINDOW][FEATURES.size()];
+      int[] epochDays = new int[WINDOW];
+      for (int r = 0; r < WINDOW; r++) {
+        epochDays[r] = (int) last.get(r).getDay().toEpochDay();
+        for (int f = 0; f < FEATURES.size(); f++) {
+          rows[r][f] = last.get(r).getFeatures().get(FEATURES.get(f));
+        }
+      }
+      values.add(rows);
+      days.add(epochDays);
+    }
+    try (LoadedModel model = ModelUpdates.load(update, Device.cpu());
+        BatchedPredictor predictor = model.newPredictor()) {
+      return predictor.predict(values, days);
+    }
+  }
+
+  private static Trained train(long seed) {
+    ModelSpec spec = new ModelSpec(NAME, 0, Architecture.GRU, 4, 1, 0f, 1, FEATURES, true, ValueTransform.LEVEL,
+        "temp_max", ValueTransform.LEVEL, WINDOW, 1, null, null, null, null, 0);
+    List<Reading> year;
+    try {
+      year = JobFixture.seattle(LocalDate.of(2012, 1, 1), LocalDate.of(2013, 1, 1));
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot read the shipped Seattle weather", e);
+    }
+    List<Sample> samples = Samples.of(History.of(year), spec);
+    Split split = Split.chronological(samples, LocalDate.of(2012, 11, 1));
+    spec = spec.withScaling(ScalingFit.fit(spec, split.train()));
+    NetworkTrainer.Result result = NetworkTrainer.train(spec,
+        new TrainingSettings(2, 0.01, 32, 0, seed, "mse", 0, false), split.train(), split.validation(), epoch -> { });
+    result.model().close();
+    return new Trained(spec, result.members().stream().map(NetworkTrainer.MemberRun::weights).toList());
+  }
+}
