@@ -29,12 +29,13 @@ import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.util.OutputTag;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Scores windows in batches: complete windows are encoded into a buffer and scored in one forward
+ * Scores windows in batches and emits, in order on one stream, each forecast and then the newest
+ * reading of its window (the actual that settles earlier forecasts; a window that is not scored
+ * emits its actual at once). Complete windows are encoded into a buffer and scored in one forward
  * pass when the buffer holds {@code batch.size} windows or {@code batch.timeout.ms} after its
  * first one. The buffer is flushed before every checkpoint barrier and at the end of input, so
  * nothing buffered is ever outside a checkpoint.
@@ -45,23 +46,18 @@ import org.slf4j.LoggerFactory;
  * window that arrives before its series' model exists waits (the latest per series) and is
  * scored when the model comes.
  */
-public final class BatchScoringOperator extends AbstractStreamOperator<Forecast>
-    implements TwoInputStreamOperator<WindowReady, ModelUpdate, Forecast> {
+public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEvent>
+    implements TwoInputStreamOperator<WindowReady, ModelUpdate, ScoredEvent> {
 
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(BatchScoringOperator.class);
 
-  /**
-   * The newest reading of every window, emitted when the window's forecast is (or at once, for a
-   * window that is not scored): the live evaluation takes its actual values from here, so that in
-   * a fast replay the actuals cannot run ahead of the forecasts they settle.
-   */
-  public static final OutputTag<Reading> ACTUALS = new OutputTag<>("actuals", new AvroTypeInfo<>(Reading.class));
 
   private final int batchSize;
   private final long timeoutMs;
   private final JobConfig.DeviceChoice device;
   private final int windowLength;
+  private final boolean forwardPass;
 
   private transient Map<String, Serving> serving;
   private transient Map<String, Map<String, WindowReady>> waiting;
@@ -79,6 +75,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<Forecast>
     this.timeoutMs = config.batchTimeoutMs();
     this.device = config.device();
     this.windowLength = config.windowLength();
+    this.forwardPass = config.scoringEnabled();
   }
 
   @Override
@@ -154,7 +151,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<Forecast>
     Map<String, WindowReady> parked = waiting.remove(update.getModelName());
     if (parked != null) {
       for (WindowReady w : parked.values()) {
-        add(next, w);
+        add(next, w, true); // their actuals went out when they arrived
       }
     }
   }
@@ -168,7 +165,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<Forecast>
       emitActual(window);
       return;
     }
-    add(model, window);
+    add(model, window, false);
   }
 
   private void emitActual(WindowReady window) {
@@ -180,23 +177,27 @@ public final class BatchScoringOperator extends AbstractStreamOperator<Forecast>
     }
     Reading actual = Reading.newBuilder().setSeriesId(window.seriesId)
         .setDay(LocalDate.ofEpochDay(window.epochDays[last])).setFeatures(features).setDomain("").build();
-    output.collect(ACTUALS, new StreamRecord<>(actual, window.epochDays[last] * 86_400_000L));
+    output.collect(new StreamRecord<>(ScoredEvent.of(actual), window.epochDays[last] * 86_400_000L));
   }
 
-  private void add(Serving model, WindowReady window) throws Exception {
+  private void add(Serving model, WindowReady window, boolean actualSent) throws Exception {
     int rows = model.spec.readingsPerWindow();
     if (window.rows() < rows) {
       incomplete.inc();
-      emitActual(window);
+      if (!actualSent) {
+        emitActual(window);
+      }
       return;
     }
     int[] columns = model.columns(window.featureNames);
     if (columns == null) {
       unscorable.inc();
-      emitActual(window);
+      if (!actualSent) {
+        emitActual(window);
+      }
       return;
     }
-    model.append(window, columns, rows);
+    model.append(window, columns, rows, actualSent);
     if (model.count == batchSize) {
       flush(model);
     } else if (model.count == 1) {
@@ -215,7 +216,12 @@ public final class BatchScoringOperator extends AbstractStreamOperator<Forecast>
     if (model.count == 0) {
       return;
     }
-    model.predictor.predict(model.encoded, model.base, model.count, model.out);
+    if (forwardPass) {
+      model.predictor.predict(model.encoded, model.base, model.count, model.out);
+    } else {
+      // scoring switched off (benchmarks): everything but the forward pass; persistence stands in
+      System.arraycopy(model.base, 0, model.out, 0, model.count);
+    }
     long now = System.currentTimeMillis();
     ModelSpec spec = model.spec;
     for (int i = 0; i < model.count; i++) {
@@ -232,10 +238,12 @@ public final class BatchScoringOperator extends AbstractStreamOperator<Forecast>
           .setModelVersion(spec.version())
           .setCreatedAt(Instant.ofEpochMilli(now))
           .build();
-      output.collect(new StreamRecord<>(forecast, model.baseDays[i] * 86_400_000L));
+      output.collect(new StreamRecord<>(ScoredEvent.of(forecast), model.baseDays[i] * 86_400_000L));
     }
     for (int i = 0; i < model.count; i++) {
-      emitActual(model.windows[i]);
+      if (!model.actualSent[i]) {
+        emitActual(model.windows[i]);
+      }
       model.windows[i] = null;
     }
     scored.inc(model.count);
@@ -280,9 +288,13 @@ public final class BatchScoringOperator extends AbstractStreamOperator<Forecast>
     super.close();
   }
 
-  /** Models on the broadcast input carry no event time: the output's watermark is the windows'. */
+  /**
+   * Models on the broadcast input carry no event time: the output's watermark is the windows'.
+   * Buffered forecasts go out first, so that a watermark never overtakes them.
+   */
   @Override
   public void processWatermark1(Watermark mark) throws Exception {
+    flushAll();
     super.processWatermark(mark);
   }
 
@@ -304,6 +316,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<Forecast>
     final String[] series;
     final int[] baseDays;
     final WindowReady[] windows;
+    final boolean[] actualSent;
     final double[][] scratch;
     final int[] scratchDays;
     int count;
@@ -322,6 +335,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<Forecast>
       this.series = new String[batchSize];
       this.baseDays = new int[batchSize];
       this.windows = new WindowReady[batchSize];
+      this.actualSent = new boolean[batchSize];
       this.scratch = new double[spec.readingsPerWindow()][spec.features().size()];
       this.scratchDays = new int[spec.readingsPerWindow()];
     }
@@ -343,7 +357,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<Forecast>
       return columns;
     }
 
-    void append(WindowReady w, int[] columns, int rows) {
+    void append(WindowReady w, int[] columns, int rows, boolean actualAlreadySent) {
       int width = w.featureNames.length;
       int first = w.rows() - rows;
       for (int r = 0; r < rows; r++) {
@@ -357,6 +371,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<Forecast>
       series[count] = w.seriesId;
       baseDays[count] = scratchDays[rows - 1];
       windows[count] = w;
+      actualSent[count] = actualAlreadySent;
       count++;
     }
 

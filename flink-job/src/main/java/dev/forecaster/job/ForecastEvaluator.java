@@ -21,7 +21,7 @@ import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
@@ -41,7 +41,7 @@ import org.apache.flink.util.Collector;
  * the id of a settled forecast is kept until the forecast is out of reach, and a duplicate that
  * comes later is out of reach itself.
  */
-public final class ForecastEvaluator extends KeyedCoProcessFunction<String, Forecast, Reading, Evaluation> {
+public final class ForecastEvaluator extends KeyedProcessFunction<String, ScoredEvent, Evaluation> {
 
   public static final int DEFAULT_RECENT_READINGS = 16;
   public static final int DEFAULT_MAX_PENDING_DAYS = 60;
@@ -97,7 +97,15 @@ public final class ForecastEvaluator extends KeyedCoProcessFunction<String, Fore
   }
 
   @Override
-  public void processElement1(Forecast forecast, Context ctx, Collector<Evaluation> out) throws Exception {
+  public void processElement(ScoredEvent event, Context ctx, Collector<Evaluation> out) throws Exception {
+    if (event.forecast != null) {
+      onForecast(event.forecast, out);
+    } else {
+      onReading(event.actual, out);
+    }
+  }
+
+  private void onForecast(Forecast forecast, Collector<Evaluation> out) throws Exception {
     String id = forecast.getForecastId();
     if (settled.contains(id) || pending.contains(id)) {
       return; // a duplicate: the same id is the same forecast
@@ -107,8 +115,7 @@ public final class ForecastEvaluator extends KeyedCoProcessFunction<String, Fore
     }
   }
 
-  @Override
-  public void processElement2(Reading reading, Context ctx, Collector<Evaluation> out) throws Exception {
+  private void onReading(Reading reading, Collector<Evaluation> out) throws Exception {
     List<Reading> readings = recentReadings();
     readings.removeIf(r -> r.getDay().equals(reading.getDay()));
     readings.add(reading);

@@ -64,11 +64,20 @@ public final class ForecastJob {
 
   /** Builds the job on Kafka and starts it; the caller waits on, or cancels, the returned client. */
   public static JobClient run(StreamExecutionEnvironment env, JobConfig config, String name) throws Exception {
+    return run(env, config, name, false);
+  }
+
+  /**
+   * @param bounded read the topics up to their end offsets at start, then finish (benchmarks,
+   *     backfills); otherwise run until cancelled
+   */
+  public static JobClient run(StreamExecutionEnvironment env, JobConfig config, String name, boolean bounded)
+      throws Exception {
     TrustedPackages.ensureContractsTrusted();
     configure(env, config);
-    DataStream<RawRecord> readings = env.fromSource(KafkaIo.readings(config, false),
+    DataStream<RawRecord> readings = env.fromSource(KafkaIo.readings(config, bounded),
         WatermarkStrategy.noWatermarks(), "readings").uid("readings-source").setParallelism(config.parallelism());
-    DataStream<ModelUpdate> models = env.fromSource(KafkaIo.models(config, false),
+    DataStream<ModelUpdate> models = env.fromSource(KafkaIo.models(config, bounded),
         WatermarkStrategy.noWatermarks(), "models").uid("models-source").setParallelism(1);
     ForecastPipeline.Outputs out = ForecastPipeline.build(config, readings, models);
     attachSinks(config, out);
@@ -77,27 +86,28 @@ public final class ForecastJob {
 
   static void configure(StreamExecutionEnvironment env, JobConfig config) {
     env.setParallelism(config.parallelism());
+    // records wait at most this long in a network buffer between operators (Flink's default, 100 ms,
+    // would dominate the latency of a forecast)
+    env.setBufferTimeout(config.bufferTimeoutMs());
     env.enableCheckpointing(config.checkpointIntervalMs(), CheckpointingMode.EXACTLY_ONCE);
     Map<String, String> c = new LinkedHashMap<>();
     c.put("pipeline.generic-types", "false"); // state and records have explicit serializers: never Kryo
-    if (!config.checkpointDir().isBlank()) {
-      c.put("execution.checkpointing.dir", config.checkpointDir());
-      c.put("execution.checkpointing.storage", "filesystem");
-    }
+    // job manager memory holds only 5 MB of state: checkpoints always go to a file system,
+    // a folder under the temp dir unless a durable one is configured
+    String dir = config.checkpointDir().isBlank()
+        ? Path.of(System.getProperty("java.io.tmpdir"), "forecaster-checkpoints").toUri().toString()
+        : config.checkpointDir();
+    c.put("execution.checkpointing.dir", dir);
+    c.put("execution.checkpointing.storage", "filesystem");
     env.configure(Configuration.fromMap(c));
   }
 
   static void attachSinks(JobConfig config, ForecastPipeline.Outputs out) {
     out.deadLetters().sinkTo(KafkaIo.<DeadLetter>sink(config, config.deadLettersTopic(), Codecs.DEAD_LETTER,
         d -> d.getTopic() + "-" + d.getPartition(), "dead-letters")).name("dead letters").uid("dead-letters-sink");
-    if (out.forecasts() != null) {
-      out.forecasts().sinkTo(KafkaIo.<Forecast>sink(config, config.forecastsTopic(), Codecs.FORECAST,
-          Forecast::getSeriesId, "forecasts")).name("forecasts").uid("forecasts-sink");
-      out.evaluations().sinkTo(KafkaIo.<Evaluation>sink(config, config.evaluationsTopic(), Codecs.EVALUATION,
-          Evaluation::getSeriesId, "evaluations")).name("evaluations").uid("evaluations-sink");
-    } else {
-      out.windows().sinkTo(new org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink<>())
-          .name("windows (scoring off)");
-    }
+    out.forecasts().sinkTo(KafkaIo.<Forecast>sink(config, config.forecastsTopic(), Codecs.FORECAST,
+        Forecast::getSeriesId, "forecasts")).name("forecasts").uid("forecasts-sink");
+    out.evaluations().sinkTo(KafkaIo.<Evaluation>sink(config, config.evaluationsTopic(), Codecs.EVALUATION,
+        Evaluation::getSeriesId, "evaluations")).name("evaluations").uid("evaluations-sink");
   }
 }

@@ -4,7 +4,6 @@ import dev.forecaster.avro.DeadLetter;
 import dev.forecaster.avro.Evaluation;
 import dev.forecaster.avro.Forecast;
 import dev.forecaster.avro.ModelUpdate;
-import dev.forecaster.avro.Reading;
 import java.util.List;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -21,7 +20,7 @@ public final class ForecastPipeline {
 
   /** What the job produces. */
   public record Outputs(DataStream<Forecast> forecasts, DataStream<Evaluation> evaluations,
-      DataStream<DeadLetter> deadLetters, DataStream<WindowReady> windows) {}
+      DataStream<DeadLetter> deadLetters) {}
 
   private ForecastPipeline() {}
 
@@ -41,24 +40,22 @@ public final class ForecastPipeline {
     DataStream<DeadLetter> deadLetters = readings.getSideOutput(ReadingDecoder.DEAD_LETTERS)
         .union(windows.getSideOutput(SeriesWindowFunction.REJECTED));
 
-    if (!config.scoringEnabled()) {
-      return new Outputs(null, null, deadLetters, windows);
-    }
-
-    SingleOutputStreamOperator<Forecast> forecasts = windows
+    SingleOutputStreamOperator<ScoredEvent> scored = windows
         .connect(models.broadcast())
-        .transform("batched scoring", new AvroTypeInfo<>(Forecast.class), new BatchScoringOperator(config))
+        .transform("batched scoring", TypeInformation.of(ScoredEvent.class), new BatchScoringOperator(config))
         .uid("batched-scoring");
 
-    DataStream<Reading> actuals = forecasts.getSideOutput(BatchScoringOperator.ACTUALS);
-    SingleOutputStreamOperator<Evaluation> evaluations = forecasts
-        .keyBy(Forecast::getSeriesId)
-        .connect(actuals.keyBy(Reading::getSeriesId))
+    SingleOutputStreamOperator<Forecast> forecasts = scored
+        .filter(e -> e.forecast != null).name("forecasts only").uid("forecasts-only")
+        .map(e -> e.forecast, new AvroTypeInfo<>(Forecast.class)).name("forecast").uid("forecast");
+
+    SingleOutputStreamOperator<Evaluation> evaluations = scored
+        .keyBy(ScoredEvent::seriesId)
         .process(new ForecastEvaluator(config.recentReadings(), ForecastEvaluator.DEFAULT_MAX_PENDING_DAYS),
             new AvroTypeInfo<>(Evaluation.class))
         .name("forecast vs actual").uid("evaluation");
 
-    return new Outputs(forecasts, evaluations, deadLetters, windows);
+    return new Outputs(forecasts, evaluations, deadLetters);
   }
 
   /** Type of the raw readings a source must produce. */

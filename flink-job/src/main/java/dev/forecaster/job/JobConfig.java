@@ -59,6 +59,7 @@ public final class JobConfig implements Serializable {
     d.put("watermark.idleness.ms", "2000");
     d.put("batch.size", "256");
     d.put("batch.timeout.ms", "10");
+    d.put("buffer.timeout.ms", "5");
     d.put("device", "auto");
     d.put("model.name", "");
     d.put("scoring.enabled", "true");
@@ -138,6 +139,7 @@ public final class JobConfig implements Serializable {
   public Duration idleness() { return Duration.ofMillis(Long.parseLong(values.get("watermark.idleness.ms"))); }
   public int batchSize() { return integer("batch.size"); }
   public long batchTimeoutMs() { return Long.parseLong(values.get("batch.timeout.ms")); }
+  public long bufferTimeoutMs() { return Long.parseLong(values.get("buffer.timeout.ms")); }
   public boolean scoringEnabled() { return Boolean.parseBoolean(values.get("scoring.enabled")); }
   public int recentReadings() { return integer("evaluation.recent-readings"); }
 

@@ -16,8 +16,8 @@ import org.apache.flink.util.OutputTag;
 
 /**
  * Keeps, per series, a sliding window of its last {@code window.length} readings and emits it
- * after every new reading. A reading of a day already in the window is a duplicate and a reading
- * older than the window's newest is late: both go to the dead letters and yield no forecast. A
+ * after every new reading. A reading of the window's newest day is a duplicate and a reading of an
+ * older day is late: both go to the dead letters and yield no forecast. A
  * gap longer than {@code gap.max-days} resets the window or carries the last reading forward,
  * by policy. A series quiet for {@code state.ttl.days} loses its state.
  */
@@ -87,8 +87,8 @@ public final class SeriesWindowFunction extends KeyedProcessFunction<String, Rea
           state = null;
         } else {
           double[] carried = state.lastRow();
-          // only the newest `capacity` filled days can stay in the window
-          for (int d = Math.max(last + 1, day - capacity); d < day; d++) {
+          // only the newest filled days that fit beside the new reading can stay in the window
+          for (int d = Math.max(last + 1, day - capacity + 1); d < day; d++) {
             state.append(d, carried);
             gapDaysCarried.inc();
           }

@@ -44,9 +44,10 @@ public final class SharedModels {
       throws ModelArtifactException {
     Entry entry = LOADED.get(key(update));
     if (entry == null) {
-      entry = new Entry(ModelUpdates.load(update, device(choice)));
+      Device device = device(choice);
+      entry = new Entry(ModelUpdates.load(update, device));
       LOADED.put(key(update), entry);
-      LOG.info("loaded model {} v{} on {}", update.getModelName(), update.getVersion(), entry.model.spec().name());
+      LOG.info("loaded model {} v{} on {}", update.getModelName(), update.getVersion(), device);
     }
     entry.users++;
     return entry.model;

@@ -15,8 +15,8 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.testutils.MetricListener;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.state.VoidNamespace;
-import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
-import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -28,7 +28,7 @@ class ForecastEvaluatorTest {
   private static final Instant CREATED = Instant.parse("2026-01-05T08:00:00Z");
 
   private ForecastEvaluator evaluator;
-  private KeyedTwoInputStreamOperatorTestHarness<String, Forecast, Reading, Evaluation> harness;
+  private KeyedOneInputStreamOperatorTestHarness<String, ScoredEvent, Evaluation> harness;
 
   @AfterEach
   void closeHarness() throws Exception {
@@ -42,7 +42,7 @@ class ForecastEvaluatorTest {
     open(new ForecastEvaluator());
     reading(MON, 12.0);
     Forecast forecast = forecast(MON, 1, 13.25);
-    harness.processElement1(forecast, 0L);
+    harness.processElement(ScoredEvent.of(forecast), 0L);
     assertThat(harness.extractOutputValues()).isEmpty();
 
     reading(MON.plusDays(1), 14.0);
@@ -58,7 +58,7 @@ class ForecastEvaluatorTest {
     reading(MON.plusDays(1), 14.0);
 
     Forecast forecast = forecast(MON, 1, 13.25);
-    harness.processElement1(forecast, 0L);
+    harness.processElement(ScoredEvent.of(forecast), 0L);
 
     assertThat(harness.extractOutputValues())
         .containsExactly(evaluation(forecast, MON.plusDays(1), 14.0, -0.75, -2.0));
@@ -69,17 +69,17 @@ class ForecastEvaluatorTest {
     open(new ForecastEvaluator());
     LocalDate friday = LocalDate.of(2024, 3, 8);
     LocalDate monday = LocalDate.of(2024, 3, 11);
-    harness.processElement2(Reading.newBuilder()
-        .setSeriesId("SPX").setDay(friday).setFeatures(Map.of("close", 5123.5)).setDomain("stock").build(), 0L);
+    harness.processElement(ScoredEvent.of(Reading.newBuilder()
+        .setSeriesId("SPX").setDay(friday).setFeatures(Map.of("close", 5123.5)).setDomain("stock").build()), 0L);
     Forecast forecast = Forecast.newBuilder()
         .setForecastId(ForecastIds.of("SPX", friday, 1, "stock", 1))
         .setSeriesId("SPX").setBaseDay(friday).setTargetDay(friday.plusDays(1)).setHorizon(1)
         .setTarget("close").setValue(5130.0).setModelName("stock").setModelVersion(1).setCreatedAt(CREATED)
         .build();
-    harness.processElement1(forecast, 0L);
+    harness.processElement(ScoredEvent.of(forecast), 0L);
 
-    harness.processElement2(Reading.newBuilder()
-        .setSeriesId("SPX").setDay(monday).setFeatures(Map.of("close", 5117.5)).setDomain("stock").build(), 0L);
+    harness.processElement(ScoredEvent.of(Reading.newBuilder()
+        .setSeriesId("SPX").setDay(monday).setFeatures(Map.of("close", 5117.5)).setDomain("stock").build()), 0L);
 
     assertThat(harness.extractOutputValues()).containsExactly(Evaluation.newBuilder()
         .setForecastId(forecast.getForecastId()).setSeriesId("SPX").setTargetDay(monday).setTarget("close")
@@ -93,7 +93,7 @@ class ForecastEvaluatorTest {
     open(new ForecastEvaluator());
     reading(MON, 12.0);
     Forecast forecast = forecast(MON, 2, 15.5);
-    harness.processElement1(forecast, 0L);
+    harness.processElement(ScoredEvent.of(forecast), 0L);
 
     reading(MON.plusDays(1), 14.0);
     assertThat(harness.extractOutputValues()).isEmpty();
@@ -109,7 +109,7 @@ class ForecastEvaluatorTest {
     reading(MON, 10.0);
     reading(MON.plusDays(1), 11.0);
     Forecast forecast = forecast(MON.plusDays(1), 1, 12.5);
-    harness.processElement1(forecast, 0L);
+    harness.processElement(ScoredEvent.of(forecast), 0L);
 
     reading(MON.plusDays(2), 12.0);
 
@@ -122,7 +122,7 @@ class ForecastEvaluatorTest {
   void persistenceErrorIsNullWhenTheBaseDayIsUnknown() throws Exception {
     open(new ForecastEvaluator());
     Forecast forecast = forecast(MON, 1, 13.25);
-    harness.processElement1(forecast, 0L);
+    harness.processElement(ScoredEvent.of(forecast), 0L);
 
     reading(MON.plusDays(1), 14.0);
 
@@ -137,11 +137,11 @@ class ForecastEvaluatorTest {
     open(new ForecastEvaluator());
     reading(MON, 12.0);
     Forecast forecast = forecast(MON, 1, 13.25);
-    harness.processElement1(forecast, 0L);
-    harness.processElement1(forecast(MON, 1, 13.25), 0L); // redelivered while waiting
+    harness.processElement(ScoredEvent.of(forecast), 0L);
+    harness.processElement(ScoredEvent.of(forecast(MON, 1, 13.25)), 0L); // redelivered while waiting
 
     reading(MON.plusDays(1), 14.0);
-    harness.processElement1(forecast(MON, 1, 13.25), 0L); // redelivered after it was scored
+    harness.processElement(ScoredEvent.of(forecast(MON, 1, 13.25)), 0L); // redelivered after it was scored
     reading(MON.plusDays(2), 15.0);
 
     assertThat(harness.extractOutputValues())
@@ -153,7 +153,7 @@ class ForecastEvaluatorTest {
   void evaluatedForecastsLeaveNoPendingState() throws Exception {
     open(new ForecastEvaluator(3, 60));
     reading(MON, 12.0);
-    harness.processElement1(forecast(MON, 1, 13.25), 0L);
+    harness.processElement(ScoredEvent.of(forecast(MON, 1, 13.25)), 0L);
     assertThat(seriesWith("pending-forecasts")).containsExactly(STATION);
 
     reading(MON.plusDays(1), 14.0);
@@ -173,7 +173,7 @@ class ForecastEvaluatorTest {
   void anActualThatNeverComesExpiresTheForecast() throws Exception {
     open(new ForecastEvaluator(16, 5));
     reading(MON, 12.0);
-    harness.processElement1(forecast(MON, 3, 13.25), 0L);
+    harness.processElement(ScoredEvent.of(forecast(MON, 3, 13.25)), 0L);
     reading(MON.plusDays(1), 14.0);
     assertThat(seriesWith("pending-forecasts")).containsExactly(STATION);
 
@@ -193,7 +193,7 @@ class ForecastEvaluatorTest {
       reading(MON.plusDays(day), 10.0 + day); // MON and MON+1 are evicted
     }
 
-    harness.processElement1(forecast(MON, 1, 13.25), 0L);
+    harness.processElement(ScoredEvent.of(forecast(MON, 1, 13.25)), 0L);
 
     // counting steps among what is left would pair it with MON+2 instead of MON+1
     assertThat(harness.extractOutputValues()).isEmpty();
@@ -205,11 +205,11 @@ class ForecastEvaluatorTest {
   void aReadingWithoutTheTargetFeatureLeavesTheForecastUnmatched() throws Exception {
     open(new ForecastEvaluator());
     reading(MON, 12.0);
-    harness.processElement1(forecast(MON, 1, 13.25), 0L);
+    harness.processElement(ScoredEvent.of(forecast(MON, 1, 13.25)), 0L);
 
-    harness.processElement2(Reading.newBuilder()
+    harness.processElement(ScoredEvent.of(Reading.newBuilder()
         .setSeriesId(STATION).setDay(MON.plusDays(1)).setFeatures(Map.of("temp_min", 4.0)).setDomain("weather")
-        .build(), 0L);
+        .build()), 0L);
 
     assertThat(harness.extractOutputValues()).isEmpty();
     assertThat(evaluator.unmatchedForecasts()).isEqualTo(1);
@@ -223,7 +223,7 @@ class ForecastEvaluatorTest {
     reading(MON, 11.0); // corrected
 
     Forecast forecast = forecast(MON, 1, 13.25);
-    harness.processElement1(forecast, 0L);
+    harness.processElement(ScoredEvent.of(forecast), 0L);
     reading(MON.plusDays(1), 14.0);
 
     assertThat(harness.extractOutputValues())
@@ -234,11 +234,11 @@ class ForecastEvaluatorTest {
   void liveMaeIsTrackedPerModelVersion() throws Exception {
     open(new ForecastEvaluator());
     reading(MON, 10.0);
-    harness.processElement1(forecast(MON, 1, 11.5, 3), 0L);
-    harness.processElement1(forecast(MON, 1, 12.25, 4), 0L);
+    harness.processElement(ScoredEvent.of(forecast(MON, 1, 11.5, 3)), 0L);
+    harness.processElement(ScoredEvent.of(forecast(MON, 1, 12.25, 4)), 0L);
     reading(MON.plusDays(1), 12.0);
-    harness.processElement1(forecast(MON.plusDays(1), 1, 12.5, 3), 0L);
-    harness.processElement1(forecast(MON.plusDays(1), 1, 10.25, 4), 0L);
+    harness.processElement(ScoredEvent.of(forecast(MON.plusDays(1), 1, 12.5, 3)), 0L);
+    harness.processElement(ScoredEvent.of(forecast(MON.plusDays(1), 1, 10.25, 4)), 0L);
     reading(MON.plusDays(2), 11.0);
 
     // v3 errors -0.5, 1.5; v4 errors 0.25, -0.75; persistence errors -2 and 1 for both
@@ -267,7 +267,7 @@ class ForecastEvaluatorTest {
     open(new ForecastEvaluator());
     reading(MON, 12.0);
     Forecast forecast = forecast(MON, 1, 13.25);
-    harness.processElement1(forecast, 0L);
+    harness.processElement(ScoredEvent.of(forecast), 0L);
     OperatorSubtaskState snapshot = harness.snapshot(1L, 1L);
     harness.close();
 
@@ -286,16 +286,16 @@ class ForecastEvaluatorTest {
     harness.open();
   }
 
-  private static KeyedTwoInputStreamOperatorTestHarness<String, Forecast, Reading, Evaluation> newHarness(
+  private static KeyedOneInputStreamOperatorTestHarness<String, ScoredEvent, Evaluation> newHarness(
       ForecastEvaluator function) throws Exception {
-    return new KeyedTwoInputStreamOperatorTestHarness<>(
-        new KeyedCoProcessOperator<>(function), Forecast::getSeriesId, Reading::getSeriesId, Types.STRING);
+    return new KeyedOneInputStreamOperatorTestHarness<>(
+        new KeyedProcessOperator<>(function), ScoredEvent::seriesId, Types.STRING);
   }
 
   private void reading(LocalDate day, double tempMax) throws Exception {
-    harness.processElement2(Reading.newBuilder()
+    harness.processElement(ScoredEvent.of(Reading.newBuilder()
         .setSeriesId(STATION).setDay(day).setFeatures(Map.of(TMAX, tempMax, "temp_min", 4.0)).setDomain("weather")
-        .build(), 0L);
+        .build()), 0L);
   }
 
   /** The series that hold an entry in the named keyed state. */

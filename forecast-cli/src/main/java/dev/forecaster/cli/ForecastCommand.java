@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = ForecastCommand.Version.class,
     description = "Streaming forecaster: Kafka readings, a Flink job, GRU/LSTM scoring through DJL.",
-    subcommands = {DemoCommand.class, ReadingsCommand.class, TrainCommand.class, JobCommand.class,
+    subcommands = {DemoCommand.class, ReadingsCommand.class, TrainCommand.class, JobCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class})
 public final class ForecastCommand {
 
