@@ -60,12 +60,7 @@ class ForecastJobITCase {
       JobClient job = ForecastJob.run(StreamExecutionEnvironment.getExecutionEnvironment(), kafka.config(Map.of()),
           "offline");
       try {
-        // a probe series proves the model is serving before the measured readings flow
-        List<Reading> probe = JobFixture.seattle(LocalDate.of(2013, 1, 1), LocalDate.of(2013, 1, 8)).stream()
-            .map(r -> Reading.newBuilder(r).setSeriesId("probe").build()).toList();
-        kafka.produceReadings(probe);
-        kafka.readUntil(kafka.topic("forecasts"), Codecs.FORECAST, f -> JobFixture.count(f, "probe") > 0,
-            Duration.ofSeconds(60));
+        kafka.awaitServing(model.getVersion());
 
         List<Reading> seattle = JobFixture.seattle(FROM, UNTIL);
         List<ProducerRecord<byte[], byte[]>> mixed = new ArrayList<>();
@@ -183,13 +178,7 @@ class ForecastJobITCase {
 
         ModelUpdate v2 = kafka.publishModel(6, 6);
         assertThat(v2.getVersion()).isEqualTo(v1.getVersion() + 1);
-        // a probe series shows when v2 serves, before the rest of Seattle flows
-        List<Reading> probe = JobFixture.seattle(LocalDate.of(2013, 1, 1), LocalDate.of(2013, 1, 8)).stream()
-            .map(r -> Reading.newBuilder(r).setSeriesId("probe").build()).toList();
-        kafka.produceReadings(probe);
-        kafka.readUntil(kafka.topic("forecasts"), Codecs.FORECAST, f -> f.stream()
-            .anyMatch(x -> x.getSeriesId().equals("probe") && x.getModelVersion() == v2.getVersion()),
-            Duration.ofSeconds(60));
+        kafka.awaitServing(v2.getVersion());
         kafka.produceReadings(seattle.subList(45, seattle.size()));
 
         int expected = seattle.size() - WINDOW + 1;

@@ -155,6 +155,19 @@ final class JobFixture implements AutoCloseable {
     return out;
   }
 
+  /**
+   * Waits until the job forecasts with {@code version}: a probe series (its own, each call) gets a
+   * week of readings, and its first forecast of that version shows the model serving.
+   */
+  void awaitServing(long version) throws Exception {
+    String probe = "probe-v" + version;
+    produceReadings(seattle(LocalDate.of(2013, 1, 1), LocalDate.of(2013, 1, 8)).stream()
+        .map(r -> Reading.newBuilder(r).setSeriesId(probe).build()).toList());
+    readUntil(topic("forecasts"), Codecs.FORECAST,
+        f -> f.stream().anyMatch(x -> x.getSeriesId().equals(probe) && x.getModelVersion() == version),
+        Duration.ofSeconds(60));
+  }
+
   static long count(List<Forecast> forecasts, String series) {
     return forecasts.stream().filter(f -> f.getSeriesId().equals(series)).count();
   }

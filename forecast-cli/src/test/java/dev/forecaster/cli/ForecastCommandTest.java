@@ -3,35 +3,24 @@ package dev.forecaster.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class ForecastCommandTest {
 
   @TempDir Path dir;
 
-  private final StringWriter out = new StringWriter();
-  private final StringWriter err = new StringWriter();
-
-  private int run(String... args) {
-    CommandLine cli = ForecastCommand.commandLine();
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    return cli.execute(args);
-  }
+  private final CliRun cli = new CliRun();
 
   @Test
   void readingsReadsAShippedDatasetThroughItsPreset() {
-    int exit = run("readings", "--preset", "stock", "--show", "1");
+    int exit = cli.run("readings", "--preset", "stock", "--show", "1");
 
     assertThat(exit).isZero();
-    assertThat(out.toString())
+    assertThat(cli.out.toString())
         .contains("rows      5105 (5105 readings, 0 bad)")
         .contains("days      2000-01-03 .. 2020-04-17")
         .contains("series    SP500        5105 readings")
@@ -43,11 +32,11 @@ class ForecastCommandTest {
     Path file = dir.resolve("station.csv");
     Files.write(file, List.of("DATE,TMAX,TMIN", "03/01/2021,5.5,1.0", "04/01/2021,x,0.5", "05/01/2021,6.0,2.0"));
 
-    int exit = run("readings", "--csv", file.toString(), "--series-id", "KSEA", "--time-column", "DATE",
+    int exit = cli.run("readings", "--csv", file.toString(), "--series-id", "KSEA", "--time-column", "DATE",
         "--date-format", "dd/MM/yyyy", "--features", "TMAX,TMIN", "--domain", "weather");
 
     assertThat(exit).as("a file with bad rows exits non-zero").isEqualTo(1);
-    assertThat(out.toString())
+    assertThat(cli.out.toString())
         .contains("rows      3 (2 readings, 1 bad)")
         .contains("days      2021-01-03 .. 2021-01-05")
         .contains("bad row   " + file + ":3: not a number in column 'TMAX': 'x'");
@@ -58,27 +47,27 @@ class ForecastCommandTest {
     Path file = dir.resolve("prices.csv");
     Files.write(file, List.of("day,close", "2021-01-04,10", "2021-01-05,", "2021-01-06,11"));
 
-    int exit = run("readings", "--csv", file.toString(), "--series-id", "X", "--time-column", "day",
+    int exit = cli.run("readings", "--csv", file.toString(), "--series-id", "X", "--time-column", "day",
         "--features", "close", "--on-bad-row", "fail");
 
     assertThat(exit).isNotZero();
-    assertThat(err.toString()).contains(file + ":3: empty value in column 'close'");
+    assertThat(cli.err.toString()).contains(file + ":3: empty value in column 'close'");
   }
 
   @Test
   void contradictoryFlagsAreAUsageErrorThatNamesTheFix() {
-    int exit = run("readings", "--preset", "weather", "--series-column", "location", "--series-id", "X");
+    int exit = cli.run("readings", "--preset", "weather", "--series-column", "location", "--series-id", "X");
 
     assertThat(exit).isEqualTo(2);
-    assertThat(err.toString()).contains("give --series-column or --series-id, not both");
+    assertThat(cli.err.toString()).contains("give --series-column or --series-id, not both");
   }
 
   @Test
   void demoRoundTripsEveryShippedReadingThroughTheWireFormat() {
-    int exit = run("demo");
+    int exit = cli.run("demo");
 
     assertThat(exit).isZero();
-    assertThat(out.toString())
+    assertThat(cli.out.toString())
         .contains("wire      1461 readings encoded and decoded back unchanged")
         .contains("wire      5105 readings encoded and decoded back unchanged")
         .contains("6566 readings ready for the readings topic");

@@ -6,29 +6,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class TrainCommandTest {
 
   @TempDir Path dir;
 
-  private final StringWriter out = new StringWriter();
-  private final StringWriter err = new StringWriter();
-
-  private int run(String... args) {
-    CommandLine cli = ForecastCommand.commandLine();
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    return cli.execute(args);
-  }
+  private final CliRun cli = new CliRun();
 
   /** The first two years of the shipped weather, as a station file of another shape. */
   private Path stationCsv() throws IOException {
@@ -52,12 +41,12 @@ class TrainCommandTest {
         Path.of(System.getProperty("forecaster.data.dir")).resolve("seattle-weather.csv")).subList(0, 731);
     Files.write(csv, lines);
 
-    int exit = run("train", "--preset", "weather", "--csv", csv.toString(), "--no-publish", "--members", "1",
+    int exit = cli.run("train", "--preset", "weather", "--csv", csv.toString(), "--no-publish", "--members", "1",
         "--epochs", "3", "--hidden", "4", "--test-from", "2013-10-01",
         "--metrics-json", dir.resolve("m.json").toString(), "--chart", dir.resolve("c.png").toString());
 
-    assertThat(exit).as(err.toString()).isZero();
-    assertThat(out.toString()).contains("persistence", "linear (OLS)", "not published (--no-publish)");
+    assertThat(exit).as(cli.err.toString()).isZero();
+    assertThat(cli.out.toString()).contains("persistence", "linear (OLS)", "not published (--no-publish)");
     JsonNode json = new ObjectMapper().readTree(dir.resolve("m.json").toFile());
     assertThat(json.get("testFrom").asText()).isEqualTo("2013-10-01");
     assertThat(json.get("testTo").asText()).isEqualTo("2013-12-30");
@@ -76,32 +65,32 @@ class TrainCommandTest {
   void anyDailyCsvTrainsThroughTheColumnMapping() throws IOException {
     Path csv = stationCsv();
 
-    int exit = run("train", "--csv", csv.toString(), "--delimiter", ";", "--series-id", "KSEA", "--time-column", "DATE",
+    int exit = cli.run("train", "--csv", csv.toString(), "--delimiter", ";", "--series-id", "KSEA", "--time-column", "DATE",
         "--features", "TMAX,TMIN,PRCP", "--target", "TMAX", "--domain", "weather", "--no-publish",
         "--members", "1", "--epochs", "2", "--metrics-json", dir.resolve("m.json").toString());
 
-    assertThat(exit).as(err.toString()).isZero();
-    assertThat(out.toString()).contains("model:    TMAX, gru, window 7").contains("inputs [TMAX, TMIN, PRCP]");
+    assertThat(exit).as(cli.err.toString()).isZero();
+    assertThat(cli.out.toString()).contains("model:    TMAX, gru, window 7").contains("inputs [TMAX, TMIN, PRCP]");
     assertThat(new ObjectMapper().readTree(dir.resolve("m.json").toFile()).get("testWindows").asInt())
         .isEqualTo(145); // the last 20% of 723 windows
   }
 
   @Test
   void aTargetTheModelDoesNotReadIsAUsageError() throws IOException {
-    int exit = run("train", "--csv", stationCsv().toString(), "--delimiter", ";", "--series-id", "KSEA", "--time-column", "DATE",
+    int exit = cli.run("train", "--csv", stationCsv().toString(), "--delimiter", ";", "--series-id", "KSEA", "--time-column", "DATE",
         "--features", "TMAX,TMIN", "--target", "PRCP", "--no-publish");
 
     assertThat(exit).isEqualTo(2);
-    assertThat(err.toString()).contains("the target 'PRCP' must be one of the features [TMAX, TMIN]");
+    assertThat(cli.err.toString()).contains("the target 'PRCP' must be one of the features [TMAX, TMIN]");
   }
 
   @Test
   void publishingWithoutABrokerNamesTheAddressTried() throws IOException {
-    int exit = run("train", "--preset", "stock", "--bootstrap-servers", "127.0.0.1:1",
+    int exit = cli.run("train", "--preset", "stock", "--bootstrap-servers", "127.0.0.1:1",
         "--kafka-property", "default.api.timeout.ms=2000", "--kafka-property", "request.timeout.ms=1000",
         "--epochs", "1");
 
     assertThat(exit).isNotZero();
-    assertThat(err.toString()).contains("127.0.0.1:1");
+    assertThat(cli.err.toString()).contains("127.0.0.1:1");
   }
 }
