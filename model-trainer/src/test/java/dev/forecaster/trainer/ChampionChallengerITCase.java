@@ -86,6 +86,34 @@ class ChampionChallengerITCase {
   }
 
   @Test
+  void theReadingsTopicIsReadUpToItsEndOffsetsAsHistory() throws Exception {
+    broker.createTopic("readings-history", 3, Map.of());
+    List<dev.forecaster.avro.Reading> readings = WeatherSlice.readings();
+    var props = new java.util.Properties();
+    props.put("bootstrap.servers", broker.bootstrapServers());
+    try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(props,
+        new org.apache.kafka.common.serialization.ByteArraySerializer(),
+        new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+      for (var r : readings) {
+        producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("readings-history",
+            r.getSeriesId().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+            dev.forecaster.schemas.Codecs.READING.encode(r)));
+      }
+      producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("readings-history",
+          "x".getBytes(java.nio.charset.StandardCharsets.UTF_8), new byte[] {1, 2, 3}));
+      producer.flush();
+    }
+
+    KafkaHistory.Read read = KafkaHistory.read(
+        Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()), "readings-history",
+        java.time.Duration.ofSeconds(30));
+
+    assertThat(read.records()).isEqualTo(readings.size() + 1);
+    assertThat(read.undecodable()).isEqualTo(1);
+    assertThat(read.history().bySeries().get("Seattle")).containsExactlyElementsOf(readings);
+  }
+
+  @Test
   void theModelsTopicIsCreatedCompacted() throws Exception {
     ModelRegistry registry = registry("models-created");
     registry.ensureTopic();
