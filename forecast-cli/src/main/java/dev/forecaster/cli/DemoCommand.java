@@ -1,80 +1,94 @@
 package dev.forecaster.cli;
 
 import dev.forecaster.avro.Reading;
-import dev.forecaster.schemas.Codecs;
-import dev.forecaster.schemas.RecordDecodingException;
 import dev.forecaster.schemas.csv.BadRowPolicy;
-import dev.forecaster.schemas.csv.CsvReadSummary;
 import dev.forecaster.schemas.csv.CsvReadingReader;
 import dev.forecaster.schemas.csv.DatasetPreset;
 import dev.forecaster.trainer.CsvMappingOptions;
+import dev.forecaster.trainer.TrainingPreset;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code forecast demo}: the whole pipeline on this machine. What exists so far: the shipped
- * datasets are read through their presets and every reading goes through the wire format
- * (Avro single-object encoding) and back.
+ * {@code forecast demo}: the whole system on this machine, on real data, ending in a report.
+ * Without {@code --csv} it runs both shipped datasets; with it, that file through the mapping flags.
  */
 @Command(
     name = "demo",
     mixinStandardHelpOptions = true,
+    sortOptions = false,
     description = {
-      "Runs the pipeline on the shipped datasets on this machine.",
-      "Today: reads data/ through the presets and round-trips every reading through the Avro wire format.",
-      "Broker, training, the Flink job and the report join as they are built."
+      "Runs the whole system on this machine, on 127.0.0.1 only: starts a Kafka broker, replays the history of "
+          + "the shipped datasets (or --csv), trains and publishes a model per dataset, starts the Flink job, feeds "
+          + "the held-out days as live data while showing live accuracy, and writes an HTML report.",
+      "Everything it started is stopped and removed at the end, also on Ctrl-C."
     })
 final class DemoCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
+  @Option(names = "--quick", description = "Fewer live days and smaller models: done in a few minutes.")
+  boolean quick;
+
+  @Option(names = "--live-days", paramLabel = "N", description = "Readings per series held out and fed live (default: 60, quick: 20).")
+  Integer liveDays;
+
+  @Option(names = "--pace-ms", paramLabel = "MS", description = "Pause after each live day (default: 300, quick: 100).")
+  Long paceMs;
+
+  @Option(names = "--report", paramLabel = "PATH", defaultValue = "out/demo/report.html", description = "HTML report (default: ${DEFAULT-VALUE}).")
+  Path report;
+
+  @Option(names = "--summary-json", paramLabel = "PATH", description = "Also write the summary as JSON.")
+  Path summaryJson;
+
+  @Mixin CsvMappingOptions csv;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
-    long total = 0;
-    long bytes = 0;
-    for (DatasetPreset preset : DatasetPreset.values()) {
-      Path file = CsvMappingOptions.dataDir().resolve(preset.shippedFile());
-      WireCheck check = new WireCheck();
-      CsvReadSummary summary = new CsvReadingReader(preset.mapping(), BadRowPolicy.SKIP).read(file, check);
-      SummaryTable.print(out, preset.mapping().toString(), summary);
-      if (check.failure != null) {
-        out.printf("  wire      FAILED: %s%n", check.failure);
-        out.flush();
-        return 1;
-      }
-      out.printf("  wire      %d readings encoded and decoded back unchanged, %d bytes%n", check.count, check.bytes);
-      total += check.count;
-      bytes += check.bytes;
+    List<DemoRun.Dataset> datasets = datasets();
+    int live = liveDays != null ? liveDays : quick ? 20 : 60;
+    long pace = paceMs != null ? paceMs : quick ? 100 : 300;
+    DemoRun.Outcome outcome = new DemoRun(out, live, pace, quick).run(datasets);
+    DemoReport.writeHtml(report, outcome);
+    if (summaryJson != null) {
+      DemoReport.writeSummary(summaryJson, outcome);
     }
-    out.printf("%n%d readings ready for the readings topic (%.1f bytes each on the wire).%n", total, (double) bytes / total);
-    out.println("Not built yet: the local broker, training, the Flink job and the report.");
+    out.printf("%nreadings %d, forecasts %d, evaluations %d, dead letters %d%n", outcome.readings(),
+        outcome.forecasts().size(), outcome.evaluations().size(), outcome.deadLetters().size());
+    out.println("report:   " + report.toAbsolutePath());
+    if (summaryJson != null) {
+      out.println("summary:  " + summaryJson.toAbsolutePath());
+    }
     out.flush();
     return 0;
   }
 
-  /** Encodes each reading as it would go to Kafka and checks that it decodes back unchanged. */
-  private static final class WireCheck implements java.util.function.Consumer<Reading> {
-    long count;
-    long bytes;
-    String failure;
-
-    @Override
-    public void accept(Reading reading) {
-      byte[] encoded = Codecs.READING.encode(reading);
-      bytes += encoded.length;
-      count++;
-      try {
-        if (failure == null && !Codecs.READING.decode(encoded).equals(reading)) {
-          failure = "reading changed on the wire: " + reading;
-        }
-      } catch (RecordDecodingException e) {
-        failure = e.getMessage();
-      }
+  private List<DemoRun.Dataset> datasets() throws Exception {
+    List<DemoRun.Dataset> datasets = new ArrayList<>();
+    boolean custom = csv.preset() != null || csv.features() != null;
+    if (custom) {
+      Path file = csv.csv();
+      List<Reading> readings = csv.reader().readAll(file);
+      TrainingPreset preset = csv.preset() != null ? TrainingPreset.named(csv.preset())
+          : "stock".equalsIgnoreCase(csv.domain()) ? TrainingPreset.STOCK : TrainingPreset.WEATHER;
+      datasets.add(new DemoRun.Dataset(file.getFileName().toString(), readings, preset));
+      return datasets;
     }
+    for (DatasetPreset p : DatasetPreset.values()) {
+      List<Reading> readings = new CsvReadingReader(p.mapping(), BadRowPolicy.SKIP)
+          .readAll(CsvMappingOptions.dataDir().resolve(p.shippedFile()));
+      datasets.add(new DemoRun.Dataset(p.shippedFile(), readings, TrainingPreset.named(p.name())));
+    }
+    return datasets;
   }
 }

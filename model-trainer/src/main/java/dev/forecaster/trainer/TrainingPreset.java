@@ -73,6 +73,19 @@ public enum TrainingPreset {
     return cell == Architecture.GRU ? gruHidden : lstmHidden;
   }
 
+  /** The preset's model, unfitted, with {@code members} networks (the preset's count when null). */
+  public dev.forecaster.model.ModelSpec spec(Architecture cell, Integer members) {
+    return new dev.forecaster.model.ModelSpec(modelName, 0, cell, hidden(cell), 1, 0f,
+        members != null ? members : this.members, features, calendar, inputTransform, target, targetTransform, window,
+        1, null, null, null, null, 0);
+  }
+
+  /** The preset's training settings, with at most {@code epochs} epochs (the preset's when null). */
+  public TrainingSettings settings(Integer epochs, long seed) {
+    return new TrainingSettings(epochs != null ? epochs : this.epochs, learningRate, batchSize, patience, seed, loss,
+        weightDecay, biasCorrection);
+  }
+
   public static TrainingPreset named(String name) {
     try {
       return valueOf(name.strip().toUpperCase(Locale.ROOT));

@@ -1,0 +1,205 @@
+package dev.forecaster.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.forecaster.avro.Evaluation;
+import dev.forecaster.avro.Forecast;
+import java.awt.Color;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import javax.imageio.ImageIO;
+import org.jfree.chart.ChartFactory;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.data.time.Day;
+import org.jfree.data.time.TimeSeries;
+import org.jfree.data.time.TimeSeriesCollection;
+
+/** The demo's report (one HTML page, charts inline) and its summary JSON. */
+final class DemoReport {
+
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private DemoReport() {}
+
+  /** Live MAE of the model and of persistence for a series, from its first live day on; NaN without data. */
+  static double[] liveMae(List<Evaluation> evaluations, String series, LocalDate from) {
+    double model = 0;
+    double persistence = 0;
+    int n = 0;
+    int p = 0;
+    for (Evaluation e : evaluations) {
+      if (e.getSeriesId().equals(series) && !e.getTargetDay().isBefore(from)) {
+        model += Math.abs(e.getError());
+        n++;
+        if (e.getPersistenceError() != null) {
+          persistence += Math.abs(e.getPersistenceError());
+          p++;
+        }
+      }
+    }
+    return new double[] {n == 0 ? Double.NaN : model / n, p == 0 ? Double.NaN : persistence / p, n};
+  }
+
+  static ObjectNode summary(DemoRun.Outcome o) {
+    ObjectNode root = JSON.createObjectNode();
+    root.put("readings", o.readings());
+    root.put("forecasts", o.forecasts().size());
+    root.put("evaluations", o.evaluations().size());
+    root.put("deadLetters", o.deadLetters().size());
+    ObjectNode series = root.putObject("series");
+    for (var s : o.liveFrom().entrySet()) {
+      double[] mae = liveMae(o.evaluations(), s.getKey(), s.getValue());
+      ObjectNode node = series.putObject(s.getKey());
+      node.put("liveFrom", s.getValue().toString());
+      node.put("liveEvaluations", (long) mae[2]);
+      node.put("liveMae", mae[0]);
+      node.put("persistenceMae", mae[1]);
+      ArrayNode versions = node.putArray("modelVersions");
+      new TreeSet<>(o.forecasts().stream().filter(f -> f.getSeriesId().equals(s.getKey()))
+          .map(Forecast::getModelVersion).toList()).forEach(versions::add);
+    }
+    return root;
+  }
+
+  static void writeSummary(Path file, DemoRun.Outcome o) throws IOException {
+    createParent(file);
+    JSON.writeValue(file.toFile(), summary(o));
+  }
+
+  static void writeHtml(Path file, DemoRun.Outcome o) throws IOException {
+    System.setProperty("java.awt.headless", "true");
+    StringBuilder h = new StringBuilder();
+    h.append("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>forecaster demo report</title><style>")
+        .append("body{font-family:sans-serif;margin:2em;color:#222;max-width:1150px}")
+        .append("table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}")
+        .append("th{background:#f0f0f0}td:first-child{text-align:left}.good{color:#1a7f37}.bad{color:#b42318}")
+        .append("img{display:block;margin:0.5em 0 1.5em 0}</style></head><body>");
+    h.append("<h1>Forecaster demo</h1>");
+    h.append(String.format("<p>%d readings in, %d forecasts out, %d forecasts scored against their actual, "
+        + "%d dead letters. Every forecast was made by the streaming job from the model the trainer published; "
+        + "the live period is the held-out days fed in after the job started.</p>",
+        o.readings(), o.forecasts().size(), o.evaluations().size(), o.deadLetters().size()));
+    h.append("<h2>Live accuracy</h2><table><tr><th>series</th><th>live from</th><th>forecasts scored</th>"
+        + "<th>model MAE</th><th>persistence MAE</th><th>model versions</th></tr>");
+    ObjectNode summary = summary(o);
+    for (var s : o.liveFrom().entrySet()) {
+      ObjectNode n = (ObjectNode) summary.get("series").get(s.getKey());
+      double model = n.get("liveMae").asDouble();
+      double pers = n.get("persistenceMae").asDouble();
+      h.append(String.format("<tr><td>%s</td><td>%s</td><td>%d</td><td class=\"%s\">%.3f</td><td>%.3f</td><td>%s</td></tr>",
+          esc(s.getKey()), s.getValue(), n.get("liveEvaluations").asLong(), model <= pers ? "good" : "bad", model, pers,
+          n.get("modelVersions").toString()));
+    }
+    h.append("</table><h2>Training</h2><ul>");
+    o.trainingDecisions().values().forEach(d -> h.append("<li>").append(esc(d)).append("</li>"));
+    h.append("</ul>");
+    for (var s : o.liveFrom().entrySet()) {
+      h.append("<h2>").append(esc(s.getKey())).append("</h2>");
+      List<Evaluation> live = o.evaluations().stream()
+          .filter(e -> e.getSeriesId().equals(s.getKey()) && !e.getTargetDay().isBefore(s.getValue()))
+          .sorted(Comparator.comparing(Evaluation::getTargetDay)).toList();
+      h.append(img(actualVsForecast(s.getKey(), live)));
+      h.append(img(errors(s.getKey(), live)));
+      h.append(img(versions(s.getKey(), o.forecasts(), s.getValue())));
+    }
+    h.append("</body></html>");
+    createParent(file);
+    Files.writeString(file, h);
+  }
+
+  private static JFreeChart actualVsForecast(String series, List<Evaluation> live) {
+    TimeSeries actual = new TimeSeries("actual");
+    TimeSeries forecast = new TimeSeries("forecast");
+    TimeSeries persistence = new TimeSeries("persistence");
+    for (Evaluation e : live) {
+      actual.addOrUpdate(day(e.getTargetDay()), e.getActual());
+      forecast.addOrUpdate(day(e.getTargetDay()), e.getPredicted());
+      if (e.getPersistenceError() != null) {
+        persistence.addOrUpdate(day(e.getTargetDay()), e.getActual() + e.getPersistenceError());
+      }
+    }
+    return styled(ChartFactory.createTimeSeriesChart(series + ": actual and forecast, live period", "day",
+        live.isEmpty() ? "" : live.get(0).getTarget(), collection(actual, forecast, persistence)));
+  }
+
+  private static JFreeChart errors(String series, List<Evaluation> live) {
+    TimeSeries model = new TimeSeries("|model error|");
+    TimeSeries persistence = new TimeSeries("|persistence error|");
+    for (Evaluation e : live) {
+      model.addOrUpdate(day(e.getTargetDay()), Math.abs(e.getError()));
+      if (e.getPersistenceError() != null) {
+        persistence.addOrUpdate(day(e.getTargetDay()), Math.abs(e.getPersistenceError()));
+      }
+    }
+    return styled(ChartFactory.createTimeSeriesChart(series + ": absolute error over time", "day", "error",
+        collection(model, persistence)));
+  }
+
+  private static JFreeChart versions(String series, List<Forecast> forecasts, LocalDate from) {
+    TimeSeries version = new TimeSeries("model version");
+    Map<LocalDate, Long> byDay = new TreeMap<>();
+    forecasts.stream().filter(f -> f.getSeriesId().equals(series) && !f.getBaseDay().isBefore(from.minusDays(1)))
+        .forEach(f -> byDay.merge(f.getBaseDay(), f.getModelVersion(), Math::max));
+    byDay.forEach((d, v) -> version.addOrUpdate(day(d), v));
+    return styled(ChartFactory.createTimeSeriesChart(series + ": model version in service (by base day)", "day",
+        "version", collection(version)));
+  }
+
+  private static TimeSeriesCollection collection(TimeSeries... series) {
+    TimeSeriesCollection c = new TimeSeriesCollection();
+    for (TimeSeries s : series) {
+      c.addSeries(s);
+    }
+    return c;
+  }
+
+  private static JFreeChart styled(JFreeChart chart) {
+    XYPlot plot = chart.getXYPlot();
+    plot.setBackgroundPaint(Color.WHITE);
+    plot.setDomainGridlinePaint(new Color(0xDD, 0xDD, 0xDD));
+    plot.setRangeGridlinePaint(new Color(0xDD, 0xDD, 0xDD));
+    Color[] colors = {Color.BLACK, new Color(0xD6, 0x27, 0x28), new Color(0x99, 0x99, 0x99)};
+    for (int i = 0; i < colors.length; i++) {
+      plot.getRenderer().setSeriesPaint(i, colors[i]);
+    }
+    return chart;
+  }
+
+  private static String img(JFreeChart chart) throws IOException {
+    BufferedImage image = chart.createBufferedImage(1100, 340);
+    ByteArrayOutputStream png = new ByteArrayOutputStream();
+    ImageIO.write(image, "png", png);
+    return "<img alt=\"" + esc(chart.getTitle().getText()) + "\" src=\"data:image/png;base64,"
+        + Base64.getEncoder().encodeToString(png.toByteArray()) + "\">";
+  }
+
+  private static Day day(LocalDate d) {
+    return new Day(java.util.Date.from(d.atStartOfDay(ZoneOffset.UTC).toInstant()),
+        java.util.TimeZone.getTimeZone("UTC"), java.util.Locale.ROOT);
+  }
+
+  private static String esc(String s) {
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+  }
+
+  private static void createParent(Path file) throws IOException {
+    Path parent = file.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+  }
+}

@@ -1,0 +1,264 @@
+package dev.forecaster.cli;
+
+import dev.forecaster.avro.DeadLetter;
+import dev.forecaster.avro.Evaluation;
+import dev.forecaster.avro.Forecast;
+import dev.forecaster.avro.Reading;
+import dev.forecaster.job.ForecastJob;
+import dev.forecaster.job.JobConfig;
+import dev.forecaster.job.Topics;
+import dev.forecaster.kafka.LocalKafkaBroker;
+import dev.forecaster.model.Architecture;
+import dev.forecaster.schemas.AvroCodec;
+import dev.forecaster.schemas.Codecs;
+import dev.forecaster.trainer.KafkaHistory;
+import dev.forecaster.trainer.ModelRegistry;
+import dev.forecaster.trainer.TrainingPreset;
+import dev.forecaster.trainer.TrainingRun;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * The whole system on this machine: a broker, the history replayed into it, a model trained on
+ * that history per dataset and published, the job started, and the held-out days fed in as live
+ * data while forecasts and their evaluations are collected for the report.
+ */
+final class DemoRun {
+
+  /** One dataset of the demo: its readings and the preset it trains with. */
+  record Dataset(String name, List<Reading> readings, TrainingPreset preset) {}
+
+  /** What the demo saw, for the summary and the report. */
+  record Outcome(long readings, List<Forecast> forecasts, List<Evaluation> evaluations, List<DeadLetter> deadLetters,
+      Map<String, String> trainingDecisions, Map<String, LocalDate> liveFrom) {}
+
+  private final PrintWriter out;
+  private final int liveDays;
+  private final long paceMs;
+  private final boolean quick;
+
+  DemoRun(PrintWriter out, int liveDays, long paceMs, boolean quick) {
+    this.out = out;
+    this.liveDays = liveDays;
+    this.paceMs = paceMs;
+    this.quick = quick;
+  }
+
+  Outcome run(List<Dataset> datasets) throws Exception {
+    try (LocalKafkaBroker broker = LocalKafkaBroker.start()) {
+      out.printf("broker:   Kafka (KRaft) on %s, data in %s%n", broker.bootstrapServers(), broker.dataDir());
+      JobConfig config = JobConfig.of(Map.of(
+          "bootstrap.servers", broker.bootstrapServers(), "parallelism", "2", "checkpoint.interval.ms", "1000",
+          "group.id", "demo-job", "transactional.id.prefix", "demo"));
+      Topics.ensure(config);
+
+      // history and live part of every series: the last `liveDays` readings of each are live
+      Map<String, LocalDate> liveFrom = new LinkedHashMap<>();
+      List<Reading> history = new ArrayList<>();
+      List<List<Reading>> liveByDay = new ArrayList<>();
+      for (Dataset d : datasets) {
+        Map<String, List<Reading>> bySeries = new LinkedHashMap<>();
+        d.readings().forEach(r -> bySeries.computeIfAbsent(r.getSeriesId(), s -> new ArrayList<>()).add(r));
+        for (var series : bySeries.entrySet()) {
+          List<Reading> rs = series.getValue();
+          int cut = Math.max(0, rs.size() - liveDays);
+          history.addAll(rs.subList(0, cut));
+          liveFrom.put(series.getKey(), rs.get(cut).getDay());
+          for (int i = cut; i < rs.size(); i++) {
+            while (liveByDay.size() <= i - cut) {
+              liveByDay.add(new ArrayList<>());
+            }
+            liveByDay.get(i - cut).add(rs.get(i));
+          }
+        }
+      }
+
+      try (KafkaProducer<byte[], byte[]> producer = producer(broker)) {
+        try (ProgressBar bar = bar("replaying history", history.size())) {
+          for (Reading r : history) {
+            producer.send(record(config.readingsTopic(), r));
+            bar.step();
+          }
+          producer.flush();
+        }
+
+        Map<String, String> decisions = new LinkedHashMap<>();
+        ModelRegistry registry = new ModelRegistry(
+            Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()), config.modelsTopic());
+        KafkaHistory.Read read = KafkaHistory.read(
+            Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()), config.readingsTopic(),
+            Duration.ofSeconds(30));
+        out.printf("history:  %d readings of %d series read back from topic %s%n", read.history().readings(),
+            read.history().bySeries().size(), config.readingsTopic());
+        for (Dataset d : datasets) {
+          decisions.put(d.preset().modelName, train(d, read, registry));
+        }
+
+        Collector collector = new Collector(broker, config);
+        collector.start();
+        JobClient job = ForecastJob.run(ForecastJob.localEnvironment(config), config, "forecaster-demo");
+        Thread cancelOnExit = new Thread(() -> job.cancel().join(), "demo-cancel");
+        Runtime.getRuntime().addShutdownHook(cancelOnExit);
+        try {
+          out.printf("job:      %s running on a local Flink mini cluster (127.0.0.1)%n", job.getJobID());
+          collector.await(c -> c.forecasts.size() >= Math.max(1, history.size() / 2), Duration.ofSeconds(120));
+          long fed = history.size();
+          for (int day = 0; day < liveByDay.size(); day++) {
+            for (Reading r : liveByDay.get(day)) {
+              producer.send(record(config.readingsTopic(), r));
+            }
+            producer.flush();
+            fed += liveByDay.get(day).size();
+            Thread.sleep(paceMs);
+            out.println(collector.progress(day + 1, liveByDay.size(), fed, liveFrom));
+            out.flush();
+          }
+          long expected = liveByDay.stream().mapToLong(List::size).sum() - liveFrom.size();
+          collector.await(c -> c.liveEvaluations(liveFrom) >= expected, Duration.ofSeconds(60));
+          return new Outcome(fed, List.copyOf(collector.forecasts), List.copyOf(collector.evaluations),
+              List.copyOf(collector.deadLetters), decisions, liveFrom);
+        } finally {
+          job.cancel().get();
+          collector.close();
+          Runtime.getRuntime().removeShutdownHook(cancelOnExit);
+        }
+      }
+    }
+  }
+
+  private String train(Dataset d, KafkaHistory.Read read, ModelRegistry registry) {
+    TrainingPreset p = d.preset();
+    dev.forecaster.trainer.History own = dev.forecaster.trainer.History.of(read.history().bySeries().entrySet()
+        .stream().filter(e -> d.readings().stream().anyMatch(r -> r.getSeriesId().equals(e.getKey())))
+        .flatMap(e -> e.getValue().stream()).toList());
+    // the first version goes in service even if it does not beat persistence: a job needs a model
+    boolean force = registry.latest(p.modelName).isEmpty();
+    try (ProgressBar bar = bar("training " + p.modelName, 0)) {
+      TrainingRun.Outcome o = new TrainingRun(Clock.systemUTC()).run(own,
+          new TrainingRun.Request(p.spec(Architecture.GRU, quick ? 2 : null), p.settings(quick ? 40 : null, 42),
+              null, registry, force, null),
+          epoch -> bar.step());
+      String line = String.format("%s: backtest MAE %.3f vs persistence %.3f; %s", p.modelName, o.model().mae(),
+          o.persistence().mae(), o.explanation());
+      out.println("trained:  " + line);
+      return line;
+    }
+  }
+
+  private static ProgressBar bar(String task, long max) {
+    ProgressBarBuilder b = new ProgressBarBuilder().setTaskName(task).setInitialMax(max)
+        .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(200);
+    if (System.console() == null) {
+      b.setConsumer(new me.tongfei.progressbar.DelegatingProgressBarConsumer(line -> { }));
+    }
+    return b.build();
+  }
+
+  private static KafkaProducer<byte[], byte[]> producer(LocalKafkaBroker broker) {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+  }
+
+  private static ProducerRecord<byte[], byte[]> record(String topic, Reading r) {
+    return new ProducerRecord<>(topic, r.getSeriesId().getBytes(StandardCharsets.UTF_8), Codecs.READING.encode(r));
+  }
+
+  /** Reads forecasts, evaluations and dead letters (read_committed) while the demo runs. */
+  private static final class Collector extends Thread implements AutoCloseable {
+    final List<Forecast> forecasts = new CopyOnWriteArrayList<>();
+    final List<Evaluation> evaluations = new CopyOnWriteArrayList<>();
+    final List<DeadLetter> deadLetters = new CopyOnWriteArrayList<>();
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final JobConfig config;
+    private volatile boolean running = true;
+
+    Collector(LocalKafkaBroker broker, JobConfig config) {
+      super("demo-collector");
+      setDaemon(true);
+      this.config = config;
+      Properties p = new Properties();
+      p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+      p.put(ConsumerConfig.GROUP_ID_CONFIG, "demo-report");
+      p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+      p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+      consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+      consumer.subscribe(List.of(config.forecastsTopic(), config.evaluationsTopic(), config.deadLettersTopic()));
+    }
+
+    @Override
+    public void run() {
+      while (running) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+          try {
+            if (r.topic().equals(config.forecastsTopic())) {
+              forecasts.add(Codecs.FORECAST.decode(r.value()));
+            } else if (r.topic().equals(config.evaluationsTopic())) {
+              evaluations.add(Codecs.EVALUATION.decode(r.value()));
+            } else {
+              deadLetters.add(Codecs.DEAD_LETTER.decode(r.value()));
+            }
+          } catch (Exception e) {
+            // a record the report cannot read is left out of it
+          }
+        }
+      }
+      consumer.close();
+    }
+
+    long liveEvaluations(Map<String, LocalDate> liveFrom) {
+      return evaluations.stream().filter(e -> !e.getTargetDay().isBefore(liveFrom.get(e.getSeriesId()))).count();
+    }
+
+    void await(java.util.function.Predicate<Collector> done, Duration timeout) throws InterruptedException {
+      long end = System.nanoTime() + timeout.toNanos();
+      while (!done.test(this) && System.nanoTime() < end) {
+        Thread.sleep(100);
+      }
+    }
+
+    String progress(int day, int days, long readings, Map<String, LocalDate> liveFrom) {
+      StringBuilder line = new StringBuilder(String.format("live day %3d/%d  readings %6d  forecasts %6d  |", day, days,
+          readings, forecasts.size()));
+      for (var series : liveFrom.entrySet()) {
+        double[] mae = DemoReport.liveMae(evaluations, series.getKey(), series.getValue());
+        line.append(String.format("  %s MAE %s (persistence %s)", series.getKey(), fmt(mae[0]), fmt(mae[1])));
+      }
+      return line.toString();
+    }
+
+    private static String fmt(double v) {
+      return Double.isNaN(v) ? "-" : String.format("%.2f", v);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      running = false;
+      join(5000);
+    }
+  }
+}
