@@ -5,7 +5,10 @@ import dev.forecaster.schemas.csv.BadRowPolicy;
 import dev.forecaster.schemas.csv.CsvReadingReader;
 import dev.forecaster.schemas.csv.DatasetPreset;
 import dev.forecaster.trainer.CsvMappingOptions;
+import dev.forecaster.model.Architecture;
+import dev.forecaster.model.ModelSpec;
 import dev.forecaster.trainer.TrainingPreset;
+import picocli.CommandLine.ParameterException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,7 +36,11 @@ import picocli.CommandLine.Model.CommandSpec;
     })
 final class DemoCommand implements Callable<Integer> {
 
-  @Spec CommandSpec spec;
+  @Spec CommandSpec commandSpec;
+
+  private CommandSpec spec() {
+    return commandSpec;
+  }
 
   @Option(names = "--quick", description = "Fewer live days and smaller models: done in a few minutes.")
   boolean quick;
@@ -52,13 +59,26 @@ final class DemoCommand implements Callable<Integer> {
 
   @Mixin CsvMappingOptions csv;
 
+  @Option(names = "--target", paramLabel = "FEATURE", description = "With --csv: the feature to forecast.")
+  String target;
+
+  @Option(names = "--model-features", paramLabel = "A,B", split = ",", description = "With --csv: features the model reads (default: --features).")
+  List<String> modelFeatures;
+
   @Override
   public Integer call() throws Exception {
-    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter out = commandSpec.commandLine().getOut();
     List<DemoRun.Dataset> datasets = datasets();
     int live = liveDays != null ? liveDays : quick ? 20 : 60;
     long pace = paceMs != null ? paceMs : quick ? 100 : 300;
-    DemoRun.Outcome outcome = new DemoRun(out, live, pace, quick).run(datasets);
+    DemoRun.Outcome outcome;
+    try {
+      outcome = new DemoRun(out, live, pace, quick).run(datasets);
+    } catch (java.util.concurrent.CancellationException stopped) {
+      out.println("stopped: the job, the broker and its data are gone; no report written");
+      out.flush();
+      return 130;
+    }
     DemoReport.writeHtml(report, outcome);
     if (summaryJson != null) {
       DemoReport.writeSummary(summaryJson, outcome);
@@ -81,13 +101,27 @@ final class DemoCommand implements Callable<Integer> {
       List<Reading> readings = csv.reader().readAll(file);
       TrainingPreset preset = csv.preset() != null ? TrainingPreset.named(csv.preset())
           : "stock".equalsIgnoreCase(csv.domain()) ? TrainingPreset.STOCK : TrainingPreset.WEATHER;
-      datasets.add(new DemoRun.Dataset(file.getFileName().toString(), readings, preset));
+      ModelSpec spec = preset.spec(Architecture.GRU, quick ? 2 : null);
+      if (csv.preset() == null) {
+        // the job scores each reading with the model named as its domain: the model takes that name
+        String domain = csv.mapping().domain();
+        if (domain.isBlank() || target == null) {
+          throw new ParameterException(spec().commandLine(),
+              "with --csv, name the readings' --domain (the model's name) and the --target to forecast");
+        }
+        List<String> features = modelFeatures != null ? modelFeatures : csv.mapping().featureColumns();
+        spec = new ModelSpec(domain, 0, spec.architecture(), spec.hiddenSize(), 1, 0f, spec.members(), features,
+            spec.calendar(), spec.inputTransform(), target, spec.targetTransform(), spec.windowLength(), 1, null,
+            null, null, null, 0);
+      }
+      datasets.add(new DemoRun.Dataset(file.getFileName().toString(), readings, preset, spec));
       return datasets;
     }
     for (DatasetPreset p : DatasetPreset.values()) {
       List<Reading> readings = new CsvReadingReader(p.mapping(), BadRowPolicy.SKIP)
           .readAll(CsvMappingOptions.dataDir().resolve(p.shippedFile()));
-      datasets.add(new DemoRun.Dataset(p.shippedFile(), readings, TrainingPreset.named(p.name())));
+      TrainingPreset preset = TrainingPreset.named(p.name());
+      datasets.add(new DemoRun.Dataset(p.shippedFile(), readings, preset, preset.spec(Architecture.GRU, quick ? 2 : null)));
     }
     return datasets;
   }

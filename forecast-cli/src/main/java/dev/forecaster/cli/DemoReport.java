@@ -23,6 +23,7 @@ import java.util.TreeSet;
 import javax.imageio.ImageIO;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.data.time.Day;
 import org.jfree.data.time.TimeSeries;
@@ -133,7 +134,7 @@ final class DemoReport {
       }
     }
     return styled(ChartFactory.createTimeSeriesChart(series + ": actual and forecast, live period", "day",
-        live.isEmpty() ? "" : live.get(0).getTarget(), collection(actual, forecast, persistence)));
+        live.isEmpty() ? "" : live.get(0).getTarget(), collection(actual, forecast, persistence)), BLACK, RED, GREY);
   }
 
   private static JFreeChart errors(String series, List<Evaluation> live) {
@@ -146,7 +147,7 @@ final class DemoReport {
       }
     }
     return styled(ChartFactory.createTimeSeriesChart(series + ": absolute error over time", "day", "error",
-        collection(model, persistence)));
+        collection(model, persistence)), RED, GREY);
   }
 
   private static JFreeChart versions(String series, List<Forecast> forecasts, LocalDate from) {
@@ -155,8 +156,12 @@ final class DemoReport {
     forecasts.stream().filter(f -> f.getSeriesId().equals(series) && !f.getBaseDay().isBefore(from.minusDays(1)))
         .forEach(f -> byDay.merge(f.getBaseDay(), f.getModelVersion(), Math::max));
     byDay.forEach((d, v) -> version.addOrUpdate(day(d), v));
-    return styled(ChartFactory.createTimeSeriesChart(series + ": model version in service (by base day)", "day",
-        "version", collection(version)));
+    JFreeChart chart = styled(ChartFactory.createTimeSeriesChart(series + ": model version in service (by base day)",
+        "day", "version", collection(version)), BLUE);
+    NumberAxis axis = (NumberAxis) chart.getXYPlot().getRangeAxis();
+    axis.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+    axis.setRange(0, byDay.values().stream().mapToLong(Long::longValue).max().orElse(1) + 1);
+    return chart;
   }
 
   private static TimeSeriesCollection collection(TimeSeries... series) {
@@ -167,12 +172,17 @@ final class DemoReport {
     return c;
   }
 
-  private static JFreeChart styled(JFreeChart chart) {
+  private static final Color BLACK = Color.BLACK;
+  private static final Color RED = new Color(0xD6, 0x27, 0x28);
+  private static final Color GREY = new Color(0x99, 0x99, 0x99);
+  private static final Color BLUE = new Color(0x1F, 0x77, 0xB4);
+
+  /** The model is red wherever it appears, persistence grey, the actual black. */
+  private static JFreeChart styled(JFreeChart chart, Color... colors) {
     XYPlot plot = chart.getXYPlot();
     plot.setBackgroundPaint(Color.WHITE);
     plot.setDomainGridlinePaint(new Color(0xDD, 0xDD, 0xDD));
     plot.setRangeGridlinePaint(new Color(0xDD, 0xDD, 0xDD));
-    Color[] colors = {Color.BLACK, new Color(0xD6, 0x27, 0x28), new Color(0x99, 0x99, 0x99)};
     for (int i = 0; i < colors.length; i++) {
       plot.getRenderer().setSeriesPaint(i, colors[i]);
     }

@@ -8,7 +8,6 @@ import dev.forecaster.job.ForecastJob;
 import dev.forecaster.job.JobConfig;
 import dev.forecaster.job.Topics;
 import dev.forecaster.kafka.LocalKafkaBroker;
-import dev.forecaster.model.Architecture;
 import dev.forecaster.schemas.AvroCodec;
 import dev.forecaster.schemas.Codecs;
 import dev.forecaster.trainer.KafkaHistory;
@@ -47,8 +46,11 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 final class DemoRun {
 
-  /** One dataset of the demo: its readings and the preset it trains with. */
-  record Dataset(String name, List<Reading> readings, TrainingPreset preset) {}
+  /**
+   * One dataset of the demo: its readings, the preset it trains with, and the model it trains
+   * (the preset's, or one named for the readings' domain with its own target and features).
+   */
+  record Dataset(String name, List<Reading> readings, TrainingPreset preset, dev.forecaster.model.ModelSpec spec) {}
 
   /** What the demo saw, for the summary and the report. */
   record Outcome(long readings, List<Forecast> forecasts, List<Evaluation> evaluations, List<DeadLetter> deadLetters,
@@ -67,7 +69,40 @@ final class DemoRun {
   }
 
   Outcome run(List<Dataset> datasets) throws Exception {
+    // Ctrl-C: the hook asks the run to stop and waits until it has cancelled the job and closed
+    // the broker (its folder removed), so that nothing is left running or on disk
+    java.util.concurrent.CountDownLatch cleanedUp = new java.util.concurrent.CountDownLatch(1);
+    Thread onCtrlC = new Thread(() -> {
+      stopping = true;
+      try {
+        cleanedUp.await(30, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "demo-stop");
+    Runtime.getRuntime().addShutdownHook(onCtrlC);
     try (LocalKafkaBroker broker = LocalKafkaBroker.start()) {
+      return run(datasets, broker);
+    } finally {
+      cleanedUp.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(onCtrlC);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running: it returns now that everything is closed
+      }
+    }
+  }
+
+  private volatile boolean stopping;
+
+  private void checkNotStopping() {
+    if (stopping) {
+      throw new java.util.concurrent.CancellationException("stopped (Ctrl-C)");
+    }
+  }
+
+  private Outcome run(List<Dataset> datasets, LocalKafkaBroker broker) throws Exception {
+    {
       out.printf("broker:   Kafka (KRaft) on %s, data in %s%n", broker.bootstrapServers(), broker.dataDir());
       JobConfig config = JobConfig.of(Map.of(
           "bootstrap.servers", broker.bootstrapServers(), "parallelism", "2", "checkpoint.interval.ms", "1000",
@@ -113,19 +148,18 @@ final class DemoRun {
         out.printf("history:  %d readings of %d series read back from topic %s%n", read.history().readings(),
             read.history().bySeries().size(), config.readingsTopic());
         for (Dataset d : datasets) {
-          decisions.put(d.preset().modelName, train(d, read, registry));
+          decisions.put(d.spec().name(), train(d, read, registry));
         }
 
-        Collector collector = new Collector(broker, config);
+        Collector collector = new Collector(broker, config, () -> stopping);
         collector.start();
         JobClient job = ForecastJob.run(ForecastJob.localEnvironment(config), config, "forecaster-demo");
-        Thread cancelOnExit = new Thread(() -> job.cancel().join(), "demo-cancel");
-        Runtime.getRuntime().addShutdownHook(cancelOnExit);
         try {
           out.printf("job:      %s running on a local Flink mini cluster (127.0.0.1)%n", job.getJobID());
           collector.await(c -> c.forecasts.size() >= Math.max(1, history.size() / 2), Duration.ofSeconds(120));
           long fed = history.size();
           for (int day = 0; day < liveByDay.size(); day++) {
+            checkNotStopping();
             for (Reading r : liveByDay.get(day)) {
               producer.send(record(config.readingsTopic(), r));
             }
@@ -140,9 +174,8 @@ final class DemoRun {
           return new Outcome(fed, List.copyOf(collector.forecasts), List.copyOf(collector.evaluations),
               List.copyOf(collector.deadLetters), decisions, liveFrom);
         } finally {
-          job.cancel().get();
+          job.cancel().get(30, java.util.concurrent.TimeUnit.SECONDS);
           collector.close();
-          Runtime.getRuntime().removeShutdownHook(cancelOnExit);
         }
       }
     }
@@ -150,17 +183,17 @@ final class DemoRun {
 
   private String train(Dataset d, KafkaHistory.Read read, ModelRegistry registry) {
     TrainingPreset p = d.preset();
+    dev.forecaster.model.ModelSpec spec = d.spec();
     dev.forecaster.trainer.History own = dev.forecaster.trainer.History.of(read.history().bySeries().entrySet()
         .stream().filter(e -> d.readings().stream().anyMatch(r -> r.getSeriesId().equals(e.getKey())))
         .flatMap(e -> e.getValue().stream()).toList());
     // the first version goes in service even if it does not beat persistence: a job needs a model
-    boolean force = registry.latest(p.modelName).isEmpty();
-    try (ProgressBar bar = bar("training " + p.modelName, 0)) {
+    boolean force = registry.latest(spec.name()).isEmpty();
+    try (ProgressBar bar = bar("training " + spec.name(), 0)) {
       TrainingRun.Outcome o = new TrainingRun(Clock.systemUTC()).run(own,
-          new TrainingRun.Request(p.spec(Architecture.GRU, quick ? 2 : null), p.settings(quick ? 40 : null, 42),
-              null, registry, force, null),
+          new TrainingRun.Request(spec, p.settings(quick ? 40 : null, 42), null, registry, force, null),
           epoch -> bar.step());
-      String line = String.format("%s: backtest MAE %.3f vs persistence %.3f; %s", p.modelName, o.model().mae(),
+      String line = String.format("%s: backtest MAE %.3f vs persistence %.3f; %s", spec.name(), o.model().mae(),
           o.persistence().mae(), o.explanation());
       out.println("trained:  " + line);
       return line;
@@ -196,9 +229,11 @@ final class DemoRun {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final JobConfig config;
     private volatile boolean running = true;
+    private final java.util.function.BooleanSupplier stopped;
 
-    Collector(LocalKafkaBroker broker, JobConfig config) {
+    Collector(LocalKafkaBroker broker, JobConfig config, java.util.function.BooleanSupplier stopped) {
       super("demo-collector");
+      this.stopped = stopped;
       setDaemon(true);
       this.config = config;
       Properties p = new Properties();
@@ -236,7 +271,7 @@ final class DemoRun {
 
     void await(java.util.function.Predicate<Collector> done, Duration timeout) throws InterruptedException {
       long end = System.nanoTime() + timeout.toNanos();
-      while (!done.test(this) && System.nanoTime() < end) {
+      while (!done.test(this) && System.nanoTime() < end && !stopped.getAsBoolean()) {
         Thread.sleep(100);
       }
     }

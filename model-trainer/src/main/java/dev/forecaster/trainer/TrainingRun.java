@@ -98,6 +98,8 @@ public final class TrainingRun {
           .orElse(null);
       Decision decision;
       String why;
+      boolean better = modelMetrics.mae() < persistence.mae()
+          && (champion == null || champion.challengerMae() < champion.championMae());
       if (!(modelMetrics.mae() < persistence.mae()) && !request.force()) {
         decision = Decision.WORSE_THAN_PERSISTENCE;
         why = String.format("not published: MAE %.4f does not beat persistence %.4f", modelMetrics.mae(),
@@ -123,7 +125,7 @@ public final class TrainingRun {
               ? latest.isPresent() ? " (v" + latest.get().getVersion() + " could not be scored)" : " (first version)"
               : String.format(", champion v%d %.4f on %d common windows", champion.version(), champion.championMae(),
                   champion.commonWindows()))
-          + (request.force() ? " (--force)" : "");
+          + (better ? "" : " (forced: it is not better)");
       LOG.info("{}: {}", spec.name(), why);
       return new Outcome(spec, split, modelMetrics, persistence, linear, predicted, trained.members(), champion,
           decision, version, why);
