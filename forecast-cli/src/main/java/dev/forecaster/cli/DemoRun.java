@@ -156,7 +156,13 @@ final class DemoRun {
         JobClient job = ForecastJob.run(ForecastJob.localEnvironment(config), config, "forecaster-demo");
         try {
           out.printf("job:      %s running on a local Flink mini cluster (127.0.0.1)%n", job.getJobID());
-          collector.await(c -> c.forecasts.size() >= Math.max(1, history.size() / 2), Duration.ofSeconds(120));
+          // caught up: every series has its forecast from its last history day (the latest window
+          // of a series is scored even if it came before the model)
+          Map<String, LocalDate> lastHistoryDay = new LinkedHashMap<>();
+          history.forEach(r -> lastHistoryDay.merge(r.getSeriesId(), r.getDay(), (a, b) -> a.isAfter(b) ? a : b));
+          collector.await(c -> lastHistoryDay.entrySet().stream().allMatch(e -> c.forecasts.stream()
+              .anyMatch(f -> f.getSeriesId().equals(e.getKey()) && f.getBaseDay().equals(e.getValue()))),
+              Duration.ofSeconds(120));
           long fed = history.size();
           for (int day = 0; day < liveByDay.size(); day++) {
             checkNotStopping();

@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = ForecastCommand.Version.class,
     description = "Streaming forecaster: Kafka readings, a Flink job, GRU/LSTM scoring through DJL.",
-    subcommands = {DemoCommand.class, ReadingsCommand.class, TrainCommand.class, JobCommand.class, BenchCommand.class,
+    subcommands = {DemoCommand.class, ReadingsCommand.class, ReplayCommand.class, TrainCommand.class, JobCommand.class,
+        TailCommand.class, ReportCommand.class, BrokerCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class})
 public final class ForecastCommand {
 

@@ -61,15 +61,4 @@ class ForecastCommandTest {
     assertThat(exit).isEqualTo(2);
     assertThat(cli.err.toString()).contains("give --series-column or --series-id, not both");
   }
-
-  @Test
-  void demoRoundTripsEveryShippedReadingThroughTheWireFormat() {
-    int exit = cli.run("demo");
-
-    assertThat(exit).isZero();
-    assertThat(cli.out.toString())
-        .contains("wire      1461 readings encoded and decoded back unchanged")
-        .contains("wire      5105 readings encoded and decoded back unchanged")
-        .contains("6566 readings ready for the readings topic");
-  }
 }

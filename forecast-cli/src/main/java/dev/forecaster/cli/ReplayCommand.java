@@ -1,0 +1,101 @@
+package dev.forecaster.cli;
+
+import dev.forecaster.avro.Reading;
+import dev.forecaster.schemas.Codecs;
+import dev.forecaster.schemas.csv.CsvReadSummary;
+import dev.forecaster.trainer.CsvMappingOptions;
+import dev.forecaster.trainer.KafkaOptions;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code forecast replay}: a daily CSV into the readings topic, in day order, at a chosen rate. */
+@Command(name = "replay", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Reads a daily CSV through a column mapping and produces its readings to the readings topic "
+        + "(key: series id, Avro single-object encoding), oldest day first, at --rate readings per second.")
+final class ReplayCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+
+  @Mixin CsvMappingOptions csv;
+
+  @Mixin KafkaOptions kafka;
+
+  @Option(names = "--topic", defaultValue = "readings", description = "Topic (default: ${DEFAULT-VALUE}); created with 2 partitions if absent.")
+  String topic;
+
+  @Option(names = "--rate", defaultValue = "0", description = "Readings per second; 0 = as fast as the broker takes them (default: ${DEFAULT-VALUE}).")
+  double rate;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    List<Reading> readings = new ArrayList<>();
+    CsvReadSummary summary = csv.reader().read(csv.csv(), readings::add);
+    readings.sort(Comparator.comparing(Reading::getDay)); // stable: file order within a day
+    ensureTopic();
+    Properties p = new Properties();
+    p.putAll(kafka.clientProperties());
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.LINGER_MS_CONFIG, rate > 0 ? "0" : "10");
+    long interval = rate > 0 ? (long) (1e9 / rate) : 0;
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+        ProgressBar bar = new ProgressBarBuilder().setTaskName("replay").setInitialMax(readings.size())
+            .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(200).build()) {
+      long next = System.nanoTime();
+      for (Reading r : readings) {
+        if (interval > 0) {
+          long wait = next - System.nanoTime();
+          if (wait > 0) {
+            LockSupport.parkNanos(wait);
+          }
+          next += interval;
+        }
+        producer.send(new ProducerRecord<>(topic, r.getSeriesId().getBytes(StandardCharsets.UTF_8),
+            Codecs.READING.encode(r)));
+        bar.step();
+      }
+      producer.flush();
+    }
+    out.printf("replayed %d readings of %d series (%s .. %s) to %s at %s; %d bad rows skipped%n", readings.size(),
+        summary.readingsPerSeries().size(), summary.firstDay(), summary.lastDay(), topic, kafka.bootstrapServers(),
+        summary.badRows());
+    out.flush();
+    return 0;
+  }
+
+  private void ensureTopic() throws Exception {
+    Properties p = new Properties();
+    p.putAll(kafka.clientProperties());
+    try (Admin admin = Admin.create(p)) {
+      var names = admin.listTopics().names().get(20, TimeUnit.SECONDS);
+      if (!names.contains(topic)) {
+        admin.createTopics(List.of(new NewTopic(topic, 2, (short) -1))).all().get(20, TimeUnit.SECONDS);
+      }
+    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException("no Kafka broker answered at " + kafka.bootstrapServers()
+          + " (--bootstrap-servers; `forecast broker` starts one)", e);
+    }
+  }
+}

@@ -1,0 +1,85 @@
+package dev.forecaster.cli;
+
+import dev.forecaster.avro.Evaluation;
+import dev.forecaster.avro.Forecast;
+import dev.forecaster.schemas.Codecs;
+import dev.forecaster.trainer.KafkaOptions;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code forecast tail}: forecasts and evaluations as they are committed, one readable line each. */
+@Command(name = "tail", mixinStandardHelpOptions = true,
+    description = "Follows the forecasts and evaluations topics (read_committed) and prints each record as a line, until Ctrl-C or --max records.")
+final class TailCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+
+  @Mixin KafkaOptions kafka;
+
+  @Option(names = "--forecasts-topic", defaultValue = "forecasts", description = "(default: ${DEFAULT-VALUE})")
+  String forecasts;
+
+  @Option(names = "--evaluations-topic", defaultValue = "evaluations", description = "(default: ${DEFAULT-VALUE})")
+  String evaluations;
+
+  @Option(names = "--from-beginning", description = "Start at the beginning of the topics, not at their end.")
+  boolean fromBeginning;
+
+  @Option(names = "--max", paramLabel = "N", defaultValue = "0", description = "Stop after N records; 0 follows until Ctrl-C.")
+  long max;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    Properties p = new Properties();
+    p.putAll(kafka.clientProperties());
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, "forecast-tail-" + ProcessHandle.current().pid());
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, fromBeginning ? "earliest" : "latest");
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    long seen = 0;
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      consumer.subscribe(List.of(forecasts, evaluations));
+      while (max == 0 || seen < max) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          out.println(line(r));
+          seen++;
+          if (max > 0 && seen >= max) {
+            break;
+          }
+        }
+        out.flush();
+      }
+    }
+    return 0;
+  }
+
+  private String line(ConsumerRecord<byte[], byte[]> r) {
+    try {
+      if (r.topic().equals(forecasts)) {
+        Forecast f = Codecs.FORECAST.decode(r.value());
+        return String.format("forecast   %-10s %s -> %s  %s %.3f  (%s v%d)", f.getSeriesId(), f.getBaseDay(),
+            f.getTargetDay(), f.getTarget(), f.getValue(), f.getModelName(), f.getModelVersion());
+      }
+      Evaluation e = Codecs.EVALUATION.decode(r.value());
+      return String.format("evaluation %-10s %s  %s predicted %.3f actual %.3f error %+.3f persistence %s  (%s v%d)",
+          e.getSeriesId(), e.getTargetDay(), e.getTarget(), e.getPredicted(), e.getActual(), e.getError(),
+          e.getPersistenceError() == null ? "-" : String.format("%+.3f", e.getPersistenceError()), e.getModelName(),
+          e.getModelVersion());
+    } catch (Exception e) {
+      return "unreadable record at " + r.topic() + "-" + r.partition() + "@" + r.offset() + ": " + e.getMessage();
+    }
+  }
+}

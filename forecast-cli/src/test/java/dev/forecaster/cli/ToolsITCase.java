@@ -1,0 +1,136 @@
+package dev.forecaster.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.forecaster.avro.Evaluation;
+import dev.forecaster.avro.Forecast;
+import dev.forecaster.kafka.LocalKafkaBroker;
+import dev.forecaster.schemas.Codecs;
+import dev.forecaster.schemas.ForecastIds;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** replay, tail and report against a real broker. */
+class ToolsITCase {
+
+  private static LocalKafkaBroker broker;
+
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void start() throws Exception {
+    broker = LocalKafkaBroker.start();
+  }
+
+  @AfterAll
+  static void stop() {
+    broker.close();
+  }
+
+  @Test
+  void replayProducesEveryReadingOfTheCsvInDayOrder() throws Exception {
+    Path csv = dir.resolve("prices.csv");
+    Files.write(csv, List.of("day,close", "2021-01-05,11", "2021-01-04,10", "2021-01-06,x", "2021-01-07,12"));
+    CliRun cli = new CliRun();
+
+    int exit = cli.run("replay", "--csv", csv.toString(), "--series-id", "ABC", "--time-column", "day",
+        "--features", "close", "--domain", "stock", "--bootstrap-servers", broker.bootstrapServers(),
+        "--topic", "replayed", "--rate", "100");
+
+    assertThat(exit).as(cli.err.toString()).isZero();
+    assertThat(cli.out.toString()).contains("replayed 3 readings of 1 series (2021-01-04 .. 2021-01-07)")
+        .contains("1 bad rows skipped");
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, "check");
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    List<LocalDate> days = new java.util.ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      c.subscribe(List.of("replayed"));
+      long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      while (days.size() < 3 && System.nanoTime() < end) {
+        for (var r : c.poll(Duration.ofMillis(200))) {
+          days.add(Codecs.READING.decode(r.value()).getDay());
+          assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo("ABC");
+        }
+      }
+    }
+    assertThat(days).containsExactly(LocalDate.of(2021, 1, 4), LocalDate.of(2021, 1, 5), LocalDate.of(2021, 1, 7));
+  }
+
+  @Test
+  void replayNamesTheAddressItCouldNotReach() throws Exception {
+    Path csv = dir.resolve("one.csv");
+    Files.write(csv, List.of("day,close", "2021-01-04,10"));
+    CliRun cli = new CliRun();
+
+    int exit = cli.run("replay", "--csv", csv.toString(), "--series-id", "ABC", "--time-column", "day",
+        "--features", "close", "--bootstrap-servers", "127.0.0.1:1",
+        "--kafka-property", "default.api.timeout.ms=2000", "--kafka-property", "request.timeout.ms=1000");
+
+    assertThat(exit).isNotZero();
+    assertThat(cli.err.toString()).contains("no Kafka broker answered at 127.0.0.1:1");
+  }
+
+  @Test
+  void tailPrintsForecastsAndEvaluationsAndReportDrawsThem() throws Exception {
+    LocalDate base = LocalDate.of(2015, 12, 1);
+    broker.createTopic("t-forecasts", 2, java.util.Map.of());
+    broker.createTopic("t-evaluations", 2, java.util.Map.of());
+    Properties p = new Properties();
+    p.put("bootstrap.servers", broker.bootstrapServers());
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+      for (int i = 0; i < 5; i++) {
+        LocalDate day = base.plusDays(i);
+        String id = ForecastIds.of("Seattle", day, 1, "weather", 2);
+        producer.send(new ProducerRecord<>("t-forecasts", key(), Codecs.FORECAST.encode(Forecast.newBuilder()
+            .setForecastId(id).setSeriesId("Seattle").setBaseDay(day).setTargetDay(day.plusDays(1)).setHorizon(1)
+            .setTarget("temp_max").setValue(10 + i).setModelName("weather").setModelVersion(2)
+            .setCreatedAt(Instant.now()).build())));
+        producer.send(new ProducerRecord<>("t-evaluations", key(), Codecs.EVALUATION.encode(Evaluation.newBuilder()
+            .setForecastId(id).setSeriesId("Seattle").setTargetDay(day.plusDays(1)).setTarget("temp_max")
+            .setPredicted(10 + i).setActual(11 + i).setError(-1).setPersistenceError(2.0).setModelName("weather")
+            .setModelVersion(2).build())));
+      }
+      producer.flush();
+    }
+    CliRun tail = new CliRun();
+    int exit = tail.run("tail", "--bootstrap-servers", broker.bootstrapServers(), "--forecasts-topic", "t-forecasts",
+        "--evaluations-topic", "t-evaluations", "--from-beginning", "--max", "10");
+    assertThat(exit).isZero();
+    assertThat(tail.out.toString())
+        .contains("forecast   Seattle    2015-12-01 -> 2015-12-02  temp_max 10.000  (weather v2)")
+        .contains("evaluation Seattle    2015-12-02  temp_max predicted 10.000 actual 11.000 error -1.000 persistence +2.000");
+
+    CliRun report = new CliRun();
+    Path html = dir.resolve("r.html");
+    exit = report.run("report", "--bootstrap-servers", broker.bootstrapServers(), "--output", html.toString(),
+        "--forecasts-topic", "t-forecasts", "--evaluations-topic", "t-evaluations", "--readings-topic", "t-forecasts",
+        "--dead-letters-topic", "t-forecasts", "--models-topic", "t-models");
+    assertThat(exit).as(report.err.toString()).isZero();
+    assertThat(report.out.toString()).contains("5 forecasts, 5 evaluations of 1 series");
+    // live MAE 1.000 against persistence 2.000, in the accuracy table
+    assertThat(Files.readString(html)).contains("<td>Seattle</td>").contains(">1.000</td><td>2.000</td>")
+        .contains("data:image/png;base64,");
+  }
+
+  private static byte[] key() {
+    return "Seattle".getBytes(StandardCharsets.UTF_8);
+  }
+}
