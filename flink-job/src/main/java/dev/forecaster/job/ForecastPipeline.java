@@ -4,7 +4,6 @@ import dev.forecaster.avro.DeadLetter;
 import dev.forecaster.avro.Evaluation;
 import dev.forecaster.avro.Forecast;
 import dev.forecaster.avro.ModelUpdate;
-import java.util.List;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
@@ -26,7 +25,7 @@ public final class ForecastPipeline {
 
   public static Outputs build(JobConfig config, DataStream<RawRecord> rawReadings, DataStream<ModelUpdate> models) {
     SingleOutputStreamOperator<ReadingEvent> readings = rawReadings
-        .process(new ReadingDecoder(List.of())).name("decode readings").uid("decode-readings");
+        .process(new ReadingDecoder(config.requiredFeatures())).name("decode readings").uid("decode-readings");
 
     SingleOutputStreamOperator<WindowReady> windows = readings
         .assignTimestampsAndWatermarks(WatermarkStrategy
@@ -56,10 +55,5 @@ public final class ForecastPipeline {
         .name("forecast vs actual").uid("evaluation");
 
     return new Outputs(forecasts, evaluations, deadLetters);
-  }
-
-  /** Type of the raw readings a source must produce. */
-  public static TypeInformation<RawRecord> rawType() {
-    return TypeInformation.of(RawRecord.class);
   }
 }

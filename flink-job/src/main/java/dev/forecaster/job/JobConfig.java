@@ -62,6 +62,7 @@ public final class JobConfig implements Serializable {
     d.put("buffer.timeout.ms", "5");
     d.put("device", "auto");
     d.put("model.name", "");
+    d.put("readings.required-features", "");
     d.put("scoring.enabled", "true");
     d.put("evaluation.recent-readings", "16");
     return d;
@@ -145,6 +146,13 @@ public final class JobConfig implements Serializable {
 
   /** The model every series is scored with; empty routes each reading to the model named as its domain. */
   public String modelName() { return values.get("model.name"); }
+
+  /** Features every reading must carry (comma-separated); a reading without one is a dead letter. */
+  public java.util.List<String> requiredFeatures() {
+    String raw = values.get("readings.required-features");
+    return raw.isBlank() ? java.util.List.of()
+        : java.util.Arrays.stream(raw.split(",")).map(String::strip).filter(f -> !f.isEmpty()).toList();
+  }
 
   public Delivery delivery() { return enumValue(Delivery.class, "delivery.guarantee"); }
   public GapPolicy gapPolicy() { return enumValue(GapPolicy.class, "gap.policy"); }
