@@ -207,11 +207,14 @@ final class BenchCommand {
         BenchSupport.publishModel(broker, config.modelsTopic(), BenchSupport.referenceSpec("bench", 1));
         List<Reading> seattle = BenchSupport.seattle();
         Map<String, Long> sent = new ConcurrentHashMap<>();
+        Map<String, Long> sentWall = new ConcurrentHashMap<>();
         List<Long> latencies = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Long> toScorer = java.util.Collections.synchronizedList(new ArrayList<>());
         int warmDays = 6;
         int days = warmDays + rate * seconds / series;
         JobClient running = ForecastJob.run(ForecastJob.localEnvironment(config), config, "latency", false);
-        Thread reader = new Thread(() -> read(broker, config.forecastsTopic(), sent, latencies), "forecast-reader");
+        Thread reader = new Thread(() -> read(broker, config.forecastsTopic(), sent, sentWall, latencies, toScorer),
+            "forecast-reader");
         reader.setDaemon(true);
         reader.start();
         try (KafkaProducer<byte[], byte[]> producer = BenchSupport.producer(broker, false)) {
@@ -221,6 +224,7 @@ final class BenchCommand {
             if (d == warmDays) {
               Thread.sleep(3000); // windows complete, model loaded: measure from here
               latencies.clear();
+              toScorer.clear();
               next = System.nanoTime();
             }
             for (int s = 0; s < series; s++) {
@@ -230,6 +234,7 @@ final class BenchCommand {
                 java.util.concurrent.locks.LockSupport.parkNanos(wait);
               }
               sent.put(r.getSeriesId() + "@" + r.getDay(), System.nanoTime());
+              sentWall.put(r.getSeriesId() + "@" + r.getDay(), System.currentTimeMillis());
               producer.send(BenchSupport.record(config.readingsTopic(), r));
               next += interval;
             }
@@ -239,8 +244,12 @@ final class BenchCommand {
         Thread.sleep(2000);
         running.cancel().get();
         long[] sorted;
+        long[] scorerSorted;
         synchronized (latencies) {
           sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+        }
+        synchronized (toScorer) {
+          scorerSorted = toScorer.stream().mapToLong(ms -> ms * 1_000_000L).sorted().toArray();
         }
         ObjectNode out = JSON.createObjectNode();
         out.put("rate", rate);
@@ -249,6 +258,9 @@ final class BenchCommand {
         out.put("p50Ms", percentile(sorted, 0.50));
         out.put("p99Ms", percentile(sorted, 0.99));
         out.put("maxMs", sorted.length == 0 ? 0 : sorted[sorted.length - 1] / 1e6);
+        // where the time goes: send -> the forecast made in the scorer (its createdAt, millisecond clock)
+        out.put("toScoredP50Ms", percentile(scorerSorted, 0.50));
+        out.put("toScoredP99Ms", percentile(scorerSorted, 0.99));
         spec.commandLine().getOut().println(out);
         err.flush();
       }
@@ -262,7 +274,8 @@ final class BenchCommand {
       return Math.round(sorted[(int) Math.min(sorted.length - 1, Math.floor(q * sorted.length))] / 1e5) / 10.0;
     }
 
-    private static void read(LocalKafkaBroker broker, String topic, Map<String, Long> sent, List<Long> latencies) {
+    private static void read(LocalKafkaBroker broker, String topic, Map<String, Long> sent, Map<String, Long> sentWall,
+        List<Long> latencies, List<Long> toScorer) {
       Properties p = new Properties();
       p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
       p.put(ConsumerConfig.GROUP_ID_CONFIG, "latency-reader");
@@ -276,9 +289,11 @@ final class BenchCommand {
             long now = System.nanoTime();
             try {
               Forecast f = Codecs.FORECAST.decode(r.value());
-              Long at = sent.get(f.getSeriesId() + "@" + f.getBaseDay());
+              String key = f.getSeriesId() + "@" + f.getBaseDay();
+              Long at = sent.get(key);
               if (at != null) {
                 latencies.add(now - at);
+                toScorer.add(f.getCreatedAt().toEpochMilli() - sentWall.get(key));
               }
             } catch (Exception e) {
               // not a forecast: not counted
