@@ -117,10 +117,6 @@ public final class JobConfig implements Serializable {
     }
   }
 
-  public String get(String key) {
-    return values.get(key);
-  }
-
   public String bootstrapServers() { return values.get("bootstrap.servers"); }
   public String readingsTopic() { return values.get("topic.readings"); }
   public String modelsTopic() { return values.get("topic.models"); }

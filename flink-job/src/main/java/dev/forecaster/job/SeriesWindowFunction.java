@@ -65,9 +65,12 @@ public final class SeriesWindowFunction extends KeyedProcessFunction<String, Rea
   public void processElement(ReadingEvent event, Context ctx, Collector<WindowReady> out) throws Exception {
     Reading reading = event.reading;
     int day = (int) reading.getDay().toEpochDay();
-    String[] names = reading.getFeatures().keySet().stream().sorted().toArray(String[]::new);
-    double[] row = row(reading.getFeatures(), names);
     SeriesWindowState state = window.value();
+    // the usual case, the same features as the window: reuse its sorted names instead of sorting again
+    String[] names = state != null && sameFeatures(state.featureNames, reading.getFeatures())
+        ? state.featureNames
+        : reading.getFeatures().keySet().stream().sorted().toArray(String[]::new);
+    double[] row = row(reading.getFeatures(), names);
     if (state != null && state.size > 0 && Arrays.equals(state.featureNames, names)) {
       int last = state.lastDay();
       if (day == last) {
@@ -103,6 +106,18 @@ public final class SeriesWindowFunction extends KeyedProcessFunction<String, Rea
     state.append(day, row);
     window.update(state);
     out.collect(state.toWindow(reading.getSeriesId(), modelName.isEmpty() ? reading.getDomain() : modelName));
+  }
+
+  private static boolean sameFeatures(String[] names, Map<String, Double> features) {
+    if (names.length != features.size()) {
+      return false;
+    }
+    for (String name : names) {
+      if (!features.containsKey(name)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static double[] row(Map<String, Double> features, String[] names) {

@@ -136,7 +136,7 @@ final class BenchCommand {
         try (KafkaProducer<byte[], byte[]> producer = BenchSupport.producer(broker, true)) {
           for (int d = 0; d < days; d++) {
             for (int s = 0; s < series; s++) {
-              producer.send(BenchSupport.record(scored.readingsTopic(), BenchSupport.synthetic(seattle, s, d)));
+              producer.send(ReadingsProducer.record(scored.readingsTopic(), BenchSupport.synthetic(seattle, s, d)));
             }
           }
           producer.flush();
@@ -235,7 +235,7 @@ final class BenchCommand {
               }
               sent.put(r.getSeriesId() + "@" + r.getDay(), System.nanoTime());
               sentWall.put(r.getSeriesId() + "@" + r.getDay(), System.currentTimeMillis());
-              producer.send(BenchSupport.record(config.readingsTopic(), r));
+              producer.send(ReadingsProducer.record(config.readingsTopic(), r));
               next += interval;
             }
           }

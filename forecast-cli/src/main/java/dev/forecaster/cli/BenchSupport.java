@@ -5,7 +5,6 @@ import dev.forecaster.kafka.LocalKafkaBroker;
 import dev.forecaster.model.Architecture;
 import dev.forecaster.model.ModelSpec;
 import dev.forecaster.model.ValueTransform;
-import dev.forecaster.schemas.Codecs;
 import dev.forecaster.schemas.csv.BadRowPolicy;
 import dev.forecaster.schemas.csv.CsvReadingReader;
 import dev.forecaster.schemas.csv.DatasetPreset;
@@ -16,17 +15,12 @@ import dev.forecaster.trainer.TrainingRun;
 import dev.forecaster.trainer.TrainingSettings;
 import dev.forecaster.job.JobConfig;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /** What the benchmarks share: real weather readings, a real model, a broker with the job's topics. */
 final class BenchSupport {
@@ -63,16 +57,8 @@ final class BenchSupport {
   }
 
   static KafkaProducer<byte[], byte[]> producer(LocalKafkaBroker broker, boolean throughput) {
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
-    p.put(ProducerConfig.LINGER_MS_CONFIG, throughput ? "20" : "0");
-    p.put(ProducerConfig.BATCH_SIZE_CONFIG, throughput ? Integer.toString(512 * 1024) : "16384");
-    return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
-  }
-
-  static ProducerRecord<byte[], byte[]> record(String topic, Reading r) {
-    return new ProducerRecord<>(topic, r.getSeriesId().getBytes(StandardCharsets.UTF_8), Codecs.READING.encode(r));
+    return throughput ? ReadingsProducer.open(broker.bootstrapServers(), 20, 512 * 1024)
+        : ReadingsProducer.open(broker.bootstrapServers(), 0, 16384);
   }
 
   /** A broker with the job's topics under a prefix, and the job's configuration for them. */

@@ -12,10 +12,10 @@ import dev.forecaster.schemas.AvroCodec;
 import dev.forecaster.schemas.Codecs;
 import dev.forecaster.trainer.KafkaHistory;
 import dev.forecaster.trainer.ModelRegistry;
+import dev.forecaster.trainer.ProgressBars;
 import dev.forecaster.trainer.TrainingPreset;
 import dev.forecaster.trainer.TrainingRun;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -26,18 +26,13 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * The whole system on this machine: a broker, the history replayed into it, a model trained on
@@ -130,10 +125,10 @@ final class DemoRun {
         }
       }
 
-      try (KafkaProducer<byte[], byte[]> producer = producer(broker)) {
-        try (ProgressBar bar = bar("replaying history", history.size())) {
+      try (KafkaProducer<byte[], byte[]> producer = ReadingsProducer.open(broker.bootstrapServers(), 5, 16384)) {
+        try (ProgressBar bar = ProgressBars.of("replaying history", history.size(), " readings")) {
           for (Reading r : history) {
-            producer.send(record(config.readingsTopic(), r));
+            producer.send(ReadingsProducer.record(config.readingsTopic(), r));
             bar.step();
           }
           producer.flush();
@@ -167,7 +162,7 @@ final class DemoRun {
           for (int day = 0; day < liveByDay.size(); day++) {
             checkNotStopping();
             for (Reading r : liveByDay.get(day)) {
-              producer.send(record(config.readingsTopic(), r));
+              producer.send(ReadingsProducer.record(config.readingsTopic(), r));
             }
             producer.flush();
             fed += liveByDay.get(day).size();
@@ -195,7 +190,7 @@ final class DemoRun {
         .flatMap(e -> e.getValue().stream()).toList());
     // the first version goes in service even if it does not beat persistence: a job needs a model
     boolean force = registry.latest(spec.name()).isEmpty();
-    try (ProgressBar bar = bar("training " + spec.name(), 0)) {
+    try (ProgressBar bar = ProgressBars.of("training " + spec.name(), 0, " epochs")) {
       TrainingRun.Outcome o = new TrainingRun(Clock.systemUTC()).run(own,
           new TrainingRun.Request(spec, p.settings(quick ? 40 : null, 42), null, registry, force, null),
           epoch -> bar.step());
@@ -204,27 +199,6 @@ final class DemoRun {
       out.println("trained:  " + line);
       return line;
     }
-  }
-
-  private static ProgressBar bar(String task, long max) {
-    ProgressBarBuilder b = new ProgressBarBuilder().setTaskName(task).setInitialMax(max)
-        .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(200);
-    if (System.console() == null) {
-      b.setConsumer(new me.tongfei.progressbar.DelegatingProgressBarConsumer(line -> { }));
-    }
-    return b.build();
-  }
-
-  private static KafkaProducer<byte[], byte[]> producer(LocalKafkaBroker broker) {
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
-    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
-    return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
-  }
-
-  private static ProducerRecord<byte[], byte[]> record(String topic, Reading r) {
-    return new ProducerRecord<>(topic, r.getSeriesId().getBytes(StandardCharsets.UTF_8), Codecs.READING.encode(r));
   }
 
   /** Reads forecasts, evaluations and dead letters (read_committed) while the demo runs. */

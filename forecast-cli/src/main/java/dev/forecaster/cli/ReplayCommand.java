@@ -1,29 +1,22 @@
 package dev.forecaster.cli;
 
 import dev.forecaster.avro.Reading;
-import dev.forecaster.schemas.Codecs;
 import dev.forecaster.schemas.csv.CsvReadSummary;
 import dev.forecaster.trainer.CsvMappingOptions;
 import dev.forecaster.trainer.KafkaOptions;
+import dev.forecaster.trainer.ProgressBars;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -55,14 +48,10 @@ final class ReplayCommand implements Callable<Integer> {
     CsvReadSummary summary = csv.reader().read(csv.csv(), readings::add);
     readings.sort(Comparator.comparing(Reading::getDay)); // stable: file order within a day
     ensureTopic();
-    Properties p = new Properties();
-    p.putAll(kafka.clientProperties());
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
-    p.put(ProducerConfig.LINGER_MS_CONFIG, rate > 0 ? "0" : "10");
     long interval = rate > 0 ? (long) (1e9 / rate) : 0;
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
-        ProgressBar bar = new ProgressBarBuilder().setTaskName("replay").setInitialMax(readings.size())
-            .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(200).build()) {
+    try (KafkaProducer<byte[], byte[]> producer =
+            ReadingsProducer.open(kafka.clientProperties(), rate > 0 ? 0 : 10, rate > 0 ? 16384 : 256 * 1024);
+        ProgressBar bar = ProgressBars.of("replay", readings.size(), " readings")) {
       long next = System.nanoTime();
       for (Reading r : readings) {
         if (interval > 0) {
@@ -72,8 +61,7 @@ final class ReplayCommand implements Callable<Integer> {
           }
           next += interval;
         }
-        producer.send(new ProducerRecord<>(topic, r.getSeriesId().getBytes(StandardCharsets.UTF_8),
-            Codecs.READING.encode(r)));
+        producer.send(ReadingsProducer.record(topic, r));
         bar.step();
       }
       producer.flush();

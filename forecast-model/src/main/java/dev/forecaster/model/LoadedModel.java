@@ -1,8 +1,6 @@
 package dev.forecaster.model;
 
 import ai.djl.Model;
-import java.util.Collection;
-import java.util.List;
 
 /**
  * A model in native memory, ready to predict. Share one per JVM; give each thread its own
@@ -36,16 +34,6 @@ public final class LoadedModel implements AutoCloseable {
   /** A predictor for the calling thread: predictors are not thread-safe. */
   public BatchedPredictor newPredictor() {
     return new BatchedPredictor(this);
-  }
-
-  /** Fails when a reading source does not carry every feature this model reads. */
-  public void requireFeatures(Collection<String> available) throws ModelArtifactException {
-    List<String> missing = spec.features().stream().filter(f -> !available.contains(f)).toList();
-    if (!missing.isEmpty()) {
-      throw new ModelArtifactException(
-          "model " + spec.name() + " v" + spec.version() + " reads " + missing + ", which the readings lack (they have "
-              + available + ")");
-    }
   }
 
   @Override

@@ -117,14 +117,4 @@ class ModelArtifactTest {
       assertThatThrownBy(() -> ModelUpdates.load(noArtifact, Device.cpu())).hasMessageContaining("no inline artifact");
     }
   }
-
-  @Test
-  void aModelNamesTheFeaturesItsReadingsLack() throws Exception {
-    try (LoadedModel model = TestModels.randomModel(TestModels.spec(Architecture.GRU, 1))) {
-      model.requireFeatures(List.of("temp_max", "wind", "temp_min"));
-      assertThatThrownBy(() -> model.requireFeatures(List.of("temp_max", "precipitation")))
-          .isInstanceOf(ModelArtifactException.class)
-          .hasMessageContaining("reads [wind]");
-    }
-  }
 }

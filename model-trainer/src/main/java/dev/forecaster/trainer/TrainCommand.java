@@ -19,8 +19,6 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.function.IntConsumer;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -155,7 +153,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
     int total = settings.epochs() * template.members();
     TrainingRun.Outcome outcome;
-    try (ProgressBar bar = progressBar(template, total)) {
+    try (ProgressBar bar = ProgressBars.of("training " + template.name(), total, " epochs")) {
       outcome = new TrainingRun(Clock.systemUTC()).run(history,
           new TrainingRun.Request(template, settings, testFrom, registry, force, modelsDir),
           progress(bar, settings.epochs()));
@@ -223,19 +221,6 @@ public final class TrainCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }
-  }
-
-  private static ProgressBar progressBar(ModelSpec template, int total) {
-    ProgressBarBuilder builder = new ProgressBarBuilder()
-        .setTaskName("training " + template.name())
-        .setInitialMax(total)
-        .setStyle(ProgressBarStyle.ASCII)
-        .setUnit(" epochs", 1)
-        .setUpdateIntervalMillis(250);
-    if (System.console() == null) {
-      builder.setConsumer(new me.tongfei.progressbar.DelegatingProgressBarConsumer(line -> { }));
-    }
-    return builder.build();
   }
 
   /** Advances the bar by epochs; a member stopping early jumps it to the next member's start. */
