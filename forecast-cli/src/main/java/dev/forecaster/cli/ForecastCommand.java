@@ -2,6 +2,7 @@ package dev.forecaster.cli;
 
 import dev.forecaster.schemas.TrustedPackages;
 import dev.forecaster.trainer.TrainCommand;
+import dev.forecaster.trainer.TrainerCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -11,7 +12,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = ForecastCommand.Version.class,
     description = "Streaming forecaster: Kafka readings, a Flink job, GRU/LSTM scoring through DJL.",
-    subcommands = {DemoCommand.class, ReadingsCommand.class, ReplayCommand.class, TrainCommand.class, JobCommand.class,
+    subcommands = {DemoCommand.class, ReadingsCommand.class, ReplayCommand.class, TrainCommand.class, TrainerCommand.class, JobCommand.class,
         TailCommand.class, ReportCommand.class, BrokerCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class})
 public final class ForecastCommand {

@@ -4,16 +4,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.forecaster.avro.Reading;
-import dev.forecaster.model.Architecture;
 import dev.forecaster.model.ModelSpec;
-import dev.forecaster.model.ValueTransform;
 import dev.forecaster.schemas.csv.CsvReadSummary;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -55,72 +52,7 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--models-topic", paramLabel = "TOPIC", defaultValue = "models", description = "Compacted models topic (default: ${DEFAULT-VALUE}).")
   String modelsTopic;
 
-  @Option(names = "--model-name", paramLabel = "NAME", description = "Model name on the models topic (default: the preset's or the target's).")
-  String modelName;
-
-  @Option(names = "--target", paramLabel = "FEATURE", description = "Feature to forecast (default: the preset's).")
-  String target;
-
-  @Option(names = "--model-features", paramLabel = "A,B", split = ",", description = "Features the model reads (default: the preset's, else --features).")
-  List<String> modelFeatures;
-
-  @Option(names = "--arch", paramLabel = "gru|lstm", description = "Recurrent cell.")
-  String arch;
-
-  @Option(names = "--window", paramLabel = "N", description = "Readings per window.")
-  Integer window;
-
-  @Option(names = "--horizon", paramLabel = "N", defaultValue = "1", description = "Readings ahead to forecast (default: ${DEFAULT-VALUE}).")
-  int horizon;
-
-  @Option(names = "--hidden", paramLabel = "N", description = "Hidden units per layer.")
-  Integer hidden;
-
-  @Option(names = "--layers", paramLabel = "N", defaultValue = "1", description = "Recurrent layers (default: ${DEFAULT-VALUE}).")
-  int layers;
-
-  @Option(names = "--dropout", paramLabel = "P", defaultValue = "0", description = "Dropout between recurrent layers (default: ${DEFAULT-VALUE}).")
-  float dropout;
-
-  @Option(names = "--members", paramLabel = "N", description = "Networks trained from successive seeds and averaged.")
-  Integer members;
-
-  @Option(names = "--calendar", negatable = true, description = "Day of year (sin, cos) as an input.")
-  Boolean calendar;
-
-  @Option(names = "--input-transform", paramLabel = "T", description = "level, change or log-change.")
-  String inputTransform;
-
-  @Option(names = "--target-transform", paramLabel = "T", description = "level, change or log-change.")
-  String targetTransform;
-
-  @Option(names = "--epochs", paramLabel = "N", description = "Most epochs per member.")
-  Integer epochs;
-
-  @Option(names = "--lr", paramLabel = "RATE", description = "Adam learning rate.")
-  Double learningRate;
-
-  @Option(names = "--batch-size", paramLabel = "N", description = "Windows per training step.")
-  Integer batchSize;
-
-  @Option(names = "--patience", paramLabel = "N", description = "Early stopping: epochs without a better validation loss; 0 = off.")
-  Integer patience;
-
-  @Option(names = "--loss", paramLabel = "mse|mae", description = "Training loss on the scaled target.")
-  String loss;
-
-  @Option(names = "--weight-decay", paramLabel = "L2", description = "Adam weight decay (L2 on the weights).")
-  Double weightDecay;
-
-  @Option(names = "--bias-correction", negatable = true,
-      description = "Shift forecasts by the model's error on the validation windows, just before the test part.")
-  Boolean biasCorrection;
-
-  @Option(names = "--seed", paramLabel = "N", defaultValue = "42", description = "Seed of initialisation and shuffling (default: ${DEFAULT-VALUE}).")
-  long seed;
-
-  @Option(names = "--test-from", paramLabel = "DAY", description = "First test target day (default: the last 20%% of windows).")
-  LocalDate testFrom;
+  @Mixin ModelOptions model;
 
   @Option(names = "--no-publish", description = "Train, backtest and report only: no broker needed.")
   boolean noPublish;
@@ -143,10 +75,7 @@ public final class TrainCommand implements Callable<Integer> {
     TrainingPreset defaults = defaults();
     ModelSpec template = template(defaults); // usage errors before any data is read
     History history = loadHistory(out);
-    TrainingSettings settings = new TrainingSettings(
-        or(epochs, defaults.epochs), or(learningRate, defaults.learningRate), or(batchSize, defaults.batchSize),
-        or(patience, defaults.patience), seed, or(loss, defaults.loss), or(weightDecay, defaults.weightDecay),
-        or(biasCorrection, defaults.biasCorrection));
+    TrainingSettings settings = model.settings(defaults);
     ModelRegistry registry = noPublish ? null : new ModelRegistry(kafka.clientProperties(), modelsTopic);
     if (registry != null) {
       registry.ensureTopic(); // fails fast, naming the address, when no broker answers
@@ -155,7 +84,7 @@ public final class TrainCommand implements Callable<Integer> {
     TrainingRun.Outcome outcome;
     try (ProgressBar bar = ProgressBars.of("training " + template.name(), total, " epochs")) {
       outcome = new TrainingRun(Clock.systemUTC()).run(history,
-          new TrainingRun.Request(template, settings, testFrom, registry, force, modelsDir),
+          new TrainingRun.Request(template, settings, model.testFrom(), registry, force, modelsDir),
           progress(bar, settings.epochs()));
     }
     report(out, outcome);
@@ -195,29 +124,8 @@ public final class TrainCommand implements Callable<Integer> {
   }
 
   private ModelSpec template(TrainingPreset d) {
-    List<String> features = modelFeatures != null ? modelFeatures
-        : csv.preset() != null ? d.features
-        : csv.features();
-    if (features == null) {
-      throw usage("name the model's features: --model-features or --features (or use a --preset)");
-    }
-    String targetFeature = target != null ? target : csv.preset() != null ? d.target : null;
-    if (targetFeature == null) {
-      throw usage("name the feature to forecast: --target");
-    }
     try {
-      Architecture cell = arch != null ? Architecture.named(arch) : d.architecture;
-      return new ModelSpec(
-          modelName != null ? modelName : csv.preset() != null ? d.modelName : targetFeature,
-          0,
-          cell,
-          or(hidden, d.hidden(cell)), layers, dropout, or(members, d.members),
-          features,
-          calendar != null ? calendar : d.calendar,
-          inputTransform != null ? ValueTransform.named(inputTransform) : d.inputTransform,
-          targetFeature,
-          targetTransform != null ? ValueTransform.named(targetTransform) : d.targetTransform,
-          or(window, d.window), horizon, null, null, null, null, 0);
+      return model.template(d, csv.preset() != null, csv.features());
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }
@@ -289,10 +197,6 @@ public final class TrainCommand implements Callable<Integer> {
     node.put("mae", m.mae());
     node.put("rmse", m.rmse());
     node.put("mape", m.mape());
-  }
-
-  private static <T> T or(T value, T fallback) {
-    return value != null ? value : fallback;
   }
 
   private ParameterException usage(String message) {

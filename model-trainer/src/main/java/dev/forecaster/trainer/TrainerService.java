@@ -1,0 +1,366 @@
+package dev.forecaster.trainer;
+
+import dev.forecaster.avro.Evaluation;
+import dev.forecaster.avro.ModelUpdate;
+import dev.forecaster.model.ModelSpec;
+import dev.forecaster.schemas.Codecs;
+import dev.forecaster.schemas.RecordDecodingException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The trainer as a long-lived service. Rounds run one at a time on one thread: when the schedule
+ * says (counted from the end of the last round, kept in the decision log so a restart goes on
+ * where it stopped), when live accuracy drifts, or when asked. Each round reads the history from
+ * the readings topic up to its end offsets, trains, backtests on the most recent period against
+ * persistence and the version in service, and publishes only a better model, as the last step
+ * (a round that fails or is stopped publishes nothing; versions come from the models topic, so
+ * they never go back). A second thread follows the evaluations topic for the drift trigger.
+ */
+public final class TrainerService implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TrainerService.class);
+
+  /** Why a round started. */
+  public enum Trigger { SCHEDULE, DRIFT, REQUEST }
+
+  /**
+   * @param kafka bootstrap servers and pass-through client settings
+   * @param template the model each round trains (unfitted)
+   * @param testFrom first backtest target day; null: the most recent 20% of windows
+   * @param drift the drift trigger, or null for none
+   * @param stateDir the decision log and local copies of published models
+   */
+  public record Settings(Map<String, Object> kafka, String readingsTopic, String modelsTopic,
+      String evaluationsTopic, ModelSpec template, TrainingSettings training, LocalDate testFrom,
+      RetrainSchedule schedule, DriftMonitor.Policy drift, Path stateDir, Duration historyTimeout) {}
+
+  private final Settings settings;
+  private final Clock clock;
+  private final ModelRegistry registry;
+  private final DecisionLog log;
+  private final TrainerMetrics metrics = new TrainerMetrics();
+  private final DriftMonitor monitor;
+
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition wake = lock.newCondition();
+  private final List<Request> requests = new ArrayList<>();
+  private volatile boolean stopping;
+  private volatile boolean roundRunning;
+  private volatile ModelUpdate serving;
+  private volatile Instant nextDue;
+  private volatile Instant lastDriftRound = Instant.EPOCH;
+  private Thread rounds;
+  private Thread follower;
+  private KafkaConsumer<byte[], byte[]> evaluations;
+
+  private record Request(Trigger trigger, String reason, CompletableFuture<RoundRecord> done) {}
+
+  public TrainerService(Settings settings, Clock clock) {
+    this.settings = settings;
+    this.clock = clock;
+    this.registry = new ModelRegistry(settings.kafka(), settings.modelsTopic());
+    this.log = new DecisionLog(settings.stateDir().resolve("decisions.jsonl"));
+    this.monitor = settings.drift() == null ? null : new DriftMonitor(settings.template().name(), settings.drift());
+  }
+
+  public TrainerMetrics metrics() {
+    return metrics;
+  }
+
+  public DecisionLog decisions() {
+    return log;
+  }
+
+  /** When the next scheduled round is due. */
+  public Instant nextDue() {
+    return nextDue;
+  }
+
+  /**
+   * Checks the broker (creating the models topic if needed), reads where the last run stopped,
+   * and starts the round thread and, with a drift policy, the evaluations follower.
+   */
+  public TrainerService start() {
+    registry.ensureTopic(); // fails fast, naming the address, when no broker answers
+    refreshServing();
+    Optional<Instant> last = log.lastFinished();
+    nextDue = last.map(settings.schedule()::next).orElse(clock.instant());
+    metrics.nextRoundDue.set(nextDue.toEpochMilli() / 1000.0);
+    LOG.info("trainer for {}: {}; {}; next round {}", settings.template().name(), settings.schedule(),
+        monitor == null ? "no drift trigger" : String.format(Locale.ROOT,
+            "drift when the live MAE over %d evaluations exceeds the backtest MAE by %.0f%%",
+            settings.drift().window(), settings.drift().margin() * 100),
+        last.isEmpty() ? "now (no earlier round in " + log.file() + ")" : nextDue.toString());
+    rounds = new Thread(this::roundLoop, "trainer-rounds");
+    rounds.start();
+    if (monitor != null) {
+      evaluations = new KafkaConsumer<>(consumerProperties(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+      follower = new Thread(this::followEvaluations, "trainer-evaluations");
+      follower.setDaemon(true);
+      follower.start();
+    }
+    return this;
+  }
+
+  /** Asks for a round now; the future completes with its record. */
+  public CompletableFuture<RoundRecord> requestRound(String reason) {
+    return enqueue(Trigger.REQUEST, reason);
+  }
+
+  private CompletableFuture<RoundRecord> enqueue(Trigger trigger, String reason) {
+    Request r = new Request(trigger, reason, new CompletableFuture<>());
+    lock.lock();
+    try {
+      requests.add(r);
+      wake.signalAll();
+    } finally {
+      lock.unlock();
+    }
+    return r.done();
+  }
+
+  private void roundLoop() {
+    while (!stopping) {
+      Request next;
+      lock.lock();
+      try {
+        while (!stopping && requests.isEmpty() && clock.instant().isBefore(nextDue)) {
+          long waitMs = Math.max(1, Duration.between(clock.instant(), nextDue).toMillis());
+          wake.await(Math.min(waitMs, 60_000), java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+        if (stopping) {
+          break;
+        }
+        next = requests.isEmpty() ? new Request(Trigger.SCHEDULE, "scheduled (" + settings.schedule() + ")",
+            new CompletableFuture<>()) : requests.remove(0);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      } finally {
+        lock.unlock();
+      }
+      RoundRecord record = round(next.trigger(), next.reason());
+      next.done().complete(record);
+      nextDue = settings.schedule().next(Instant.parse(record.finishedAt()));
+      metrics.nextRoundDue.set(nextDue.toEpochMilli() / 1000.0);
+    }
+    lock.lock();
+    try {
+      requests.forEach(r -> r.done().cancel(false));
+      requests.clear();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** One round, start to end; never throws: its outcome, failure included, is the record. */
+  RoundRecord round(Trigger trigger, String reason) {
+    Instant started = clock.instant();
+    roundRunning = true;
+    metrics.roundRunning.set(1);
+    String name = settings.template().name();
+    Long servingBefore = serving == null ? null : serving.getVersion();
+    LOG.info("{}: round started ({}: {})", name, trigger.name().toLowerCase(Locale.ROOT), reason);
+    RoundRecord record;
+    long readings = -1;
+    try {
+      KafkaHistory.Read read = KafkaHistory.read(settings.kafka(), settings.readingsTopic(), settings.historyTimeout());
+      readings = read.history().readings();
+      checkNotStopping();
+      TrainingRun.Outcome o = new TrainingRun(clock).run(read.history(),
+          new TrainingRun.Request(settings.template(), settings.training(), settings.testFrom(), registry, false,
+              settings.stateDir().resolve("models")),
+          epoch -> checkNotStopping());
+      TrainingRun.ChampionComparison c = o.champion();
+      record = new RoundRecord(started.toString(), clock.instant().toString(), trigger.name().toLowerCase(Locale.ROOT),
+          reason, name, o.decision().name().toLowerCase(Locale.ROOT),
+          o.decision() == TrainingRun.Decision.PUBLISHED ? o.version() : null, servingBefore, readings,
+          o.model().n(), o.split().testFrom().toString(), o.split().testTo().toString(), o.model().mae(),
+          o.persistence().mae(), c == null ? null : c.championMae(), c == null ? null : c.commonWindows(),
+          o.explanation(), null);
+    } catch (CancellationException e) {
+      record = failed(started, trigger, reason, servingBefore, readings, "cancelled", e.getMessage());
+    } catch (RuntimeException e) {
+      LOG.error("{}: round failed, nothing published", name, e);
+      record = failed(started, trigger, reason, servingBefore, readings, "failed", String.valueOf(e));
+    } finally {
+      roundRunning = false;
+      metrics.roundRunning.set(0);
+    }
+    log.append(record);
+    metrics.rounds.labelValues(record.trigger(), record.decision()).inc();
+    metrics.lastRoundFinished.set(Instant.parse(record.finishedAt()).toEpochMilli() / 1000.0);
+    metrics.lastRoundDuration.set(Duration.between(started, Instant.parse(record.finishedAt())).toMillis() / 1000.0);
+    LOG.info("{}: round {} ({}): {}", name, record.decision(), record.trigger(),
+        record.explanation() != null ? record.explanation() : record.error());
+    try {
+      refreshServing();
+    } catch (RuntimeException e) {
+      LOG.warn("cannot read the models topic after the round: {}", e.getMessage());
+    }
+    return record;
+  }
+
+  private RoundRecord failed(Instant started, Trigger trigger, String reason, Long serving, long readings,
+      String decision, String error) {
+    return new RoundRecord(started.toString(), clock.instant().toString(), trigger.name().toLowerCase(Locale.ROOT),
+        reason, settings.template().name(), decision, null, serving, readings < 0 ? null : readings, null, null, null,
+        null, null, null, null, null, error);
+  }
+
+  private void checkNotStopping() {
+    if (stopping) {
+      throw new CancellationException("the trainer is stopping: round abandoned, nothing published");
+    }
+  }
+
+  private void refreshServing() {
+    serving = registry.latest(settings.template().name()).orElse(null);
+    if (serving != null) {
+      metrics.servingVersion.set(serving.getVersion());
+      metrics.servingBacktestMae.set(serving.getBacktestMetrics().getOrDefault("mae", Double.NaN));
+    }
+  }
+
+  private Properties consumerProperties() {
+    Properties p = new Properties();
+    p.putAll(settings.kafka());
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    return p;
+  }
+
+  /**
+   * Follows the evaluations topic from the last K records of each partition, so that a restart
+   * judges the version in service on recent evaluations rather than waiting for K new ones.
+   */
+  private void followEvaluations() {
+    try {
+      List<TopicPartition> partitions = List.of();
+      while (!stopping && partitions.isEmpty()) {
+        List<PartitionInfo> infos = evaluations.partitionsFor(settings.evaluationsTopic(), Duration.ofSeconds(10));
+        partitions = infos == null ? List.of()
+            : infos.stream().map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+        if (partitions.isEmpty()) {
+          LOG.info("waiting for topic {} (drift trigger)", settings.evaluationsTopic());
+          Thread.sleep(5_000);
+        }
+      }
+      evaluations.assign(partitions);
+      Map<TopicPartition, Long> begin = evaluations.beginningOffsets(partitions);
+      evaluations.endOffsets(partitions).forEach((tp, end) ->
+          evaluations.seek(tp, Math.max(begin.get(tp), end - settings.drift().window())));
+      while (!stopping) {
+        for (ConsumerRecord<byte[], byte[]> r : evaluations.poll(Duration.ofMillis(500))) {
+          if (r.value() == null) {
+            continue;
+          }
+          try {
+            monitor.record(Codecs.EVALUATION.decode(r.value()));
+          } catch (RecordDecodingException e) {
+            LOG.warn("skipping an unreadable evaluation at {}-{}@{}: {}", r.topic(), r.partition(), r.offset(),
+                e.getMessage());
+          }
+        }
+        checkDrift();
+      }
+    } catch (WakeupException e) {
+      // closing
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      LOG.error("the evaluations follower stopped; the drift trigger is off until a restart", e);
+    } finally {
+      evaluations.close();
+    }
+  }
+
+  private void checkDrift() {
+    ModelUpdate current = serving;
+    Optional<Long> newest = monitor.newestVersion();
+    if (newest.isPresent() && (current == null || newest.get() > current.getVersion())) {
+      refreshServing(); // a version published by someone else
+      current = serving;
+    }
+    if (current == null) {
+      return;
+    }
+    monitor.liveMae(current.getVersion()).ifPresent(metrics.liveMae::set);
+    Optional<DriftMonitor.Drift> drift = monitor.check(current.getVersion(),
+        current.getBacktestMetrics().getOrDefault("mae", Double.NaN));
+    if (drift.isEmpty() || roundRunning) {
+      return;
+    }
+    Instant now = clock.instant();
+    if (now.isBefore(lastDriftRound.plus(settings.drift().cooldown()))) {
+      return;
+    }
+    lastDriftRound = now;
+    monitor.reset(current.getVersion());
+    metrics.driftTriggers.inc();
+    LOG.warn("{}: drift: {}; starting a round", settings.template().name(), drift.get().describe());
+    enqueue(Trigger.DRIFT, drift.get().describe());
+  }
+
+  /** Blocks until the service stopped (after {@link #close}, from another thread). */
+  public void awaitStopped() throws InterruptedException {
+    if (rounds != null) {
+      rounds.join();
+    }
+  }
+
+  /**
+   * Stops: a round in progress is abandoned at its next epoch (publishing nothing) unless it is
+   * already publishing; waits for both threads.
+   */
+  @Override
+  public void close() {
+    stopping = true;
+    lock.lock();
+    try {
+      wake.signalAll();
+    } finally {
+      lock.unlock();
+    }
+    if (evaluations != null) {
+      evaluations.wakeup();
+    }
+    join(rounds);
+    join(follower);
+    LOG.info("trainer for {} stopped", settings.template().name());
+  }
+
+  private static void join(Thread t) {
+    if (t == null) {
+      return;
+    }
+    try {
+      t.join(120_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

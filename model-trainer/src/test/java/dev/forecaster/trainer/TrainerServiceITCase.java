@@ -1,0 +1,235 @@
+package dev.forecaster.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.forecaster.avro.Evaluation;
+import dev.forecaster.avro.ModelUpdate;
+import dev.forecaster.kafka.LocalKafkaBroker;
+import dev.forecaster.model.Architecture;
+import dev.forecaster.schemas.Codecs;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The trainer service against a real broker: its schedule, its restart, its drift trigger, its metrics. */
+class TrainerServiceITCase {
+
+  private static LocalKafkaBroker broker;
+
+  @TempDir Path stateDir;
+
+  @BeforeAll
+  static void startBroker() throws Exception {
+    broker = LocalKafkaBroker.start();
+  }
+
+  @AfterAll
+  static void stopBroker() {
+    broker.close();
+  }
+
+  private static Map<String, Object> kafka() {
+    return Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+  }
+
+  private static void produce(String topic, List<ProducerRecord<byte[], byte[]>> records) {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", broker.bootstrapServers());
+    try (var producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+      records.forEach(producer::send);
+      producer.flush();
+    }
+  }
+
+  /** Topics named for one test, the weather slice in its readings topic. */
+  private static String readingsTopic(String prefix) throws Exception {
+    String topic = prefix + "-readings";
+    broker.createTopic(topic, 2, Map.of());
+    broker.createTopic(prefix + "-evaluations", 2, Map.of());
+    produce(topic, WeatherSlice.readings().stream()
+        .map(r -> new ProducerRecord<>(topic, r.getSeriesId().getBytes(StandardCharsets.UTF_8),
+            Codecs.READING.encode(r)))
+        .toList());
+    return topic;
+  }
+
+  private TrainerService.Settings settings(String prefix, int epochs, RetrainSchedule schedule,
+      DriftMonitor.Policy drift) {
+    return settings(prefix, WeatherSlice.settings(epochs), schedule, drift);
+  }
+
+  /** Trained well enough to beat persistence and a 1-epoch model on the slice's test windows. */
+  private static final TrainingSettings WELL_TRAINED = new TrainingSettings(80, 0.005, 32, 10, 42, "mse", 0, true);
+
+  private TrainerService.Settings settings(String prefix, TrainingSettings training, RetrainSchedule schedule,
+      DriftMonitor.Policy drift) {
+    return new TrainerService.Settings(kafka(), prefix + "-readings", prefix + "-models", prefix + "-evaluations",
+        WeatherSlice.spec(prefix, Architecture.GRU, 1), training, WeatherSlice.TEST_FROM,
+        schedule, drift, stateDir, Duration.ofSeconds(30));
+  }
+
+  private static List<RoundRecord> await(TrainerService service, Predicate<List<RoundRecord>> done, Duration timeout)
+      throws InterruptedException {
+    long end = System.nanoTime() + timeout.toNanos();
+    List<RoundRecord> records = service.decisions().readAll();
+    while (!done.test(records) && System.nanoTime() < end) {
+      Thread.sleep(200);
+      records = service.decisions().readAll();
+    }
+    return records;
+  }
+
+  @Test
+  void theScheduleFiresAndARestartGoesOnFromTheLastRound() throws Exception {
+    readingsTopic("sched");
+    Duration every = Duration.ofSeconds(2);
+    List<RoundRecord> rounds;
+    try (TrainerService service = new TrainerService(settings("sched", 1, RetrainSchedule.every(every), null),
+        Clock.systemUTC()).start()) {
+      rounds = await(service, r -> r.size() >= 3, Duration.ofSeconds(120));
+    }
+    assertThat(rounds).hasSizeGreaterThanOrEqualTo(3);
+    assertThat(rounds).allSatisfy(r -> {
+      assertThat(r.trigger()).isEqualTo("schedule");
+      assertThat(r.historyReadings()).isEqualTo(WeatherSlice.readings().size());
+      assertThat(r.decision()).isIn("published", "kept_champion", "worse_than_persistence");
+    });
+    // each round starts no sooner than the interval after the previous one ended
+    for (int i = 1; i < rounds.size(); i++) {
+      assertThat(Duration.between(Instant.parse(rounds.get(i - 1).finishedAt()), Instant.parse(rounds.get(i).startedAt())))
+          .isGreaterThanOrEqualTo(every.minusMillis(50));
+    }
+    assertThat(rounds).noneMatch(RoundRecord::published); // one epoch never beats persistence here
+
+    // meanwhile two versions were published by hand
+    for (int i = 0; i < 2; i++) {
+      new TrainingRun(Clock.systemUTC()).run(WeatherSlice.history(), new TrainingRun.Request(
+          WeatherSlice.spec("sched", Architecture.GRU, 1), WeatherSlice.settings(1), WeatherSlice.TEST_FROM,
+          new ModelRegistry(kafka(), "sched-models"), true, null), e -> { });
+    }
+
+    // a restart with a long interval: the next round is due an hour after the last one, not now
+    int before = rounds.size();
+    try (TrainerService restarted = new TrainerService(
+        settings("sched", WELL_TRAINED, RetrainSchedule.every(Duration.ofHours(1)), null), Clock.systemUTC()).start()) {
+      assertThat(restarted.nextDue()).isEqualTo(Instant.parse(rounds.get(before - 1).finishedAt()).plus(Duration.ofHours(1)));
+      Thread.sleep(1000);
+      assertThat(restarted.decisions().readAll()).hasSize(before);
+      // asked for a round, a better model continues the topic's version sequence
+      RoundRecord asked = restarted.requestRound("test").get(120, TimeUnit.SECONDS);
+      assertThat(asked.trigger()).isEqualTo("request");
+      assertThat(asked.servingVersion()).isEqualTo(2L);
+      assertThat(asked.decision()).isEqualTo("published");
+      assertThat(asked.version()).isEqualTo(3L);
+      assertThat(asked.challengerMae()).isLessThan(asked.championMae()).isLessThan(asked.persistenceMae());
+      assertThat(new ModelRegistry(kafka(), "sched-models").readAll()).extracting(ModelUpdate::getVersion)
+          .containsExactly(1L, 2L, 3L);
+      assertThat(stateDir.resolve("models/sched/v3/model.json")).exists();
+    }
+  }
+
+  @Test
+  void badLiveEvaluationsFireTheDriftTriggerAndAWorseChallengerIsNotPublished() throws Exception {
+    readingsTopic("drift");
+    // a well trained champion in service, v1
+    TrainingRun.Outcome champion = new TrainingRun(Clock.systemUTC()).run(WeatherSlice.history(),
+        new TrainingRun.Request(WeatherSlice.spec("drift", Architecture.GRU, 1), WELL_TRAINED, WeatherSlice.TEST_FROM,
+            new ModelRegistry(kafka(), "drift-models"), true, null), e -> { });
+    double backtest = champion.model().mae();
+    // the last scheduled round just ended: nothing is due for an hour
+    new DecisionLog(stateDir.resolve("decisions.jsonl")).append(new RoundRecord(Instant.now().toString(),
+        Instant.now().toString(), "schedule", "earlier", "drift", "published", 1L, null, null, null, null, null,
+        backtest, null, null, null, "v1", null));
+
+    int k = 20;
+    // the trainer retrains with 1 epoch: whatever drift says, that challenger is no better than v1
+    try (TrainerService service = new TrainerService(settings("drift", 1, RetrainSchedule.every(Duration.ofHours(1)),
+        new DriftMonitor.Policy(k, 0.25, Duration.ZERO)), Clock.systemUTC()).start()) {
+      var http = service.metrics().serve("127.0.0.1", 0);
+      try {
+        // as accurate as the backtest: no drift
+        produce("drift-evaluations", evaluations("drift", 1, k, backtest));
+        Thread.sleep(3000);
+        assertThat(service.decisions().readAll()).hasSize(1);
+
+        // k evaluations twice as far off: a drift round
+        produce("drift-evaluations", evaluations("drift", 1, k, backtest * 2));
+        List<RoundRecord> rounds = await(service, r -> r.size() >= 2, Duration.ofSeconds(120));
+        assertThat(rounds).hasSize(2);
+        RoundRecord drift = rounds.get(1);
+        assertThat(drift.trigger()).isEqualTo("drift");
+        assertThat(drift.reason()).contains("drift v1", "exceeds its backtest MAE");
+        assertThat(drift.servingVersion()).isEqualTo(1L);
+        assertThat(drift.decision()).isIn("kept_champion", "worse_than_persistence");
+        assertThat(drift.version()).isNull();
+        assertThat(new ModelRegistry(kafka(), "drift-models").readAll()).extracting(ModelUpdate::getVersion)
+            .containsExactly(1L);
+
+        String text = HttpClient.newHttpClient().send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http.getPort() + "/metrics")).build(),
+            HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(text).contains("forecaster_trainer_drift_triggers_total 1.0")
+            .contains("forecaster_trainer_serving_version 1.0")
+            .containsPattern("forecaster_trainer_rounds_total\\{decision=\"(kept_champion|worse_than_persistence)\","
+                + "trigger=\"drift\"} 1.0");
+      } finally {
+        http.close();
+      }
+    }
+  }
+
+  @Test
+  void aRoundStoppedMidwayPublishesNothing() throws Exception {
+    readingsTopic("stop");
+    TrainingSettings long_ = new TrainingSettings(2000, 0.005, 32, 0, 42, "mse", 0, true);
+    TrainerService service = new TrainerService(settings("stop", long_, RetrainSchedule.every(Duration.ofHours(1)),
+        null), Clock.systemUTC()).start();
+    long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (service.metrics().roundRunning.get() < 1 && System.nanoTime() < end) {
+      Thread.sleep(50);
+    }
+    Thread.sleep(1500); // into the training
+    service.close();
+
+    List<RoundRecord> rounds = service.decisions().readAll();
+    assertThat(rounds).hasSize(1);
+    assertThat(rounds.get(0).decision()).isEqualTo("cancelled");
+    assertThat(rounds.get(0).error()).contains("nothing published");
+    assertThat(new ModelRegistry(kafka(), "stop-models").readAll()).isEmpty();
+    assertThat(stateDir.resolve("models")).doesNotExist();
+  }
+
+  /** {@code n} evaluations of a version whose absolute error is {@code mae}. */
+  private static List<ProducerRecord<byte[], byte[]>> evaluations(String model, long version, int n, double mae) {
+    LocalDate day = LocalDate.of(2013, 9, 1);
+    return java.util.stream.IntStream.range(0, n).mapToObj(i -> {
+      Evaluation e = Evaluation.newBuilder().setForecastId(model + "-" + i).setSeriesId("Seattle")
+          .setTargetDay(day.plusDays(i)).setTarget("temp_max").setPredicted(20 + (i % 2 == 0 ? mae : -mae))
+          .setActual(20).setError(i % 2 == 0 ? mae : -mae).setPersistenceError(3.0).setModelName(model)
+          .setModelVersion(version).build();
+      return new ProducerRecord<>(model + "-evaluations", "Seattle".getBytes(StandardCharsets.UTF_8),
+          Codecs.EVALUATION.encode(e));
+    }).toList();
+  }
+
+}
