@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.forecaster.avro.Evaluation;
 import dev.forecaster.avro.Forecast;
+import dev.forecaster.trainer.RoundRecord;
 import java.awt.Color;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
@@ -55,6 +56,28 @@ final class DemoReport {
     return new double[] {n == 0 ? Double.NaN : model / n, p == 0 ? Double.NaN : persistence / p, n};
   }
 
+  /** The live forecasts of one model version for a series: which base days, how many, how accurate. */
+  record VersionSpan(long version, LocalDate first, LocalDate last, int forecasts, int evaluations, double mae,
+      double persistenceMae) {}
+
+  /** Per model version, the series' live forecasts (base day from the day before its first live day). */
+  static List<VersionSpan> liveByVersion(DemoRun.Outcome o, String series, LocalDate liveFrom) {
+    Map<Long, List<Forecast>> byVersion = new TreeMap<>();
+    o.forecasts().stream()
+        .filter(f -> f.getSeriesId().equals(series) && !f.getBaseDay().isBefore(liveFrom.minusDays(1)))
+        .forEach(f -> byVersion.computeIfAbsent(f.getModelVersion(), v -> new java.util.ArrayList<>()).add(f));
+    List<VersionSpan> spans = new java.util.ArrayList<>();
+    byVersion.forEach((version, fs) -> {
+      List<Evaluation> es = o.evaluations().stream().filter(e -> e.getSeriesId().equals(series)
+          && e.getModelVersion() == version && !e.getTargetDay().isBefore(liveFrom)).toList();
+      double[] mae = liveMae(es, series, liveFrom);
+      spans.add(new VersionSpan(version, fs.stream().map(Forecast::getBaseDay).min(Comparator.naturalOrder()).get(),
+          fs.stream().map(Forecast::getBaseDay).max(Comparator.naturalOrder()).get(), fs.size(), es.size(), mae[0],
+          mae[1]));
+    });
+    return spans;
+  }
+
   static ObjectNode summary(DemoRun.Outcome o) {
     ObjectNode root = JSON.createObjectNode();
     root.put("readings", o.readings());
@@ -72,7 +95,20 @@ final class DemoReport {
       ArrayNode versions = node.putArray("modelVersions");
       new TreeSet<>(o.forecasts().stream().filter(f -> f.getSeriesId().equals(s.getKey()))
           .map(Forecast::getModelVersion).toList()).forEach(versions::add);
+      ArrayNode live = node.putArray("liveByVersion");
+      for (VersionSpan v : liveByVersion(o, s.getKey(), s.getValue())) {
+        ObjectNode n = live.addObject();
+        n.put("version", v.version());
+        n.put("firstBaseDay", v.first().toString());
+        n.put("lastBaseDay", v.last().toString());
+        n.put("forecasts", v.forecasts());
+        n.put("evaluations", v.evaluations());
+        n.put("mae", v.mae());
+        n.put("persistenceMae", v.persistenceMae());
+      }
     }
+    ArrayNode rounds = root.putArray("trainerRounds");
+    o.rounds().forEach(r -> rounds.add(JSON.valueToTree(r)));
     return root;
   }
 
@@ -105,9 +141,35 @@ final class DemoReport {
           esc(s.getKey()), s.getValue(), n.get("liveEvaluations").asLong(), model <= pers ? "good" : "bad", model, pers,
           n.get("modelVersions").toString()));
     }
+    h.append("</table><h2>Model versions in the live period</h2><p>Which version made each live forecast "
+        + "(by the day it was made from), and how accurate each was on the days it forecast.</p><table><tr>"
+        + "<th>series</th><th>version</th><th>base days</th><th>forecasts</th><th>scored</th><th>model MAE</th>"
+        + "<th>persistence MAE</th></tr>");
+    for (var s : o.liveFrom().entrySet()) {
+      for (VersionSpan v : liveByVersion(o, s.getKey(), s.getValue())) {
+        h.append(String.format("<tr><td>%s</td><td>v%d</td><td>%s .. %s</td><td>%d</td><td>%d</td><td class=\"%s\">%s</td>"
+            + "<td>%s</td></tr>", esc(s.getKey()), v.version(), v.first(), v.last(), v.forecasts(), v.evaluations(),
+            v.mae() <= v.persistenceMae() ? "good" : "bad", fmt(v.mae()), fmt(v.persistenceMae())));
+      }
+    }
     h.append("</table><h2>Training</h2><ul>");
     o.trainingDecisions().values().forEach(d -> h.append("<li>").append(esc(d)).append("</li>"));
     h.append("</ul>");
+    if (!o.rounds().isEmpty()) {
+      h.append("<h2>Retraining during the live period</h2><p>The trainer service's scheduled round: history "
+          + "from the readings topic, full training, backtest on the most recent 20% of windows against "
+          + "persistence and the version in service; published only if better. The running job picks a "
+          + "published version up from the models topic without a restart.</p><table><tr><th>model</th>"
+          + "<th>trigger</th><th>readings</th><th>challenger MAE</th><th>champion MAE</th><th>persistence MAE</th>"
+          + "<th>decision</th></tr>");
+      for (RoundRecord r : o.rounds()) {
+        h.append(String.format("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
+            + "<td style=\"text-align:left\">%s</td></tr>", esc(r.modelName()), esc(r.reason()),
+            r.historyReadings() == null ? "-" : r.historyReadings(), fmt(r.challengerMae()), fmt(r.championMae()),
+            fmt(r.persistenceMae()), esc(r.explanation() != null ? r.explanation() : r.decision() + ": " + r.error())));
+      }
+      h.append("</table>");
+    }
     for (var s : o.liveFrom().entrySet()) {
       h.append("<h2>").append(esc(s.getKey())).append("</h2>");
       List<Evaluation> live = o.evaluations().stream()
@@ -200,6 +262,10 @@ final class DemoReport {
   private static Day day(LocalDate d) {
     return new Day(java.util.Date.from(d.atStartOfDay(ZoneOffset.UTC).toInstant()),
         java.util.TimeZone.getTimeZone("UTC"), java.util.Locale.ROOT);
+  }
+
+  private static String fmt(Double v) {
+    return v == null || Double.isNaN(v) ? "-" : String.format("%.3f", v);
   }
 
   private static String esc(String s) {

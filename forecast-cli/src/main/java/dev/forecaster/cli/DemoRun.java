@@ -13,6 +13,9 @@ import dev.forecaster.schemas.Codecs;
 import dev.forecaster.trainer.KafkaHistory;
 import dev.forecaster.trainer.ModelRegistry;
 import dev.forecaster.trainer.ProgressBars;
+import dev.forecaster.trainer.RetrainSchedule;
+import dev.forecaster.trainer.RoundRecord;
+import dev.forecaster.trainer.TrainerService;
 import dev.forecaster.trainer.TrainingPreset;
 import dev.forecaster.trainer.TrainingRun;
 import java.io.PrintWriter;
@@ -49,14 +52,16 @@ final class DemoRun {
 
   /** What the demo saw, for the summary and the report. */
   record Outcome(long readings, List<Forecast> forecasts, List<Evaluation> evaluations, List<DeadLetter> deadLetters,
-      Map<String, String> trainingDecisions, Map<String, LocalDate> liveFrom) {}
+      Map<String, String> trainingDecisions, Map<String, LocalDate> liveFrom, List<RoundRecord> rounds) {}
 
   private final PrintWriter out;
   private final int liveDays;
   private final long paceMs;
   private final boolean quick;
+  private final java.nio.file.Path stateDir;
 
-  DemoRun(PrintWriter out, int liveDays, long paceMs, boolean quick) {
+  DemoRun(PrintWriter out, int liveDays, long paceMs, boolean quick) throws java.io.IOException {
+    this.stateDir = java.nio.file.Files.createTempDirectory("forecast-demo-trainer");
     this.out = out;
     this.liveDays = liveDays;
     this.paceMs = paceMs;
@@ -79,6 +84,7 @@ final class DemoRun {
     try (LocalKafkaBroker broker = LocalKafkaBroker.start()) {
       return run(datasets, broker);
     } finally {
+      deleteTree(stateDir);
       cleanedUp.countDown();
       try {
         Runtime.getRuntime().removeShutdownHook(onCtrlC);
@@ -89,6 +95,16 @@ final class DemoRun {
   }
 
   private volatile boolean stopping;
+
+  private static void deleteTree(java.nio.file.Path dir) {
+    try (var walk = java.nio.file.Files.walk(dir)) {
+      for (java.nio.file.Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        java.nio.file.Files.deleteIfExists(p);
+      }
+    } catch (java.io.IOException e) {
+      // a temporary folder left behind is not worth failing the demo for
+    }
+  }
 
   private void checkNotStopping() {
     if (stopping) {
@@ -159,8 +175,13 @@ final class DemoRun {
               .anyMatch(f -> f.getSeriesId().equals(e.getKey()) && f.getBaseDay().equals(e.getValue()))),
               Duration.ofSeconds(120));
           long fed = history.size();
+          List<RoundRecord> rounds = new ArrayList<>();
+          int retrainDay = liveByDay.size() / 2;
           for (int day = 0; day < liveByDay.size(); day++) {
             checkNotStopping();
+            if (day == retrainDay && day > 0) {
+              rounds.addAll(retrain(datasets, broker, config, day, liveByDay.size()));
+            }
             for (Reading r : liveByDay.get(day)) {
               producer.send(ReadingsProducer.record(config.readingsTopic(), r));
             }
@@ -173,7 +194,7 @@ final class DemoRun {
           long expected = liveByDay.stream().mapToLong(List::size).sum() - liveFrom.size();
           collector.await(c -> c.liveEvaluations(liveFrom) >= expected, Duration.ofSeconds(60));
           return new Outcome(fed, List.copyOf(collector.forecasts), List.copyOf(collector.evaluations),
-              List.copyOf(collector.deadLetters), decisions, liveFrom);
+              List.copyOf(collector.deadLetters), decisions, liveFrom, rounds);
         } finally {
           job.cancel().get(30, java.util.concurrent.TimeUnit.SECONDS);
           collector.close();
@@ -188,17 +209,51 @@ final class DemoRun {
     dev.forecaster.trainer.History own = dev.forecaster.trainer.History.of(read.history().bySeries().entrySet()
         .stream().filter(e -> d.readings().stream().anyMatch(r -> r.getSeriesId().equals(e.getKey())))
         .flatMap(e -> e.getValue().stream()).toList());
-    // the first version goes in service even if it does not beat persistence: a job needs a model
+    // the first version goes in service even if it does not beat persistence: a job needs a model;
+    // it is trained briefly (one network, a few epochs) so that forecasting starts at once, and the
+    // trainer's round in the live period trains the full model, published only if better
     boolean force = registry.latest(spec.name()).isEmpty();
-    try (ProgressBar bar = ProgressBars.of("training " + spec.name(), 0, " epochs")) {
+    try (ProgressBar bar = ProgressBars.of("training " + spec.name() + " v1", 0, " epochs")) {
       TrainingRun.Outcome o = new TrainingRun(Clock.systemUTC()).run(own,
-          new TrainingRun.Request(spec, p.settings(quick ? 40 : null, 42), null, registry, force, null),
+          new TrainingRun.Request(spec.withMembers(1), p.settings(BOOTSTRAP_EPOCHS, 42), null, registry, force, null),
           epoch -> bar.step());
-      String line = String.format("%s: backtest MAE %.3f vs persistence %.3f; %s", spec.name(), o.model().mae(),
-          o.persistence().mae(), o.explanation());
+      String line = String.format("%s: first version, trained briefly (1 network, at most %d epochs): backtest MAE "
+          + "%.3f vs persistence %.3f; %s", spec.name(), BOOTSTRAP_EPOCHS, o.model().mae(), o.persistence().mae(),
+          o.explanation());
       out.println("trained:  " + line);
       return line;
     }
+  }
+
+  /** Epochs of the first, brief training of each model. */
+  static final int BOOTSTRAP_EPOCHS = 5;
+
+  /**
+   * The trainer's scheduled round, half-way through the live period, for every model: the
+   * trainer service's own round (history from the readings topic up to now, full training,
+   * backtest against persistence and the version in service, published only if better). The
+   * feed waits for it, so that the switch falls inside the live period however long it takes.
+   */
+  private List<RoundRecord> retrain(List<Dataset> datasets, LocalKafkaBroker broker, JobConfig config, int day,
+      int days) throws Exception {
+    out.printf("trainer:  scheduled round at live day %d/%d; the feed waits for it%n", day, days);
+    out.flush();
+    List<RoundRecord> rounds = new ArrayList<>();
+    for (Dataset d : datasets) {
+      checkNotStopping();
+      TrainerService.Settings settings = new TrainerService.Settings(
+          Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()), config.readingsTopic(),
+          config.modelsTopic(), config.evaluationsTopic(), d.spec(), d.preset().settings(quick ? 40 : null, 42), null,
+          RetrainSchedule.every(java.time.Duration.ofHours(24)), null, stateDir, Duration.ofSeconds(30));
+      try (TrainerService trainer = new TrainerService(settings, Clock.systemUTC())) {
+        RoundRecord r = trainer.runOnce(TrainerService.Trigger.SCHEDULE,
+            "scheduled retraining, live day " + day + " of " + days);
+        out.printf("trainer:  %s: %s%n", d.spec().name(), r.explanation() != null ? r.explanation() : r.error());
+        out.flush();
+        rounds.add(r);
+      }
+    }
+    return rounds;
   }
 
   /** Reads forecasts, evaluations and dead letters (read_committed) while the demo runs. */

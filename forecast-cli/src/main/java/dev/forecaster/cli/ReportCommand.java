@@ -79,7 +79,8 @@ final class ReportCommand implements Callable<Integer> {
           u.getArchitecture(), m.getOrDefault("mae", Double.NaN), m.getOrDefault("persistenceMae", Double.NaN),
           m.getOrDefault("testWindows", Double.NaN)));
     }
-    DemoReport.writeHtml(output, new DemoRun.Outcome(readings, forecasts, evaluations, deadLetters, models, liveFrom));
+    DemoReport.writeHtml(output, new DemoRun.Outcome(readings, forecasts, evaluations, deadLetters, models, liveFrom,
+        List.of()));
     out.printf("%d forecasts, %d evaluations of %d series, %d dead letters, %d model versions%nreport: %s%n",
         forecasts.size(), evaluations.size(), liveFrom.size(), deadLetters.size(), models.size(),
         output.toAbsolutePath());

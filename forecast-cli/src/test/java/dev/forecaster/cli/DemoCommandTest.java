@@ -40,8 +40,32 @@ class DemoCommandTest {
       assertThat(s.get("persistenceMae").asDouble()).as(series).isPositive().isFinite();
       assertThat(s.get("modelVersions").get(0).asLong()).as(series).isEqualTo(1);
     }
+    // half-way through the live days the trainer's round ran for both models; a published
+    // version takes over mid-stream: v1 up to a day, v2 after it, never back
+    JsonNode rounds = json.get("trainerRounds");
+    assertThat(rounds).hasSize(2);
+    int published = 0;
+    for (JsonNode round : rounds) {
+      assertThat(round.get("trigger").asText()).isEqualTo("schedule");
+      assertThat(round.get("decision").asText()).isIn("published", "kept_champion", "worse_than_persistence");
+      String series = round.get("modelName").asText().equals("weather") ? "Seattle" : "SP500";
+      JsonNode spans = json.get("series").get(series).get("liveByVersion");
+      if (round.get("decision").asText().equals("published")) {
+        published++;
+        assertThat(round.get("version").asLong()).isEqualTo(2);
+        assertThat(spans).hasSize(2);
+        assertThat(spans.get(0).get("version").asLong()).isEqualTo(1);
+        assertThat(spans.get(1).get("version").asLong()).isEqualTo(2);
+        assertThat(spans.get(1).get("firstBaseDay").asText()).isGreaterThan(spans.get(0).get("lastBaseDay").asText());
+      } else {
+        assertThat(spans).hasSize(1);
+      }
+    }
+    // the first versions are trained briefly on purpose: the full round beats at least one
+    assertThat(published).isPositive();
     String html = Files.readString(report);
-    assertThat(html).contains("Live accuracy", "Seattle", "SP500", "data:image/png;base64,");
+    assertThat(html).contains("Live accuracy", "Seattle", "SP500", "data:image/png;base64,",
+        "Model versions in the live period", "Retraining during the live period");
     assertThat(cli.out.toString()).contains("live day  12/12");
   }
 }

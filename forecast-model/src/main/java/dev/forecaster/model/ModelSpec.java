@@ -83,6 +83,13 @@ public record ModelSpec(
         trainingMetrics, backtestMetrics, createdAtMillis);
   }
 
+  /** The same model with {@code n} averaged networks. */
+  public ModelSpec withMembers(int n) {
+    return new ModelSpec(name, version, architecture, hiddenSize, layers, dropout, n, features, calendar,
+        inputTransform, target, targetTransform, windowLength, horizon, scaling, training,
+        trainingMetrics, backtestMetrics, createdAtMillis);
+  }
+
   public ModelSpec withVersion(long newVersion, long newCreatedAtMillis) {
     return new ModelSpec(name, newVersion, architecture, hiddenSize, layers, dropout, members, features, calendar,
         inputTransform, target, targetTransform, windowLength, horizon, scaling, training,

@@ -40,6 +40,25 @@ public final class History {
     return new History(sorted, duplicates);
   }
 
+  /**
+   * Only the readings that carry every one of {@code features} as a finite number: a topic shared
+   * by several domains (weather stations and stock tickers) gives each model the series it reads.
+   * A reading without one is left out, as the job sends it to dead letters.
+   */
+  public History withFeatures(Collection<String> features) {
+    Map<String, List<Reading>> kept = new LinkedHashMap<>();
+    bySeries.forEach((series, readings) -> {
+      List<Reading> ok = readings.stream().filter(r -> features.stream().allMatch(f -> {
+        Double v = r.getFeatures().get(f);
+        return v != null && Double.isFinite(v);
+      })).toList();
+      if (!ok.isEmpty()) {
+        kept.put(series, ok);
+      }
+    });
+    return new History(kept, duplicates);
+  }
+
   public Map<String, List<Reading>> bySeries() {
     return bySeries;
   }

@@ -176,6 +176,15 @@ public final class TrainerService implements AutoCloseable {
     }
   }
 
+  /**
+   * One round on the calling thread, outside the service's own timing (it need not be started):
+   * the same reading, training, comparison, publication and decision record.
+   */
+  public RoundRecord runOnce(Trigger trigger, String reason) {
+    refreshServing();
+    return round(trigger, reason);
+  }
+
   /** One round, start to end; never throws: its outcome, failure included, is the record. */
   RoundRecord round(Trigger trigger, String reason) {
     Instant started = clock.instant();

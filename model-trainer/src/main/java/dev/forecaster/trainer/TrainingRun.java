@@ -69,8 +69,13 @@ public final class TrainingRun {
     this.clock = clock;
   }
 
-  public Outcome run(History history, Request request, IntConsumer onEpoch) {
+  public Outcome run(History everything, Request request, IntConsumer onEpoch) {
     ModelSpec spec = request.template();
+    History history = everything.withFeatures(spec.features());
+    if (history.readings() < everything.readings()) {
+      LOG.info("{}: {} of {} readings carry its features {} ({} series); the others are not its", spec.name(),
+          history.readings(), everything.readings(), spec.features(), history.bySeries().size());
+    }
     List<Sample> samples = Samples.of(history, spec);
     Split split = Split.chronological(samples, request.testFrom());
     spec = spec.withScaling(ScalingFit.fit(spec, split.train()));
@@ -136,7 +141,7 @@ public final class TrainingRun {
   private Optional<ChampionComparison> compare(ModelUpdate update, History history, Split split, ModelSpec challenger,
       double[] challengerPredicted) {
     try (LoadedModel champion = ModelUpdates.load(update, Device.cpu())) {
-      List<Sample> theirs = Samples.of(history, champion.spec()).stream()
+      List<Sample> theirs = Samples.of(history.withFeatures(champion.spec().features()), champion.spec()).stream()
           .filter(s -> !s.targetDay().isBefore(split.testFrom()))
           .toList();
       Map<String, Integer> ours = new HashMap<>();
