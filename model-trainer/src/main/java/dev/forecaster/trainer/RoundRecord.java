@@ -9,6 +9,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param decision published, kept_champion, worse_than_persistence, cancelled or failed
  * @param version the version published, or null
  * @param servingVersion the version in service when the round started, or null
+ * @param historyReadings readings on the readings topic that carry the model's features
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RoundRecord(String startedAt, String finishedAt, String trigger, String reason, String modelName,

@@ -84,6 +84,9 @@ public final class TrainerService implements AutoCloseable {
     this.registry = new ModelRegistry(settings.kafka(), settings.modelsTopic());
     this.log = new DecisionLog(settings.stateDir().resolve("decisions.jsonl"));
     this.monitor = settings.drift() == null ? null : new DriftMonitor(settings.template().name(), settings.drift());
+    metrics.liveMae.set(Double.NaN); // no evaluation yet
+    metrics.servingVersion.set(Double.NaN);
+    metrics.servingBacktestMae.set(Double.NaN);
   }
 
   public TrainerMetrics metrics() {
@@ -197,7 +200,7 @@ public final class TrainerService implements AutoCloseable {
     long readings = -1;
     try {
       KafkaHistory.Read read = KafkaHistory.read(settings.kafka(), settings.readingsTopic(), settings.historyTimeout());
-      readings = read.history().readings();
+      readings = read.history().withFeatures(settings.template().features()).readings();
       checkNotStopping();
       TrainingRun.Outcome o = new TrainingRun(clock).run(read.history(),
           new TrainingRun.Request(settings.template(), settings.training(), settings.testFrom(), registry, false,

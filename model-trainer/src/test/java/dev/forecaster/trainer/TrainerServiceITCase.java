@@ -70,6 +70,13 @@ class TrainerServiceITCase {
         .map(r -> new ProducerRecord<>(topic, r.getSeriesId().getBytes(StandardCharsets.UTF_8),
             Codecs.READING.encode(r)))
         .toList());
+    // a ticker shares the topic: its readings do not carry the weather model's features
+    produce(topic, java.util.stream.IntStream.range(0, 30).mapToObj(i -> dev.forecaster.avro.Reading.newBuilder()
+        .setSeriesId("TICK").setDay(LocalDate.of(2013, 1, 1).plusDays(i)).setDomain("stock")
+        .setFeatures(Map.of("close", 100.0 + i)).build())
+        .map(r -> new ProducerRecord<>(topic, r.getSeriesId().getBytes(StandardCharsets.UTF_8),
+            Codecs.READING.encode(r)))
+        .toList());
     return topic;
   }
 
