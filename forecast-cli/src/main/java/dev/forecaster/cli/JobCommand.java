@@ -22,7 +22,7 @@ import picocli.CommandLine.Model.CommandSpec;
     description = {
       "Runs the forecasting job on a local Flink mini cluster (every port on 127.0.0.1) against a Kafka broker, "
           + "until Ctrl-C. Missing topics are created (models compacted).",
-      "The same job runs on a Flink cluster: flink run -c dev.forecaster.job.ForecastJob <flink-job jar> "
+      "The same job runs on a Flink cluster: flink run -c dev.forecaster.job.ForecastJob flink-job/target/forecaster-job.jar "
           + "[--config FILE] [key=value ...]."
     })
 final class JobCommand implements Callable<Integer> {

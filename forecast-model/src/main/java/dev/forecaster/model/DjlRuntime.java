@@ -1,6 +1,11 @@
 package dev.forecaster.model;
 
+import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.LibUtils;
+import ai.djl.util.Utils;
 import java.nio.file.Path;
 
 /**
@@ -23,6 +28,22 @@ public final class DjlRuntime {
       setIfAbsent("DJL_CACHE_DIR", Path.of(System.getProperty("java.io.tmpdir"), "forecaster-djl").toString());
     }
     return Engine.getEngine("PyTorch");
+  }
+
+  /**
+   * Starts the engine, runs one operation on the CPU and prints what was loaded from where. The
+   * Docker images run it when they are built (see docs/DEPLOY.md), so a native library that does not
+   * load fails the image build instead of a task manager's first forward pass.
+   */
+  public static void main(String[] args) {
+    Engine engine = engine();
+    float sum;
+    try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+      sum = manager.ones(new Shape(2, 2)).sum().getFloat();
+    }
+    System.out.printf("DJL %s, PyTorch %s from %s, offline=%s, cache %s; GPUs visible: %d; 2x2 ones sum to %.0f%n",
+        Engine.getDjlVersion(), engine.getVersion(), LibUtils.getLibtorchPath(), System.getProperty("ai.djl.offline"),
+        Utils.getEngineCacheDir("pytorch"), engine.getGpuCount(), sum);
   }
 
   private static void setIfAbsent(String key, String value) {
