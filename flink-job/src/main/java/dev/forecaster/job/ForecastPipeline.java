@@ -8,6 +8,7 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 
 /**
@@ -48,8 +49,11 @@ public final class ForecastPipeline {
         .filter(e -> e.forecast != null).name("forecasts only").uid("forecasts-only")
         .map(e -> e.forecast, new AvroTypeInfo<>(Forecast.class)).name("forecast").uid("forecast");
 
-    SingleOutputStreamOperator<Evaluation> evaluations = scored
-        .keyBy(ScoredEvent::seriesId)
+    // the scorer gets each series' windows from the keyed window over a forward edge of the same
+    // parallelism, so its output is still partitioned by series: the evaluator reads it as keyed
+    // in place (chained, no second shuffle) instead of sending every event across the network again
+    SingleOutputStreamOperator<Evaluation> evaluations = DataStreamUtils
+        .reinterpretAsKeyedStream(scored, ScoredEvent::seriesId, TypeInformation.of(String.class))
         .process(new ForecastEvaluator(config.recentReadings(), ForecastEvaluator.DEFAULT_MAX_PENDING_DAYS),
             new AvroTypeInfo<>(Evaluation.class))
         .name("forecast vs actual").uid("evaluation");

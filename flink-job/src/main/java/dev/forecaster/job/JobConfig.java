@@ -60,6 +60,7 @@ public final class JobConfig implements Serializable {
     d.put("batch.size", "256");
     d.put("batch.timeout.ms", "10");
     d.put("buffer.timeout.ms", "5");
+    d.put("side-outputs.linger.ms", "20");
     d.put("device", "auto");
     d.put("model.name", "");
     d.put("readings.required-features", "");
@@ -137,6 +138,12 @@ public final class JobConfig implements Serializable {
   public int batchSize() { return integer("batch.size"); }
   public long batchTimeoutMs() { return Long.parseLong(values.get("batch.timeout.ms")); }
   public long bufferTimeoutMs() { return Long.parseLong(values.get("buffer.timeout.ms")); }
+
+  /**
+   * How long the evaluations and dead-letter producers wait to fill a batch: neither is on the
+   * path of a forecast, and batching them saves the broker and the task managers much work.
+   */
+  public long sideOutputsLingerMs() { return Long.parseLong(values.get("side-outputs.linger.ms")); }
   public boolean scoringEnabled() { return Boolean.parseBoolean(values.get("scoring.enabled")); }
   public int recentReadings() { return integer("evaluation.recent-readings"); }
 

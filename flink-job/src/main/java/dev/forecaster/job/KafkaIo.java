@@ -63,15 +63,20 @@ public final class KafkaIo {
     return builder.build();
   }
 
-  /** A sink of one contract type to one topic, keyed by series id (or model name). */
+  /**
+   * A sink of one contract type to one topic, keyed by series id (or model name).
+   *
+   * @param lingerMs the producer's linger.ms at-least-once (0: send at once); exactly-once
+   *     output becomes visible at the checkpoint anyway, so there Kafka's default applies
+   */
   public static <T extends org.apache.avro.specific.SpecificRecord> KafkaSink<T> sink(JobConfig config, String topic,
-      AvroCodec<T> codec, SerializableKey<T> key, String name) {
+      AvroCodec<T> codec, SerializableKey<T> key, String name, long lingerMs) {
     Properties producer = config.kafkaClientProperties();
     producer.setProperty("transaction.timeout.ms", config.transactionTimeoutMs());
     producer.setProperty("max.request.size", Integer.toString(16 * 1024 * 1024));
     boolean exactlyOnce = config.delivery() == JobConfig.Delivery.EXACTLY_ONCE;
-    if (!exactlyOnce) {
-      producer.setProperty("linger.ms", "0");
+    if (!exactlyOnce && !config.kafkaClientProperties().containsKey("linger.ms")) {
+      producer.setProperty("linger.ms", Long.toString(lingerMs));
     }
     var builder = KafkaSink.<T>builder()
         .setBootstrapServers(config.bootstrapServers())

@@ -193,6 +193,15 @@ final class BenchCommand {
     @Option(names = "--series", defaultValue = "1000", description = "Series (default: ${DEFAULT-VALUE}).")
     int series;
 
+    @Option(names = "--warmup-seconds", defaultValue = "10", description = "Seconds at the rate before measuring: windows fill, the JIT compiles (default: ${DEFAULT-VALUE}).")
+    int warmupSeconds;
+
+    @Option(names = "--producer-linger-ms", defaultValue = "0", description = "linger.ms of the readings producer; part of the measured time (default: ${DEFAULT-VALUE}).")
+    int producerLingerMs;
+
+    @Option(names = "--reader-fetch-min-bytes", defaultValue = "1", description = "fetch.min.bytes of the forecasts reader, which waits at most 5 ms for them (default: ${DEFAULT-VALUE}).")
+    int readerFetchMinBytes;
+
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "A job setting on top of the benchmark's; repeatable.")
     Map<String, String> settings = new java.util.LinkedHashMap<>();
 
@@ -206,25 +215,22 @@ final class BenchCommand {
         JobConfig config = BenchSupport.topics(broker, "latency", 2, job);
         BenchSupport.publishModel(broker, config.modelsTopic(), BenchSupport.referenceSpec("bench", 1));
         List<Reading> seattle = BenchSupport.seattle();
-        Map<String, Long> sent = new ConcurrentHashMap<>();
-        Map<String, Long> sentWall = new ConcurrentHashMap<>();
-        List<Long> latencies = java.util.Collections.synchronizedList(new ArrayList<>());
-        List<Long> toScorer = java.util.Collections.synchronizedList(new ArrayList<>());
-        int warmDays = 6;
+        int warmDays = Math.max(6, rate * warmupSeconds / series);
         int days = warmDays + rate * seconds / series;
+        // one slot per reading (day x series) in flat arrays: the harness allocates nothing per
+        // record, so that its own garbage does not show up as the job's latency
+        Sends sends = new Sends(days, series);
         JobClient running = ForecastJob.run(ForecastJob.localEnvironment(config), config, "latency", false);
-        Thread reader = new Thread(() -> read(broker, config.forecastsTopic(), sent, sentWall, latencies, toScorer),
+        Thread reader = new Thread(() -> read(broker, config.forecastsTopic(), readerFetchMinBytes, sends),
             "forecast-reader");
         reader.setDaemon(true);
         reader.start();
-        try (KafkaProducer<byte[], byte[]> producer = BenchSupport.producer(broker, false)) {
+        try (KafkaProducer<byte[], byte[]> producer = ReadingsProducer.open(broker.bootstrapServers(),
+            producerLingerMs, 16384)) {
           long interval = 1_000_000_000L / rate;
           long next = System.nanoTime();
           for (int d = 0; d < days; d++) {
-            if (d == warmDays) {
-              Thread.sleep(3000); // windows complete, model loaded: measure from here
-              latencies.clear();
-              toScorer.clear();
+            if (d == warmDays) { // windows complete, model loaded, code compiled: measure from here
               next = System.nanoTime();
             }
             for (int s = 0; s < series; s++) {
@@ -233,8 +239,7 @@ final class BenchCommand {
               if (wait > 200_000) { // park rather than spin: a spinning producer would take one of two cores
                 java.util.concurrent.locks.LockSupport.parkNanos(wait);
               }
-              sent.put(r.getSeriesId() + "@" + r.getDay(), System.nanoTime());
-              sentWall.put(r.getSeriesId() + "@" + r.getDay(), System.currentTimeMillis());
+              sends.sent(d, s, System.nanoTime(), System.currentTimeMillis());
               producer.send(ReadingsProducer.record(config.readingsTopic(), r));
               next += interval;
             }
@@ -243,17 +248,21 @@ final class BenchCommand {
         }
         Thread.sleep(2000);
         running.cancel().get();
-        long[] sorted;
-        long[] scorerSorted;
-        synchronized (latencies) {
-          sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
-        }
-        synchronized (toScorer) {
-          scorerSorted = toScorer.stream().mapToLong(ms -> ms * 1_000_000L).sorted().toArray();
-        }
+        reader.interrupt();
+        reader.join(5000);
+
+        long measuredFrom = sends.sentAt[warmDays * series];
+        long[] sorted = sends.measured(warmDays, sends.latency);
+        long[] scorerSorted = sends.measured(warmDays, sends.toScored);
+        java.util.Arrays.sort(sorted);
+        java.util.Arrays.sort(scorerSorted);
         ObjectNode out = JSON.createObjectNode();
         out.put("rate", rate);
+        out.put("producerLingerMs", producerLingerMs);
+        out.put("readerFetchMinBytes", readerFetchMinBytes);
+        out.put("job", JSON.valueToTree(job));
         out.put("checkpointIntervalMs", config.checkpointIntervalMs());
+        out.put("sent", (long) (days - warmDays) * series);
         out.put("forecasts", sorted.length);
         out.put("p50Ms", percentile(sorted, 0.50));
         out.put("p99Ms", percentile(sorted, 0.99));
@@ -261,6 +270,17 @@ final class BenchCommand {
         // where the time goes: send -> the forecast made in the scorer (its createdAt, millisecond clock)
         out.put("toScoredP50Ms", percentile(scorerSorted, 0.50));
         out.put("toScoredP99Ms", percentile(scorerSorted, 0.99));
+        // per second of sending: the p99 of the readings sent in it (a stall shows as one bad second)
+        java.util.TreeMap<Long, List<Long>> bySecond = new java.util.TreeMap<>();
+        for (int i = warmDays * series; i < sends.sentAt.length; i++) {
+          if (sends.latency[i] >= 0) {
+            bySecond.computeIfAbsent((sends.sentAt[i] - measuredFrom) / 1_000_000_000L, k -> new ArrayList<>())
+                .add(sends.latency[i]);
+          }
+        }
+        var perSecond = out.putArray("p99BySecondMs");
+        bySecond.values().forEach(l -> perSecond.add(percentile(l.stream().mapToLong(Long::longValue).sorted()
+            .toArray(), 0.99)));
         spec.commandLine().getOut().println(out);
         err.flush();
       }
@@ -274,13 +294,51 @@ final class BenchCommand {
       return Math.round(sorted[(int) Math.min(sorted.length - 1, Math.floor(q * sorted.length))] / 1e5) / 10.0;
     }
 
-    private static void read(LocalKafkaBroker broker, String topic, Map<String, Long> sent, Map<String, Long> sentWall,
-        List<Long> latencies, List<Long> toScorer) {
+    /** Send times and latencies of every reading, by day and series; -1 until its forecast arrived. */
+    static final class Sends {
+      final int series;
+      final long[] sentAt;
+      final long[] sentWall;
+      final long[] latency;
+      final long[] toScored;
+
+      Sends(int days, int series) {
+        this.series = series;
+        sentAt = new long[days * series];
+        sentWall = new long[days * series];
+        latency = new long[days * series];
+        toScored = new long[days * series];
+        java.util.Arrays.fill(latency, -1);
+        java.util.Arrays.fill(toScored, -1);
+      }
+
+      void sent(int day, int s, long nanos, long wallMs) {
+        sentAt[day * series + s] = nanos;
+        sentWall[day * series + s] = wallMs;
+      }
+
+      /** The forecast from series {@code s}'s reading of {@code day} arrived at {@code nanos}. */
+      void arrived(int day, int s, long nanos, long createdAtMs) {
+        int i = day * series + s;
+        if (i >= 0 && i < sentAt.length && sentAt[i] != 0 && latency[i] < 0) {
+          toScored[i] = (createdAtMs - sentWall[i]) * 1_000_000L;
+          latency[i] = nanos - sentAt[i]; // written last: the reader's mark that the slot is complete
+        }
+      }
+
+      long[] measured(int fromDay, long[] values) {
+        return java.util.Arrays.stream(values, fromDay * series, values.length).filter(v -> v >= 0).toArray();
+      }
+    }
+
+    private static void read(LocalKafkaBroker broker, String topic, int fetchMinBytes, Sends sends) {
       Properties p = new Properties();
       p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
       p.put(ConsumerConfig.GROUP_ID_CONFIG, "latency-reader");
       p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
       p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "5");
+      p.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, Integer.toString(fetchMinBytes));
+      java.time.LocalDate day0 = java.time.LocalDate.of(2020, 1, 1);
       try (KafkaConsumer<byte[], byte[]> consumer =
           new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
         consumer.subscribe(List.of(topic));
@@ -289,14 +347,11 @@ final class BenchCommand {
             long now = System.nanoTime();
             try {
               Forecast f = Codecs.FORECAST.decode(r.value());
-              String key = f.getSeriesId() + "@" + f.getBaseDay();
-              Long at = sent.get(key);
-              if (at != null) {
-                latencies.add(now - at);
-                toScorer.add(f.getCreatedAt().toEpochMilli() - sentWall.get(key));
-              }
+              int s = Integer.parseInt(f.getSeriesId().substring("station-".length()));
+              sends.arrived((int) (f.getBaseDay().toEpochDay() - day0.toEpochDay()), s, now,
+                  f.getCreatedAt().toEpochMilli());
             } catch (Exception e) {
-              // not a forecast: not counted
+              // not a forecast of this benchmark: not counted
             }
           }
         }
