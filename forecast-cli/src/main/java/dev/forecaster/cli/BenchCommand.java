@@ -7,7 +7,6 @@ import dev.forecaster.avro.Forecast;
 import dev.forecaster.avro.Reading;
 import dev.forecaster.job.ForecastJob;
 import dev.forecaster.job.JobConfig;
-import dev.forecaster.kafka.LocalKafkaBroker;
 import dev.forecaster.model.BatchedPredictor;
 import dev.forecaster.model.LoadedModel;
 import dev.forecaster.model.ModelSpec;
@@ -127,13 +126,13 @@ final class BenchCommand {
     @Override
     public Integer call() throws Exception {
       PrintWriter err = spec.commandLine().getErr();
-      try (LocalKafkaBroker broker = LocalKafkaBroker.start()) {
+      try (BenchBroker broker = BenchBroker.inProcess()) {
         JobConfig scored = BenchSupport.topics(broker, "scored", parallelism, Map.of("checkpoint.interval.ms", "2000"));
-        BenchSupport.publishModel(broker, scored.modelsTopic(), BenchSupport.referenceSpec("bench", 1));
+        BenchSupport.publishModel(broker.bootstrapServers(), scored.modelsTopic(), BenchSupport.referenceSpec("bench", 1));
         List<Reading> seattle = BenchSupport.seattle();
         long t0 = System.nanoTime();
         int days = readings / series;
-        try (KafkaProducer<byte[], byte[]> producer = BenchSupport.producer(broker, true)) {
+        try (KafkaProducer<byte[], byte[]> producer = BenchSupport.producer(broker.bootstrapServers(), true)) {
           for (int d = 0; d < days; d++) {
             for (int s = 0; s < series; s++) {
               producer.send(ReadingsProducer.record(scored.readingsTopic(), BenchSupport.synthetic(seattle, s, d)));
@@ -193,7 +192,13 @@ final class BenchCommand {
     @Option(names = "--series", defaultValue = "1000", description = "Series (default: ${DEFAULT-VALUE}).")
     int series;
 
-    @Option(names = "--warmup-seconds", defaultValue = "10", description = "Seconds at the rate before measuring: windows fill, the JIT compiles (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--broker", paramLabel = "in-process|process", defaultValue = "in-process",
+        description = "The broker in a JVM of its own, as in production, or in the job's (default: ${DEFAULT-VALUE}).")
+    String brokerMode;
+
+    boolean separateBroker;
+
+    @Option(names = "--warmup-seconds", defaultValue = "30", description = "Seconds at the rate before measuring: windows fill, the JIT compiles (default: ${DEFAULT-VALUE}).")
     int warmupSeconds;
 
     @Option(names = "--producer-linger-ms", defaultValue = "0", description = "linger.ms of the readings producer; part of the measured time (default: ${DEFAULT-VALUE}).")
@@ -208,12 +213,16 @@ final class BenchCommand {
     @Override
     public Integer call() throws Exception {
       PrintWriter err = spec.commandLine().getErr();
-      try (LocalKafkaBroker broker = LocalKafkaBroker.start()) {
+      if (!brokerMode.equals("process") && !brokerMode.equals("in-process")) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--broker is process or in-process");
+      }
+      separateBroker = brokerMode.equals("process");
+      try (BenchBroker broker = separateBroker ? BenchBroker.separateProcess() : BenchBroker.inProcess()) {
         Map<String, String> job = new java.util.LinkedHashMap<>(
             Map.of("delivery.guarantee", "at-least-once", "checkpoint.interval.ms", "5000"));
         job.putAll(settings);
         JobConfig config = BenchSupport.topics(broker, "latency", 2, job);
-        BenchSupport.publishModel(broker, config.modelsTopic(), BenchSupport.referenceSpec("bench", 1));
+        BenchSupport.publishModel(broker.bootstrapServers(), config.modelsTopic(), BenchSupport.referenceSpec("bench", 1));
         List<Reading> seattle = BenchSupport.seattle();
         int warmDays = Math.max(6, rate * warmupSeconds / series);
         int days = warmDays + rate * seconds / series;
@@ -225,6 +234,13 @@ final class BenchCommand {
             "forecast-reader");
         reader.setDaemon(true);
         reader.start();
+        // every record encoded before the clock starts: the loop below only paces and sends
+        List<org.apache.kafka.clients.producer.ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+        for (int d = 0; d < days; d++) {
+          for (int s = 0; s < series; s++) {
+            records.add(ReadingsProducer.record(config.readingsTopic(), BenchSupport.synthetic(seattle, s, d)));
+          }
+        }
         try (KafkaProducer<byte[], byte[]> producer = ReadingsProducer.open(broker.bootstrapServers(),
             producerLingerMs, 16384)) {
           long interval = 1_000_000_000L / rate;
@@ -234,13 +250,12 @@ final class BenchCommand {
               next = System.nanoTime();
             }
             for (int s = 0; s < series; s++) {
-              Reading r = BenchSupport.synthetic(seattle, s, d);
               long wait = next - System.nanoTime();
-              if (wait > 200_000) { // park rather than spin: a spinning producer would take one of two cores
+              if (wait > 0) { // park, never spin: a spinning producer would take one of the two cores
                 java.util.concurrent.locks.LockSupport.parkNanos(wait);
               }
               sends.sent(d, s, System.nanoTime(), System.currentTimeMillis());
-              producer.send(ReadingsProducer.record(config.readingsTopic(), r));
+              producer.send(records.get(d * series + s));
               next += interval;
             }
           }
@@ -258,6 +273,7 @@ final class BenchCommand {
         java.util.Arrays.sort(scorerSorted);
         ObjectNode out = JSON.createObjectNode();
         out.put("rate", rate);
+        out.put("broker", brokerMode);
         out.put("producerLingerMs", producerLingerMs);
         out.put("readerFetchMinBytes", readerFetchMinBytes);
         out.put("job", JSON.valueToTree(job));
@@ -331,7 +347,7 @@ final class BenchCommand {
       }
     }
 
-    private static void read(LocalKafkaBroker broker, String topic, int fetchMinBytes, Sends sends) {
+    private static void read(BenchBroker broker, String topic, int fetchMinBytes, Sends sends) {
       Properties p = new Properties();
       p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
       p.put(ConsumerConfig.GROUP_ID_CONFIG, "latency-reader");

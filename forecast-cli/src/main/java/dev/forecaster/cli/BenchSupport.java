@@ -1,7 +1,6 @@
 package dev.forecaster.cli;
 
 import dev.forecaster.avro.Reading;
-import dev.forecaster.kafka.LocalKafkaBroker;
 import dev.forecaster.model.Architecture;
 import dev.forecaster.model.ModelSpec;
 import dev.forecaster.model.ValueTransform;
@@ -41,9 +40,9 @@ final class BenchSupport {
   }
 
   /** Trains the reference network briefly on Seattle and publishes it. */
-  static void publishModel(LocalKafkaBroker broker, String topic, ModelSpec spec) throws IOException {
+  static void publishModel(String bootstrapServers, String topic, ModelSpec spec) throws IOException {
     ModelRegistry registry = new ModelRegistry(
-        Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()), topic);
+        Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers), topic);
     new TrainingRun(Clock.systemUTC()).run(History.of(seattle()), new TrainingRun.Request(spec,
         new TrainingSettings(3, 0.01, 32, 0, 42, "mse", 0, false), LocalDate.of(2015, 3, 16), registry, true, null),
         e -> { });
@@ -56,13 +55,13 @@ final class BenchSupport {
         .setFeatures(source.getFeatures()).setDomain("weather").build();
   }
 
-  static KafkaProducer<byte[], byte[]> producer(LocalKafkaBroker broker, boolean throughput) {
-    return throughput ? ReadingsProducer.open(broker.bootstrapServers(), 20, 512 * 1024)
-        : ReadingsProducer.open(broker.bootstrapServers(), 0, 16384);
+  static KafkaProducer<byte[], byte[]> producer(String bootstrapServers, boolean throughput) {
+    return throughput ? ReadingsProducer.open(bootstrapServers, 20, 512 * 1024)
+        : ReadingsProducer.open(bootstrapServers, 0, 16384);
   }
 
   /** A broker with the job's topics under a prefix, and the job's configuration for them. */
-  static JobConfig topics(LocalKafkaBroker broker, String prefix, int partitions, Map<String, String> more) {
+  static JobConfig topics(BenchBroker broker, String prefix, int partitions, Map<String, String> more) {
     for (String t : List.of("readings", "forecasts", "evaluations", "readings.dlq")) {
       broker.createTopic(prefix + "-" + t, partitions, Map.of());
     }
