@@ -7,14 +7,17 @@ import dev.forecaster.avro.ModelUpdate;
 import dev.forecaster.schemas.Codecs;
 import dev.forecaster.schemas.TrustedPackages;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.DeploymentOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.slf4j.LoggerFactory;
 
 /**
  * Entry point of the streaming job. {@code main} parses the configuration and runs
@@ -28,8 +31,17 @@ public final class ForecastJob {
   private ForecastJob() {}
 
   public static void main(String[] args) throws Exception {
-    run(StreamExecutionEnvironment.getExecutionEnvironment(), parse(args), "forecaster").getJobExecutionResult()
-        .get();
+    JobConfig config = parse(args);
+    // as `forecast job` does: a bare Kafka gets the topics (models compacted) before the sinks need them
+    List<String> created = Topics.ensure(config);
+    if (!created.isEmpty()) {
+      LoggerFactory.getLogger(ForecastJob.class).info("created topics {}", created);
+    }
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    JobClient job = run(env, config, "forecaster");
+    if (env.getConfiguration().get(DeploymentOptions.ATTACHED)) {
+      job.getJobExecutionResult().get(); // `flink run` waits; `flink run -d` returns once submitted
+    }
   }
 
   static JobConfig parse(String[] args) throws java.io.IOException {
