@@ -23,7 +23,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.test.junit5.InjectMiniCluster;
@@ -36,18 +35,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class ForecastJobITCase {
 
   @RegisterExtension
-  static final MiniClusterExtension FLINK = new MiniClusterExtension(
-      new MiniClusterResourceConfiguration.Builder()
-          .setNumberTaskManagers(1)
-          .setNumberSlotsPerTaskManager(4)
-          .setConfiguration(org.apache.flink.configuration.Configuration.fromMap(Map.of(
-              "rest.bind-address", "127.0.0.1", "rest.address", "127.0.0.1",
-              "jobmanager.bind-host", "127.0.0.1", "taskmanager.bind-host", "127.0.0.1",
-              "taskmanager.host", "127.0.0.1",
-              "restart-strategy.type", "fixed-delay",
-              "restart-strategy.fixed-delay.attempts", "20",
-              "restart-strategy.fixed-delay.delay", "500 ms")))
-          .build());
+  static final MiniClusterExtension FLINK = JobFixture.miniCluster(Map.of(
+      "restart-strategy.type", "fixed-delay",
+      "restart-strategy.fixed-delay.attempts", "20",
+      "restart-strategy.fixed-delay.delay", "500 ms"));
 
   private static final LocalDate FROM = LocalDate.of(2013, 6, 1);
   private static final LocalDate UNTIL = LocalDate.of(2013, 9, 1); // 92 days

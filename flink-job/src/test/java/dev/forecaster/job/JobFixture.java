@@ -52,6 +52,24 @@ final class JobFixture implements AutoCloseable {
     broker.createTopic(topic("readings.dlq"), 1, Map.of());
   }
 
+  /**
+   * Flink's mini cluster for a test class: one task manager with four slots, every port on
+   * 127.0.0.1, plus {@code more} settings.
+   */
+  static org.apache.flink.test.junit5.MiniClusterExtension miniCluster(Map<String, String> more) {
+    Map<String, String> c = new java.util.HashMap<>(Map.of(
+        "rest.bind-address", "127.0.0.1", "rest.address", "127.0.0.1",
+        "jobmanager.bind-host", "127.0.0.1", "taskmanager.bind-host", "127.0.0.1",
+        "taskmanager.host", "127.0.0.1"));
+    c.putAll(more);
+    return new org.apache.flink.test.junit5.MiniClusterExtension(
+        new org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(4)
+            .setConfiguration(org.apache.flink.configuration.Configuration.fromMap(c))
+            .build());
+  }
+
   String topic(String name) {
     return prefix + "-" + name;
   }

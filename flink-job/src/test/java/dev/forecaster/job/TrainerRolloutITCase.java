@@ -23,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.CommonClientConfigs;
@@ -39,15 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
 class TrainerRolloutITCase {
 
   @RegisterExtension
-  static final MiniClusterExtension FLINK = new MiniClusterExtension(
-      new MiniClusterResourceConfiguration.Builder()
-          .setNumberTaskManagers(1)
-          .setNumberSlotsPerTaskManager(4)
-          .setConfiguration(org.apache.flink.configuration.Configuration.fromMap(Map.of(
-              "rest.bind-address", "127.0.0.1", "rest.address", "127.0.0.1",
-              "jobmanager.bind-host", "127.0.0.1", "taskmanager.bind-host", "127.0.0.1",
-              "taskmanager.host", "127.0.0.1")))
-          .build());
+  static final MiniClusterExtension FLINK = JobFixture.miniCluster(Map.of());
 
   private static final int WINDOW = 5;
   /** The history ends with summer 2013, the backtest period. */
