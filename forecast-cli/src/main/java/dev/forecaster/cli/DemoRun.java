@@ -74,6 +74,10 @@ final class DemoRun {
     java.util.concurrent.CountDownLatch cleanedUp = new java.util.concurrent.CountDownLatch(1);
     Thread onCtrlC = new Thread(() -> {
       stopping = true;
+      TrainerService round = retraining;
+      if (round != null) {
+        round.close(); // the round stops at its next epoch and publishes nothing
+      }
       try {
         cleanedUp.await(30, java.util.concurrent.TimeUnit.SECONDS);
       } catch (InterruptedException e) {
@@ -85,6 +89,10 @@ final class DemoRun {
       return run(datasets, broker);
     } finally {
       deleteTree(stateDir);
+      if (stopping) { // said here, before the waiting shutdown hook lets the JVM end
+        out.println("stopped: the job, the broker and its data are gone; no report written");
+        out.flush();
+      }
       cleanedUp.countDown();
       try {
         Runtime.getRuntime().removeShutdownHook(onCtrlC);
@@ -95,6 +103,8 @@ final class DemoRun {
   }
 
   private volatile boolean stopping;
+  /** The trainer whose round is running, if one is. */
+  private volatile TrainerService retraining;
 
   private static void deleteTree(java.nio.file.Path dir) {
     try (var walk = java.nio.file.Files.walk(dir)) {
@@ -246,11 +256,14 @@ final class DemoRun {
           config.modelsTopic(), config.evaluationsTopic(), d.spec(), d.preset().settings(quick ? 40 : null, 42), null,
           RetrainSchedule.every(java.time.Duration.ofHours(24)), null, stateDir, Duration.ofSeconds(30));
       try (TrainerService trainer = new TrainerService(settings, Clock.systemUTC())) {
+        retraining = trainer;
         RoundRecord r = trainer.runOnce(TrainerService.Trigger.SCHEDULE,
             "scheduled retraining, live day " + day + " of " + days);
         out.printf("trainer:  %s: %s%n", d.spec().name(), r.explanation() != null ? r.explanation() : r.error());
         out.flush();
         rounds.add(r);
+      } finally {
+        retraining = null;
       }
     }
     return rounds;
