@@ -186,7 +186,7 @@ final class BenchCommand {
     @Option(names = "--rate", defaultValue = "5000", description = "Readings per second (default: ${DEFAULT-VALUE}).")
     int rate;
 
-    @Option(names = "--seconds", defaultValue = "20", description = "Measured seconds (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seconds", defaultValue = "60", description = "Measured seconds (default: ${DEFAULT-VALUE}).")
     int seconds;
 
     @Option(names = "--series", defaultValue = "1000", description = "Series (default: ${DEFAULT-VALUE}).")
