@@ -70,6 +70,10 @@ public final class TrainerCommand implements Callable<Integer> {
   @Option(names = "--no-drift", description = "No drift trigger: scheduled rounds only.")
   boolean noDrift;
 
+  @Option(names = "--publish-first", description = "Publish the model's first version even if it does not beat "
+      + "persistence (none in service: the job has nothing to forecast with). Later versions must beat both.")
+  boolean publishFirst;
+
   @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = "trainer-state", description = "Decision log and local copies of published models (default: ${DEFAULT-VALUE}).")
   Path stateDir;
 
@@ -128,7 +132,7 @@ public final class TrainerCommand implements Callable<Integer> {
           : new DriftMonitor.Policy(driftWindow, driftMargin, RetrainSchedule.parseDuration(driftCooldown));
       return new TrainerService.Settings(kafka.clientProperties(), readingsTopic, modelsTopic, evaluationsTopic,
           model.template(defaults, true, null), model.settings(defaults), model.testFrom(), schedule, drift, stateDir,
-          RetrainSchedule.parseDuration(historyTimeout));
+          RetrainSchedule.parseDuration(historyTimeout), publishFirst);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }

@@ -52,10 +52,22 @@ public final class TrainerService implements AutoCloseable {
    * @param testFrom first backtest target day; null: the most recent 20% of windows
    * @param drift the drift trigger, or null for none
    * @param stateDir the decision log and local copies of published models
+   * @param publishFirst publish the first version of the model even if it does not beat
+   *     persistence: with none in service the job has nothing to forecast with
    */
   public record Settings(Map<String, Object> kafka, String readingsTopic, String modelsTopic,
       String evaluationsTopic, ModelSpec template, TrainingSettings training, LocalDate testFrom,
-      RetrainSchedule schedule, DriftMonitor.Policy drift, Path stateDir, Duration historyTimeout) {}
+      RetrainSchedule schedule, DriftMonitor.Policy drift, Path stateDir, Duration historyTimeout,
+      boolean publishFirst) {
+
+    /** Settings that publish only a model that beats persistence and the version in service. */
+    public Settings(Map<String, Object> kafka, String readingsTopic, String modelsTopic, String evaluationsTopic,
+        ModelSpec template, TrainingSettings training, LocalDate testFrom, RetrainSchedule schedule,
+        DriftMonitor.Policy drift, Path stateDir, Duration historyTimeout) {
+      this(kafka, readingsTopic, modelsTopic, evaluationsTopic, template, training, testFrom, schedule, drift, stateDir,
+          historyTimeout, false);
+    }
+  }
 
   private final Settings settings;
   private final Clock clock;
@@ -202,8 +214,9 @@ public final class TrainerService implements AutoCloseable {
       KafkaHistory.Read read = KafkaHistory.read(settings.kafka(), settings.readingsTopic(), settings.historyTimeout());
       readings = read.history().withFeatures(settings.template().features()).readings();
       checkNotStopping();
+      boolean first = settings.publishFirst() && registry.latest(name).isEmpty();
       TrainingRun.Outcome o = new TrainingRun(clock).run(read.history(),
-          new TrainingRun.Request(settings.template(), settings.training(), settings.testFrom(), registry, false,
+          new TrainingRun.Request(settings.template(), settings.training(), settings.testFrom(), registry, first,
               settings.stateDir().resolve("models")),
           epoch -> checkNotStopping());
       TrainingRun.ChampionComparison c = o.champion();

@@ -206,6 +206,26 @@ class TrainerServiceITCase {
   }
 
   @Test
+  void withPublishFirstTheFirstVersionGoesInServiceEvenIfPersistenceIsBetter() throws Exception {
+    readingsTopic("first");
+    TrainerService.Settings weak = settings("first", 1, RetrainSchedule.every(Duration.ofHours(1)), null);
+    TrainerService.Settings publishFirst = new TrainerService.Settings(weak.kafka(), weak.readingsTopic(),
+        weak.modelsTopic(), weak.evaluationsTopic(), weak.template(), weak.training(), weak.testFrom(),
+        weak.schedule(), null, weak.stateDir(), weak.historyTimeout(), true);
+    try (TrainerService service = new TrainerService(publishFirst, Clock.systemUTC())) {
+      RoundRecord first = service.runOnce(TrainerService.Trigger.REQUEST, "first");
+      RoundRecord second = service.runOnce(TrainerService.Trigger.REQUEST, "second");
+      // one epoch does not beat persistence: published as the first version only
+      assertThat(first.challengerMae()).isGreaterThan(first.persistenceMae());
+      assertThat(first.decision()).isEqualTo("published");
+      assertThat(first.version()).isEqualTo(1L);
+      assertThat(second.decision()).isIn("kept_champion", "worse_than_persistence");
+    }
+    assertThat(new ModelRegistry(kafka(), "first-models").readAll()).extracting(ModelUpdate::getVersion)
+        .containsExactly(1L);
+  }
+
+  @Test
   void aRoundStoppedMidwayPublishesNothing() throws Exception {
     readingsTopic("stop");
     TrainingSettings long_ = new TrainingSettings(2000, 0.005, 32, 0, 42, "mse", 0, true);
