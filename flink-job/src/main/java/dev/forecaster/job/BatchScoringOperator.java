@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
@@ -86,10 +87,17 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     waiting = new LinkedHashMap<>();
     servedModels = context.getOperatorStateStore().getUnionListState(
         new ListStateDescriptor<>("served-models", new AvroTypeInfo<>(ModelUpdate.class)));
-    waitingWindows = context.getOperatorStateStore().getListState(
+    // every subtask gets every waiting window back and keeps those of the series it owns now: after
+    // a rescale a series' windows come to this operator from another subtask, and the evaluator,
+    // chained and reading this output as keyed, must only see series of its own key groups
+    waitingWindows = context.getOperatorStateStore().getUnionListState(
         new ListStateDescriptor<>("windows-waiting-for-a-model", TypeInformation.of(WindowReady.class)));
+    var task = getRuntimeContext().getTaskInfo();
     for (WindowReady w : waitingWindows.get()) {
-      waiting.computeIfAbsent(w.modelName, m -> new LinkedHashMap<>()).put(w.seriesId, w);
+      if (KeyGroupRangeAssignment.assignKeyToParallelOperator(w.seriesId, task.getMaxNumberOfParallelSubtasks(),
+          task.getNumberOfParallelSubtasks()) == task.getIndexOfThisSubtask()) {
+        waiting.computeIfAbsent(w.modelName, m -> new LinkedHashMap<>()).put(w.seriesId, w);
+      }
     }
     // every subtask stored the models it served; each takes the newest version of each name
     Map<String, ModelUpdate> newest = new HashMap<>();

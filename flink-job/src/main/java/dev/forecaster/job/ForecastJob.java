@@ -104,9 +104,10 @@ public final class ForecastJob {
     env.enableCheckpointing(config.checkpointIntervalMs(), CheckpointingMode.EXACTLY_ONCE);
     // chained operators hand records over by reference instead of a deep Avro copy each (a sixth of
     // the scorer thread's time without it). Safe here: every operator emits new objects and none
-    // changes an input; those that keep inputs (the scorer's batch, the evaluator's state) get
-    // them from the network, which always deserializes fresh ones, or from the scorer, which
-    // never reuses what it emitted.
+    // changes an input. The scorer keeps its inputs in its batch only because, as a two-input
+    // operator, it is never chained: its input always comes deserialized fresh from the network
+    // (merging the window function into it would need copies). The evaluator keeps the scorer's
+    // outputs, which the scorer never reuses.
     env.getConfig().enableObjectReuse();
     Map<String, String> c = new LinkedHashMap<>();
     c.put("pipeline.generic-types", "false"); // state and records have explicit serializers: never Kryo

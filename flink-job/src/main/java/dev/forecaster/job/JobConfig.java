@@ -110,6 +110,9 @@ public final class JobConfig implements Serializable {
     delivery();
     gapPolicy();
     device();
+    if (!values.get("scoring.enabled").equals("true") && !values.get("scoring.enabled").equals("false")) {
+      throw new IllegalArgumentException("scoring.enabled is true or false, not '" + values.get("scoring.enabled") + "'");
+    }
     if (windowLength() < 2 || batchSize() < 1 || parallelism() < 1 || gapMaxDays() < 1) {
       throw new IllegalArgumentException("window.length ≥ 2, batch.size ≥ 1, parallelism ≥ 1, gap.max-days ≥ 1");
     }

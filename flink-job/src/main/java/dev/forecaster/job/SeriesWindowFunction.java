@@ -2,7 +2,6 @@ package dev.forecaster.job;
 
 import dev.forecaster.avro.DeadLetter;
 import dev.forecaster.avro.Reading;
-import java.util.Arrays;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.StateTtlConfig;
@@ -71,7 +70,8 @@ public final class SeriesWindowFunction extends KeyedProcessFunction<String, Rea
         ? state.featureNames
         : reading.getFeatures().keySet().stream().sorted().toArray(String[]::new);
     double[] row = row(reading.getFeatures(), names);
-    if (state != null && state.size > 0 && Arrays.equals(state.featureNames, names)) {
+    if (state != null && state.size > 0) {
+      // late and duplicate first: an old reading never restarts the window, whatever its features
       int last = state.lastDay();
       if (day == last) {
         duplicates.inc();
@@ -84,6 +84,9 @@ public final class SeriesWindowFunction extends KeyedProcessFunction<String, Rea
             "day " + reading.getDay() + " is older than the window's newest, " + java.time.LocalDate.ofEpochDay(last)));
         return;
       }
+    }
+    if (state != null && state.size > 0 && names == state.featureNames) {
+      int last = state.lastDay();
       if (day - last > gapMaxDays) {
         if (gapPolicy == JobConfig.GapPolicy.RESET) {
           gapsReset.inc();

@@ -17,6 +17,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;
@@ -154,6 +156,36 @@ class BatchScoringOperatorTest {
     restored.processElement2(model, 0L);
 
     assertScored(forecasts(restored), model, List.of(seattleUpTo(10)));
+  }
+
+  @Test
+  void afterARescaleEachWaitingWindowIsScoredOnceByTheSubtaskThatOwnsItsSeries() throws Exception {
+    Map<String, String> settings = Map.of("batch.size", "1");
+    var harness = harness(settings);
+    List<String> series = List.of("s-a", "s-b", "s-c", "s-d", "s-e", "s-f");
+    for (String id : series) {
+      send(harness, seattleUpTo(10).stream().map(r -> Reading.newBuilder(r).setSeriesId(id).build()).toList());
+    }
+    harness.prepareSnapshotPreBarrier(1L);
+    OperatorSubtaskState snapshot = harness.snapshot(1L, 1L);
+    close(harness);
+
+    ModelUpdate model = TinyModels.update(42, 1);
+    List<String> scored = new ArrayList<>();
+    for (int subtask = 0; subtask < 2; subtask++) {
+      var restored = new TwoInputStreamOperatorTestHarness<>(new BatchScoringOperator(JobConfig.of(Map.of(
+          "device", "cpu", "window.length", Integer.toString(ROWS), "batch.size", "1"))), 128, 2, subtask);
+      open.add(restored);
+      restored.initializeState(AbstractStreamOperatorTestHarness.repartitionOperatorState(snapshot, 128, 1, 2,
+          subtask));
+      restored.open();
+      restored.processElement2(model, 0L);
+      for (Forecast f : forecasts(restored)) {
+        assertThat(KeyGroupRangeAssignment.assignKeyToParallelOperator(f.getSeriesId(), 128, 2)).isEqualTo(subtask);
+        scored.add(f.getSeriesId());
+      }
+    }
+    assertThat(scored).containsExactlyInAnyOrderElementsOf(series);
   }
 
   @Test

@@ -181,9 +181,12 @@ final class JobFixture implements AutoCloseable {
     String probe = "probe-v" + version;
     produceReadings(seattle(LocalDate.of(2013, 1, 1), LocalDate.of(2013, 1, 8)).stream()
         .map(r -> Reading.newBuilder(r).setSeriesId(probe).build()).toList());
-    readUntil(topic("forecasts"), Codecs.FORECAST,
+    List<Forecast> seen = readUntil(topic("forecasts"), Codecs.FORECAST,
         f -> f.stream().anyMatch(x -> x.getSeriesId().equals(probe) && x.getModelVersion() == version),
         Duration.ofSeconds(60));
+    if (seen.stream().noneMatch(x -> x.getSeriesId().equals(probe) && x.getModelVersion() == version)) {
+      throw new AssertionError("the job did not forecast with version " + version + " within 60 s");
+    }
   }
 
   static long count(List<Forecast> forecasts, String series) {

@@ -219,6 +219,32 @@ class SeriesWindowFunctionTest {
   }
 
   @Test
+  void aLateReadingWithOtherFeaturesIsLateAndLeavesTheWindowAlone() throws Exception {
+    open(Map.of());
+    Reading mon = weather(KSEA, MON, 10.0);
+    Reading wed = weather(KSEA, MON.plusDays(2), 12.0);
+    Reading oldOther = reading(KSEA, MON.plusDays(1), Map.of("temp_max", 11.0), "weather");
+    Reading wedOther = reading(KSEA, MON.plusDays(2), Map.of("temp_max", 12.5), "weather");
+    Reading thu = weather(KSEA, MON.plusDays(3), 13.0);
+    send(mon);
+    send(wed);
+    long lateOffset = send(oldOther);
+    long duplicateOffset = send(wedOther);
+    send(thu);
+
+    assertThat(windows()).containsExactly(
+        window("weather", TEMPERATURES, List.of(mon)),
+        window("weather", TEMPERATURES, List.of(mon, wed)),
+        window("weather", TEMPERATURES, List.of(mon, wed, thu)));
+    List<DeadLetter> rejected = rejected();
+    assertThat(rejected).hasSize(2);
+    assertDeadLetter(rejected.get(0), "late", "day 2015-03-17 is older than the window's newest, 2015-03-18",
+        lateOffset, oldOther);
+    assertDeadLetter(rejected.get(1), "duplicate", "a reading of 2015-03-18 is already in the window",
+        duplicateOffset, wedOther);
+  }
+
+  @Test
   void aQuietSeriesLosesItsStateAfterTheTtl() throws Exception {
     open(Map.of("state.ttl.days", "1"));
     Reading seattleMon = weather(KSEA, MON, 10.0);

@@ -10,12 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 
 /**
  * The Kafka broker a benchmark runs against: in this JVM, or in a JVM of its own on 127.0.0.1
@@ -86,24 +82,6 @@ final class BenchBroker implements AutoCloseable {
 
   String bootstrapServers() {
     return bootstrapServers;
-  }
-
-  /** Whether the broker runs in a JVM of its own. */
-  boolean separate() {
-    return process != null;
-  }
-
-  void createTopic(String name, int partitions, Map<String, String> configs) {
-    if (inProcess != null) {
-      inProcess.createTopic(name, partitions, configs);
-      return;
-    }
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
-      admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(configs))).all()
-          .get(30, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot create topic " + name + " at " + bootstrapServers + ": " + e, e);
-    }
   }
 
   @Override

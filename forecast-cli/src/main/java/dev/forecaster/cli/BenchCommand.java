@@ -39,7 +39,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code forecast bench}: the speed benchmarks quoted in docs/BENCHMARKS.md. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = "Speed benchmarks; each prints one JSON line. All run on this machine against an in-process broker on 127.0.0.1.",
+    description = "Speed benchmarks; each prints one JSON line. All run on this machine against a Kafka broker on 127.0.0.1 "
+        + "(in-process; latency --broker process: a JVM of its own).",
     subcommands = {BenchCommand.Scoring.class, BenchCommand.Pipeline.class, BenchCommand.Latency.class})
 final class BenchCommand {
 
@@ -132,7 +133,7 @@ final class BenchCommand {
         List<Reading> seattle = BenchSupport.seattle();
         long t0 = System.nanoTime();
         int days = readings / series;
-        try (KafkaProducer<byte[], byte[]> producer = BenchSupport.producer(broker.bootstrapServers(), true)) {
+        try (KafkaProducer<byte[], byte[]> producer = ReadingsProducer.open(broker.bootstrapServers(), 20, 512 * 1024)) {
           for (int d = 0; d < days; d++) {
             for (int s = 0; s < series; s++) {
               producer.send(ReadingsProducer.record(scored.readingsTopic(), BenchSupport.synthetic(seattle, s, d)));
@@ -196,8 +197,6 @@ final class BenchCommand {
         description = "The broker in a JVM of its own, as in production, or in the job's (default: ${DEFAULT-VALUE}).")
     String brokerMode;
 
-    boolean separateBroker;
-
     @Option(names = "--warmup-seconds", defaultValue = "30", description = "Seconds at the rate before measuring: windows fill, the JIT compiles (default: ${DEFAULT-VALUE}).")
     int warmupSeconds;
 
@@ -216,8 +215,7 @@ final class BenchCommand {
       if (!brokerMode.equals("process") && !brokerMode.equals("in-process")) {
         throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--broker is process or in-process");
       }
-      separateBroker = brokerMode.equals("process");
-      try (BenchBroker broker = separateBroker ? BenchBroker.separateProcess() : BenchBroker.inProcess()) {
+      try (BenchBroker broker = brokerMode.equals("process") ? BenchBroker.separateProcess() : BenchBroker.inProcess()) {
         Map<String, String> job = new java.util.LinkedHashMap<>(
             Map.of("delivery.guarantee", "at-least-once", "checkpoint.interval.ms", "5000"));
         job.putAll(settings);

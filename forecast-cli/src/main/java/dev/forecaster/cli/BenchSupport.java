@@ -13,6 +13,7 @@ import dev.forecaster.trainer.ModelRegistry;
 import dev.forecaster.trainer.TrainingRun;
 import dev.forecaster.trainer.TrainingSettings;
 import dev.forecaster.job.JobConfig;
+import dev.forecaster.job.Topics;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.LocalDate;
@@ -55,17 +56,9 @@ final class BenchSupport {
         .setFeatures(source.getFeatures()).setDomain("weather").build();
   }
 
-  static KafkaProducer<byte[], byte[]> producer(String bootstrapServers, boolean throughput) {
-    return throughput ? ReadingsProducer.open(bootstrapServers, 20, 512 * 1024)
-        : ReadingsProducer.open(bootstrapServers, 0, 16384);
-  }
-
-  /** A broker with the job's topics under a prefix, and the job's configuration for them. */
-  static JobConfig topics(BenchBroker broker, String prefix, int partitions, Map<String, String> more) {
-    for (String t : List.of("readings", "forecasts", "evaluations", "readings.dlq")) {
-      broker.createTopic(prefix + "-" + t, partitions, Map.of());
-    }
-    broker.createTopic(prefix + "-models", 1, Map.of("cleanup.policy", "compact"));
+  /** The job's configuration for topics under a prefix, and those topics created as the job would. */
+  static JobConfig topics(BenchBroker broker, String prefix, int partitions, Map<String, String> more)
+      throws Exception {
     Map<String, String> c = new java.util.LinkedHashMap<>();
     c.put("bootstrap.servers", broker.bootstrapServers());
     for (String t : List.of("readings", "forecasts", "evaluations", "models")) {
@@ -78,6 +71,8 @@ final class BenchSupport {
     c.put("parallelism", Integer.toString(partitions));
     c.put("transaction.timeout.ms", "300000");
     c.putAll(more);
-    return JobConfig.of(c);
+    JobConfig config = JobConfig.of(c);
+    Topics.ensure(config); // one partition per subtask, models compacted
+    return config;
   }
 }

@@ -42,7 +42,7 @@ final class DemoCommand implements Callable<Integer> {
     return commandSpec;
   }
 
-  @Option(names = "--quick", description = "Fewer live days and smaller models: done in a few minutes.")
+  @Option(names = "--quick", description = "Fewer live days and smaller models: done in about 30 s on 2 cores.")
   boolean quick;
 
   @Option(names = "--live-days", paramLabel = "N", description = "Readings per series held out and fed live (default: 60, quick: 20).")
@@ -93,7 +93,8 @@ final class DemoCommand implements Callable<Integer> {
 
   private List<DemoRun.Dataset> datasets() throws Exception {
     List<DemoRun.Dataset> datasets = new ArrayList<>();
-    boolean custom = csv.preset() != null || csv.features() != null;
+    boolean custom = csv.preset() != null || csv.features() != null
+        || commandSpec.commandLine().getParseResult().hasMatchedOption("--csv");
     if (custom) {
       Path file = csv.csv();
       List<Reading> readings = csv.reader().readAll(file);

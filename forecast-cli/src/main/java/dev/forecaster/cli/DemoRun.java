@@ -135,8 +135,8 @@ final class DemoRun {
       List<Reading> history = new ArrayList<>();
       List<List<Reading>> liveByDay = new ArrayList<>();
       for (Dataset d : datasets) {
-        Map<String, List<Reading>> bySeries = new LinkedHashMap<>();
-        d.readings().forEach(r -> bySeries.computeIfAbsent(r.getSeriesId(), s -> new ArrayList<>()).add(r));
+        // per series in day order, a repeated day once, as the trainer reads them (a CSV may list newest first)
+        Map<String, List<Reading>> bySeries = dev.forecaster.trainer.History.of(d.readings()).bySeries();
         for (var series : bySeries.entrySet()) {
           List<Reading> rs = series.getValue();
           int cut = Math.max(0, rs.size() - liveDays);
@@ -216,16 +216,18 @@ final class DemoRun {
   private String train(Dataset d, KafkaHistory.Read read, ModelRegistry registry) {
     TrainingPreset p = d.preset();
     dev.forecaster.model.ModelSpec spec = d.spec();
+    // the dataset's own series (a custom CSV may share feature names with the shipped weather)
+    java.util.Set<String> series = d.readings().stream().map(Reading::getSeriesId)
+        .collect(java.util.stream.Collectors.toSet());
     dev.forecaster.trainer.History own = dev.forecaster.trainer.History.of(read.history().bySeries().entrySet()
-        .stream().filter(e -> d.readings().stream().anyMatch(r -> r.getSeriesId().equals(e.getKey())))
-        .flatMap(e -> e.getValue().stream()).toList());
+        .stream().filter(e -> series.contains(e.getKey())).flatMap(e -> e.getValue().stream()).toList());
     // the first version goes in service even if it does not beat persistence: a job needs a model;
     // it is trained briefly (one network, a few epochs) so that forecasting starts at once, and the
     // trainer's round in the live period trains the full model, published only if better
-    boolean force = registry.latest(spec.name()).isEmpty();
     try (ProgressBar bar = ProgressBars.of("training " + spec.name() + " v1", 0, " epochs")) {
       TrainingRun.Outcome o = new TrainingRun(Clock.systemUTC()).run(own,
-          new TrainingRun.Request(spec.withMembers(1), p.settings(BOOTSTRAP_EPOCHS, 42), null, registry, force, null),
+          new TrainingRun.Request(spec.withMembers(1), p.settings(BOOTSTRAP_EPOCHS, 42), null, registry, false, null,
+              true),
           epoch -> bar.step());
       String line = String.format("%s: first version, trained briefly (1 network, at most %d epochs): backtest MAE "
           + "%.3f vs persistence %.3f; %s", spec.name(), BOOTSTRAP_EPOCHS, o.model().mae(), o.persistence().mae(),

@@ -259,6 +259,7 @@ class DeployComposeTest {
       assertThat(trainer.matchedOptionValue("--readings-topic", "")).isEqualTo(job.readingsTopic());
       assertThat(trainer.matchedOptionValue("--models-topic", "")).isEqualTo(job.modelsTopic());
       assertThat(trainer.matchedOptionValue("--evaluations-topic", "")).isEqualTo(job.evaluationsTopic());
+      assertThat(trainer.hasMatchedOption("--publish-first")).as("a fresh stack needs a first model").isTrue();
       assertThatCode(() -> RetrainSchedule.parseDuration(trainer.matchedOptionValue("--every", "")))
           .doesNotThrowAnyException();
       String preset = trainer.matchedOptionValue("--preset", "");

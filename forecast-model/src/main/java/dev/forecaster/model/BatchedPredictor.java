@@ -30,10 +30,6 @@ public final class BatchedPredictor implements AutoCloseable {
     this.predictor = model.djlModel().newPredictor(new BatchTranslator(model.spec()));
   }
 
-  public WindowEncoder encoder() {
-    return encoder;
-  }
-
   /**
    * Predicts {@code count} windows already encoded by {@link WindowEncoder#encode}, back to back
    * in {@code encoded}, writing the forecasts in real units into {@code out}.

@@ -2,8 +2,6 @@ package dev.forecaster.model;
 
 import ai.djl.Device;
 import ai.djl.MalformedModelException;
-import ai.djl.Model;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -94,16 +92,10 @@ public final class ModelArtifact {
     verifyChecksum(bytes, expectedSha256);
     ModelSpec spec = parseSpec(entry(bytes, SPEC_ENTRY));
     byte[] parameters = entry(bytes, PARAMETERS_ENTRY);
-    DjlRuntime.engine();
-    Model model = Model.newInstance(spec.name() + "-v" + spec.version(), device, "PyTorch");
     try {
-      Block network = Networks.build(spec);
-      model.setBlock(network);
-      network.initialize(model.getNDManager(), DataType.FLOAT32, Networks.inputShape(spec));
-      Networks.loadWeights(network, model.getNDManager(), parameters);
-      return new LoadedModel(model, spec);
+      return Networks.instantiate(spec, device,
+          (network, manager) -> Networks.loadWeights(network, manager, parameters));
     } catch (IOException | MalformedModelException | RuntimeException e) {
-      model.close();
       throw new ModelArtifactException(
           "the weights of " + spec.name() + " v" + spec.version() + " do not fit its network: " + e.getMessage(), e);
     }

@@ -67,20 +67,42 @@ public final class Networks {
     if (memberWeights.size() != spec.members()) {
       throw new IllegalArgumentException(spec.members() + " members, " + memberWeights.size() + " sets of weights");
     }
+    try {
+      return instantiate(spec, device, (network, manager) -> {
+        List<Block> children = network.getChildren().values();
+        for (int i = 0; i < children.size(); i++) {
+          loadWeights(children.get(i), manager, memberWeights.get(i));
+        }
+      });
+    } catch (IOException | MalformedModelException | RuntimeException e) {
+      throw new IllegalStateException("member weights do not fit the network of " + spec.name() + ": " + e, e);
+    }
+  }
+
+  /** Puts trained weights into the freshly initialised network of a spec. */
+  @FunctionalInterface
+  interface Weights {
+    void loadInto(Block network, NDManager manager) throws IOException, MalformedModelException;
+  }
+
+  /**
+   * The network of {@code spec} on {@code device} with {@code weights} loaded, ready to score
+   * (weights that do not fit throw, and the half-built model is closed). Loaded parameters carry
+   * no gradient, so scoring builds no autograd graph on any thread.
+   */
+  static LoadedModel instantiate(ModelSpec spec, Device device, Weights weights)
+      throws IOException, MalformedModelException {
     DjlRuntime.engine();
     Model model = Model.newInstance(spec.name() + "-v" + spec.version(), device, "PyTorch");
     try {
       Block network = build(spec);
       model.setBlock(network);
       network.initialize(model.getNDManager(), DataType.FLOAT32, inputShape(spec));
-      List<Block> children = network.getChildren().values();
-      for (int i = 0; i < children.size(); i++) {
-        loadWeights(children.get(i), model.getNDManager(), memberWeights.get(i));
-      }
+      weights.loadInto(network, model.getNDManager());
       return new LoadedModel(model, spec);
     } catch (IOException | MalformedModelException | RuntimeException e) {
       model.close();
-      throw new IllegalStateException("member weights do not fit the network of " + spec.name() + ": " + e, e);
+      throw e;
     }
   }
 

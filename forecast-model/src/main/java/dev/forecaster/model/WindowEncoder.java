@@ -31,10 +31,6 @@ public final class WindowEncoder {
     this.targetIndex = spec.targetIndex();
   }
 
-  public ModelSpec spec() {
-    return spec;
-  }
-
   /** Floats one encoded window takes: window length × inputs per step. */
   public int floatsPerWindow() {
     return spec.windowLength() * inputs;

@@ -42,9 +42,9 @@ class BatchedPredictorTest {
   void anEmptyBatchIsNoForwardPass() throws Exception {
     try (LoadedModel model = TestModels.randomModel(TestModels.spec(Architecture.GRU, 1));
         BatchedPredictor predictor = model.newPredictor()) {
-      double[] out = new double[0];
-      predictor.predict(new float[0], new double[0], 0, out);
-      assertThat(out).isEmpty();
+      // no buffer is touched: a forward pass would fail on these
+      org.assertj.core.api.Assertions.assertThatCode(() -> predictor.predict(null, null, 0, null))
+          .doesNotThrowAnyException();
     }
   }
 }

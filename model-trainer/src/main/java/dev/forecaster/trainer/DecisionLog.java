@@ -36,10 +36,23 @@ public final class DecisionLog {
     try {
       Path parent = file.toAbsolutePath().getParent();
       Files.createDirectories(parent);
-      Files.writeString(file, JSON.writeValueAsString(record) + "\n", StandardCharsets.UTF_8,
+      // a torn last line (a crash mid-write) stays a line of its own: the new record starts on the next
+      String start = endsTorn() ? "\n" : "";
+      Files.writeString(file, start + JSON.writeValueAsString(record) + "\n", StandardCharsets.UTF_8,
           StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.SYNC);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot append to " + file, e);
+    }
+  }
+
+  private boolean endsTorn() throws IOException {
+    if (!Files.exists(file) || Files.size(file) == 0) {
+      return false;
+    }
+    try (var channel = java.nio.channels.FileChannel.open(file, StandardOpenOption.READ)) {
+      java.nio.ByteBuffer last = java.nio.ByteBuffer.allocate(1);
+      channel.read(last, channel.size() - 1);
+      return last.get(0) != '\n';
     }
   }
 

@@ -50,10 +50,6 @@ public final class DriftMonitor {
     this.policy = policy;
   }
 
-  public Policy policy() {
-    return policy;
-  }
-
   /** Keeps an evaluation of this monitor's model; others are ignored. Returns whether it was kept. */
   public synchronized boolean record(Evaluation e) {
     if (!modelName.equals(e.getModelName()) || !Double.isFinite(e.getError())) {

@@ -61,10 +61,6 @@ public final class ModelRegistry {
     this.timeout = apiTimeout == null ? DEFAULT_TIMEOUT : Duration.ofMillis(Long.parseLong(apiTimeout.toString()));
   }
 
-  public String topic() {
-    return topic;
-  }
-
   /** Creates the topic, compacted, if it does not exist. */
   public void ensureTopic() {
     try (Admin admin = Admin.create(props(Map.of()))) {
@@ -123,6 +119,9 @@ public final class ModelRegistry {
               e.getMessage());
         }
       });
+    } catch (org.apache.kafka.common.KafkaException e) {
+      // as ensureTopic does: say where no broker answered
+      throw new IllegalStateException("cannot read topic " + topic + " at " + bootstrap() + ": " + e.getMessage(), e);
     }
     return updates;
   }

@@ -99,13 +99,19 @@ public final class NetworkTrainer {
 
   private static MemberRun trainMember(ModelSpec spec, TrainingSettings settings, long seed, Encoded trainSet,
       Encoded validationSet, WindowEncoder encoder, IntConsumer onEpoch) {
-    int epochs = settings.epochs();
-    int patience = settings.patience();
     Engine engine = DjlRuntime.engine();
     engine.setRandomSeed((int) seed);
-    Model model = Model.newInstance(spec.name() + "-member", Device.cpu(), "PyTorch");
-    Block network = Networks.member(spec);
-    model.setBlock(network);
+    try (Model model = Model.newInstance(spec.name() + "-member", Device.cpu(), "PyTorch")) {
+      Block network = Networks.member(spec);
+      model.setBlock(network);
+      return trainMember(model, network, spec, settings, seed, trainSet, validationSet, encoder, onEpoch);
+    }
+  }
+
+  private static MemberRun trainMember(Model model, Block network, ModelSpec spec, TrainingSettings settings, long seed,
+      Encoded trainSet, Encoded validationSet, WindowEncoder encoder, IntConsumer onEpoch) {
+    int epochs = settings.epochs();
+    int patience = settings.patience();
     Loss loss = settings.loss().equals("mae") ? Loss.l1Loss() : Loss.l2Loss();
     DefaultTrainingConfig config = new DefaultTrainingConfig(loss)
         .optOptimizer(Optimizer.adam()
@@ -170,8 +176,6 @@ public final class NetworkTrainer {
       byte[] finalWeights = patience > 0 ? bestWeights : weights(network);
       return new MemberRun(seed, finalWeights, trainLosses, validationLosses, patience > 0 ? bestEpoch : epochsRun,
           epochsRun);
-    } finally {
-      model.close();
     }
   }
 

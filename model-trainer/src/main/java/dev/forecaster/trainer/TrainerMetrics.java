@@ -30,10 +30,6 @@ public final class TrainerMetrics {
   final Gauge nextRoundDue = Gauge.builder().name("forecaster_trainer_next_round_due_seconds")
       .help("Unix time the next scheduled round is due").register(registry);
 
-  public PrometheusRegistry registry() {
-    return registry;
-  }
-
   /** Serves {@code /metrics} on {@code host:port} (port 0: any free port; see {@link HTTPServer#getPort()}). */
   public HTTPServer serve(String host, int port) throws IOException {
     return HTTPServer.builder().hostname(host).port(port).registry(registry).buildAndStart();

@@ -214,10 +214,9 @@ public final class TrainerService implements AutoCloseable {
       KafkaHistory.Read read = KafkaHistory.read(settings.kafka(), settings.readingsTopic(), settings.historyTimeout());
       readings = read.history().withFeatures(settings.template().features()).readings();
       checkNotStopping();
-      boolean first = settings.publishFirst() && registry.latest(name).isEmpty();
       TrainingRun.Outcome o = new TrainingRun(clock).run(read.history(),
-          new TrainingRun.Request(settings.template(), settings.training(), settings.testFrom(), registry, first,
-              settings.stateDir().resolve("models")),
+          new TrainingRun.Request(settings.template(), settings.training(), settings.testFrom(), registry, false,
+              settings.stateDir().resolve("models"), settings.publishFirst()),
           epoch -> checkNotStopping());
       TrainingRun.ChampionComparison c = o.champion();
       record = new RoundRecord(started.toString(), clock.instant().toString(), trigger.name().toLowerCase(Locale.ROOT),

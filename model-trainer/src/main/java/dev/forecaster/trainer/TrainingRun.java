@@ -52,9 +52,18 @@ public final class TrainingRun {
    * @param registry where models are published; null trains and reports only
    * @param force publish even when the challenger is not better
    * @param modelsDir versioned local copies of published models; null keeps none
+   * @param publishFirst publish the first version of a model (none on the topic yet) even when
+   *     it does not beat persistence: the job has nothing to forecast with until one is published
    */
   public record Request(ModelSpec template, TrainingSettings settings, LocalDate testFrom, ModelRegistry registry,
-      boolean force, Path modelsDir) {}
+      boolean force, Path modelsDir, boolean publishFirst) {
+
+    /** A request that publishes the first version only if it beats persistence. */
+    public Request(ModelSpec template, TrainingSettings settings, LocalDate testFrom, ModelRegistry registry,
+        boolean force, Path modelsDir) {
+      this(template, settings, testFrom, registry, force, modelsDir, false);
+    }
+  }
 
   /** A champion scored on the challenger's test windows that it can forecast too. */
   public record ChampionComparison(long version, int commonWindows, double championMae, double challengerMae) {}
@@ -99,17 +108,18 @@ public final class TrainingRun {
             Decision.NOT_PUBLISHED, 0, "not published (--no-publish)");
       }
       Optional<ModelUpdate> latest = request.registry().latest(spec.name());
-      ChampionComparison champion = latest.flatMap(u -> compare(u, history, split, model.spec(), predicted))
+      ChampionComparison champion = latest.flatMap(u -> compare(u, history, split, predicted))
           .orElse(null);
+      boolean beatsPersistence = modelMetrics.mae() < persistence.mae();
+      boolean beatsChampion = champion == null || champion.challengerMae() < champion.championMae();
+      boolean forced = request.force() || (request.publishFirst() && latest.isEmpty());
       Decision decision;
       String why;
-      boolean better = modelMetrics.mae() < persistence.mae()
-          && (champion == null || champion.challengerMae() < champion.championMae());
-      if (!(modelMetrics.mae() < persistence.mae()) && !request.force()) {
+      if (!beatsPersistence && !forced) {
         decision = Decision.WORSE_THAN_PERSISTENCE;
         why = String.format("not published: MAE %.4f does not beat persistence %.4f", modelMetrics.mae(),
             persistence.mae());
-      } else if (champion != null && !(champion.challengerMae() < champion.championMae()) && !request.force()) {
+      } else if (!beatsChampion && !forced) {
         decision = Decision.KEPT_CHAMPION;
         why = String.format("kept v%d: on %d common test windows its MAE %.4f is not beaten by %.4f",
             champion.version(), champion.commonWindows(), champion.championMae(), champion.challengerMae());
@@ -130,7 +140,7 @@ public final class TrainingRun {
               ? latest.isPresent() ? " (v" + latest.get().getVersion() + " could not be scored)" : " (first version)"
               : String.format(", champion v%d %.4f on %d common windows", champion.version(), champion.championMae(),
                   champion.commonWindows()))
-          + (better ? "" : " (forced: it is not better)");
+          + (beatsPersistence && beatsChampion ? "" : " (forced: it is not better)");
       LOG.info("{}: {}", spec.name(), why);
       return new Outcome(spec, split, modelMetrics, persistence, linear, predicted, trained.members(), champion,
           decision, version, why);
@@ -138,7 +148,7 @@ public final class TrainingRun {
   }
 
   /** Scores the published model on the test windows it can forecast, beside the challenger on the same ones. */
-  private Optional<ChampionComparison> compare(ModelUpdate update, History history, Split split, ModelSpec challenger,
+  private Optional<ChampionComparison> compare(ModelUpdate update, History history, Split split,
       double[] challengerPredicted) {
     try (LoadedModel champion = ModelUpdates.load(update, Device.cpu())) {
       List<Sample> theirs = Samples.of(history.withFeatures(champion.spec().features()), champion.spec()).stream()

@@ -11,7 +11,7 @@ class DriftMonitorTest {
 
   static Evaluation evaluation(String model, long version, double error) {
     return Evaluation.newBuilder().setForecastId("f").setSeriesId("s").setTargetDay(LocalDate.of(2016, 1, 1))
-        .setTarget("temp_max").setPredicted(10 + error).setActual(10).setError(error).setPersistenceError(2.0)
+        .setTarget("temp_max").setPredicted(10 + error).setActual(10).setError(error).setPersistenceError(3.0)
         .setModelName(model).setModelVersion(version).build();
   }
 
@@ -27,10 +27,11 @@ class DriftMonitorTest {
     DriftMonitor.Drift drift = monitor.check(1, 2.0).orElseThrow();
     assertThat(drift.liveMae()).isEqualTo(5.0);
     assertThat(drift.evaluations()).isEqualTo(4);
-    assertThat(drift.persistenceMae()).isEqualTo(2.0);
-    assertThat(drift.describe()).contains("weather v1", "5.0000", "2.0000");
-    // within the margin: 2.4 <= 2.0 x 1.25
+    assertThat(drift.persistenceMae()).isEqualTo(3.0);
+    assertThat(drift.describe()).contains("weather v1", "5.0000", "2.0000", "3.0000");
+    // exactly at the margin is no drift: 5.0 = 4.0 x 1.25
     assertThat(monitor.check(1, 4.0)).isEmpty();
+    assertThat(monitor.check(1, 3.9)).isPresent();
   }
 
   @Test

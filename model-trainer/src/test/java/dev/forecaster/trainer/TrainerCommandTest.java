@@ -1,0 +1,50 @@
+package dev.forecaster.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.time.Instant;
+import picocli.CommandLine;
+import org.junit.jupiter.api.Test;
+
+/** The service's flags become its settings (no broker: nothing is started). */
+class TrainerCommandTest {
+
+  private static TrainerService.Settings parse(String... args) {
+    TrainerCommand command = new TrainerCommand();
+    new CommandLine(command).parseArgs(args);
+    return command.settings();
+  }
+
+  @Test
+  void flagsBecomeTheServicesSettings() {
+    TrainerService.Settings s = parse("--preset", "stock", "--every", "6h", "--drift-window", "10",
+        "--drift-margin", "0.5", "--drift-cooldown", "30m", "--publish-first", "--epochs", "3");
+    assertThat(s.template().name()).isEqualTo("stock");
+    assertThat(s.training().epochs()).isEqualTo(3);
+    assertThat(s.publishFirst()).isTrue();
+    assertThat(s.drift()).isEqualTo(new DriftMonitor.Policy(10, 0.5, Duration.ofMinutes(30)));
+    Instant t = Instant.parse("2026-11-25T00:00:00Z");
+    assertThat(s.schedule().next(t)).isEqualTo(t.plus(Duration.ofHours(6)));
+  }
+
+  @Test
+  void defaultsPublishOnlyABetterModelDailyWithDrift() {
+    TrainerService.Settings s = parse();
+    assertThat(s.template().name()).isEqualTo("weather");
+    assertThat(s.publishFirst()).isFalse();
+    assertThat(s.drift()).isEqualTo(new DriftMonitor.Policy(30, 0.25, Duration.ofHours(1)));
+    assertThat(parse("--no-drift").drift()).isNull();
+    Instant t = Instant.parse("2026-11-25T02:00:00Z");
+    assertThat(parse("--cron", "0 3 * * *").schedule().next(t)).isEqualTo(Instant.parse("2026-11-25T03:00:00Z"));
+  }
+
+  @Test
+  void aBadScheduleIsAUsageError() {
+    assertThatThrownBy(() -> parse("--cron", "nightly")).isInstanceOf(CommandLine.ParameterException.class)
+        .hasMessageContaining("cron");
+    assertThatThrownBy(() -> parse("--every", "6h", "--cron", "0 3 * * *"))
+        .isInstanceOf(CommandLine.ParameterException.class);
+  }
+}
