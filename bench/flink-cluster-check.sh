@@ -50,7 +50,7 @@ printf 'rootLogger.level = INFO\nrootLogger.appenderRef.file.ref = F\nappender.f
 jdk_opts="--add-exports=java.base/sun.net.util=ALL-UNNAMED --add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.text=ALL-UNNAMED --add-opens=java.base/java.time=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED"
 flink() { # main class, log name, extra args...
   local main=$1 log=$2; shift 2
-  java $jdk_opts -cp "$work/lib/*" -Dlog.file="$work/$log.log" -Dlog4j.configurationFile="$work/conf/log4j.properties" "$main" "$@"
+  exec java $jdk_opts -cp "$work/lib/*" -Dlog.file="$work/$log.log" -Dlog4j.configurationFile="$work/conf/log4j.properties" "$main" "$@"
 }
 export OPT_OUT_TRACKING=true DJL_CACHE_DIR="${DJL_CACHE_DIR:-$home/.djl-cache}" FLINK_CONF_DIR="$work/conf"
 
