@@ -56,7 +56,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
 
   private final int batchSize;
   private final long timeoutMs;
-  private final JobConfig.DeviceChoice device;
+  private final JobOptions.Device device;
   private final int windowLength;
   private final boolean forwardPass;
 

@@ -43,9 +43,6 @@ import org.apache.flink.util.Collector;
  */
 public final class ForecastEvaluator extends KeyedProcessFunction<String, ScoredEvent, Evaluation> {
 
-  public static final int DEFAULT_RECENT_READINGS = 16;
-  public static final int DEFAULT_MAX_PENDING_DAYS = 60;
-
   private final int recentReadings;
   private final int maxPendingDays;
 
@@ -62,8 +59,9 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
   // Per subtask and not checkpointed: after a failure the live figures start again from zero.
   private transient Map<ModelVersion, Accuracy> accuracy;
 
-  public ForecastEvaluator() {
-    this(DEFAULT_RECENT_READINGS, DEFAULT_MAX_PENDING_DAYS);
+  /** The evaluator of a job's configuration ({@code evaluation.*}). */
+  public ForecastEvaluator(JobConfig config) {
+    this(config.recentReadings(), config.maxPendingDays());
   }
 
   /**

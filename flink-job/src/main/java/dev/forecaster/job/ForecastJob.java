@@ -5,7 +5,9 @@ import dev.forecaster.avro.Evaluation;
 import dev.forecaster.avro.Forecast;
 import dev.forecaster.avro.ModelUpdate;
 import dev.forecaster.schemas.Codecs;
+import dev.forecaster.schemas.Topics;
 import dev.forecaster.schemas.TrustedPackages;
+import java.time.Duration;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.LinkedHashMap;
@@ -33,7 +35,7 @@ public final class ForecastJob {
   public static void main(String[] args) throws Exception {
     JobConfig config = parse(args);
     // as `forecast job` does: a bare Kafka gets the topics (models compacted) before the sinks need them
-    List<String> created = Topics.ensure(config);
+    List<String> created = ensureTopics(config);
     if (!created.isEmpty()) {
       LoggerFactory.getLogger(ForecastJob.class).info("created topics {}", created);
     }
@@ -42,6 +44,12 @@ public final class ForecastJob {
     if (env.getConfiguration().get(DeploymentOptions.ATTACHED)) {
       job.getJobExecutionResult().get(); // `flink run` waits; `flink run -d` returns once submitted
     }
+  }
+
+  /** Creates the job's topics that are missing, as {@link Topics} defines them; returns those created. */
+  public static List<String> ensureTopics(JobConfig config) {
+    return Topics.ensure(config.kafkaClientMap(), config.topics(), config.topicPartitions(),
+        Duration.ofSeconds(30));
   }
 
   static JobConfig parse(String[] args) throws java.io.IOException {

@@ -54,7 +54,7 @@ public final class ForecastPipeline {
     // in place (chained, no second shuffle) instead of sending every event across the network again
     SingleOutputStreamOperator<Evaluation> evaluations = DataStreamUtils
         .reinterpretAsKeyedStream(scored, ScoredEvent::seriesId, TypeInformation.of(String.class))
-        .process(new ForecastEvaluator(config.recentReadings(), ForecastEvaluator.DEFAULT_MAX_PENDING_DAYS),
+        .process(new ForecastEvaluator(config),
             new AvroTypeInfo<>(Evaluation.class))
         .name("forecast vs actual").uid("evaluation");
 

@@ -1,72 +1,149 @@
 package dev.forecaster.job;
 
+import static dev.forecaster.job.JobOptions.KAFKA_PREFIX;
+
+import dev.forecaster.model.WindowPolicy;
+import dev.forecaster.schemas.Topics;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
-import java.util.Locale;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
 
 /**
- * The job's configuration, typed, with its defaults in one place. Built from a properties file
- * and {@code key=value} overrides; keys prefixed {@code kafka.} pass through to every Kafka
- * client (SASL/SSL settings, for example {@code kafka.security.protocol=SASL_SSL}).
+ * The job's configuration: the {@link JobOptions} read once from a properties file and {@code
+ * key=value} overrides, typed and checked. A value that does not parse or is out of range fails
+ * here, naming its key and what it expects; an unknown key fails listing the known ones. Keys
+ * prefixed {@code kafka.} pass through to every Kafka client (SASL/SSL settings, for example
+ * {@code kafka.security.protocol=SASL_SSL}).
  */
 public final class JobConfig implements Serializable {
 
-  private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 2L;
 
-  /** Every key with its default; a key outside this list (and outside kafka.*) is an error. */
-  static final Map<String, String> DEFAULTS = defaults();
+  /** What was given, for {@link #with} and {@link #toString}. */
+  private final Map<String, String> given;
 
-  public enum Delivery { EXACTLY_ONCE, AT_LEAST_ONCE }
+  private final String bootstrapServers;
+  private final Map<Topics, String> topics;
+  private final int topicPartitions;
+  private final String groupId;
+  private final int parallelism;
+  private final long checkpointIntervalMs;
+  private final String checkpointDir;
+  private final JobOptions.Delivery delivery;
+  private final String transactionalIdPrefix;
+  private final long transactionTimeoutMs;
+  private final int windowLength;
+  private final WindowPolicy windowPolicy;
+  private final long stateTtlDays;
+  private final long outOfOrdernessDays;
+  private final long idlenessMs;
+  private final int batchSize;
+  private final long batchTimeoutMs;
+  private final long bufferTimeoutMs;
+  private final long sideOutputsLingerMs;
+  private final JobOptions.Device device;
+  private final String modelName;
+  private final List<String> requiredFeatures;
+  private final boolean scoringEnabled;
+  private final int recentReadings;
+  private final int maxPendingDays;
+  private final Properties kafka;
 
-  public enum GapPolicy { RESET, CARRY_FORWARD }
-
-  public enum DeviceChoice { CPU, GPU, AUTO }
-
-  private final Map<String, String> values;
-
-  private JobConfig(Map<String, String> values) {
-    this.values = Map.copyOf(values);
-    validate();
+  private JobConfig(Map<String, String> given) {
+    this.given = Map.copyOf(given);
+    Map<String, String> options = new LinkedHashMap<>();
+    Properties kafka = new Properties();
+    given.forEach(
+        (k, v) -> {
+          if (k.startsWith(KAFKA_PREFIX)) {
+            kafka.setProperty(k.substring(KAFKA_PREFIX.length()), v);
+          } else if (JobOptions.rule(k) == null) {
+            throw new IllegalArgumentException(
+                "unknown job setting '"
+                    + k
+                    + "'; known: "
+                    + JobOptions.RULES.stream().map(r -> r.option().key()).toList()
+                    + " and kafka.* for Kafka client settings");
+          } else {
+            options.put(k, v.strip());
+          }
+        });
+    Configuration c = Configuration.fromMap(options);
+    this.kafka = kafka;
+    bootstrapServers = read(c, JobOptions.BOOTSTRAP_SERVERS);
+    topics = new EnumMap<>(Topics.class);
+    topics.put(Topics.READINGS, read(c, JobOptions.READINGS_TOPIC));
+    topics.put(Topics.MODELS, read(c, JobOptions.MODELS_TOPIC));
+    topics.put(Topics.FORECASTS, read(c, JobOptions.FORECASTS_TOPIC));
+    topics.put(Topics.EVALUATIONS, read(c, JobOptions.EVALUATIONS_TOPIC));
+    topics.put(Topics.DEAD_LETTERS, read(c, JobOptions.DEAD_LETTERS_TOPIC));
+    topicPartitions = read(c, JobOptions.TOPIC_PARTITIONS);
+    groupId = read(c, JobOptions.GROUP_ID);
+    parallelism = read(c, JobOptions.PARALLELISM);
+    checkpointIntervalMs = read(c, JobOptions.CHECKPOINT_INTERVAL_MS);
+    checkpointDir = read(c, JobOptions.CHECKPOINT_DIR);
+    delivery = read(c, JobOptions.DELIVERY);
+    transactionalIdPrefix = read(c, JobOptions.TRANSACTIONAL_ID_PREFIX);
+    transactionTimeoutMs = read(c, JobOptions.TRANSACTION_TIMEOUT_MS);
+    windowLength = read(c, JobOptions.WINDOW_LENGTH);
+    windowPolicy =
+        new WindowPolicy(read(c, JobOptions.GAP_MAX_DAYS), read(c, JobOptions.GAP_POLICY));
+    stateTtlDays = read(c, JobOptions.STATE_TTL_DAYS);
+    outOfOrdernessDays = read(c, JobOptions.OUT_OF_ORDERNESS_DAYS);
+    idlenessMs = read(c, JobOptions.IDLENESS_MS);
+    batchSize = read(c, JobOptions.BATCH_SIZE);
+    batchTimeoutMs = read(c, JobOptions.BATCH_TIMEOUT_MS);
+    bufferTimeoutMs = read(c, JobOptions.BUFFER_TIMEOUT_MS);
+    sideOutputsLingerMs = read(c, JobOptions.SIDE_OUTPUTS_LINGER_MS);
+    device = read(c, JobOptions.DEVICE);
+    modelName = read(c, JobOptions.MODEL_NAME);
+    requiredFeatures =
+        Arrays.stream(read(c, JobOptions.REQUIRED_FEATURES).split(","))
+            .map(String::strip)
+            .filter(f -> !f.isEmpty())
+            .toList();
+    scoringEnabled = read(c, JobOptions.SCORING_ENABLED);
+    recentReadings = read(c, JobOptions.RECENT_READINGS);
+    maxPendingDays = read(c, JobOptions.MAX_PENDING_DAYS);
   }
 
-  private static Map<String, String> defaults() {
-    Map<String, String> d = new LinkedHashMap<>();
-    d.put("bootstrap.servers", "127.0.0.1:9092");
-    d.put("topic.readings", "readings");
-    d.put("topic.models", "models");
-    d.put("topic.forecasts", "forecasts");
-    d.put("topic.evaluations", "evaluations");
-    d.put("topic.dead-letters", "readings.dlq");
-    d.put("group.id", "forecaster-job");
-    d.put("parallelism", "1");
-    d.put("checkpoint.interval.ms", "5000");
-    d.put("checkpoint.dir", "");
-    d.put("delivery.guarantee", "exactly-once");
-    d.put("transactional.id.prefix", "forecaster-job");
-    d.put("transaction.timeout.ms", "600000");
-    d.put("window.length", "16");
-    d.put("gap.max-days", "4");
-    d.put("gap.policy", "reset");
-    d.put("state.ttl.days", "30");
-    d.put("watermark.out-of-orderness.days", "1");
-    d.put("watermark.idleness.ms", "2000");
-    d.put("batch.size", "256");
-    d.put("batch.timeout.ms", "10");
-    d.put("buffer.timeout.ms", "5");
-    d.put("side-outputs.linger.ms", "20");
-    d.put("device", "auto");
-    d.put("model.name", "");
-    d.put("readings.required-features", "");
-    d.put("scoring.enabled", "true");
-    d.put("evaluation.recent-readings", "16");
-    return d;
+  /** The value of an option, parsed and checked against its rule; the error names the key. */
+  @SuppressWarnings("unchecked")
+  private static <T> T read(Configuration c, ConfigOption<T> option) {
+    JobOptions.Rule<T> rule = (JobOptions.Rule<T>) JobOptions.rule(option.key());
+    T value;
+    try {
+      value = c.get(option);
+    } catch (IllegalArgumentException e) {
+      throw bad(option, rule, c);
+    }
+    if (!rule.valid().test(value)) {
+      throw bad(option, rule, c);
+    }
+    return value;
+  }
+
+  private static IllegalArgumentException bad(
+      ConfigOption<?> option, JobOptions.Rule<?> rule, Configuration c) {
+    return new IllegalArgumentException(
+        "job setting "
+            + option.key()
+            + ": expected "
+            + rule.expected()
+            + ", got '"
+            + c.toMap().get(option.key())
+            + "'");
   }
 
   public static JobConfig defaultsOnly() {
@@ -75,15 +152,7 @@ public final class JobConfig implements Serializable {
 
   /** The defaults with {@code overrides} on top. */
   public static JobConfig of(Map<String, String> overrides) {
-    Map<String, String> v = new LinkedHashMap<>(DEFAULTS);
-    overrides.forEach((k, value) -> {
-      if (!DEFAULTS.containsKey(k) && !k.startsWith("kafka.")) {
-        throw new IllegalArgumentException("unknown job setting '" + k + "'; known: " + DEFAULTS.keySet()
-            + " and kafka.* for Kafka client settings");
-      }
-      v.put(k, value.strip());
-    });
-    return new JobConfig(v);
+    return new JobConfig(overrides);
   }
 
   /** A properties file (may be null), then overrides. */
@@ -100,100 +169,161 @@ public final class JobConfig implements Serializable {
     return of(merged);
   }
 
+  /** This configuration with one more setting. */
   public JobConfig with(String key, String value) {
-    Map<String, String> v = new LinkedHashMap<>(values);
+    Map<String, String> v = new LinkedHashMap<>(given);
     v.put(key, value);
     return of(v);
   }
 
-  private void validate() {
-    delivery();
-    gapPolicy();
-    device();
-    if (!values.get("scoring.enabled").equals("true") && !values.get("scoring.enabled").equals("false")) {
-      throw new IllegalArgumentException("scoring.enabled is true or false, not '" + values.get("scoring.enabled") + "'");
-    }
-    if (windowLength() < 2 || batchSize() < 1 || parallelism() < 1 || gapMaxDays() < 1) {
-      throw new IllegalArgumentException("window.length ≥ 2, batch.size ≥ 1, parallelism ≥ 1, gap.max-days ≥ 1");
-    }
-    if (bootstrapServers().isBlank()) {
-      throw new IllegalArgumentException("bootstrap.servers is empty");
-    }
+  public String bootstrapServers() {
+    return bootstrapServers;
   }
 
-  public String bootstrapServers() { return values.get("bootstrap.servers"); }
-  public String readingsTopic() { return values.get("topic.readings"); }
-  public String modelsTopic() { return values.get("topic.models"); }
-  public String forecastsTopic() { return values.get("topic.forecasts"); }
-  public String evaluationsTopic() { return values.get("topic.evaluations"); }
-  public String deadLettersTopic() { return values.get("topic.dead-letters"); }
-  public String groupId() { return values.get("group.id"); }
-  public int parallelism() { return integer("parallelism"); }
-  public long checkpointIntervalMs() { return Long.parseLong(values.get("checkpoint.interval.ms")); }
-  public String checkpointDir() { return values.get("checkpoint.dir"); }
-  public String transactionalIdPrefix() { return values.get("transactional.id.prefix"); }
-  public String transactionTimeoutMs() { return values.get("transaction.timeout.ms"); }
-  public int windowLength() { return integer("window.length"); }
-  public int gapMaxDays() { return integer("gap.max-days"); }
-  public Duration stateTtl() { return Duration.ofDays(Long.parseLong(values.get("state.ttl.days"))); }
-  public Duration outOfOrderness() { return Duration.ofDays(Long.parseLong(values.get("watermark.out-of-orderness.days"))); }
-  public Duration idleness() { return Duration.ofMillis(Long.parseLong(values.get("watermark.idleness.ms"))); }
-  public int batchSize() { return integer("batch.size"); }
-  public long batchTimeoutMs() { return Long.parseLong(values.get("batch.timeout.ms")); }
-  public long bufferTimeoutMs() { return Long.parseLong(values.get("buffer.timeout.ms")); }
+  /** The name of each of the job's topics. */
+  public Map<Topics, String> topics() {
+    return new EnumMap<>(topics);
+  }
+
+  public String readingsTopic() {
+    return topics.get(Topics.READINGS);
+  }
+
+  public String modelsTopic() {
+    return topics.get(Topics.MODELS);
+  }
+
+  public String forecastsTopic() {
+    return topics.get(Topics.FORECASTS);
+  }
+
+  public String evaluationsTopic() {
+    return topics.get(Topics.EVALUATIONS);
+  }
+
+  public String deadLettersTopic() {
+    return topics.get(Topics.DEAD_LETTERS);
+  }
+
+  public int topicPartitions() {
+    return topicPartitions;
+  }
+
+  public String groupId() {
+    return groupId;
+  }
+
+  public int parallelism() {
+    return parallelism;
+  }
+
+  public long checkpointIntervalMs() {
+    return checkpointIntervalMs;
+  }
+
+  public String checkpointDir() {
+    return checkpointDir;
+  }
+
+  public JobOptions.Delivery delivery() {
+    return delivery;
+  }
+
+  public String transactionalIdPrefix() {
+    return transactionalIdPrefix;
+  }
+
+  public long transactionTimeoutMs() {
+    return transactionTimeoutMs;
+  }
+
+  public int windowLength() {
+    return windowLength;
+  }
+
+  /** Which readings make a window: gaps, duplicates, late days (shared with the trainer). */
+  public WindowPolicy windowPolicy() {
+    return windowPolicy;
+  }
+
+  public Duration stateTtl() {
+    return Duration.ofDays(stateTtlDays);
+  }
+
+  public Duration outOfOrderness() {
+    return Duration.ofDays(outOfOrdernessDays);
+  }
+
+  public Duration idleness() {
+    return Duration.ofMillis(idlenessMs);
+  }
+
+  public int batchSize() {
+    return batchSize;
+  }
+
+  public long batchTimeoutMs() {
+    return batchTimeoutMs;
+  }
+
+  public long bufferTimeoutMs() {
+    return bufferTimeoutMs;
+  }
 
   /**
    * How long the evaluations and dead-letter producers wait to fill a batch: neither is on the
    * path of a forecast, and batching them saves the broker and the task managers much work.
    */
-  public long sideOutputsLingerMs() { return Long.parseLong(values.get("side-outputs.linger.ms")); }
-  public boolean scoringEnabled() { return Boolean.parseBoolean(values.get("scoring.enabled")); }
-  public int recentReadings() { return integer("evaluation.recent-readings"); }
-
-  /** The model every series is scored with; empty routes each reading to the model named as its domain. */
-  public String modelName() { return values.get("model.name"); }
-
-  /** Features every reading must carry (comma-separated); a reading without one is a dead letter. */
-  public java.util.List<String> requiredFeatures() {
-    String raw = values.get("readings.required-features");
-    return raw.isBlank() ? java.util.List.of()
-        : java.util.Arrays.stream(raw.split(",")).map(String::strip).filter(f -> !f.isEmpty()).toList();
+  public long sideOutputsLingerMs() {
+    return sideOutputsLingerMs;
   }
 
-  public Delivery delivery() { return enumValue(Delivery.class, "delivery.guarantee"); }
-  public GapPolicy gapPolicy() { return enumValue(GapPolicy.class, "gap.policy"); }
-  public DeviceChoice device() { return enumValue(DeviceChoice.class, "device"); }
+  public JobOptions.Device device() {
+    return device;
+  }
+
+  /**
+   * The model every series is scored with; empty routes each reading to the model named as its
+   * domain.
+   */
+  public String modelName() {
+    return modelName;
+  }
+
+  /** Features every reading must carry; a reading without one is a dead letter. */
+  public List<String> requiredFeatures() {
+    return requiredFeatures;
+  }
+
+  public boolean scoringEnabled() {
+    return scoringEnabled;
+  }
+
+  public int recentReadings() {
+    return recentReadings;
+  }
+
+  public int maxPendingDays() {
+    return maxPendingDays;
+  }
 
   /** The kafka.* settings without their prefix, for every Kafka client of the job. */
   public Properties kafkaClientProperties() {
     Properties p = new Properties();
-    values.forEach((k, v) -> {
-      if (k.startsWith("kafka.")) {
-        p.setProperty(k.substring("kafka.".length()), v);
-      }
-    });
+    p.putAll(kafka);
     return p;
   }
 
-  private int integer(String key) {
-    try {
-      return Integer.parseInt(values.get(key));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + " must be a whole number, not '" + values.get(key) + "'", e);
-    }
-  }
-
-  private <E extends Enum<E>> E enumValue(Class<E> type, String key) {
-    String raw = values.get(key);
-    try {
-      return Enum.valueOf(type, raw.toUpperCase(Locale.ROOT).replace('-', '_'));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(key + " '" + raw + "' is not one of " + java.util.Arrays.toString(type.getEnumConstants()).toLowerCase(Locale.ROOT).replace('_', '-'), e);
-    }
+  /** Bootstrap servers and the kafka.* settings, for an admin client. */
+  public Map<String, Object> kafkaClientMap() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    kafka.forEach((k, v) -> m.put((String) k, v));
+    m.put("bootstrap.servers", bootstrapServers);
+    return m;
   }
 
   @Override
   public String toString() {
-    return values.toString();
+    return given.toString();
   }
 }

@@ -4,6 +4,7 @@ import dev.forecaster.avro.ModelUpdate;
 import dev.forecaster.schemas.AvroCodec;
 import dev.forecaster.schemas.Codecs;
 import dev.forecaster.schemas.RecordDecodingException;
+import dev.forecaster.schemas.Topics;
 import dev.forecaster.schemas.TrustedPackages;
 import java.nio.charset.StandardCharsets;
 import java.util.Properties;
@@ -54,7 +55,7 @@ public final class KafkaIo {
         .setGroupId(config.groupId() + "-models")
         .setProperties(config.kafkaClientProperties())
         .setProperty("isolation.level", "read_committed")
-        .setProperty("max.partition.fetch.bytes", Integer.toString(16 * 1024 * 1024))
+        .setProperty("max.partition.fetch.bytes", Integer.toString(Topics.MAX_MODEL_BYTES))
         .setStartingOffsets(OffsetsInitializer.earliest())
         .setDeserializer(new ModelUpdateDeserializer());
     if (bounded) {
@@ -72,9 +73,9 @@ public final class KafkaIo {
   public static <T extends org.apache.avro.specific.SpecificRecord> KafkaSink<T> sink(JobConfig config, String topic,
       AvroCodec<T> codec, SerializableKey<T> key, String name, long lingerMs) {
     Properties producer = config.kafkaClientProperties();
-    producer.setProperty("transaction.timeout.ms", config.transactionTimeoutMs());
-    producer.setProperty("max.request.size", Integer.toString(16 * 1024 * 1024));
-    boolean exactlyOnce = config.delivery() == JobConfig.Delivery.EXACTLY_ONCE;
+    producer.setProperty("transaction.timeout.ms", Long.toString(config.transactionTimeoutMs()));
+    producer.setProperty("max.request.size", Integer.toString(Topics.MAX_MODEL_BYTES));
+    boolean exactlyOnce = config.delivery() == JobOptions.Delivery.EXACTLY_ONCE;
     if (!exactlyOnce && !config.kafkaClientProperties().containsKey("linger.ms")) {
       producer.setProperty("linger.ms", Long.toString(lingerMs));
     }

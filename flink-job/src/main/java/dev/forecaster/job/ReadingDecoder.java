@@ -2,11 +2,11 @@ package dev.forecaster.job;
 
 import dev.forecaster.avro.DeadLetter;
 import dev.forecaster.avro.Reading;
+import dev.forecaster.model.WindowPolicy;
 import dev.forecaster.schemas.Codecs;
 import dev.forecaster.schemas.RecordDecodingException;
 import dev.forecaster.schemas.TrustedPackages;
 import java.util.List;
-import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -52,17 +52,11 @@ public final class ReadingDecoder extends ProcessFunction<RawRecord, ReadingEven
     out.collect(new ReadingEvent(reading, raw.topic, raw.partition, raw.offset));
   }
 
-  private String problem(Reading r) {
-    if (r.getSeriesId() == null || r.getSeriesId().isBlank()) {
-      return "blank series id";
-    }
-    if (r.getFeatures().isEmpty()) {
-      return "no features";
-    }
-    for (Map.Entry<String, Double> f : r.getFeatures().entrySet()) {
-      if (f.getValue() == null || !Double.isFinite(f.getValue())) {
-        return "feature '" + f.getKey() + "' is not a finite number: " + f.getValue();
-      }
+  /** Why a decoded reading cannot be used, or null. */
+  String problem(Reading r) {
+    String invalid = WindowPolicy.problem(r);
+    if (invalid != null) {
+      return invalid;
     }
     for (String required : requiredFeatures) {
       if (!r.getFeatures().containsKey(required)) {

@@ -2,6 +2,9 @@ package dev.forecaster.job;
 
 import dev.forecaster.avro.DeadLetter;
 import dev.forecaster.avro.Reading;
+import dev.forecaster.model.WindowPolicy;
+import java.time.Duration;
+import java.time.LocalDate;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.StateTtlConfig;
@@ -15,19 +18,20 @@ import org.apache.flink.util.OutputTag;
 
 /**
  * Keeps, per series, a sliding window of its last {@code window.length} readings and emits it
- * after every new reading. A reading of the window's newest day is a duplicate and a reading of an
- * older day is late: both go to the dead letters and yield no forecast. A
- * gap longer than {@code gap.max-days} resets the window or carries the last reading forward,
- * by policy. A series quiet for {@code state.ttl.days} loses its state.
+ * after every new reading, by the {@link WindowPolicy} the trainer cuts its windows with: a
+ * reading of the window's newest day is a duplicate and one of an older day is late (both go to
+ * the dead letters and yield no forecast); a gap longer than {@code gap.max-days} resets the
+ * window or carries the last reading forward; a reading with other feature names starts the
+ * window anew. A series quiet for {@code state.ttl.days} loses its state.
  */
-public final class SeriesWindowFunction extends KeyedProcessFunction<String, ReadingEvent, WindowReady> {
+public final class SeriesWindowFunction
+    extends KeyedProcessFunction<String, ReadingEvent, WindowReady> {
 
   public static final OutputTag<DeadLetter> REJECTED = DeadLetters.tag("late-or-duplicate");
 
   private final int capacity;
-  private final int gapMaxDays;
-  private final JobConfig.GapPolicy gapPolicy;
-  private final java.time.Duration ttl;
+  private final WindowPolicy policy;
+  private final Duration ttl;
   private final String modelName;
 
   private transient ValueState<SeriesWindowState> window;
@@ -38,8 +42,7 @@ public final class SeriesWindowFunction extends KeyedProcessFunction<String, Rea
 
   public SeriesWindowFunction(JobConfig config) {
     this.capacity = config.windowLength();
-    this.gapMaxDays = config.gapMaxDays();
-    this.gapPolicy = config.gapPolicy();
+    this.policy = config.windowPolicy();
     this.ttl = config.stateTtl();
     this.modelName = config.modelName();
   }
@@ -48,10 +51,11 @@ public final class SeriesWindowFunction extends KeyedProcessFunction<String, Rea
   public void open(OpenContext context) {
     ValueStateDescriptor<SeriesWindowState> descriptor =
         new ValueStateDescriptor<>("series-window", TypeInformation.of(SeriesWindowState.class));
-    descriptor.enableTimeToLive(StateTtlConfig.newBuilder(ttl)
-        .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
-        .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
-        .build());
+    descriptor.enableTimeToLive(
+        StateTtlConfig.newBuilder(ttl)
+            .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+            .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+            .build());
     window = getRuntimeContext().getState(descriptor);
     var metrics = getRuntimeContext().getMetricGroup();
     late = metrics.counter("lateReadings");
@@ -61,54 +65,69 @@ public final class SeriesWindowFunction extends KeyedProcessFunction<String, Rea
   }
 
   @Override
-  public void processElement(ReadingEvent event, Context ctx, Collector<WindowReady> out) throws Exception {
+  public void processElement(ReadingEvent event, Context ctx, Collector<WindowReady> out)
+      throws Exception {
     Reading reading = event.reading;
     int day = (int) reading.getDay().toEpochDay();
     SeriesWindowState state = window.value();
-    // the usual case, the same features as the window: reuse its sorted names instead of sorting again
-    String[] names = state != null && sameFeatures(state.featureNames, reading.getFeatures())
-        ? state.featureNames
-        : reading.getFeatures().keySet().stream().sorted().toArray(String[]::new);
-    double[] row = row(reading.getFeatures(), names);
     if (state != null && state.size > 0) {
       // late and duplicate first: an old reading never restarts the window, whatever its features
       int last = state.lastDay();
-      if (day == last) {
-        duplicates.inc();
-        ctx.output(REJECTED, DeadLetters.of(event, "duplicate", "a reading of " + reading.getDay() + " is already in the window"));
-        return;
+      switch (WindowPolicy.admit(last, day)) {
+        case DUPLICATE -> {
+          duplicates.inc();
+          ctx.output(
+              REJECTED,
+              DeadLetters.of(
+                  event,
+                  "duplicate",
+                  "a reading of " + reading.getDay() + " is already in the window"));
+          return;
+        }
+        case LATE -> {
+          late.inc();
+          ctx.output(
+              REJECTED,
+              DeadLetters.of(
+                  event,
+                  "late",
+                  "day "
+                      + reading.getDay()
+                      + " is older than the window's newest, "
+                      + LocalDate.ofEpochDay(last)));
+          return;
+        }
+        case TAKE -> {}
       }
-      if (day < last) {
-        late.inc();
-        ctx.output(REJECTED, DeadLetters.of(event, "late",
-            "day " + reading.getDay() + " is older than the window's newest, " + java.time.LocalDate.ofEpochDay(last)));
-        return;
-      }
-    }
-    if (state != null && state.size > 0 && names == state.featureNames) {
-      int last = state.lastDay();
-      if (day - last > gapMaxDays) {
-        if (gapPolicy == JobConfig.GapPolicy.RESET) {
+      boolean sameFeatures = sameFeatures(state.featureNames, reading.getFeatures());
+      switch (policy.join(last, day, sameFeatures)) {
+        case CONTINUE -> {}
+        case RESET_AFTER_GAP -> {
           gapsReset.inc();
           state = null;
-        } else {
+        }
+        case RESET_NEW_FEATURES -> state = null;
+        case CARRY_FORWARD -> {
           double[] carried = state.lastRow();
-          // only the newest filled days that fit beside the new reading can stay in the window
-          for (int d = Math.max(last + 1, day - capacity + 1); d < day; d++) {
+          for (int d = WindowPolicy.firstCarriedDay(last, day, capacity); d < day; d++) {
             state.append(d, carried);
             gapDaysCarried.inc();
           }
         }
       }
     } else {
-      state = null; // first reading, or the series' features changed: start anew
+      state = null;
     }
     if (state == null) {
-      state = new SeriesWindowState(names, capacity);
+      state =
+          new SeriesWindowState(
+              reading.getFeatures().keySet().stream().sorted().toArray(String[]::new), capacity);
     }
-    state.append(day, row);
+    state.append(day, row(reading.getFeatures(), state.featureNames));
     window.update(state);
-    out.collect(state.toWindow(reading.getSeriesId(), modelName.isEmpty() ? reading.getDomain() : modelName));
+    out.collect(
+        state.toWindow(
+            reading.getSeriesId(), modelName.isEmpty() ? reading.getDomain() : modelName));
   }
 
   private static boolean sameFeatures(String[] names, Map<String, Double> features) {

@@ -40,7 +40,7 @@ public final class SharedModels {
   }
 
   /** The loaded model of an update, loading (and verifying) it if no one in this JVM has yet. */
-  public static synchronized LoadedModel acquire(ModelUpdate update, JobConfig.DeviceChoice choice)
+  public static synchronized LoadedModel acquire(ModelUpdate update, JobOptions.Device choice)
       throws ModelArtifactException {
     Entry entry = LOADED.get(key(update));
     if (entry == null) {
@@ -68,8 +68,8 @@ public final class SharedModels {
   }
 
   /** The device to score on: a GPU when asked for (or auto) and present, the CPU otherwise. */
-  static Device device(JobConfig.DeviceChoice choice) {
-    if (choice == JobConfig.DeviceChoice.CPU) {
+  static Device device(JobOptions.Device choice) {
+    if (choice == JobOptions.Device.CPU) {
       return Device.cpu();
     }
     int gpus = DjlRuntime.engine().getGpuCount();

@@ -39,7 +39,7 @@ class ForecastEvaluatorTest {
 
   @Test
   void forecastIsScoredWhenItsActualArrives() throws Exception {
-    open(new ForecastEvaluator());
+    open(new ForecastEvaluator(JobConfig.defaultsOnly()));
     reading(MON, 12.0);
     Forecast forecast = forecast(MON, 1, 13.25);
     harness.processElement(ScoredEvent.of(forecast), 0L);
@@ -53,7 +53,7 @@ class ForecastEvaluatorTest {
 
   @Test
   void actualThatArrivedFirstScoresALateForecast() throws Exception {
-    open(new ForecastEvaluator());
+    open(new ForecastEvaluator(JobConfig.defaultsOnly()));
     reading(MON, 12.0);
     reading(MON.plusDays(1), 14.0);
 
@@ -66,7 +66,7 @@ class ForecastEvaluatorTest {
 
   @Test
   void aForecastOverAWeekendIsScoredAgainstTheNextTradingDay() throws Exception {
-    open(new ForecastEvaluator());
+    open(new ForecastEvaluator(JobConfig.defaultsOnly()));
     LocalDate friday = LocalDate.of(2024, 3, 8);
     LocalDate monday = LocalDate.of(2024, 3, 11);
     harness.processElement(ScoredEvent.of(Reading.newBuilder()
@@ -90,7 +90,7 @@ class ForecastEvaluatorTest {
 
   @Test
   void horizonTwoTargetsTheSecondReadingAfterTheBase() throws Exception {
-    open(new ForecastEvaluator());
+    open(new ForecastEvaluator(JobConfig.defaultsOnly()));
     reading(MON, 12.0);
     Forecast forecast = forecast(MON, 2, 15.5);
     harness.processElement(ScoredEvent.of(forecast), 0L);
@@ -105,7 +105,7 @@ class ForecastEvaluatorTest {
 
   @Test
   void persistenceErrorUsesTheBaseDaysValue() throws Exception {
-    open(new ForecastEvaluator());
+    open(new ForecastEvaluator(JobConfig.defaultsOnly()));
     reading(MON, 10.0);
     reading(MON.plusDays(1), 11.0);
     Forecast forecast = forecast(MON.plusDays(1), 1, 12.5);
@@ -120,7 +120,7 @@ class ForecastEvaluatorTest {
 
   @Test
   void persistenceErrorIsNullWhenTheBaseDayIsUnknown() throws Exception {
-    open(new ForecastEvaluator());
+    open(new ForecastEvaluator(JobConfig.defaultsOnly()));
     Forecast forecast = forecast(MON, 1, 13.25);
     harness.processElement(ScoredEvent.of(forecast), 0L);
 
@@ -134,7 +134,7 @@ class ForecastEvaluatorTest {
 
   @Test
   void aDuplicateForecastIsScoredOnce() throws Exception {
-    open(new ForecastEvaluator());
+    open(new ForecastEvaluator(JobConfig.defaultsOnly()));
     reading(MON, 12.0);
     Forecast forecast = forecast(MON, 1, 13.25);
     harness.processElement(ScoredEvent.of(forecast), 0L);
@@ -203,7 +203,7 @@ class ForecastEvaluatorTest {
 
   @Test
   void aReadingWithoutTheTargetFeatureLeavesTheForecastUnmatched() throws Exception {
-    open(new ForecastEvaluator());
+    open(new ForecastEvaluator(JobConfig.defaultsOnly()));
     reading(MON, 12.0);
     harness.processElement(ScoredEvent.of(forecast(MON, 1, 13.25)), 0L);
 
@@ -218,7 +218,7 @@ class ForecastEvaluatorTest {
 
   @Test
   void aReadingOfTheSameDayReplacesTheOldOne() throws Exception {
-    open(new ForecastEvaluator());
+    open(new ForecastEvaluator(JobConfig.defaultsOnly()));
     reading(MON, 12.0);
     reading(MON, 11.0); // corrected
 
@@ -232,7 +232,7 @@ class ForecastEvaluatorTest {
 
   @Test
   void liveMaeIsTrackedPerModelVersion() throws Exception {
-    open(new ForecastEvaluator());
+    open(new ForecastEvaluator(JobConfig.defaultsOnly()));
     reading(MON, 10.0);
     harness.processElement(ScoredEvent.of(forecast(MON, 1, 11.5, 3)), 0L);
     harness.processElement(ScoredEvent.of(forecast(MON, 1, 12.25, 4)), 0L);
@@ -264,14 +264,14 @@ class ForecastEvaluatorTest {
 
   @Test
   void aPendingForecastSurvivesARestore() throws Exception {
-    open(new ForecastEvaluator());
+    open(new ForecastEvaluator(JobConfig.defaultsOnly()));
     reading(MON, 12.0);
     Forecast forecast = forecast(MON, 1, 13.25);
     harness.processElement(ScoredEvent.of(forecast), 0L);
     OperatorSubtaskState snapshot = harness.snapshot(1L, 1L);
     harness.close();
 
-    harness = newHarness(evaluator = new ForecastEvaluator());
+    harness = newHarness(evaluator = new ForecastEvaluator(JobConfig.defaultsOnly()));
     harness.initializeState(snapshot);
     harness.open();
     reading(MON.plusDays(1), 14.0);

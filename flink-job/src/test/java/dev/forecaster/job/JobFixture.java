@@ -1,5 +1,6 @@
 package dev.forecaster.job;
 
+import dev.forecaster.model.History;
 import dev.forecaster.avro.Forecast;
 import dev.forecaster.avro.ModelUpdate;
 import dev.forecaster.avro.Reading;
@@ -12,7 +13,6 @@ import dev.forecaster.schemas.Codecs;
 import dev.forecaster.schemas.csv.BadRowPolicy;
 import dev.forecaster.schemas.csv.CsvReadingReader;
 import dev.forecaster.schemas.csv.DatasetPreset;
-import dev.forecaster.trainer.History;
 import dev.forecaster.trainer.ModelRegistry;
 import dev.forecaster.trainer.TrainingRun;
 import dev.forecaster.trainer.TrainingSettings;
@@ -101,15 +101,14 @@ final class JobFixture implements AutoCloseable {
 
   /** Trains a small model on 2012 .. May 2013 and publishes it (version 1, 2, ... per call). */
   ModelUpdate publishModel(int epochs, int hidden) throws Exception {
-    ModelSpec spec = new ModelSpec("weather-test", 0, Architecture.GRU, hidden, 1, 0f, 1,
-        List.of("temp_max", "temp_min", "precipitation", "wind"), true, ValueTransform.LEVEL, "temp_max",
-        ValueTransform.LEVEL, 5, 1, null, null, null, null, 0);
+    ModelSpec spec = ModelSpec.builder().name("weather-test").hiddenSize(hidden).features(List.of("temp_max", "temp_min", "precipitation", "wind")).calendar(true).target("temp_max").windowLength(5).build();
     ModelRegistry registry = new ModelRegistry(
         Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()), topic("models"));
-    History history = History.of(seattle(LocalDate.of(2012, 1, 1), LocalDate.of(2013, 6, 1)));
-    new TrainingRun(Clock.systemUTC()).run(history, new TrainingRun.Request(spec,
-        new TrainingSettings(epochs, 0.01, 32, 0, 42 + hidden, "mse", 0, false), LocalDate.of(2013, 3, 1), registry,
-        true, null), e -> { });
+    History history = History.ofFile(seattle(LocalDate.of(2012, 1, 1), LocalDate.of(2013, 6, 1)));
+    TrainingSettings settings = TrainingSettings.builder().epochs(epochs).learningRate(0.01).batchSize(32)
+        .patience(0).seed(42 + hidden).build();
+    new TrainingRun(Clock.systemUTC()).run(history,
+        TrainingRun.Request.publish(spec, settings, LocalDate.of(2013, 3, 1), registry).forced(), e -> { });
     return registry.latest("weather-test").orElseThrow();
   }
 

@@ -1,5 +1,9 @@
 package dev.forecaster.job;
 
+import dev.forecaster.model.ScalingFit;
+import dev.forecaster.model.Samples;
+import dev.forecaster.model.History;
+import dev.forecaster.model.Sample;
 import ai.djl.Device;
 import dev.forecaster.avro.ModelUpdate;
 import dev.forecaster.avro.Reading;
@@ -11,11 +15,7 @@ import dev.forecaster.model.ModelSpec;
 import dev.forecaster.model.ModelUpdates;
 import dev.forecaster.model.Networks;
 import dev.forecaster.model.ValueTransform;
-import dev.forecaster.trainer.History;
 import dev.forecaster.trainer.NetworkTrainer;
-import dev.forecaster.trainer.Sample;
-import dev.forecaster.trainer.Samples;
-import dev.forecaster.trainer.ScalingFit;
 import dev.forecaster.trainer.Split;
 import dev.forecaster.trainer.TrainingSettings;
 import java.time.LocalDate;
@@ -77,8 +77,7 @@ final class TinyModels {
   }
 
   private static Trained train(long seed) {
-    ModelSpec spec = new ModelSpec(NAME, 0, Architecture.GRU, 4, 1, 0f, 1, FEATURES, true, ValueTransform.LEVEL,
-        "temp_max", ValueTransform.LEVEL, WINDOW, 1, null, null, null, null, 0);
+    ModelSpec spec = ModelSpec.builder().name(NAME).hiddenSize(4).features(FEATURES).calendar(true).target("temp_max").windowLength(WINDOW).build();
     List<Reading> year;
     try {
       year = JobFixture.seattle(LocalDate.of(2012, 1, 1), LocalDate.of(2013, 1, 1));
@@ -89,7 +88,7 @@ final class TinyModels {
     Split split = Split.chronological(samples, LocalDate.of(2012, 11, 1));
     spec = spec.withScaling(ScalingFit.fit(spec, split.train()));
     NetworkTrainer.Result result = NetworkTrainer.train(spec,
-        new TrainingSettings(2, 0.01, 32, 0, seed, "mse", 0, false), split.train(), split.validation(), epoch -> { });
+        TrainingSettings.builder().epochs(2).learningRate(0.01).batchSize(32).patience(0).seed(seed).loss(TrainingSettings.Loss.MSE).biasCorrection(false).build(), split.train(), split.validation(), epoch -> { });
     result.model().close();
     return new Trained(spec, result.members().stream().map(NetworkTrainer.MemberRun::weights).toList());
   }

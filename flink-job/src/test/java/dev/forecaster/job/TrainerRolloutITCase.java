@@ -49,16 +49,18 @@ class TrainerRolloutITCase {
 
   /** The model the fixture publishes, as the trainer's template. */
   private static ModelSpec template() {
-    return new ModelSpec("weather-test", 0, Architecture.GRU, 4, 1, 0f, 1,
-        List.of("temp_max", "temp_min", "precipitation", "wind"), true, ValueTransform.LEVEL, "temp_max",
-        ValueTransform.LEVEL, WINDOW, 1, null, null, null, null, 0);
+    return ModelSpec.builder().name("weather-test").hiddenSize(4).features(List.of("temp_max", "temp_min", "precipitation", "wind")).calendar(true).target("temp_max").windowLength(WINDOW).build();
   }
 
   private TrainerService trainer(JobFixture kafka, TrainingSettings training) {
-    return new TrainerService(new TrainerService.Settings(
-        Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, kafka.broker.bootstrapServers()),
-        kafka.topic("readings"), kafka.topic("models"), kafka.topic("evaluations"), template(), training, TEST_FROM,
-        RetrainSchedule.every(Duration.ofHours(1)), null, stateDir, Duration.ofSeconds(30)), Clock.systemUTC());
+    return new TrainerService(TrainerService.Settings.builder(
+            Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, kafka.broker.bootstrapServers()), template(),
+            training, stateDir)
+        .topics(kafka.topic("readings"), kafka.topic("models"), kafka.topic("evaluations"))
+        .testFrom(TEST_FROM)
+        .schedule(RetrainSchedule.every(Duration.ofHours(1)))
+        .historyTimeout(Duration.ofSeconds(30))
+        .build(), Clock.systemUTC());
   }
 
   @Test
@@ -81,7 +83,7 @@ class TrainerRolloutITCase {
         // readings topic; live readings go on while the new version is rolled out
         RoundRecord better;
         try (TrainerService service = trainer(kafka,
-            new TrainingSettings(80, 0.005, 32, 10, 42, "mse", 0, true)).start()) {
+            TrainingSettings.builder().epochs(80).learningRate(0.005).batchSize(32).patience(10).seed(42).loss(TrainingSettings.Loss.MSE).biasCorrection(true).build()).start()) {
           better = awaitRounds(service, 1).get(0);
           for (int i = 0; i < liveA.size(); i += 5) {
             kafka.produceReadings(liveA.subList(i, Math.min(liveA.size(), i + 5)));
@@ -96,7 +98,7 @@ class TrainerRolloutITCase {
 
         // a barely trained challenger: not better than v2, not published
         RoundRecord worse;
-        try (TrainerService weak = trainer(kafka, new TrainingSettings(1, 0.01, 32, 0, 7, "mse", 0, false)).start()) {
+        try (TrainerService weak = trainer(kafka, TrainingSettings.builder().epochs(1).learningRate(0.01).batchSize(32).patience(0).seed(7).loss(TrainingSettings.Loss.MSE).biasCorrection(false).build()).start()) {
           worse = weak.requestRound("test: a weak challenger").get(120, TimeUnit.SECONDS);
         }
         assertThat(worse.decision()).isIn("kept_champion", "worse_than_persistence");

@@ -4,8 +4,6 @@ import dev.forecaster.avro.Reading;
 import dev.forecaster.schemas.csv.BadRowPolicy;
 import dev.forecaster.schemas.csv.CsvReadingReader;
 import dev.forecaster.schemas.csv.DatasetPreset;
-import dev.forecaster.trainer.CsvMappingOptions;
-import dev.forecaster.model.Architecture;
 import dev.forecaster.model.ModelSpec;
 import dev.forecaster.trainer.TrainingPreset;
 import picocli.CommandLine.ParameterException;
@@ -14,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -37,10 +36,6 @@ import picocli.CommandLine.Model.CommandSpec;
 final class DemoCommand implements Callable<Integer> {
 
   @Spec CommandSpec commandSpec;
-
-  private CommandSpec spec() {
-    return commandSpec;
-  }
 
   @Option(names = "--quick", description = "Fewer live days and smaller models: done in about 30 s on 2 cores.")
   boolean quick;
@@ -71,15 +66,15 @@ final class DemoCommand implements Callable<Integer> {
     List<DemoRun.Dataset> datasets = datasets();
     int live = liveDays != null ? liveDays : quick ? 20 : 60;
     long pace = paceMs != null ? paceMs : quick ? 100 : 300;
-    DemoRun.Outcome outcome;
+    ReportData outcome;
     try {
       outcome = new DemoRun(out, live, pace, quick).run(datasets);
-    } catch (java.util.concurrent.CancellationException stopped) {
+    } catch (CancellationException stopped) {
       return 130; // DemoRun said what it stopped
     }
-    DemoReport.writeHtml(report, outcome);
+    Report.writeHtml(report, outcome);
     if (summaryJson != null) {
-      DemoReport.writeSummary(summaryJson, outcome);
+      Report.writeSummary(summaryJson, outcome);
     }
     out.printf("%nreadings %d, forecasts %d, evaluations %d, dead letters %d%n", outcome.readings(),
         outcome.forecasts().size(), outcome.evaluations().size(), outcome.deadLetters().size());
@@ -92,7 +87,6 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private List<DemoRun.Dataset> datasets() throws Exception {
-    List<DemoRun.Dataset> datasets = new ArrayList<>();
     boolean custom = csv.preset() != null || csv.features() != null
         || commandSpec.commandLine().getParseResult().hasMatchedOption("--csv");
     if (custom) {
@@ -100,28 +94,33 @@ final class DemoCommand implements Callable<Integer> {
       List<Reading> readings = csv.reader().readAll(file);
       TrainingPreset preset = csv.preset() != null ? TrainingPreset.named(csv.preset())
           : "stock".equalsIgnoreCase(csv.domain()) ? TrainingPreset.STOCK : TrainingPreset.WEATHER;
-      ModelSpec spec = preset.spec(Architecture.GRU, quick ? 2 : null);
+      ModelSpec spec = preset.spec();
       if (csv.preset() == null) {
         // the job scores each reading with the model named as its domain: the model takes that name
         String domain = csv.mapping().domain();
         if (domain.isBlank() || target == null) {
-          throw new ParameterException(spec().commandLine(),
+          throw new ParameterException(commandSpec.commandLine(),
               "with --csv, name the readings' --domain (the model's name) and the --target to forecast");
         }
         List<String> features = modelFeatures != null ? modelFeatures : csv.mapping().featureColumns();
-        spec = new ModelSpec(domain, 0, spec.architecture(), spec.hiddenSize(), 1, 0f, spec.members(), features,
-            spec.calendar(), spec.inputTransform(), target, spec.targetTransform(), spec.windowLength(), 1, null,
-            null, null, null, 0);
+        spec = spec.toBuilder().name(domain).features(features).target(target).build();
       }
-      datasets.add(new DemoRun.Dataset(file.getFileName().toString(), readings, preset, spec));
-      return datasets;
+      return List.of(dataset(file.getFileName().toString(), readings, spec, preset));
     }
+    List<DemoRun.Dataset> datasets = new ArrayList<>();
     for (DatasetPreset p : DatasetPreset.values()) {
       List<Reading> readings = new CsvReadingReader(p.mapping(), BadRowPolicy.SKIP)
           .readAll(CsvMappingOptions.dataDir().resolve(p.shippedFile()));
       TrainingPreset preset = TrainingPreset.named(p.name());
-      datasets.add(new DemoRun.Dataset(p.shippedFile(), readings, preset, preset.spec(Architecture.GRU, quick ? 2 : null)));
+      datasets.add(dataset(p.shippedFile(), readings, preset.spec(), preset));
     }
     return datasets;
+  }
+
+  /** The demo's model of a dataset: quick trains 2 networks for at most 40 epochs. */
+  private DemoRun.Dataset dataset(String name, List<Reading> readings, ModelSpec spec, TrainingPreset preset) {
+    return quick
+        ? new DemoRun.Dataset(name, readings, spec.withMembers(2), preset.settings().withEpochs(40))
+        : new DemoRun.Dataset(name, readings, spec, preset.settings());
   }
 }

@@ -1,8 +1,6 @@
 package dev.forecaster.cli;
 
 import dev.forecaster.schemas.TrustedPackages;
-import dev.forecaster.trainer.TrainCommand;
-import dev.forecaster.trainer.TrainerCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -13,8 +11,9 @@ import picocli.CommandLine.Command;
     versionProvider = ForecastCommand.Version.class,
     description = "Streaming forecaster: Kafka readings, a Flink job, GRU/LSTM scoring through DJL.",
     subcommands = {DemoCommand.class, ReadingsCommand.class, ReplayCommand.class, TrainCommand.class, TrainerCommand.class, JobCommand.class,
-        TailCommand.class, ReportCommand.class, BrokerCommand.class, BenchCommand.class,
-        CommandLine.HelpCommand.class})
+        TailCommand.class, ReportCommand.class, TopicsCommand.class, BrokerCommand.class,
+        CommandLine.HelpCommand.class},
+    footer = {"", "Benchmarks: ./forecast bench --help (the forecast-bench module, a jar of its own)."})
 public final class ForecastCommand {
 
   public static void main(String[] args) {

@@ -2,7 +2,6 @@ package dev.forecaster.cli;
 
 import dev.forecaster.job.ForecastJob;
 import dev.forecaster.job.JobConfig;
-import dev.forecaster.job.Topics;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -51,7 +50,7 @@ final class JobCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
-    List<String> created = Topics.ensure(jobConfig);
+    List<String> created = ForecastJob.ensureTopics(jobConfig);
     if (!created.isEmpty()) {
       out.println("created topics " + created);
     }

@@ -2,7 +2,6 @@ package dev.forecaster.cli;
 
 import dev.forecaster.avro.Reading;
 import dev.forecaster.schemas.csv.CsvReadSummary;
-import dev.forecaster.trainer.CsvMappingOptions;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;

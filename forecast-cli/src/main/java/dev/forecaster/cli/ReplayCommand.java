@@ -2,20 +2,16 @@ package dev.forecaster.cli;
 
 import dev.forecaster.avro.Reading;
 import dev.forecaster.schemas.csv.CsvReadSummary;
-import dev.forecaster.trainer.CsvMappingOptions;
-import dev.forecaster.trainer.KafkaOptions;
-import dev.forecaster.trainer.ProgressBars;
+import dev.forecaster.model.History;
+import dev.forecaster.schemas.Topics;
+import java.time.Duration;
+import java.util.Map;
 import java.io.PrintWriter;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import me.tongfei.progressbar.ProgressBar;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -35,8 +31,11 @@ final class ReplayCommand implements Callable<Integer> {
 
   @Mixin KafkaOptions kafka;
 
-  @Option(names = "--topic", defaultValue = "readings", description = "Topic (default: ${DEFAULT-VALUE}); created with 2 partitions if absent.")
+  @Option(names = "--topic", defaultValue = Topics.Defaults.READINGS, description = "Topic (default: ${DEFAULT-VALUE}); created if absent, with --partitions.")
   String topic;
+
+  @Option(names = "--partitions", defaultValue = "" + Topics.DEFAULT_PARTITIONS, description = "Partitions of the topic if it is created (default: ${DEFAULT-VALUE}).")
+  int partitions;
 
   @Option(names = "--rate", defaultValue = "0", description = "Readings per second; 0 = as fast as the broker takes them (default: ${DEFAULT-VALUE}).")
   double rate;
@@ -46,8 +45,8 @@ final class ReplayCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     List<Reading> readings = new ArrayList<>();
     CsvReadSummary summary = csv.reader().read(csv.csv(), readings::add);
-    readings.sort(Comparator.comparing(Reading::getDay)); // stable: file order within a day
-    ensureTopic();
+    readings = History.inReplayOrder(readings);
+    Topics.ensure(kafka.clientProperties(), Map.of(Topics.READINGS, topic), partitions, Duration.ofSeconds(20));
     long interval = rate > 0 ? (long) (1e9 / rate) : 0;
     try (KafkaProducer<byte[], byte[]> producer =
             ReadingsProducer.open(kafka.clientProperties(), rate > 0 ? 0 : 10, rate > 0 ? 16384 : 256 * 1024);
@@ -71,19 +70,5 @@ final class ReplayCommand implements Callable<Integer> {
         summary.badRows());
     out.flush();
     return 0;
-  }
-
-  private void ensureTopic() throws Exception {
-    Properties p = new Properties();
-    p.putAll(kafka.clientProperties());
-    try (Admin admin = Admin.create(p)) {
-      var names = admin.listTopics().names().get(20, TimeUnit.SECONDS);
-      if (!names.contains(topic)) {
-        admin.createTopics(List.of(new NewTopic(topic, 2, (short) -1))).all().get(20, TimeUnit.SECONDS);
-      }
-    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
-      throw new IllegalStateException("no Kafka broker answered at " + kafka.bootstrapServers()
-          + " (--bootstrap-servers; `forecast broker` starts one)", e);
-    }
   }
 }

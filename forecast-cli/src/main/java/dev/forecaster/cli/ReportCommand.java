@@ -6,8 +6,10 @@ import dev.forecaster.avro.Forecast;
 import dev.forecaster.avro.ModelUpdate;
 import dev.forecaster.schemas.AvroCodec;
 import dev.forecaster.schemas.Codecs;
+import dev.forecaster.schemas.Topics;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.TopicPartition;
 import dev.forecaster.trainer.BoundedRead;
-import dev.forecaster.trainer.KafkaOptions;
 import dev.forecaster.trainer.ModelRegistry;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -44,19 +46,19 @@ final class ReportCommand implements Callable<Integer> {
   @Option(names = "--from", paramLabel = "DAY", description = "First target day the report covers (default: each series' first evaluation).")
   LocalDate from;
 
-  @Option(names = "--readings-topic", defaultValue = "readings", description = "(default: ${DEFAULT-VALUE})")
+  @Option(names = "--readings-topic", defaultValue = Topics.Defaults.READINGS, description = "(default: ${DEFAULT-VALUE})")
   String readingsTopic;
 
-  @Option(names = "--forecasts-topic", defaultValue = "forecasts", description = "(default: ${DEFAULT-VALUE})")
+  @Option(names = "--forecasts-topic", defaultValue = Topics.Defaults.FORECASTS, description = "(default: ${DEFAULT-VALUE})")
   String forecastsTopic;
 
-  @Option(names = "--evaluations-topic", defaultValue = "evaluations", description = "(default: ${DEFAULT-VALUE})")
+  @Option(names = "--evaluations-topic", defaultValue = Topics.Defaults.EVALUATIONS, description = "(default: ${DEFAULT-VALUE})")
   String evaluationsTopic;
 
-  @Option(names = "--dead-letters-topic", defaultValue = "readings.dlq", description = "(default: ${DEFAULT-VALUE})")
+  @Option(names = "--dead-letters-topic", defaultValue = Topics.Defaults.DEAD_LETTERS, description = "(default: ${DEFAULT-VALUE})")
   String deadLettersTopic;
 
-  @Option(names = "--models-topic", defaultValue = "models", description = "(default: ${DEFAULT-VALUE})")
+  @Option(names = "--models-topic", defaultValue = Topics.Defaults.MODELS, description = "(default: ${DEFAULT-VALUE})")
   String modelsTopic;
 
   @Override
@@ -79,7 +81,7 @@ final class ReportCommand implements Callable<Integer> {
           u.getArchitecture(), m.getOrDefault("mae", Double.NaN), m.getOrDefault("persistenceMae", Double.NaN),
           m.getOrDefault("testWindows", Double.NaN)));
     }
-    DemoReport.writeHtml(output, new DemoRun.Outcome(readings, forecasts, evaluations, deadLetters, models, liveFrom,
+    Report.writeHtml(output, new ReportData(readings, forecasts, evaluations, deadLetters, models, liveFrom,
         List.of()));
     out.printf("%d forecasts, %d evaluations of %d series, %d dead letters, %d model versions%nreport: %s%n",
         forecasts.size(), evaluations.size(), liveFrom.size(), deadLetters.size(), models.size(),
@@ -88,7 +90,7 @@ final class ReportCommand implements Callable<Integer> {
     return 0;
   }
 
-  private <T extends org.apache.avro.specific.SpecificRecord> List<T> read(String topic, AvroCodec<T> codec) {
+  private <T extends SpecificRecord> List<T> read(String topic, AvroCodec<T> codec) {
     List<T> records = new ArrayList<>();
     try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
       BoundedRead.untilEndOffsets(consumer, topic, Duration.ofSeconds(30), r -> {
@@ -105,7 +107,7 @@ final class ReportCommand implements Callable<Integer> {
   private long count(String topic) {
     try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
       var partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-          .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition())).toList();
+          .map(p -> new TopicPartition(topic, p.partition())).toList();
       var end = consumer.endOffsets(partitions);
       var begin = consumer.beginningOffsets(partitions);
       return partitions.stream().mapToLong(tp -> end.get(tp) - begin.get(tp)).sum();

@@ -3,7 +3,7 @@ package dev.forecaster.cli;
 import dev.forecaster.avro.Evaluation;
 import dev.forecaster.avro.Forecast;
 import dev.forecaster.schemas.Codecs;
-import dev.forecaster.trainer.KafkaOptions;
+import dev.forecaster.schemas.Topics;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
@@ -28,10 +28,10 @@ final class TailCommand implements Callable<Integer> {
 
   @Mixin KafkaOptions kafka;
 
-  @Option(names = "--forecasts-topic", defaultValue = "forecasts", description = "(default: ${DEFAULT-VALUE})")
+  @Option(names = "--forecasts-topic", defaultValue = Topics.Defaults.FORECASTS, description = "(default: ${DEFAULT-VALUE})")
   String forecasts;
 
-  @Option(names = "--evaluations-topic", defaultValue = "evaluations", description = "(default: ${DEFAULT-VALUE})")
+  @Option(names = "--evaluations-topic", defaultValue = Topics.Defaults.EVALUATIONS, description = "(default: ${DEFAULT-VALUE})")
   String evaluations;
 
   @Option(names = "--from-beginning", description = "Start at the beginning of the topics, not at their end.")

@@ -4,8 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 
 import dev.forecaster.job.JobConfig;
+import dev.forecaster.job.JobOptions;
+import dev.forecaster.schemas.Topics;
 import dev.forecaster.schemas.TrustedPackages;
-import dev.forecaster.trainer.ModelRegistry;
 import dev.forecaster.trainer.RetrainSchedule;
 import dev.forecaster.trainer.TrainingPreset;
 import java.io.File;
@@ -225,7 +226,7 @@ class DeployComposeTest {
       assertThat(config.checkpointDir()).as("checkpoints on the volume every Flink container mounts")
           .startsWith("file://" + mountPoint(name, "flink-data") + "/");
       assertThat(config.device()).isEqualTo(
-          profiles(service(name)).contains("gpu") ? JobConfig.DeviceChoice.GPU : JobConfig.DeviceChoice.CPU);
+          profiles(service(name)).contains("gpu") ? JobOptions.Device.GPU : JobOptions.Device.CPU);
     }
     assertThat(jobArguments("jobmanager")).as("the GPU job differs in its device only")
         .isEqualTo(jobArguments("jobmanager-gpu").stream().map(a -> a.equals("device=gpu") ? "device=cpu" : a).toList());
@@ -240,7 +241,7 @@ class DeployComposeTest {
     Topic models = topics.get(defaults.modelsTopic());
     assertThat(models.partitions()).isEqualTo(1);
     assertThat(models.configs()).containsEntry("cleanup.policy", "compact")
-        .containsEntry("max.message.bytes", Integer.toString(ModelRegistry.MAX_MESSAGE_BYTES));
+        .containsEntry("max.message.bytes", Integer.toString(Topics.MAX_MODEL_BYTES));
     int parallelism = jobConfigOf("jobmanager").parallelism();
     topics.values().stream().filter(t -> t != models)
         .forEach(t -> assertThat(t.partitions()).as(t.name()).isEqualTo(parallelism));
@@ -506,26 +507,16 @@ class DeployComposeTest {
     return JobConfig.of(settings); // an unknown key throws
   }
 
+  /** What kafka-init's `forecast topics` creates: every topic as Topics defines it. */
   private static Map<String, Topic> topicsCreatedByKafkaInit() {
+    ParseResult init = forecastSubcommand(command(service("kafka-init")), "topics");
+    assertThat(init.matchedOptionValue("--bootstrap-servers", "")).isEqualTo(kafkaAddress());
+    int partitions = init.matchedOptionValue("--partitions", Topics.DEFAULT_PARTITIONS);
+    Map<String, String> renamed = init.matchedOptionValue("--name", Map.<String, String>of());
+    assertThat(renamed).as("the job's default topic names").isEmpty();
     Map<String, Topic> topics = new LinkedHashMap<>();
-    for (String line : scriptLines(service("kafka-init"))) {
-      if (line.startsWith("create=")) {
-        assertThat(line).contains("--bootstrap-server " + kafkaAddress(), "--if-not-exists");
-      }
-      List<String> words = shellWords(line);
-      int at = words.indexOf("--topic");
-      if (at < 0) {
-        continue;
-      }
-      int partitions = Integer.parseInt(words.get(words.indexOf("--partitions") + 1));
-      Map<String, String> configs = new LinkedHashMap<>();
-      for (int i = 0; i < words.size() - 1; i++) {
-        if (words.get(i).equals("--config")) {
-          String[] kv = words.get(i + 1).split("=", 2);
-          configs.put(kv[0], kv[1]);
-        }
-      }
-      topics.put(words.get(at + 1), new Topic(words.get(at + 1), partitions, configs));
+    for (Topics t : Topics.values()) {
+      topics.put(t.defaultName(), new Topic(t.defaultName(), t.partitions(partitions), t.configs()));
     }
     return topics;
   }
@@ -846,6 +837,10 @@ class DeployComposeTest {
         }
       }
     }
+    // properties built from others, e.g. pytorch-jni.version = ${pytorch.version}-${djl.version}
+    Pattern reference = Pattern.compile("\\$\\{([\\w.-]+)}");
+    props.replaceAll((k, v) -> reference.matcher(v).replaceAll(m -> Matcher.quoteReplacement(
+        props.getOrDefault(m.group(1), m.group()))));
     return props;
   }
 

@@ -31,6 +31,24 @@ public final class LoadedModel implements AutoCloseable {
     return model;
   }
 
+  /**
+   * The same network under a spec that differs only in what describes it (version, settings,
+   * metrics). The returned model takes over this one's native memory: close it instead of this.
+   */
+  public LoadedModel describedAs(ModelSpec described) {
+    if (!sameNetwork(spec, described)) {
+      throw new IllegalArgumentException("the spec describes another network than the model's");
+    }
+    return new LoadedModel(model, described);
+  }
+
+  /** Whether two specs differ in nothing but their version, settings and metrics. */
+  static boolean sameNetwork(ModelSpec a, ModelSpec b) {
+    return a.withVersion(b.version(), b.createdAtMillis())
+        .withMetrics(b.training(), b.trainingMetrics(), b.backtestMetrics())
+        .equals(b);
+  }
+
   /** A predictor for the calling thread: predictors are not thread-safe. */
   public BatchedPredictor newPredictor() {
     return new BatchedPredictor(this);

@@ -51,8 +51,7 @@ public final class ModelArtifact {
    * and the way windows are encoded must be the model's own.
    */
   public static byte[] write(LoadedModel model, ModelSpec spec) {
-    if (!model.spec().withVersion(spec.version(), spec.createdAtMillis())
-        .withMetrics(spec.training(), spec.trainingMetrics(), spec.backtestMetrics()).equals(spec)) {
+    if (!LoadedModel.sameNetwork(model.spec(), spec)) {
       throw new IllegalArgumentException("the spec describes another network than the model's");
     }
     Block network = model.djlModel().getBlock();

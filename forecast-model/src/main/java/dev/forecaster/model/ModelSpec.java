@@ -38,6 +38,9 @@ public record ModelSpec(
     long createdAtMillis) {
 
   public ModelSpec {
+    if (features == null) {
+      throw new IllegalArgumentException("a model reads at least one feature");
+    }
     features = List.copyOf(features);
     training = training == null ? Map.of() : Map.copyOf(training);
     trainingMetrics = trainingMetrics == null ? Map.of() : Map.copyOf(trainingMetrics);
@@ -78,28 +81,209 @@ public record ModelSpec(
   }
 
   public ModelSpec withScaling(Scaling newScaling) {
-    return new ModelSpec(name, version, architecture, hiddenSize, layers, dropout, members, features, calendar,
-        inputTransform, target, targetTransform, windowLength, horizon, newScaling, training,
-        trainingMetrics, backtestMetrics, createdAtMillis);
+    return toBuilder().scaling(newScaling).build();
   }
 
   /** The same model with {@code n} averaged networks. */
   public ModelSpec withMembers(int n) {
-    return new ModelSpec(name, version, architecture, hiddenSize, layers, dropout, n, features, calendar,
-        inputTransform, target, targetTransform, windowLength, horizon, scaling, training,
-        trainingMetrics, backtestMetrics, createdAtMillis);
+    return toBuilder().members(n).build();
   }
 
   public ModelSpec withVersion(long newVersion, long newCreatedAtMillis) {
-    return new ModelSpec(name, newVersion, architecture, hiddenSize, layers, dropout, members, features, calendar,
-        inputTransform, target, targetTransform, windowLength, horizon, scaling, training,
-        trainingMetrics, backtestMetrics, newCreatedAtMillis);
+    return toBuilder().version(newVersion).createdAtMillis(newCreatedAtMillis).build();
   }
 
   public ModelSpec withMetrics(
-      Map<String, String> newTraining, Map<String, Double> newTrainingMetrics, Map<String, Double> newBacktestMetrics) {
-    return new ModelSpec(name, version, architecture, hiddenSize, layers, dropout, members, features, calendar,
-        inputTransform, target, targetTransform, windowLength, horizon, scaling, newTraining,
-        newTrainingMetrics, newBacktestMetrics, createdAtMillis);
+      Map<String, String> newTraining,
+      Map<String, Double> newTrainingMetrics,
+      Map<String, Double> newBacktestMetrics) {
+    return toBuilder()
+        .training(newTraining)
+        .trainingMetrics(newTrainingMetrics)
+        .backtestMetrics(newBacktestMetrics)
+        .build();
+  }
+
+  /** A builder with this spec's values. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /**
+   * A builder with the defaults of an unfitted model: version 0, a GRU of 8 units, one layer, no
+   * dropout, one member, no calendar, levels in and out, a window of 7, one step ahead.
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Builds a spec by name; {@link #build()} validates it. */
+  public static final class Builder {
+    private String name;
+    private long version;
+    private Architecture architecture = Architecture.GRU;
+    private int hiddenSize = 8;
+    private int layers = 1;
+    private float dropout;
+    private int members = 1;
+    private List<String> features;
+    private boolean calendar;
+    private ValueTransform inputTransform = ValueTransform.LEVEL;
+    private String target;
+    private ValueTransform targetTransform = ValueTransform.LEVEL;
+    private int windowLength = 7;
+    private int horizon = 1;
+    private Scaling scaling;
+    private Map<String, String> training;
+    private Map<String, Double> trainingMetrics;
+    private Map<String, Double> backtestMetrics;
+    private long createdAtMillis;
+
+    private Builder() {}
+
+    private Builder(ModelSpec s) {
+      name = s.name;
+      version = s.version;
+      architecture = s.architecture;
+      hiddenSize = s.hiddenSize;
+      layers = s.layers;
+      dropout = s.dropout;
+      members = s.members;
+      features = s.features;
+      calendar = s.calendar;
+      inputTransform = s.inputTransform;
+      target = s.target;
+      targetTransform = s.targetTransform;
+      windowLength = s.windowLength;
+      horizon = s.horizon;
+      scaling = s.scaling;
+      training = s.training;
+      trainingMetrics = s.trainingMetrics;
+      backtestMetrics = s.backtestMetrics;
+      createdAtMillis = s.createdAtMillis;
+    }
+
+    public Builder name(String v) {
+      name = v;
+      return this;
+    }
+
+    public Builder version(long v) {
+      version = v;
+      return this;
+    }
+
+    public Builder architecture(Architecture v) {
+      architecture = v;
+      return this;
+    }
+
+    public Builder hiddenSize(int v) {
+      hiddenSize = v;
+      return this;
+    }
+
+    public Builder layers(int v) {
+      layers = v;
+      return this;
+    }
+
+    public Builder dropout(float v) {
+      dropout = v;
+      return this;
+    }
+
+    public Builder members(int v) {
+      members = v;
+      return this;
+    }
+
+    public Builder features(List<String> v) {
+      features = v;
+      return this;
+    }
+
+    public Builder calendar(boolean v) {
+      calendar = v;
+      return this;
+    }
+
+    public Builder inputTransform(ValueTransform v) {
+      inputTransform = v;
+      return this;
+    }
+
+    public Builder target(String v) {
+      target = v;
+      return this;
+    }
+
+    public Builder targetTransform(ValueTransform v) {
+      targetTransform = v;
+      return this;
+    }
+
+    /** Inputs and target as the same transform. */
+    public Builder transform(ValueTransform v) {
+      return inputTransform(v).targetTransform(v);
+    }
+
+    public Builder windowLength(int v) {
+      windowLength = v;
+      return this;
+    }
+
+    public Builder horizon(int v) {
+      horizon = v;
+      return this;
+    }
+
+    public Builder scaling(Scaling v) {
+      scaling = v;
+      return this;
+    }
+
+    public Builder training(Map<String, String> v) {
+      training = v;
+      return this;
+    }
+
+    public Builder trainingMetrics(Map<String, Double> v) {
+      trainingMetrics = v;
+      return this;
+    }
+
+    public Builder backtestMetrics(Map<String, Double> v) {
+      backtestMetrics = v;
+      return this;
+    }
+
+    public Builder createdAtMillis(long v) {
+      createdAtMillis = v;
+      return this;
+    }
+
+    public ModelSpec build() {
+      return new ModelSpec(
+          name,
+          version,
+          architecture,
+          hiddenSize,
+          layers,
+          dropout,
+          members,
+          features,
+          calendar,
+          inputTransform,
+          target,
+          targetTransform,
+          windowLength,
+          horizon,
+          scaling,
+          training,
+          trainingMetrics,
+          backtestMetrics,
+          createdAtMillis);
+    }
   }
 }

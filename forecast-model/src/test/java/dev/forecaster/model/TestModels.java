@@ -16,10 +16,7 @@ import java.util.Random;
 final class TestModels {
 
   static ModelSpec spec(Architecture arch, int members) {
-    return new ModelSpec("test-model", 7, arch, 4, 1, 0f, members, List.of("temp_max", "wind"), true,
-        ValueTransform.LEVEL, "temp_max", ValueTransform.CHANGE, 3, 1,
-        new Scaling(new double[] {15, 4}, new double[] {7, 1.5}, 0.1, 2.5),
-        Map.of("seed", "1"), Map.of("meanBestEpoch", 3.0), Map.of("mae", 2.0), 1_700_000_000_000L);
+    return ModelSpec.builder().name("test-model").version(7).architecture(arch).hiddenSize(4).members(members).features(List.of("temp_max", "wind")).calendar(true).target("temp_max").targetTransform(ValueTransform.CHANGE).windowLength(3).scaling(new Scaling(new double[] {15, 4}, new double[] {7, 1.5}, 0.1, 2.5)).training(Map.of("seed", "1")).trainingMetrics(Map.of("meanBestEpoch", 3.0)).backtestMetrics(Map.of("mae", 2.0)).createdAtMillis(1_700_000_000_000L).build();
   }
 
   /** A model whose members have seeded random initial weights. */

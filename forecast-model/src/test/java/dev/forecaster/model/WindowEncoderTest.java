@@ -14,9 +14,7 @@ import org.junit.jupiter.api.Test;
 class WindowEncoderTest {
 
   private static ModelSpec spec(ValueTransform inputs, ValueTransform target, boolean calendar) {
-    return new ModelSpec("m", 1, Architecture.GRU, 4, 1, 0f, 1, List.of("close", "volume"), calendar, inputs,
-        "close", target, 2, 1, new Scaling(new double[] {0.001, 0.0}, new double[] {0.01, 0.2}, 0.0005, 0.012),
-        Map.of(), Map.of(), Map.of(), 0);
+    return ModelSpec.builder().name("m").version(1).hiddenSize(4).features(List.of("close", "volume")).calendar(calendar).inputTransform(inputs).target("close").targetTransform(target).windowLength(2).scaling(new Scaling(new double[] {0.001, 0.0}, new double[] {0.01, 0.2}, 0.0005, 0.012)).build();
   }
 
   @ParameterizedTest

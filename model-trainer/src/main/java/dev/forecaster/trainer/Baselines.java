@@ -1,5 +1,6 @@
 package dev.forecaster.trainer;
 
+import dev.forecaster.model.Sample;
 import dev.forecaster.model.ModelSpec;
 import dev.forecaster.model.WindowEncoder;
 import java.util.List;

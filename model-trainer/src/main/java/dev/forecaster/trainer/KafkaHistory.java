@@ -1,5 +1,6 @@
 package dev.forecaster.trainer;
 
+import dev.forecaster.model.History;
 import dev.forecaster.avro.Reading;
 import dev.forecaster.schemas.Codecs;
 import dev.forecaster.schemas.RecordDecodingException;

@@ -3,20 +3,18 @@ package dev.forecaster.trainer;
 import dev.forecaster.avro.ModelUpdate;
 import dev.forecaster.schemas.Codecs;
 import dev.forecaster.schemas.RecordDecodingException;
+import dev.forecaster.schemas.Topics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.CommonClientConfigs;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -24,8 +22,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.config.TopicConfig;
-import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -39,9 +36,6 @@ import org.slf4j.LoggerFactory;
  * artifact inline.
  */
 public final class ModelRegistry {
-
-  /** Largest model update the topic and the producer accept (artifacts travel inline). */
-  public static final int MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
   private static final Logger LOG = LoggerFactory.getLogger(ModelRegistry.class);
   private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
@@ -61,29 +55,11 @@ public final class ModelRegistry {
     this.timeout = apiTimeout == null ? DEFAULT_TIMEOUT : Duration.ofMillis(Long.parseLong(apiTimeout.toString()));
   }
 
-  /** Creates the topic, compacted, if it does not exist. */
+  /** Creates the topic, compacted, if it does not exist; fails naming the address if no broker answers. */
   public void ensureTopic() {
-    try (Admin admin = Admin.create(props(Map.of()))) {
-      Set<String> names = admin.listTopics().names().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      if (names.contains(topic)) {
-        return;
-      }
-      NewTopic newTopic = new NewTopic(topic, 1, (short) -1)
-          .configs(Map.of(
-              TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
-              TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MAX_MESSAGE_BYTES)));
-      admin.createTopics(List.of(newTopic)).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    List<String> created = Topics.ensure(clientProperties, Map.of(Topics.MODELS, topic), Topics.DEFAULT_PARTITIONS, timeout);
+    if (!created.isEmpty()) {
       LOG.info("created compacted topic {}", topic);
-    } catch (ExecutionException e) {
-      if (!(e.getCause() instanceof TopicExistsException)) {
-        throw new IllegalStateException("cannot create topic " + topic + " at " + bootstrap() + ": " + e.getCause(), e);
-      }
-    } catch (TimeoutException | org.apache.kafka.common.KafkaException e) {
-      throw new IllegalStateException(
-          "no Kafka broker answered at " + bootstrap() + " (--bootstrap-servers): " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while creating " + topic, e);
     }
   }
 
@@ -106,7 +82,7 @@ public final class ModelRegistry {
         ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, MAX_MESSAGE_BYTES);
+        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.MAX_MODEL_BYTES);
     try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props(overrides))) {
       BoundedRead.untilEndOffsets(consumer, topic, timeout, (ConsumerRecord<String, byte[]> r) -> {
         if (r.value() == null) {
@@ -119,7 +95,7 @@ public final class ModelRegistry {
               e.getMessage());
         }
       });
-    } catch (org.apache.kafka.common.KafkaException e) {
+    } catch (KafkaException e) {
       // as ensureTopic does: say where no broker answered
       throw new IllegalStateException("cannot read topic " + topic + " at " + bootstrap() + ": " + e.getMessage(), e);
     }
@@ -134,7 +110,7 @@ public final class ModelRegistry {
         ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
         ProducerConfig.ACKS_CONFIG, "all",
         ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-        ProducerConfig.MAX_REQUEST_SIZE_CONFIG, MAX_MESSAGE_BYTES);
+        ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.MAX_MODEL_BYTES);
     try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props(overrides))) {
       return producer.send(new ProducerRecord<>(topic, update.getModelName(), Codecs.MODEL_UPDATE.encode(update)))
           .get(timeout.toMillis(), TimeUnit.MILLISECONDS);

@@ -1,5 +1,6 @@
 package dev.forecaster.trainer;
 
+import dev.forecaster.model.Sample;
 import ai.djl.translate.TranslateException;
 import dev.forecaster.model.BatchedPredictor;
 import dev.forecaster.model.LoadedModel;

@@ -2,7 +2,6 @@ package dev.forecaster.trainer;
 
 import ai.djl.Device;
 import ai.djl.Model;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -18,13 +17,16 @@ import dev.forecaster.model.DjlRuntime;
 import dev.forecaster.model.LoadedModel;
 import dev.forecaster.model.ModelSpec;
 import dev.forecaster.model.Networks;
+import dev.forecaster.model.Sample;
 import dev.forecaster.model.Scaling;
 import dev.forecaster.model.WindowEncoder;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.function.IntConsumer;
@@ -44,8 +46,13 @@ public final class NetworkTrainer {
   public record Result(LoadedModel model, List<MemberRun> members, double outputShift) {}
 
   /** One member's training: its weights at the best epoch and its loss curves. */
-  public record MemberRun(long seed, byte[] weights, List<Double> trainLoss, List<Double> validationLoss,
-      int bestEpoch, int epochsRun) {}
+  public record MemberRun(
+      long seed,
+      byte[] weights,
+      List<Double> trainLoss,
+      List<Double> validationLoss,
+      int bestEpoch,
+      int epochsRun) {}
 
   private NetworkTrainer() {}
 
@@ -55,14 +62,23 @@ public final class NetworkTrainer {
    * @param spec a spec with fitted scaling
    * @param onEpoch called after each epoch of each member (for a progress bar)
    */
-  public static Result train(ModelSpec spec, TrainingSettings settings, List<Sample> train, List<Sample> validation,
+  public static Result train(
+      ModelSpec spec,
+      TrainingSettings settings,
+      List<Sample> train,
+      List<Sample> validation,
       IntConsumer onEpoch) {
     WindowEncoder encoder = new WindowEncoder(spec);
-    Encoded trainSet = Encoded.of(encoder, train);
-    Encoded validationSet = Encoded.of(encoder, validation.isEmpty() ? train : validation);
+    MemberFit fit =
+        new MemberFit(
+            spec,
+            settings,
+            Encoded.of(encoder, train),
+            Encoded.of(encoder, validation.isEmpty() ? train : validation),
+            onEpoch);
     List<MemberRun> runs = new ArrayList<>();
     for (int i = 0; i < spec.members(); i++) {
-      runs.add(trainMember(spec, settings, settings.seed() + i, trainSet, validationSet, encoder, onEpoch));
+      runs.add(fit.member(settings.seed() + i));
     }
     List<byte[]> weights = runs.stream().map(MemberRun::weights).toList();
     LoadedModel model = Networks.assemble(spec, weights, Device.cpu());
@@ -71,95 +87,107 @@ public final class NetworkTrainer {
     }
     double shift;
     try (LoadedModel uncorrected = model) {
-      shift = validationBias(uncorrected, validation, settings.loss().equals("mae"));
+      shift = validationBias(uncorrected, validation, settings.loss() == TrainingSettings.Loss.MAE);
     }
     Scaling s = spec.scaling();
-    ModelSpec corrected = spec.withScaling(new Scaling(s.inputMean(), s.inputStd(),
-        s.targetMean() + shift * s.targetStd(), s.targetStd()));
+    ModelSpec corrected =
+        spec.withScaling(
+            new Scaling(
+                s.inputMean(),
+                s.inputStd(),
+                s.targetMean() + shift * s.targetStd(),
+                s.targetStd()));
     return new Result(Networks.assemble(corrected, weights, Device.cpu()), runs, shift);
   }
 
-  /** Mean (or median) of target minus forecast on the validation windows, in the network's scaled units. */
+  /**
+   * Mean (or median) of target minus forecast on the validation windows, in the network's scaled
+   * units.
+   */
   static double validationBias(LoadedModel model, List<Sample> validation, boolean median) {
     WindowEncoder encoder = model.encoder();
     double[] predicted = ModelScoring.predict(model, validation);
     double[] residuals = new double[validation.size()];
     for (int i = 0; i < residuals.length; i++) {
       Sample s = validation.get(i);
-      // networkTarget inverts toRealUnits exactly, so this is the residual of the network's own output
-      residuals[i] = encoder.networkTarget(s.baseValue(), s.actual()) - encoder.networkTarget(s.baseValue(), predicted[i]);
+      // networkTarget inverts toRealUnits exactly, so this is the residual of the network's own
+      // output
+      residuals[i] =
+          encoder.networkTarget(s.baseValue(), s.actual())
+              - encoder.networkTarget(s.baseValue(), predicted[i]);
     }
     if (median) {
-      java.util.Arrays.sort(residuals);
+      Arrays.sort(residuals);
       int n = residuals.length;
       return n % 2 == 1 ? residuals[n / 2] : (residuals[n / 2 - 1] + residuals[n / 2]) / 2;
     }
-    return java.util.Arrays.stream(residuals).average().orElse(0);
+    return Arrays.stream(residuals).average().orElse(0);
   }
 
-  private static MemberRun trainMember(ModelSpec spec, TrainingSettings settings, long seed, Encoded trainSet,
-      Encoded validationSet, WindowEncoder encoder, IntConsumer onEpoch) {
-    Engine engine = DjlRuntime.engine();
-    engine.setRandomSeed((int) seed);
-    try (Model model = Model.newInstance(spec.name() + "-member", Device.cpu(), "PyTorch")) {
-      Block network = Networks.member(spec);
-      model.setBlock(network);
-      return trainMember(model, network, spec, settings, seed, trainSet, validationSet, encoder, onEpoch);
+  /** The training of one member after another on the same encoded windows. */
+  private static final class MemberFit {
+    private final ModelSpec spec;
+    private final TrainingSettings settings;
+    private final Encoded trainSet;
+    private final Encoded validationSet;
+    private final IntConsumer onEpoch;
+    private final Loss loss;
+    private final int floatsPerWindow;
+
+    MemberFit(
+        ModelSpec spec,
+        TrainingSettings settings,
+        Encoded trainSet,
+        Encoded validationSet,
+        IntConsumer onEpoch) {
+      this.spec = spec;
+      this.settings = settings;
+      this.trainSet = trainSet;
+      this.validationSet = validationSet;
+      this.onEpoch = onEpoch;
+      this.loss = settings.loss() == TrainingSettings.Loss.MAE ? Loss.l1Loss() : Loss.l2Loss();
+      this.floatsPerWindow = spec.windowLength() * spec.inputsPerStep();
     }
-  }
 
-  private static MemberRun trainMember(Model model, Block network, ModelSpec spec, TrainingSettings settings, long seed,
-      Encoded trainSet, Encoded validationSet, WindowEncoder encoder, IntConsumer onEpoch) {
-    int epochs = settings.epochs();
-    int patience = settings.patience();
-    Loss loss = settings.loss().equals("mae") ? Loss.l1Loss() : Loss.l2Loss();
-    DefaultTrainingConfig config = new DefaultTrainingConfig(loss)
-        .optOptimizer(Optimizer.adam()
-            .optLearningRateTracker(Tracker.fixed((float) settings.learningRate()))
-            .optWeightDecays((float) settings.weightDecay())
-            .build())
-        .optDevices(new Device[] {Device.cpu()});
-    List<Double> trainLosses = new ArrayList<>();
-    List<Double> validationLosses = new ArrayList<>();
-    int bestEpoch = 0;
-    int epochsRun = 0;
-    try (Trainer trainer = model.newTrainer(config)) {
-      int window = spec.windowLength();
-      int inputs = spec.inputsPerStep();
-      trainer.initialize(new Shape(settings.batchSize(), window, inputs));
+    /** Trains one member from {@code seed}. */
+    MemberRun member(long seed) {
+      DjlRuntime.engine().setRandomSeed((int) seed);
+      DefaultTrainingConfig config =
+          new DefaultTrainingConfig(loss)
+              .optOptimizer(
+                  Optimizer.adam()
+                      .optLearningRateTracker(Tracker.fixed((float) settings.learningRate()))
+                      .optWeightDecays((float) settings.weightDecay())
+                      .build())
+              .optDevices(new Device[] {Device.cpu()});
+      try (Model model = Model.newInstance(spec.name() + "-member", Device.cpu(), "PyTorch")) {
+        Block network = Networks.member(spec);
+        model.setBlock(network);
+        try (Trainer trainer = model.newTrainer(config)) {
+          trainer.initialize(
+              new Shape(settings.batchSize(), spec.windowLength(), spec.inputsPerStep()));
+          return epochs(trainer, network, seed);
+        }
+      }
+    }
+
+    private MemberRun epochs(Trainer trainer, Block network, long seed) {
       Random shuffle = new Random(seed);
       int[] order = new int[trainSet.count];
       for (int i = 0; i < order.length; i++) {
         order[i] = i;
       }
-      int fpw = encoder.floatsPerWindow();
-      float[] xBatch = new float[settings.batchSize() * fpw];
-      float[] yBatch = new float[settings.batchSize()];
+      List<Double> trainLosses = new ArrayList<>();
+      List<Double> validationLosses = new ArrayList<>();
       double best = Double.POSITIVE_INFINITY;
       byte[] bestWeights = null;
-      for (int epoch = 1; epoch <= epochs; epoch++) {
+      int bestEpoch = 0;
+      int epochsRun = 0;
+      int patience = settings.patience();
+      for (int epoch = 1; epoch <= settings.epochs(); epoch++) {
         shuffleInPlace(order, shuffle);
-        double lossSum = 0;
-        for (int start = 0; start < order.length; start += settings.batchSize()) {
-          int b = Math.min(settings.batchSize(), order.length - start);
-          for (int i = 0; i < b; i++) {
-            int s = order[start + i];
-            System.arraycopy(trainSet.x, s * fpw, xBatch, i * fpw, fpw);
-            yBatch[i] = trainSet.y[s];
-          }
-          try (NDManager batch = trainer.getManager().newSubManager();
-              GradientCollector collector = trainer.newGradientCollector()) {
-            NDArray x = batch.create(java.nio.FloatBuffer.wrap(xBatch, 0, b * fpw), new Shape(b, window, inputs));
-            NDArray y = batch.create(java.nio.FloatBuffer.wrap(yBatch, 0, b), new Shape(b, 1));
-            NDArray prediction = trainer.forward(new NDList(x)).singletonOrThrow();
-            NDArray value = loss.evaluate(new NDList(y), new NDList(prediction));
-            collector.backward(value);
-            lossSum += value.getFloat() * b;
-          }
-          trainer.step();
-        }
-        trainLosses.add(lossSum / order.length);
-        double validationLoss = evaluate(trainer, validationSet, spec, settings.loss());
+        trainLosses.add(epoch(trainer, order));
+        double validationLoss = evaluate(trainer);
         validationLosses.add(validationLoss);
         epochsRun = epoch;
         if (validationLoss < best) {
@@ -173,23 +201,64 @@ public final class NetworkTrainer {
         }
       }
       // without patience every epoch runs and the last one's weights are the model's
-      byte[] finalWeights = patience > 0 ? bestWeights : weights(network);
-      return new MemberRun(seed, finalWeights, trainLosses, validationLosses, patience > 0 ? bestEpoch : epochsRun,
+      return new MemberRun(
+          seed,
+          patience > 0 ? bestWeights : weights(network),
+          trainLosses,
+          validationLosses,
+          patience > 0 ? bestEpoch : epochsRun,
           epochsRun);
     }
-  }
 
-  /** Mean loss of the network on a set, in evaluation mode (no dropout), on the scaled target. */
-  private static double evaluate(Trainer trainer, Encoded set, ModelSpec spec, String loss) {
-    try (NDManager m = trainer.getManager().newSubManager()) {
-      NDArray x = m.create(set.x, new Shape(set.count, spec.windowLength(), spec.inputsPerStep()));
-      float[] p = trainer.evaluate(new NDList(x)).singletonOrThrow().toFloatArray();
-      double sum = 0;
-      for (int i = 0; i < set.count; i++) {
-        double d = p[i] - set.y[i];
-        sum += loss.equals("mae") ? Math.abs(d) : d * d / 2; // as DJL's L1 and L2 losses
+    /** One pass over the training windows in {@code order}; the mean training loss. */
+    private double epoch(Trainer trainer, int[] order) {
+      int batchSize = settings.batchSize();
+      float[] xBatch = new float[batchSize * floatsPerWindow];
+      float[] yBatch = new float[batchSize];
+      double lossSum = 0;
+      for (int start = 0; start < order.length; start += batchSize) {
+        int b = Math.min(batchSize, order.length - start);
+        for (int i = 0; i < b; i++) {
+          int s = order[start + i];
+          System.arraycopy(
+              trainSet.x, s * floatsPerWindow, xBatch, i * floatsPerWindow, floatsPerWindow);
+          yBatch[i] = trainSet.y[s];
+        }
+        try (NDManager batch = trainer.getManager().newSubManager();
+            GradientCollector collector = trainer.newGradientCollector()) {
+          NDArray x =
+              batch.create(
+                  FloatBuffer.wrap(xBatch, 0, b * floatsPerWindow),
+                  new Shape(b, spec.windowLength(), spec.inputsPerStep()));
+          NDArray y = batch.create(FloatBuffer.wrap(yBatch, 0, b), new Shape(b, 1));
+          NDArray prediction = trainer.forward(new NDList(x)).singletonOrThrow();
+          NDArray value = loss.evaluate(new NDList(y), new NDList(prediction));
+          collector.backward(value);
+          lossSum += value.getFloat() * b;
+        }
+        trainer.step();
       }
-      return sum / set.count;
+      return lossSum / order.length;
+    }
+
+    /**
+     * Mean loss of the network on the validation windows, in evaluation mode (no dropout), on the
+     * scaled target.
+     */
+    private double evaluate(Trainer trainer) {
+      Encoded set = validationSet;
+      try (NDManager m = trainer.getManager().newSubManager()) {
+        NDArray x =
+            m.create(set.x, new Shape(set.count, spec.windowLength(), spec.inputsPerStep()));
+        float[] p = trainer.evaluate(new NDList(x)).singletonOrThrow().toFloatArray();
+        double sum = 0;
+        for (int i = 0; i < set.count; i++) {
+          double d = p[i] - set.y[i];
+          // as DJL's L1 and L2 losses
+          sum += settings.loss() == TrainingSettings.Loss.MAE ? Math.abs(d) : d * d / 2;
+        }
+        return sum / set.count;
+      }
     }
   }
 

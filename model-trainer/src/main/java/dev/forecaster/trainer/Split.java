@@ -1,5 +1,6 @@
 package dev.forecaster.trainer;
 
+import dev.forecaster.model.Sample;
 import java.time.LocalDate;
 import java.util.List;
 

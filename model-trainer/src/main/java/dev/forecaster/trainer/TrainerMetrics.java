@@ -25,6 +25,10 @@ public final class TrainerMetrics {
       .help("Unix time the last round finished").register(registry);
   final Gauge lastRoundDuration = Gauge.builder().name("forecaster_trainer_last_round_duration_seconds")
       .help("How long the last round took").register(registry);
+  final Gauge roundEpochs = Gauge.builder().name("forecaster_trainer_round_epochs")
+      .help("Epochs trained so far in the running (or last) round, all members together").register(registry);
+  final Counter evaluationsRead = Counter.builder().name("forecaster_trainer_evaluations_read")
+      .help("Evaluation records read from the evaluations topic and checked for drift").register(registry);
   final Gauge roundRunning = Gauge.builder().name("forecaster_trainer_round_running")
       .help("1 while a round runs").register(registry);
   final Gauge nextRoundDue = Gauge.builder().name("forecaster_trainer_next_round_due_seconds")

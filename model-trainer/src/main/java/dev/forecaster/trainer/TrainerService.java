@@ -3,8 +3,10 @@ package dev.forecaster.trainer;
 import dev.forecaster.avro.Evaluation;
 import dev.forecaster.avro.ModelUpdate;
 import dev.forecaster.model.ModelSpec;
+import dev.forecaster.model.WindowPolicy;
 import dev.forecaster.schemas.Codecs;
 import dev.forecaster.schemas.RecordDecodingException;
+import dev.forecaster.schemas.Topics;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -18,6 +20,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -55,17 +58,123 @@ public final class TrainerService implements AutoCloseable {
    * @param publishFirst publish the first version of the model even if it does not beat
    *     persistence: with none in service the job has nothing to forecast with
    */
-  public record Settings(Map<String, Object> kafka, String readingsTopic, String modelsTopic,
-      String evaluationsTopic, ModelSpec template, TrainingSettings training, LocalDate testFrom,
-      RetrainSchedule schedule, DriftMonitor.Policy drift, Path stateDir, Duration historyTimeout,
-      boolean publishFirst) {
+  public record Settings(
+      Map<String, Object> kafka,
+      String readingsTopic,
+      String modelsTopic,
+      String evaluationsTopic,
+      ModelSpec template,
+      TrainingSettings training,
+      LocalDate testFrom,
+      RetrainSchedule schedule,
+      DriftMonitor.Policy drift,
+      Path stateDir,
+      Duration historyTimeout,
+      boolean publishFirst,
+      WindowPolicy windows) {
 
-    /** Settings that publish only a model that beats persistence and the version in service. */
-    public Settings(Map<String, Object> kafka, String readingsTopic, String modelsTopic, String evaluationsTopic,
-        ModelSpec template, TrainingSettings training, LocalDate testFrom, RetrainSchedule schedule,
-        DriftMonitor.Policy drift, Path stateDir, Duration historyTimeout) {
-      this(kafka, readingsTopic, modelsTopic, evaluationsTopic, template, training, testFrom, schedule, drift, stateDir,
-          historyTimeout, false);
+    /**
+     * Settings for a model and its training: the topics' default names, a round every 24 hours,
+     * no drift trigger, 60 s to read the history, and only a better model published.
+     */
+    public static Builder builder(
+        Map<String, Object> kafka, ModelSpec template, TrainingSettings training, Path stateDir) {
+      return new Builder(kafka, template, training, stateDir);
+    }
+
+    public Builder toBuilder() {
+      return new Builder(kafka, template, training, stateDir)
+          .topics(readingsTopic, modelsTopic, evaluationsTopic)
+          .testFrom(testFrom)
+          .schedule(schedule)
+          .drift(drift)
+          .historyTimeout(historyTimeout)
+          .publishFirst(publishFirst)
+          .windows(windows);
+    }
+
+    /** Builds settings by name. */
+    public static final class Builder {
+      private final Map<String, Object> kafka;
+      private final ModelSpec template;
+      private TrainingSettings training;
+      private final Path stateDir;
+      private String readingsTopic = Topics.READINGS.defaultName();
+      private String modelsTopic = Topics.MODELS.defaultName();
+      private String evaluationsTopic = Topics.EVALUATIONS.defaultName();
+      private LocalDate testFrom;
+      private RetrainSchedule schedule = RetrainSchedule.every(Duration.ofHours(24));
+      private DriftMonitor.Policy drift;
+      private Duration historyTimeout = Duration.ofSeconds(60);
+      private boolean publishFirst;
+      private WindowPolicy windows = WindowPolicy.DEFAULT;
+
+      private Builder(
+          Map<String, Object> kafka, ModelSpec template, TrainingSettings training, Path stateDir) {
+        this.kafka = Map.copyOf(kafka);
+        this.template = template;
+        this.training = training;
+        this.stateDir = stateDir;
+      }
+
+      public Builder topics(String readings, String models, String evaluations) {
+        readingsTopic = readings;
+        modelsTopic = models;
+        evaluationsTopic = evaluations;
+        return this;
+      }
+
+      public Builder training(TrainingSettings v) {
+        training = v;
+        return this;
+      }
+
+      public Builder testFrom(LocalDate v) {
+        testFrom = v;
+        return this;
+      }
+
+      public Builder schedule(RetrainSchedule v) {
+        schedule = v;
+        return this;
+      }
+
+      public Builder drift(DriftMonitor.Policy v) {
+        drift = v;
+        return this;
+      }
+
+      public Builder historyTimeout(Duration v) {
+        historyTimeout = v;
+        return this;
+      }
+
+      public Builder publishFirst(boolean v) {
+        publishFirst = v;
+        return this;
+      }
+
+      public Builder windows(WindowPolicy v) {
+        windows = v;
+        return this;
+      }
+
+      public Settings build() {
+        return new Settings(
+            kafka,
+            readingsTopic,
+            modelsTopic,
+            evaluationsTopic,
+            template,
+            training,
+            testFrom,
+            schedule,
+            drift,
+            stateDir,
+            historyTimeout,
+            publishFirst,
+            windows);
+      }
     }
   }
 
@@ -78,6 +187,8 @@ public final class TrainerService implements AutoCloseable {
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition wake = lock.newCondition();
+  private final Condition idleSignal = lock.newCondition();
+  private boolean idle;
   private final List<Request> requests = new ArrayList<>();
   private volatile boolean stopping;
   private volatile boolean roundRunning;
@@ -140,6 +251,27 @@ public final class TrainerService implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Blocks until the round thread waits for its next due time with no round asked for: no round
+   * can start before {@link #nextDue()} unless one is asked for or drift is seen. False when
+   * {@code timeout} passes first.
+   */
+  public boolean awaitIdle(Duration timeout) throws InterruptedException {
+    lock.lock();
+    try {
+      long nanos = timeout.toNanos();
+      while (!idle) {
+        if (nanos <= 0) {
+          return false;
+        }
+        nanos = idleSignal.awaitNanos(nanos);
+      }
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Asks for a round now; the future completes with its record. */
   public CompletableFuture<RoundRecord> requestRound(String reason) {
     return enqueue(Trigger.REQUEST, reason);
@@ -163,9 +295,12 @@ public final class TrainerService implements AutoCloseable {
       lock.lock();
       try {
         while (!stopping && requests.isEmpty() && clock.instant().isBefore(nextDue)) {
+          idle = true;
+          idleSignal.signalAll();
           long waitMs = Math.max(1, Duration.between(clock.instant(), nextDue).toMillis());
-          wake.await(Math.min(waitMs, 60_000), java.util.concurrent.TimeUnit.MILLISECONDS);
+          wake.await(Math.min(waitMs, 60_000), TimeUnit.MILLISECONDS);
         }
+        idle = false;
         if (stopping) {
           break;
         }
@@ -205,54 +340,75 @@ public final class TrainerService implements AutoCloseable {
     Instant started = clock.instant();
     roundRunning = true;
     metrics.roundRunning.set(1);
+    metrics.roundEpochs.set(0);
     String name = settings.template().name();
-    Long servingBefore = serving == null ? null : serving.getVersion();
     LOG.info("{}: round started ({}: {})", name, trigger.name().toLowerCase(Locale.ROOT), reason);
-    RoundRecord record;
-    long readings = -1;
+    RoundRecord.Builder record =
+        RoundRecord.builder()
+            .startedAt(started.toString())
+            .trigger(trigger.name().toLowerCase(Locale.ROOT))
+            .reason(reason)
+            .modelName(name)
+            .servingVersion(serving == null ? null : serving.getVersion());
     try {
-      KafkaHistory.Read read = KafkaHistory.read(settings.kafka(), settings.readingsTopic(), settings.historyTimeout());
-      readings = read.history().withFeatures(settings.template().features()).readings();
+      KafkaHistory.Read read =
+          KafkaHistory.read(settings.kafka(), settings.readingsTopic(), settings.historyTimeout());
+      record.historyReadings(read.history().readingsCarrying(settings.template().features()));
       checkNotStopping();
-      TrainingRun.Outcome o = new TrainingRun(clock).run(read.history(),
-          new TrainingRun.Request(settings.template(), settings.training(), settings.testFrom(), registry, false,
-              settings.stateDir().resolve("models"), settings.publishFirst()),
-          epoch -> checkNotStopping());
+      TrainingRun.Request request =
+          TrainingRun.Request.publish(
+                  settings.template(), settings.training(), settings.testFrom(), registry)
+              .keepingCopiesIn(settings.stateDir().resolve("models"))
+              .publishingTheFirstVersion(settings.publishFirst())
+              .withWindows(settings.windows());
+      TrainingRun.Outcome o =
+          new TrainingRun(clock)
+              .run(
+                  read.history(),
+                  request,
+                  epoch -> {
+                    metrics.roundEpochs.inc();
+                    checkNotStopping();
+                  });
       TrainingRun.ChampionComparison c = o.champion();
-      record = new RoundRecord(started.toString(), clock.instant().toString(), trigger.name().toLowerCase(Locale.ROOT),
-          reason, name, o.decision().name().toLowerCase(Locale.ROOT),
-          o.decision() == TrainingRun.Decision.PUBLISHED ? o.version() : null, servingBefore, readings,
-          o.model().n(), o.split().testFrom().toString(), o.split().testTo().toString(), o.model().mae(),
-          o.persistence().mae(), c == null ? null : c.championMae(), c == null ? null : c.commonWindows(),
-          o.explanation(), null);
+      record
+          .decision(o.decision().name().toLowerCase(Locale.ROOT))
+          .version(o.decision() == TrainingRun.Decision.PUBLISHED ? o.version() : null)
+          .testWindows(o.model().n())
+          .testFrom(o.split().testFrom().toString())
+          .testTo(o.split().testTo().toString())
+          .challengerMae(o.model().mae())
+          .persistenceMae(o.persistence().mae())
+          .championMae(c == null ? null : c.championMae())
+          .commonWindows(c == null ? null : c.commonWindows())
+          .explanation(o.explanation());
     } catch (CancellationException e) {
-      record = failed(started, trigger, reason, servingBefore, readings, "cancelled", e.getMessage());
+      record.decision("cancelled").error(e.getMessage());
     } catch (RuntimeException e) {
       LOG.error("{}: round failed, nothing published", name, e);
-      record = failed(started, trigger, reason, servingBefore, readings, "failed", String.valueOf(e));
+      record.decision("failed").error(String.valueOf(e));
     } finally {
       roundRunning = false;
       metrics.roundRunning.set(0);
     }
-    log.append(record);
-    metrics.rounds.labelValues(record.trigger(), record.decision()).inc();
-    metrics.lastRoundFinished.set(Instant.parse(record.finishedAt()).toEpochMilli() / 1000.0);
-    metrics.lastRoundDuration.set(Duration.between(started, Instant.parse(record.finishedAt())).toMillis() / 1000.0);
-    LOG.info("{}: round {} ({}): {}", name, record.decision(), record.trigger(),
-        record.explanation() != null ? record.explanation() : record.error());
+    RoundRecord done = record.finishedAt(clock.instant().toString()).build();
+    log.append(done);
+    metrics.rounds.labelValues(done.trigger(), done.decision()).inc();
+    metrics.lastRoundFinished.set(Instant.parse(done.finishedAt()).toEpochMilli() / 1000.0);
+    metrics.lastRoundDuration.set(
+        Duration.between(started, Instant.parse(done.finishedAt())).toMillis() / 1000.0);
+    LOG.info(
+        "{}: round {} ({}): {}",
+        name,
+        done.decision(),
+        done.trigger(),
+        done.explanation() != null ? done.explanation() : done.error());
     try {
       refreshServing();
     } catch (RuntimeException e) {
       LOG.warn("cannot read the models topic after the round: {}", e.getMessage());
     }
-    return record;
-  }
-
-  private RoundRecord failed(Instant started, Trigger trigger, String reason, Long serving, long readings,
-      String decision, String error) {
-    return new RoundRecord(started.toString(), clock.instant().toString(), trigger.name().toLowerCase(Locale.ROOT),
-        reason, settings.template().name(), decision, null, serving, readings < 0 ? null : readings, null, null, null,
-        null, null, null, null, null, error);
+    return done;
   }
 
   private void checkNotStopping() {
@@ -298,7 +454,8 @@ public final class TrainerService implements AutoCloseable {
       evaluations.endOffsets(partitions).forEach((tp, end) ->
           evaluations.seek(tp, Math.max(begin.get(tp), end - settings.drift().window())));
       while (!stopping) {
-        for (ConsumerRecord<byte[], byte[]> r : evaluations.poll(Duration.ofMillis(500))) {
+        var batch = evaluations.poll(Duration.ofMillis(500));
+        for (ConsumerRecord<byte[], byte[]> r : batch) {
           if (r.value() == null) {
             continue;
           }
@@ -310,6 +467,8 @@ public final class TrainerService implements AutoCloseable {
           }
         }
         checkDrift();
+        // counted after the check: whoever sees the count knows the verdict on these was given
+        metrics.evaluationsRead.inc(batch.count());
       }
     } catch (WakeupException e) {
       // closing

@@ -8,23 +8,80 @@ import java.util.Map;
  * How a network is fitted.
  *
  * @param patience epochs without a better validation loss before stopping; 0 trains every epoch
- * @param loss mse or mae, on the scaled target
+ * @param loss the training loss, on the scaled target
  * @param weightDecay L2 penalty on the weights, as Adam's weight decay; 0 = none
  * @param biasCorrection shift the model's output by its mean (mse) or median (mae) error on the
- *     validation windows, the history just before the test part: a series that drifted away
- *     from its training level (a warmer year) is then not forecast too low throughout
+ *     validation windows, the history just before the test part: a series that drifted away from
+ *     its training level (a warmer year) is then not forecast too low throughout
  */
-public record TrainingSettings(int epochs, double learningRate, int batchSize, int patience, long seed, String loss,
-    double weightDecay, boolean biasCorrection) {
+public record TrainingSettings(
+    int epochs,
+    double learningRate,
+    int batchSize,
+    int patience,
+    long seed,
+    Loss loss,
+    double weightDecay,
+    boolean biasCorrection) {
+
+  /** The training loss on the scaled target. */
+  public enum Loss {
+    /** Squared error (DJL's L2 loss: half the square). */
+    MSE,
+    /** Absolute error: a median forecast, robust to heavy-tailed changes such as daily returns. */
+    MAE;
+
+    public String wireName() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    public static Loss named(String name) {
+      try {
+        return valueOf(name.strip().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("unknown loss '" + name + "': use mse or mae", e);
+      }
+    }
+  }
 
   public TrainingSettings {
-    if (epochs < 1 || batchSize < 1 || patience < 0 || !(learningRate > 0) || !(weightDecay >= 0)) {
-      throw new IllegalArgumentException("epochs and batch size must be at least 1, patience at least 0, lr positive");
+    if (epochs < 1
+        || batchSize < 1
+        || patience < 0
+        || !(learningRate > 0)
+        || !(weightDecay >= 0)
+        || loss == null) {
+      throw new IllegalArgumentException(
+          "epochs and batch size must be at least 1, patience at least 0, lr positive, a loss named");
     }
-    loss = loss.toLowerCase(Locale.ROOT);
-    if (!loss.equals("mse") && !loss.equals("mae")) {
-      throw new IllegalArgumentException("loss must be mse or mae, not " + loss);
-    }
+  }
+
+  /**
+   * A builder with the defaults: 200 epochs, Adam 0.002, batch 32, patience 30, seed 42, MSE, no
+   * weight decay, no bias correction.
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  public Builder toBuilder() {
+    return new Builder()
+        .epochs(epochs)
+        .learningRate(learningRate)
+        .batchSize(batchSize)
+        .patience(patience)
+        .seed(seed)
+        .loss(loss)
+        .weightDecay(weightDecay)
+        .biasCorrection(biasCorrection);
+  }
+
+  public TrainingSettings withEpochs(int n) {
+    return toBuilder().epochs(n).build();
+  }
+
+  public TrainingSettings withSeed(long n) {
+    return toBuilder().seed(n).build();
   }
 
   public Map<String, String> asMap() {
@@ -34,9 +91,68 @@ public record TrainingSettings(int epochs, double learningRate, int batchSize, i
     m.put("batchSize", Integer.toString(batchSize));
     m.put("patience", Integer.toString(patience));
     m.put("seed", Long.toString(seed));
-    m.put("loss", loss);
+    m.put("loss", loss.wireName());
     m.put("weightDecay", Double.toString(weightDecay));
     m.put("biasCorrection", Boolean.toString(biasCorrection));
     return m;
+  }
+
+  /** Builds settings by name. */
+  public static final class Builder {
+    private int epochs = 200;
+    private double learningRate = 0.002;
+    private int batchSize = 32;
+    private int patience = 30;
+    private long seed = 42;
+    private Loss loss = Loss.MSE;
+    private double weightDecay;
+    private boolean biasCorrection;
+
+    private Builder() {}
+
+    public Builder epochs(int v) {
+      epochs = v;
+      return this;
+    }
+
+    public Builder learningRate(double v) {
+      learningRate = v;
+      return this;
+    }
+
+    public Builder batchSize(int v) {
+      batchSize = v;
+      return this;
+    }
+
+    public Builder patience(int v) {
+      patience = v;
+      return this;
+    }
+
+    public Builder seed(long v) {
+      seed = v;
+      return this;
+    }
+
+    public Builder loss(Loss v) {
+      loss = v;
+      return this;
+    }
+
+    public Builder weightDecay(double v) {
+      weightDecay = v;
+      return this;
+    }
+
+    public Builder biasCorrection(boolean v) {
+      biasCorrection = v;
+      return this;
+    }
+
+    public TrainingSettings build() {
+      return new TrainingSettings(
+          epochs, learningRate, batchSize, patience, seed, loss, weightDecay, biasCorrection);
+    }
   }
 }

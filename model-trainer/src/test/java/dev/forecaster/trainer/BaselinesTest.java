@@ -1,5 +1,9 @@
 package dev.forecaster.trainer;
 
+import dev.forecaster.model.ScalingFit;
+import dev.forecaster.model.Samples;
+import dev.forecaster.model.History;
+import dev.forecaster.model.Sample;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -64,7 +68,6 @@ class BaselinesTest {
   }
 
   private static ModelSpec spec() {
-    return new ModelSpec("ar", 0, Architecture.GRU, 4, 1, 0f, 1, List.of("x", "w"), false, ValueTransform.LEVEL, "x",
-        ValueTransform.LEVEL, 3, 1, null, null, null, null, 0);
+    return ModelSpec.builder().name("ar").hiddenSize(4).features(List.of("x", "w")).target("x").windowLength(3).build();
   }
 }

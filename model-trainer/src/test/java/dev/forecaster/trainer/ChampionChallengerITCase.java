@@ -1,5 +1,6 @@
 package dev.forecaster.trainer;
 
+import dev.forecaster.model.WindowPolicy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.forecaster.avro.ModelUpdate;
@@ -43,9 +44,10 @@ class ChampionChallengerITCase {
   private TrainingRun.Outcome round(ModelRegistry registry, int epochs, boolean force) {
     ModelSpec spec = WeatherSlice.spec("weather-slice", Architecture.GRU, 1);
     TrainingSettings settings = epochs == 1 ? WeatherSlice.settings(1)
-        : new TrainingSettings(epochs, 0.005, 32, 10, 42, "mse", 0, true);
+        : TrainingSettings.builder().epochs(epochs).learningRate(0.005).batchSize(32).patience(10).seed(42).loss(TrainingSettings.Loss.MSE).biasCorrection(true).build();
     return new TrainingRun(Clock.systemUTC()).run(WeatherSlice.history(),
-        new TrainingRun.Request(spec, settings, WeatherSlice.TEST_FROM, registry, force, modelsDir), e -> { });
+        new TrainingRun.Request(spec, settings, WeatherSlice.TEST_FROM, registry, force, modelsDir, false,
+            WindowPolicy.DEFAULT), e -> { });
   }
 
   @Test

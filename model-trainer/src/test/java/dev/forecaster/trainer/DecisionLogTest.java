@@ -15,8 +15,8 @@ class DecisionLogTest {
   @TempDir Path dir;
 
   private static RoundRecord round(String finishedAt, String decision) {
-    return new RoundRecord("2026-11-25T00:00:00Z", finishedAt, "schedule", "test", "weather", decision, null, null,
-        null, null, null, null, null, null, null, null, null, null);
+    return RoundRecord.builder().startedAt("2026-11-25T00:00:00Z").finishedAt(finishedAt).trigger("schedule")
+        .reason("test").modelName("weather").decision(decision).build();
   }
 
   @Test

@@ -86,13 +86,17 @@ class TrainerServiceITCase {
   }
 
   /** Trained well enough to beat persistence and a 1-epoch model on the slice's test windows. */
-  private static final TrainingSettings WELL_TRAINED = new TrainingSettings(80, 0.005, 32, 10, 42, "mse", 0, true);
+  private static final TrainingSettings WELL_TRAINED = TrainingSettings.builder().epochs(80).learningRate(0.005).batchSize(32).patience(10).seed(42).loss(TrainingSettings.Loss.MSE).biasCorrection(true).build();
 
   private TrainerService.Settings settings(String prefix, TrainingSettings training, RetrainSchedule schedule,
       DriftMonitor.Policy drift) {
-    return new TrainerService.Settings(kafka(), prefix + "-readings", prefix + "-models", prefix + "-evaluations",
-        WeatherSlice.spec(prefix, Architecture.GRU, 1), training, WeatherSlice.TEST_FROM,
-        schedule, drift, stateDir, Duration.ofSeconds(30));
+    return TrainerService.Settings.builder(kafka(), WeatherSlice.spec(prefix, Architecture.GRU, 1), training, stateDir)
+        .topics(prefix + "-readings", prefix + "-models", prefix + "-evaluations")
+        .testFrom(WeatherSlice.TEST_FROM)
+        .schedule(schedule)
+        .drift(drift)
+        .historyTimeout(Duration.ofSeconds(30))
+        .build();
   }
 
   private static List<RoundRecord> await(TrainerService service, Predicate<List<RoundRecord>> done, Duration timeout)
@@ -129,9 +133,9 @@ class TrainerServiceITCase {
 
     // meanwhile two versions were published by hand
     for (int i = 0; i < 2; i++) {
-      new TrainingRun(Clock.systemUTC()).run(WeatherSlice.history(), new TrainingRun.Request(
+      new TrainingRun(Clock.systemUTC()).run(WeatherSlice.history(), TrainingRun.Request.publish(
           WeatherSlice.spec("sched", Architecture.GRU, 1), WeatherSlice.settings(1), WeatherSlice.TEST_FROM,
-          new ModelRegistry(kafka(), "sched-models"), true, null), e -> { });
+          new ModelRegistry(kafka(), "sched-models")).forced(), e -> { });
     }
 
     // a restart with a long interval: the next round is due an hour after the last one, not now
@@ -159,13 +163,14 @@ class TrainerServiceITCase {
     readingsTopic("drift");
     // a well trained champion in service, v1
     TrainingRun.Outcome champion = new TrainingRun(Clock.systemUTC()).run(WeatherSlice.history(),
-        new TrainingRun.Request(WeatherSlice.spec("drift", Architecture.GRU, 1), WELL_TRAINED, WeatherSlice.TEST_FROM,
-            new ModelRegistry(kafka(), "drift-models"), true, null), e -> { });
+        TrainingRun.Request.publish(WeatherSlice.spec("drift", Architecture.GRU, 1), WELL_TRAINED,
+            WeatherSlice.TEST_FROM, new ModelRegistry(kafka(), "drift-models")).forced(), e -> { });
     double backtest = champion.model().mae();
     // the last scheduled round just ended: nothing is due for an hour
-    new DecisionLog(stateDir.resolve("decisions.jsonl")).append(new RoundRecord(Instant.now().toString(),
-        Instant.now().toString(), "schedule", "earlier", "drift", "published", 1L, null, null, null, null, null,
-        backtest, null, null, null, "v1", null));
+    new DecisionLog(stateDir.resolve("decisions.jsonl")).append(RoundRecord.builder()
+        .startedAt(Instant.now().toString()).finishedAt(Instant.now().toString()).trigger("schedule")
+        .reason("earlier").modelName("drift").decision("published").version(1L).challengerMae(backtest)
+        .explanation("v1").build());
 
     int k = 20;
     // the trainer retrains with 1 epoch: whatever drift says, that challenger is no better than v1
@@ -211,9 +216,7 @@ class TrainerServiceITCase {
   void withPublishFirstTheFirstVersionGoesInServiceEvenIfPersistenceIsBetter() throws Exception {
     readingsTopic("first");
     TrainerService.Settings weak = settings("first", 1, RetrainSchedule.every(Duration.ofHours(1)), null);
-    TrainerService.Settings publishFirst = new TrainerService.Settings(weak.kafka(), weak.readingsTopic(),
-        weak.modelsTopic(), weak.evaluationsTopic(), weak.template(), weak.training(), weak.testFrom(),
-        weak.schedule(), null, weak.stateDir(), weak.historyTimeout(), true);
+    TrainerService.Settings publishFirst = weak.toBuilder().publishFirst(true).build();
     try (TrainerService service = new TrainerService(publishFirst, Clock.systemUTC())) {
       RoundRecord first = service.runOnce(TrainerService.Trigger.REQUEST, "first");
       RoundRecord second = service.runOnce(TrainerService.Trigger.REQUEST, "second");
@@ -230,7 +233,7 @@ class TrainerServiceITCase {
   @Test
   void aRoundStoppedMidwayPublishesNothing() throws Exception {
     readingsTopic("stop");
-    TrainingSettings long_ = new TrainingSettings(2000, 0.005, 32, 0, 42, "mse", 0, true);
+    TrainingSettings long_ = TrainingSettings.builder().epochs(2000).learningRate(0.005).batchSize(32).patience(0).seed(42).loss(TrainingSettings.Loss.MSE).biasCorrection(true).build();
     TrainerService service = new TrainerService(settings("stop", long_, RetrainSchedule.every(Duration.ofHours(1)),
         null), Clock.systemUTC()).start();
     long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();

@@ -1,5 +1,9 @@
 package dev.forecaster.trainer;
 
+import dev.forecaster.model.ScalingFit;
+import dev.forecaster.model.Samples;
+import dev.forecaster.model.History;
+import dev.forecaster.model.Sample;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.Device;
@@ -43,8 +47,8 @@ class TrainingRunTest {
 
   @Test
   void theSameSeedTrainsTheSameModel() {
-    TrainingRun.Request request = new TrainingRun.Request(WeatherSlice.spec("slice", Architecture.GRU, 1),
-        WeatherSlice.settings(5), WeatherSlice.TEST_FROM, null, false, null);
+    TrainingRun.Request request = TrainingRun.Request.backtest(WeatherSlice.spec("slice", Architecture.GRU, 1),
+        WeatherSlice.settings(5), WeatherSlice.TEST_FROM);
 
     TrainingRun.Outcome first = new TrainingRun(CLOCK).run(WeatherSlice.history(), request, e -> { });
     TrainingRun.Outcome second = new TrainingRun(CLOCK).run(WeatherSlice.history(), request, e -> { });
@@ -56,7 +60,7 @@ class TrainingRunTest {
 
   @Test
   void earlyStoppingKeepsTheBestValidationEpoch() {
-    TrainingSettings patient = new TrainingSettings(200, 0.05, 32, 3, 42, "mse", 0, false);
+    TrainingSettings patient = TrainingSettings.builder().epochs(200).learningRate(0.05).batchSize(32).patience(3).seed(42).loss(TrainingSettings.Loss.MSE).biasCorrection(false).build();
     ModelSpec spec = WeatherSlice.spec("slice", Architecture.GRU, 1);
     Split split = Split.chronological(Samples.of(WeatherSlice.history(), spec), WeatherSlice.TEST_FROM);
     spec = spec.withScaling(ScalingFit.fit(spec, split.train()));

@@ -1,5 +1,6 @@
 package dev.forecaster.trainer;
 
+import dev.forecaster.model.History;
 import dev.forecaster.avro.Reading;
 import dev.forecaster.model.Architecture;
 import dev.forecaster.model.ModelSpec;
@@ -36,12 +37,11 @@ final class WeatherSlice {
   }
 
   static ModelSpec spec(String name, Architecture arch, int members) {
-    return new ModelSpec(name, 0, arch, 4, 1, 0f, members, List.of("temp_max", "temp_min", "precipitation", "wind"),
-        true, ValueTransform.LEVEL, "temp_max", ValueTransform.LEVEL, 5, 1, null, null, null, null, 0);
+    return ModelSpec.builder().name(name).architecture(arch).hiddenSize(4).members(members).features(List.of("temp_max", "temp_min", "precipitation", "wind")).calendar(true).target("temp_max").windowLength(5).build();
   }
 
   static TrainingSettings settings(int epochs) {
-    return new TrainingSettings(epochs, 0.01, 32, 0, 42, "mse", 0, false);
+    return TrainingSettings.builder().epochs(epochs).learningRate(0.01).batchSize(32).patience(0).seed(42).loss(TrainingSettings.Loss.MSE).biasCorrection(false).build();
   }
 
   private WeatherSlice() {}

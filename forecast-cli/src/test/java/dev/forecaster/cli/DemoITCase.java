@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The README's first command, end to end in its quick mode: broker, replay, training, job, report. */
-class DemoCommandTest {
+class DemoITCase {
 
   @TempDir Path dir;
 

@@ -1,4 +1,10 @@
-package dev.forecaster.trainer;
+package dev.forecaster.cli;
+
+import dev.forecaster.schemas.Topics;
+import dev.forecaster.trainer.DriftMonitor;
+import dev.forecaster.trainer.RetrainSchedule;
+import dev.forecaster.trainer.TrainerService;
+import dev.forecaster.trainer.TrainingPreset;
 
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import java.io.PrintWriter;
@@ -38,13 +44,13 @@ public final class TrainerCommand implements Callable<Integer> {
 
   @Mixin KafkaOptions kafka;
 
-  @Option(names = "--readings-topic", paramLabel = "TOPIC", defaultValue = "readings", description = "Readings topic, the history (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--readings-topic", paramLabel = "TOPIC", defaultValue = Topics.Defaults.READINGS, description = "Readings topic, the history (default: ${DEFAULT-VALUE}).")
   String readingsTopic;
 
-  @Option(names = "--models-topic", paramLabel = "TOPIC", defaultValue = "models", description = "Compacted models topic (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--models-topic", paramLabel = "TOPIC", defaultValue = Topics.Defaults.MODELS, description = "Compacted models topic (default: ${DEFAULT-VALUE}).")
   String modelsTopic;
 
-  @Option(names = "--evaluations-topic", paramLabel = "TOPIC", defaultValue = "evaluations", description = "Evaluations topic the drift trigger follows (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--evaluations-topic", paramLabel = "TOPIC", defaultValue = Topics.Defaults.EVALUATIONS, description = "Evaluations topic the drift trigger follows (default: ${DEFAULT-VALUE}).")
   String evaluationsTopic;
 
   @ArgGroup(exclusive = true)
@@ -130,9 +136,16 @@ public final class TrainerCommand implements Callable<Integer> {
           : RetrainSchedule.every(RetrainSchedule.parseDuration(when.every != null ? when.every : "24h"));
       DriftMonitor.Policy drift = noDrift ? null
           : new DriftMonitor.Policy(driftWindow, driftMargin, RetrainSchedule.parseDuration(driftCooldown));
-      return new TrainerService.Settings(kafka.clientProperties(), readingsTopic, modelsTopic, evaluationsTopic,
-          model.template(defaults, true, null), model.settings(defaults), model.testFrom(), schedule, drift, stateDir,
-          RetrainSchedule.parseDuration(historyTimeout), publishFirst);
+      return TrainerService.Settings.builder(
+              kafka.clientProperties(), model.template(defaults, true, null), model.settings(defaults), stateDir)
+          .topics(readingsTopic, modelsTopic, evaluationsTopic)
+          .testFrom(model.testFrom())
+          .schedule(schedule)
+          .drift(drift)
+          .historyTimeout(RetrainSchedule.parseDuration(historyTimeout))
+          .publishFirst(publishFirst)
+          .windows(model.windowPolicy())
+          .build();
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }

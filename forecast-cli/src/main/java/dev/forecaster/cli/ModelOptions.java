@@ -1,4 +1,10 @@
-package dev.forecaster.trainer;
+package dev.forecaster.cli;
+
+import dev.forecaster.model.WindowPolicy;
+import dev.forecaster.trainer.TrainingPreset;
+import dev.forecaster.trainer.TrainingSettings;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
 
 import dev.forecaster.model.Architecture;
 import dev.forecaster.model.ModelSpec;
@@ -64,7 +70,7 @@ public final class ModelOptions {
   @Option(names = "--patience", paramLabel = "N", description = "Early stopping: epochs without a better validation loss; 0 = off.")
   Integer patience;
 
-  @Option(names = "--loss", paramLabel = "mse|mae", description = "Training loss on the scaled target.")
+  @Option(names = "--loss", paramLabel = "mse|mae", description = "Training loss on the scaled target: mse or mae.")
   String loss;
 
   @Option(names = "--weight-decay", paramLabel = "L2", description = "Adam weight decay (L2 on the weights).")
@@ -76,6 +82,28 @@ public final class ModelOptions {
 
   @Option(names = "--seed", paramLabel = "N", defaultValue = "42", description = "Seed of initialisation and shuffling (default: ${DEFAULT-VALUE}).")
   long seed;
+
+  @Option(names = "--gap-max-days", paramLabel = "N", defaultValue = "" + WindowPolicy.DEFAULT_MAX_GAP_DAYS,
+      description = "Readings further apart are a gap that windows do not span, as in the job's gap.max-days (default: ${DEFAULT-VALUE}).")
+  int gapMaxDays;
+
+  @Option(names = "--gap-policy", paramLabel = "reset|carry-forward", defaultValue = "reset",
+      converter = GapPolicyConverter.class,
+      description = "After a gap a window starts anew, or the last reading fills the missing days, as in the job's gap.policy (default: ${DEFAULT-VALUE}).")
+  WindowPolicy.GapPolicy gapPolicy;
+
+  /** Reads a gap policy as the job's settings write it. */
+  static final class GapPolicyConverter implements ITypeConverter<WindowPolicy.GapPolicy> {
+    @Override
+    public WindowPolicy.GapPolicy convert(String value) {
+      for (WindowPolicy.GapPolicy p : WindowPolicy.GapPolicy.values()) {
+        if (p.toString().equalsIgnoreCase(value.strip())) {
+          return p;
+        }
+      }
+      throw new TypeConversionException("reset or carry-forward, not '" + value + "'");
+    }
+  }
 
   @Option(names = "--test-from", paramLabel = "DAY", description = "First test target day (default: the last 20%% of windows).")
   LocalDate testFrom;
@@ -92,34 +120,66 @@ public final class ModelOptions {
    * @param csvFeatures the CSV's feature columns, the fallback for the model's inputs; may be null
    * @throws IllegalArgumentException naming the flag that is missing or wrong
    */
-  public ModelSpec template(TrainingPreset d, boolean presetNamed, List<String> csvFeatures) {
-    List<String> features = modelFeatures != null ? modelFeatures : presetNamed ? d.features : csvFeatures;
+  public ModelSpec template(TrainingPreset preset, boolean presetNamed, List<String> csvFeatures) {
+    Architecture cell = arch != null ? Architecture.named(arch) : Architecture.GRU;
+    ModelSpec d = preset.spec(cell);
+    List<String> features =
+        modelFeatures != null ? modelFeatures : presetNamed ? d.features() : csvFeatures;
     if (features == null) {
-      throw new IllegalArgumentException("name the model's features: --model-features or --features (or use a --preset)");
+      throw new IllegalArgumentException(
+          "name the model's features: --model-features or --features (or use a --preset)");
     }
-    String targetFeature = target != null ? target : presetNamed ? d.target : null;
+    String targetFeature = target != null ? target : presetNamed ? d.target() : null;
     if (targetFeature == null) {
       throw new IllegalArgumentException("name the feature to forecast: --target");
     }
-    Architecture cell = arch != null ? Architecture.named(arch) : d.architecture;
-    return new ModelSpec(
-        modelName != null ? modelName : presetNamed ? d.modelName : targetFeature,
-        0,
-        cell,
-        or(hidden, d.hidden(cell)), layers, dropout, or(members, d.members),
-        features,
-        calendar != null ? calendar : d.calendar,
-        inputTransform != null ? ValueTransform.named(inputTransform) : d.inputTransform,
-        targetFeature,
-        targetTransform != null ? ValueTransform.named(targetTransform) : d.targetTransform,
-        or(window, d.window), horizon, null, null, null, null, 0);
+    ModelSpec.Builder b =
+        d.toBuilder()
+            .name(modelName != null ? modelName : presetNamed ? d.name() : targetFeature)
+            .features(features)
+            .target(targetFeature)
+            .layers(layers)
+            .dropout(dropout)
+            .horizon(horizon);
+    if (hidden != null) {
+      b.hiddenSize(hidden);
+    }
+    if (members != null) {
+      b.members(members);
+    }
+    if (calendar != null) {
+      b.calendar(calendar);
+    }
+    if (inputTransform != null) {
+      b.inputTransform(ValueTransform.named(inputTransform));
+    }
+    if (targetTransform != null) {
+      b.targetTransform(ValueTransform.named(targetTransform));
+    }
+    if (window != null) {
+      b.windowLength(window);
+    }
+    return b.build();
   }
 
   /** The training settings: the preset's, with every given flag applied. */
-  public TrainingSettings settings(TrainingPreset d) {
-    return new TrainingSettings(or(epochs, d.epochs), or(learningRate, d.learningRate), or(batchSize, d.batchSize),
-        or(patience, d.patience), seed, or(loss, d.loss), or(weightDecay, d.weightDecay),
-        or(biasCorrection, d.biasCorrection));
+  public TrainingSettings settings(TrainingPreset preset) {
+    TrainingSettings d = preset.settings();
+    return TrainingSettings.builder()
+        .epochs(or(epochs, d.epochs()))
+        .learningRate(or(learningRate, d.learningRate()))
+        .batchSize(or(batchSize, d.batchSize()))
+        .patience(or(patience, d.patience()))
+        .seed(seed)
+        .loss(loss != null ? TrainingSettings.Loss.named(loss) : d.loss())
+        .weightDecay(or(weightDecay, d.weightDecay()))
+        .biasCorrection(or(biasCorrection, d.biasCorrection()))
+        .build();
+  }
+
+  /** Which readings make windows: the job's policy, with the gap flags applied. */
+  public WindowPolicy windowPolicy() {
+    return new WindowPolicy(gapMaxDays, gapPolicy);
   }
 
   private static <T> T or(T value, T fallback) {

@@ -1,4 +1,4 @@
-package dev.forecaster.trainer;
+package dev.forecaster.model;
 
 import java.time.LocalDate;
 

@@ -1,4 +1,15 @@
-package dev.forecaster.trainer;
+package dev.forecaster.cli;
+
+import dev.forecaster.model.History;
+import dev.forecaster.schemas.Topics;
+import dev.forecaster.trainer.KafkaHistory;
+import dev.forecaster.trainer.Metrics;
+import dev.forecaster.trainer.ModelRegistry;
+import dev.forecaster.trainer.TrainingPreset;
+import dev.forecaster.trainer.TrainingRun;
+import dev.forecaster.trainer.TrainingSettings;
+import java.io.IOException;
+import java.util.Locale;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -44,12 +55,12 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--from-kafka", description = "Read the history from the readings topic instead of a CSV (bounded: up to its end offsets at start).")
   boolean fromKafka;
 
-  @Option(names = "--readings-topic", paramLabel = "TOPIC", defaultValue = "readings", description = "Readings topic (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--readings-topic", paramLabel = "TOPIC", defaultValue = Topics.Defaults.READINGS, description = "Readings topic (default: ${DEFAULT-VALUE}).")
   String readingsTopic;
 
   @Mixin KafkaOptions kafka;
 
-  @Option(names = "--models-topic", paramLabel = "TOPIC", defaultValue = "models", description = "Compacted models topic (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--models-topic", paramLabel = "TOPIC", defaultValue = Topics.Defaults.MODELS, description = "Compacted models topic (default: ${DEFAULT-VALUE}).")
   String modelsTopic;
 
   @Mixin ModelOptions model;
@@ -83,9 +94,17 @@ public final class TrainCommand implements Callable<Integer> {
     int total = settings.epochs() * template.members();
     TrainingRun.Outcome outcome;
     try (ProgressBar bar = ProgressBars.of("training " + template.name(), total, " epochs")) {
-      outcome = new TrainingRun(Clock.systemUTC()).run(history,
-          new TrainingRun.Request(template, settings, model.testFrom(), registry, force, modelsDir),
-          progress(bar, settings.epochs()));
+      TrainingRun.Request request =
+          new TrainingRun.Request(
+              template,
+              settings,
+              model.testFrom(),
+              registry,
+              force,
+              modelsDir,
+              false,
+              model.windowPolicy());
+      outcome = new TrainingRun(Clock.systemUTC()).run(history, request, progress(bar, settings.epochs()));
     }
     report(out, outcome);
     if (metricsJson != null) {
@@ -106,6 +125,7 @@ public final class TrainCommand implements Callable<Integer> {
       KafkaHistory.Read read = KafkaHistory.read(kafka.clientProperties(), readingsTopic, Duration.ofSeconds(30));
       out.printf("history:  %d readings of %d series from topic %s (%d records, %d undecodable skipped)%n",
           read.history().readings(), read.history().bySeries().size(), readingsTopic, read.records(), read.undecodable());
+      printLeftOut(out, read.history());
       return read.history();
     }
     Path file = csv.csv();
@@ -113,7 +133,17 @@ public final class TrainCommand implements Callable<Integer> {
     CsvReadSummary summary = csv.reader().read(file, readings::add);
     out.printf("history:  %d readings of %d series from %s (%d bad rows skipped)%n", summary.readings(),
         summary.readingsPerSeries().size(), file, summary.badRows());
-    return History.of(readings);
+    History history = History.ofFile(readings);
+    printLeftOut(out, history);
+    return history;
+  }
+
+  /** What the window policy leaves out of the history, as the job would dead-letter it. */
+  private static void printLeftOut(PrintWriter out, History history) {
+    if (history.duplicates() + history.late() + history.invalid() > 0) {
+      out.printf("          left out as the job would: %d duplicate days (the first reading of a day stays), "
+          + "%d late, %d invalid%n", history.duplicates(), history.late(), history.invalid());
+    }
   }
 
   private TrainingPreset defaults() {
@@ -164,7 +194,7 @@ public final class TrainCommand implements Callable<Integer> {
     out.printf("  %-16s %10.4f %10.4f %8.2f%n", name, m.mae(), m.rmse(), m.mape());
   }
 
-  private static void writeJson(Path file, TrainingRun.Outcome o) throws java.io.IOException {
+  private static void writeJson(Path file, TrainingRun.Outcome o) throws IOException {
     ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     ObjectNode root = json.createObjectNode();
     metrics(root.putObject("model"), o.model());
@@ -175,7 +205,7 @@ public final class TrainCommand implements Callable<Integer> {
     root.put("testTo", o.split().testTo().toString());
     root.put("arch", o.spec().architecture().wireName());
     root.put("modelName", o.spec().name());
-    root.put("decision", o.decision().name().toLowerCase(java.util.Locale.ROOT));
+    root.put("decision", o.decision().name().toLowerCase(Locale.ROOT));
     if (o.decision() == TrainingRun.Decision.PUBLISHED) {
       root.put("version", o.version());
     }

@@ -15,7 +15,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Date;
+import java.util.Locale;
+import java.util.TimeZone;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -30,12 +34,12 @@ import org.jfree.data.time.Day;
 import org.jfree.data.time.TimeSeries;
 import org.jfree.data.time.TimeSeriesCollection;
 
-/** The demo's report (one HTML page, charts inline) and its summary JSON. */
-final class DemoReport {
+/** The report (one HTML page, charts inline) and its summary JSON, of the demo or of the topics. */
+final class Report {
 
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-  private DemoReport() {}
+  private Report() {}
 
   /** Live MAE of the model and of persistence for a series, from its first live day on; NaN without data. */
   static double[] liveMae(List<Evaluation> evaluations, String series, LocalDate from) {
@@ -61,12 +65,12 @@ final class DemoReport {
       double persistenceMae) {}
 
   /** Per model version, the series' live forecasts (base day from the day before its first live day). */
-  static List<VersionSpan> liveByVersion(DemoRun.Outcome o, String series, LocalDate liveFrom) {
+  static List<VersionSpan> liveByVersion(ReportData o, String series, LocalDate liveFrom) {
     Map<Long, List<Forecast>> byVersion = new TreeMap<>();
     o.forecasts().stream()
         .filter(f -> f.getSeriesId().equals(series) && !f.getBaseDay().isBefore(liveFrom.minusDays(1)))
-        .forEach(f -> byVersion.computeIfAbsent(f.getModelVersion(), v -> new java.util.ArrayList<>()).add(f));
-    List<VersionSpan> spans = new java.util.ArrayList<>();
+        .forEach(f -> byVersion.computeIfAbsent(f.getModelVersion(), v -> new ArrayList<>()).add(f));
+    List<VersionSpan> spans = new ArrayList<>();
     byVersion.forEach((version, fs) -> {
       List<Evaluation> es = o.evaluations().stream().filter(e -> e.getSeriesId().equals(series)
           && e.getModelVersion() == version && !e.getTargetDay().isBefore(liveFrom)).toList();
@@ -78,7 +82,7 @@ final class DemoReport {
     return spans;
   }
 
-  static ObjectNode summary(DemoRun.Outcome o) {
+  static ObjectNode summary(ReportData o) {
     ObjectNode root = JSON.createObjectNode();
     root.put("readings", o.readings());
     root.put("forecasts", o.forecasts().size());
@@ -112,27 +116,46 @@ final class DemoReport {
     return root;
   }
 
-  static void writeSummary(Path file, DemoRun.Outcome o) throws IOException {
+  static void writeSummary(Path file, ReportData o) throws IOException {
     createParent(file);
     JSON.writeValue(file.toFile(), summary(o));
   }
 
-  static void writeHtml(Path file, DemoRun.Outcome o) throws IOException {
+  static void writeHtml(Path file, ReportData o) throws IOException {
     System.setProperty("java.awt.headless", "true");
     StringBuilder h = new StringBuilder();
-    h.append("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>forecaster demo report</title><style>")
+    head(h);
+    h.append("<h1>Forecaster report</h1>");
+    h.append(
+        String.format(
+            "<p>%d readings in, %d forecasts out, %d forecasts scored against their actual, "
+                + "%d dead letters. Every forecast was made by the streaming job from a model the "
+                + "trainer published; the live period of a series starts at its first scored day.</p>",
+            o.readings(), o.forecasts().size(), o.evaluations().size(), o.deadLetters().size()));
+    ObjectNode summary = summary(o);
+    liveAccuracy(h, o, summary);
+    versionTable(h, o);
+    h.append("<h2>Models</h2><ul>");
+    o.models().values().forEach(d -> h.append("<li>").append(esc(d)).append("</li>"));
+    h.append("</ul>");
+    rounds(h, o.rounds());
+    charts(h, o);
+    h.append("</body></html>");
+    createParent(file);
+    Files.writeString(file, h);
+  }
+
+  private static void head(StringBuilder h) {
+    h.append("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>forecaster report</title><style>")
         .append("body{font-family:sans-serif;margin:2em;color:#222;max-width:1150px}")
         .append("table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}")
         .append("th{background:#f0f0f0}td:first-child{text-align:left}.good{color:#1a7f37}.bad{color:#b42318}")
         .append("img{display:block;margin:0.5em 0 1.5em 0}</style></head><body>");
-    h.append("<h1>Forecaster demo</h1>");
-    h.append(String.format("<p>%d readings in, %d forecasts out, %d forecasts scored against their actual, "
-        + "%d dead letters. Every forecast was made by the streaming job from the model the trainer published; "
-        + "the live period is the held-out days fed in after the job started.</p>",
-        o.readings(), o.forecasts().size(), o.evaluations().size(), o.deadLetters().size()));
+  }
+
+  private static void liveAccuracy(StringBuilder h, ReportData o, ObjectNode summary) {
     h.append("<h2>Live accuracy</h2><table><tr><th>series</th><th>live from</th><th>forecasts scored</th>"
         + "<th>model MAE</th><th>persistence MAE</th><th>model versions</th></tr>");
-    ObjectNode summary = summary(o);
     for (var s : o.liveFrom().entrySet()) {
       ObjectNode n = (ObjectNode) summary.get("series").get(s.getKey());
       double model = n.get("liveMae").asDouble();
@@ -141,7 +164,11 @@ final class DemoReport {
           esc(s.getKey()), s.getValue(), n.get("liveEvaluations").asLong(), model <= pers ? "good" : "bad", model, pers,
           n.get("modelVersions").toString()));
     }
-    h.append("</table><h2>Model versions in the live period</h2><p>Which version made each live forecast "
+    h.append("</table>");
+  }
+
+  private static void versionTable(StringBuilder h, ReportData o) {
+    h.append("<h2>Model versions in the live period</h2><p>Which version made each live forecast "
         + "(by the day it was made from), and how accurate each was on the days it forecast.</p><table><tr>"
         + "<th>series</th><th>version</th><th>base days</th><th>forecasts</th><th>scored</th><th>model MAE</th>"
         + "<th>persistence MAE</th></tr>");
@@ -152,24 +179,29 @@ final class DemoReport {
             v.mae() <= v.persistenceMae() ? "good" : "bad", fmt(v.mae()), fmt(v.persistenceMae())));
       }
     }
-    h.append("</table><h2>Training</h2><ul>");
-    o.trainingDecisions().values().forEach(d -> h.append("<li>").append(esc(d)).append("</li>"));
-    h.append("</ul>");
-    if (!o.rounds().isEmpty()) {
-      h.append("<h2>Retraining during the live period</h2><p>The trainer service's scheduled round: history "
-          + "from the readings topic, full training, backtest on the most recent 20% of windows against "
-          + "persistence and the version in service; published only if better. The running job picks a "
-          + "published version up from the models topic without a restart.</p><table><tr><th>model</th>"
-          + "<th>trigger</th><th>readings</th><th>challenger MAE</th><th>champion MAE</th><th>persistence MAE</th>"
-          + "<th>decision</th></tr>");
-      for (RoundRecord r : o.rounds()) {
-        h.append(String.format("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
-            + "<td style=\"text-align:left\">%s</td></tr>", esc(r.modelName()), esc(r.reason()),
-            r.historyReadings() == null ? "-" : r.historyReadings(), fmt(r.challengerMae()), fmt(r.championMae()),
-            fmt(r.persistenceMae()), esc(r.explanation() != null ? r.explanation() : r.decision() + ": " + r.error())));
-      }
-      h.append("</table>");
+    h.append("</table>");
+  }
+
+  private static void rounds(StringBuilder h, List<RoundRecord> rounds) {
+    if (rounds.isEmpty()) {
+      return;
     }
+    h.append("<h2>Retraining during the live period</h2><p>The trainer service's scheduled round: history "
+        + "from the readings topic, full training, backtest on the most recent 20% of windows against "
+        + "persistence and the version in service; published only if better. The running job picks a "
+        + "published version up from the models topic without a restart.</p><table><tr><th>model</th>"
+        + "<th>trigger</th><th>readings</th><th>challenger MAE</th><th>champion MAE</th><th>persistence MAE</th>"
+        + "<th>decision</th></tr>");
+    for (RoundRecord r : rounds) {
+      h.append(String.format("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
+          + "<td style=\"text-align:left\">%s</td></tr>", esc(r.modelName()), esc(r.reason()),
+          r.historyReadings() == null ? "-" : r.historyReadings(), fmt(r.challengerMae()), fmt(r.championMae()),
+          fmt(r.persistenceMae()), esc(r.explanation() != null ? r.explanation() : r.decision() + ": " + r.error())));
+    }
+    h.append("</table>");
+  }
+
+  private static void charts(StringBuilder h, ReportData o) throws IOException {
     for (var s : o.liveFrom().entrySet()) {
       h.append("<h2>").append(esc(s.getKey())).append("</h2>");
       List<Evaluation> live = o.evaluations().stream()
@@ -179,9 +211,6 @@ final class DemoReport {
       h.append(img(errors(s.getKey(), live)));
       h.append(img(versions(s.getKey(), o.forecasts(), s.getValue())));
     }
-    h.append("</body></html>");
-    createParent(file);
-    Files.writeString(file, h);
   }
 
   private static JFreeChart actualVsForecast(String series, List<Evaluation> live) {
@@ -260,8 +289,8 @@ final class DemoReport {
   }
 
   private static Day day(LocalDate d) {
-    return new Day(java.util.Date.from(d.atStartOfDay(ZoneOffset.UTC).toInstant()),
-        java.util.TimeZone.getTimeZone("UTC"), java.util.Locale.ROOT);
+    return new Day(Date.from(d.atStartOfDay(ZoneOffset.UTC).toInstant()), TimeZone.getTimeZone("UTC"),
+        Locale.ROOT);
   }
 
   private static String fmt(Double v) {

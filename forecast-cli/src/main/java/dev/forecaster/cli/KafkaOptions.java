@@ -1,4 +1,4 @@
-package dev.forecaster.trainer;
+package dev.forecaster.cli;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package dev.forecaster.trainer;
+package dev.forecaster.cli;
 
 import dev.forecaster.schemas.csv.BadRowPolicy;
 import dev.forecaster.schemas.csv.ColumnMapping;
@@ -7,6 +7,7 @@ import dev.forecaster.schemas.csv.DatasetPreset;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -131,7 +132,7 @@ public final class CsvMappingOptions {
 
   public BadRowPolicy badRowPolicy() {
     try {
-      return BadRowPolicy.valueOf(onBadRow.strip().toUpperCase(java.util.Locale.ROOT));
+      return BadRowPolicy.valueOf(onBadRow.strip().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       throw usage("--on-bad-row takes skip or fail, not '" + onBadRow + "'");
     }

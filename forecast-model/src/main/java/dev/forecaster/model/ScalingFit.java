@@ -1,4 +1,4 @@
-package dev.forecaster.trainer;
+package dev.forecaster.model;
 
 import dev.forecaster.model.ModelSpec;
 import dev.forecaster.model.Scaling;

@@ -1,4 +1,4 @@
-package dev.forecaster.trainer;
+package dev.forecaster.cli;
 
 import me.tongfei.progressbar.DelegatingProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;

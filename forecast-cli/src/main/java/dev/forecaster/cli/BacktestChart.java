@@ -1,5 +1,7 @@
-package dev.forecaster.trainer;
+package dev.forecaster.cli;
 
+import dev.forecaster.trainer.NetworkTrainer;
+import dev.forecaster.model.Sample;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
@@ -10,6 +12,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZoneOffset;
 import java.util.Comparator;
+import java.util.Date;
+import java.util.Locale;
+import java.util.TimeZone;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,8 +51,8 @@ public final class BacktestChart {
     for (int i = 0; i < test.size(); i++) {
       Sample s = test.get(i);
       if (s.seriesId().equals(series)) {
-        Day day = new Day(java.util.Date.from(s.targetDay().atStartOfDay(ZoneOffset.UTC).toInstant()),
-            java.util.TimeZone.getTimeZone("UTC"), java.util.Locale.ROOT);
+        Day day = new Day(Date.from(s.targetDay().atStartOfDay(ZoneOffset.UTC).toInstant()),
+            TimeZone.getTimeZone("UTC"), Locale.ROOT);
         actual.addOrUpdate(day, s.actual());
         model.addOrUpdate(day, predicted[i]);
         persistence.addOrUpdate(day, s.baseValue());

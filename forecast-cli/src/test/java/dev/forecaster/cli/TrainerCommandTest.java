@@ -1,5 +1,7 @@
-package dev.forecaster.trainer;
+package dev.forecaster.cli;
 
+import dev.forecaster.trainer.DriftMonitor;
+import dev.forecaster.trainer.TrainerService;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

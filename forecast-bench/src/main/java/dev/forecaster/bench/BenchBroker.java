@@ -1,5 +1,6 @@
-package dev.forecaster.cli;
+package dev.forecaster.bench;
 
+import dev.forecaster.cli.ForecastCommand;
 import dev.forecaster.kafka.LocalKafkaBroker;
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -1,0 +1,30 @@
+package dev.forecaster.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/** docs/CONFIGURATION.md lists exactly the job's options, with their defaults and descriptions. */
+class ConfigurationDocTest {
+
+  private static final String START = "<!-- options: generated from JobOptions; ConfigurationDocTest checks it -->\n";
+  private static final String END = "<!-- end of options -->";
+
+  @Test
+  void theDocumentedTableIsTheOptionsTable() throws Exception {
+    Path root = Path.of(System.getProperty("forecaster.data.dir", "../data")).getParent();
+    String doc = Files.readString(root.resolve("docs/CONFIGURATION.md"));
+    String expected = JobOptions.markdownTable();
+    Path written = Path.of("target", "CONFIGURATION-options.md");
+    Files.createDirectories(written.getParent());
+    Files.writeString(written, expected);
+
+    assertThat(doc).as("docs/CONFIGURATION.md has the options markers").contains(START, END);
+    String documented = doc.substring(doc.indexOf(START) + START.length(), doc.indexOf(END));
+    assertThat(documented)
+        .as("the table in docs/CONFIGURATION.md; the current one is in flink-job/" + written)
+        .isEqualTo(expected);
+  }
+}

@@ -1,0 +1,21 @@
+package dev.forecaster.bench;
+
+import dev.forecaster.schemas.TrustedPackages;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code forecast bench}: the speed benchmarks quoted in docs/BENCHMARKS.md. */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description =
+        "Speed benchmarks; each prints one JSON line. All run on this machine against a Kafka broker"
+            + " on 127.0.0.1 (in-process; latency --broker process: a JVM of its own).",
+    subcommands = {ScoringBench.class, PipelineBench.class, LatencyBench.class})
+public final class BenchCommand {
+
+  public static void main(String[] args) {
+    TrustedPackages.ensureContractsTrusted();
+    System.exit(new CommandLine(new BenchCommand()).execute(args));
+  }
+}

@@ -1,0 +1,122 @@
+package dev.forecaster.bench;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.forecaster.avro.Reading;
+import dev.forecaster.cli.ReadingsProducer;
+import dev.forecaster.job.ForecastJob;
+import dev.forecaster.job.JobConfig;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** The whole job, with and without scoring, over the same readings in Kafka. */
+@Command(
+    name = "pipeline",
+    mixinStandardHelpOptions = true,
+    description =
+        "Readings per second through the whole job (exactly-once) with scoring and with scoring"
+            + " switched off.")
+final class PipelineBench implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--series", defaultValue = "10000", description = "Series (default: ${DEFAULT-VALUE}).")
+  int series;
+
+  @Option(
+      names = "--readings",
+      defaultValue = "1000000",
+      description = "Readings in all (default: ${DEFAULT-VALUE}).")
+  int readings;
+
+  @Option(
+      names = "--parallelism",
+      defaultValue = "2",
+      description = "Job parallelism and partitions (default: ${DEFAULT-VALUE}).")
+  int parallelism;
+
+  @Option(
+      names = "--rounds",
+      defaultValue = "2",
+      description = "Runs of each job, alternating; the best of each counts (default: ${DEFAULT-VALUE}).")
+  int rounds;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter err = spec.commandLine().getErr();
+    try (BenchBroker broker = BenchBroker.inProcess()) {
+      JobConfig scored =
+          BenchSupport.topics(broker, "scored", parallelism, Map.of("checkpoint.interval.ms", "2000"));
+      BenchSupport.publishModel(
+          broker.bootstrapServers(), scored.modelsTopic(), BenchSupport.referenceSpec("bench", 1));
+      int days = readings / series;
+      produce(broker, scored, days, err);
+      double without = 0;
+      double withScoring = 0;
+      for (int round = 1; round <= rounds; round++) { // alternating, so warm-up and noise hit both
+        without = Math.max(without, run(unscored(scored, round), "unscored", err, days * series));
+        withScoring =
+            Math.max(
+                withScoring,
+                run(
+                    scored
+                        .with("group.id", "scored-" + round)
+                        .with("transactional.id.prefix", "scored-" + round),
+                    "scored",
+                    err,
+                    days * series));
+      }
+      ObjectNode out = BenchSupport.JSON.createObjectNode();
+      out.put("scoredPerSecond", Math.round(withScoring));
+      out.put("unscoredPerSecond", Math.round(without));
+      out.put("ratio", Math.round(withScoring / without * 1000) / 1000.0);
+      out.put("readings", days * series);
+      out.put("series", series);
+      out.put("parallelism", parallelism);
+      spec.commandLine().getOut().println(out);
+    }
+    return 0;
+  }
+
+  private void produce(BenchBroker broker, JobConfig config, int days, PrintWriter err) throws Exception {
+    List<Reading> seattle = BenchSupport.seattle();
+    long t0 = System.nanoTime();
+    try (KafkaProducer<byte[], byte[]> producer =
+        ReadingsProducer.open(broker.bootstrapServers(), 20, 512 * 1024)) {
+      for (int d = 0; d < days; d++) {
+        for (int s = 0; s < series; s++) {
+          producer.send(
+              ReadingsProducer.record(config.readingsTopic(), BenchSupport.synthetic(seattle, s, d)));
+        }
+      }
+      producer.flush();
+    }
+    err.printf("produced %d readings in %.1f s%n", days * series, (System.nanoTime() - t0) / 1e9);
+  }
+
+  /** The same job on the same readings with only the forward pass switched off. */
+  private static JobConfig unscored(JobConfig scored, int round) {
+    return scored
+        .with("scoring.enabled", "false")
+        .with("group.id", "unscored-" + round)
+        .with("transactional.id.prefix", "unscored-" + round);
+  }
+
+  private static double run(JobConfig config, String name, PrintWriter err, long readings)
+      throws Exception {
+    long start = System.nanoTime();
+    JobClient job = ForecastJob.run(ForecastJob.localEnvironment(config), config, name, true);
+    job.getJobExecutionResult().get();
+    double seconds = (System.nanoTime() - start) / 1e9;
+    err.printf("%s: %d readings in %.1f s (job start included)%n", name, readings, seconds);
+    err.flush();
+    return readings / seconds;
+  }
+}

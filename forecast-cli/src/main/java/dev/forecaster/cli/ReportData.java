@@ -1,0 +1,27 @@
+package dev.forecaster.cli;
+
+import dev.forecaster.avro.DeadLetter;
+import dev.forecaster.avro.Evaluation;
+import dev.forecaster.avro.Forecast;
+import dev.forecaster.trainer.RoundRecord;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a report shows, however it was gathered: the demo collects it while it runs, {@code
+ * forecast report} reads it back from the topics.
+ *
+ * @param readings readings that went into the readings topic
+ * @param models one line per model (version): how it was trained and how it backtested
+ * @param liveFrom per series, the first target day of its live period
+ * @param rounds the trainer's rounds in the period, if known
+ */
+record ReportData(
+    long readings,
+    List<Forecast> forecasts,
+    List<Evaluation> evaluations,
+    List<DeadLetter> deadLetters,
+    Map<String, String> models,
+    Map<String, LocalDate> liveFrom,
+    List<RoundRecord> rounds) {}

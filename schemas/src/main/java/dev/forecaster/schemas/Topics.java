@@ -1,0 +1,151 @@
+package dev.forecaster.schemas;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+/**
+ * The project's topics, defined once: each one's default name, partitions and settings, and how
+ * they are created. The job, every command and the compose stack's init create topics through
+ * here ({@code forecast topics} prints and creates them).
+ */
+public enum Topics {
+  /** Readings in (key: series id; Avro {@code Reading}). */
+  READINGS(Defaults.READINGS, false),
+  /** Forecasts out (key: series id). */
+  FORECASTS(Defaults.FORECASTS, false),
+  /** Forecasts scored against their actual (key: series id). */
+  EVALUATIONS(Defaults.EVALUATIONS, false),
+  /** Records the job could not use, with their reason. */
+  DEAD_LETTERS(Defaults.DEAD_LETTERS, false),
+  /** Model updates, compacted by model name: the newest record per name is kept. */
+  MODELS(Defaults.MODELS, true);
+
+  /**
+   * Default names as compile-time constants (for annotations such as picocli's {@code
+   * defaultValue}).
+   */
+  public static final class Defaults {
+    public static final String READINGS = "readings";
+    public static final String FORECASTS = "forecasts";
+    public static final String EVALUATIONS = "evaluations";
+    public static final String DEAD_LETTERS = "readings.dlq";
+    public static final String MODELS = "models";
+
+    private Defaults() {}
+  }
+
+  /**
+   * Partitions of every topic but {@code models}: the job reads with one subtask per partition at
+   * most, so this bounds its useful parallelism; more can be added later (records of a series
+   * keep their order only within a partition count).
+   */
+  public static final int DEFAULT_PARTITIONS = 2;
+
+  /** Largest record on the models topic (artifacts travel inline); the producer and readers agree. */
+  public static final int MAX_MODEL_BYTES = 16 * 1024 * 1024;
+
+  private final String defaultName;
+  private final boolean compacted;
+
+  Topics(String defaultName, boolean compacted) {
+    this.defaultName = defaultName;
+    this.compacted = compacted;
+  }
+
+  public String defaultName() {
+    return defaultName;
+  }
+
+  /** Partitions the topic is created with, given the partitions asked for the data topics. */
+  public int partitions(int dataPartitions) {
+    return compacted ? 1 : dataPartitions;
+  }
+
+  /** Topic-level settings it is created with. */
+  public Map<String, String> configs() {
+    if (compacted) {
+      return Map.of(
+          TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+          TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MAX_MODEL_BYTES));
+    }
+    return Map.of();
+  }
+
+  /** The topic as Kafka's admin client creates it, under {@code name}. */
+  public NewTopic newTopic(String name, int dataPartitions) {
+    return new NewTopic(name, partitions(dataPartitions), (short) -1).configs(configs());
+  }
+
+  /** Every topic under its default name. */
+  public static Map<Topics, String> defaultNames() {
+    Map<Topics, String> names = new EnumMap<>(Topics.class);
+    for (Topics t : values()) {
+      names.put(t, t.defaultName);
+    }
+    return names;
+  }
+
+  /**
+   * Creates those of {@code names} that do not exist, each with its partitions and settings;
+   * returns the names created. Topics that exist are left as they are.
+   *
+   * @param client bootstrap servers and any client settings (SASL/SSL)
+   * @param dataPartitions partitions of every topic but models
+   * @throws IllegalStateException naming the address when no broker answers, or the cause when a
+   *     topic cannot be created
+   */
+  public static List<String> ensure(
+      Map<String, Object> client, Map<Topics, String> names, int dataPartitions, Duration timeout) {
+    Properties p = new Properties();
+    p.putAll(client);
+    Object servers = client.get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG);
+    List<String> created = new ArrayList<>();
+    try (Admin admin = Admin.create(p)) {
+      Set<String> existing =
+          admin.listTopics().names().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      List<NewTopic> missing = new ArrayList<>();
+      names.forEach(
+          (topic, name) -> {
+            if (!existing.contains(name)) {
+              missing.add(topic.newTopic(name, dataPartitions));
+            }
+          });
+      for (NewTopic t : missing) {
+        try {
+          admin.createTopics(List.of(t)).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+          created.add(t.name());
+        } catch (ExecutionException e) {
+          if (!(e.getCause() instanceof TopicExistsException)) { // created meanwhile by another
+            throw new IllegalStateException(
+                "cannot create topic " + t.name() + " at " + servers + ": " + e.getCause(), e);
+          }
+        }
+      }
+    } catch (TimeoutException e) {
+      throw new IllegalStateException(
+          "no Kafka broker answered at " + servers + " within " + timeout.toSeconds() + " s", e);
+    } catch (ExecutionException | KafkaException e) {
+      Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+      throw new IllegalStateException(
+          "cannot list the topics at " + servers + ": " + cause.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while creating topics at " + servers, e);
+    }
+    return created;
+  }
+}
