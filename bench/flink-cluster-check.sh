@@ -6,7 +6,7 @@
 # against a Kafka broker with the Seattle weather and a published model. Passes when forecasts
 # made by that job reach the forecasts topic and the job has no exception; stops everything.
 #
-#   bench/flink-cluster-check.sh            (after mvn -B -DskipTests package)
+#   bench/flink-cluster-check.sh            (after ./mvnw -B -DskipTests package)
 set -euo pipefail
 home="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="$(mktemp -d /tmp/flink-cluster-check.XXXXXX)"
@@ -22,7 +22,7 @@ trap cleanup EXIT
 
 jar="$home/flink-job/target/forecaster-job.jar"
 [[ -f "$jar" && -d "$home/flink-job/target/flink-lib" && -d "$home/forecast-cli/target/lib" ]] || {
-  echo "build first: mvn -B -DskipTests package" >&2; exit 2; }
+  echo "build first: ./mvnw -B -DskipTests package" >&2; exit 2; }
 
 # lib/: Flink and what it needs; not the project, the Kafka connector, kafka-clients or Avro (the
 # job jar brings those), not DJL from the CLI's folder (flink-lib has it)

@@ -13,17 +13,20 @@ import dev.forecaster.schemas.ForecastIds;
 import dev.forecaster.schemas.TrustedPackages;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
-import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -37,15 +40,17 @@ import org.slf4j.LoggerFactory;
  * Scores windows in batches and emits, in order on one stream, each forecast and then the newest
  * reading of its window (the actual that settles earlier forecasts; a window that is not scored
  * emits its actual at once). Complete windows are encoded into a buffer and scored in one forward
- * pass when the buffer holds {@code batch.size} windows or {@code batch.timeout.ms} after its
- * first one. The buffer is flushed before every checkpoint barrier and at the end of input, so
- * nothing buffered is ever outside a checkpoint.
+ * pass when the buffer holds {@code batch.size} windows or {@code batch.timeout.ms} after its first
+ * one. The buffer is flushed before every checkpoint barrier and at the end of input, so nothing
+ * buffered is ever outside a checkpoint.
  *
  * <p>Models arrive on the second input (broadcast: every subtask sees every update). A strictly
- * newer version of a model replaces the one in service after the buffered windows are scored
- * with the old one; a version that does not load keeps the old one serving and is counted. A
- * window that arrives before its series' model exists waits (the latest per series) and is
- * scored when the model comes.
+ * newer version of a model replaces the one in service after the buffered windows are scored with
+ * the old one; a version that does not load keeps the old one serving and is counted. A window that
+ * arrives before its model exists waits, and every waiting window of a model is scored, in arrival
+ * order, when the model comes; at most {@code scoring.max-waiting-windows} wait per subtask
+ * (beyond, the oldest of that model are dropped and counted), and they are part of every
+ * checkpoint.
  */
 public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEvent>
     implements TwoInputStreamOperator<WindowReady, ModelUpdate, ScoredEvent> {
@@ -53,15 +58,17 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(BatchScoringOperator.class);
 
-
   private final int batchSize;
   private final long timeoutMs;
   private final JobOptions.Device device;
   private final int windowLength;
   private final boolean forwardPass;
+  private final int maxWaiting;
 
   private transient Map<String, Serving> serving;
-  private transient Map<String, Map<String, WindowReady>> waiting;
+  private transient Map<String, ArrayDeque<WindowReady>> waiting;
+  private transient int waitingCount;
+  private transient Counter droppedWaiting;
   private transient ListState<ModelUpdate> servedModels;
   private transient ListState<WindowReady> waitingWindows;
   private transient Counter scored;
@@ -77,6 +84,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     this.device = config.device();
     this.windowLength = config.windowLength();
     this.forwardPass = config.scoringEnabled();
+    this.maxWaiting = config.maxWaitingWindows();
   }
 
   @Override
@@ -85,18 +93,26 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     TrustedPackages.ensureContractsTrusted();
     serving = new HashMap<>();
     waiting = new LinkedHashMap<>();
-    servedModels = context.getOperatorStateStore().getUnionListState(
-        new ListStateDescriptor<>("served-models", new AvroTypeInfo<>(ModelUpdate.class)));
+    servedModels =
+        context
+            .getOperatorStateStore()
+            .getUnionListState(
+                new ListStateDescriptor<>("served-models", new AvroTypeInfo<>(ModelUpdate.class)));
     // every subtask gets every waiting window back and keeps those of the series it owns now: after
     // a rescale a series' windows come to this operator from another subtask, and the evaluator,
     // chained and reading this output as keyed, must only see series of its own key groups
-    waitingWindows = context.getOperatorStateStore().getUnionListState(
-        new ListStateDescriptor<>("windows-waiting-for-a-model", TypeInformation.of(WindowReady.class)));
+    waitingWindows =
+        context
+            .getOperatorStateStore()
+            .getUnionListState(
+                new ListStateDescriptor<>(
+                    "windows-waiting-for-a-model", TypeInformation.of(WindowReady.class)));
     var task = getRuntimeContext().getTaskInfo();
     for (WindowReady w : waitingWindows.get()) {
-      if (KeyGroupRangeAssignment.assignKeyToParallelOperator(w.seriesId, task.getMaxNumberOfParallelSubtasks(),
-          task.getNumberOfParallelSubtasks()) == task.getIndexOfThisSubtask()) {
-        waiting.computeIfAbsent(w.modelName, m -> new LinkedHashMap<>()).put(w.seriesId, w);
+      if (KeyGroupRangeAssignment.assignKeyToParallelOperator(
+              w.seriesId, task.getMaxNumberOfParallelSubtasks(), task.getNumberOfParallelSubtasks())
+          == task.getIndexOfThisSubtask()) {
+        park(w);
       }
     }
     // every subtask stored the models it served; each takes the newest version of each name
@@ -118,10 +134,19 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     incomplete = metrics.counter("windowsShorterThanTheModel");
     unscorable = metrics.counter("windowsMissingModelFeatures");
     rejectedModels = metrics.counter("modelUpdatesRejected");
+    droppedWaiting = metrics.counter("waitingWindowsDropped");
+    metrics.gauge("windowsWaitingForAModel", (Gauge<Integer>) () -> waitingCount);
+    metrics.gauge("modelVersionsLoaded", (Gauge<Integer>) SharedModels::loadedVersions);
     for (ModelUpdate u : pendingRestore) {
       accept(u);
     }
     pendingRestore = null;
+  }
+
+  /** Keeps a window until its model comes. */
+  private void park(WindowReady window) {
+    waiting.computeIfAbsent(window.modelName, m -> new ArrayDeque<>()).addLast(window);
+    waitingCount++;
   }
 
   @Override
@@ -132,7 +157,10 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
   private void accept(ModelUpdate update) throws Exception {
     Serving current = serving.get(update.getModelName());
     if (current != null && update.getVersion() <= current.update.getVersion()) {
-      LOG.info("ignoring {} v{}: v{} is serving", update.getModelName(), update.getVersion(),
+      LOG.info(
+          "ignoring {} v{}: v{} is serving",
+          update.getModelName(),
+          update.getVersion(),
           current.update.getVersion());
       return;
     }
@@ -141,13 +169,21 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       next = new Serving(update, SharedModels.acquire(update, device), batchSize);
       if (next.spec.readingsPerWindow() > windowLength) {
         next.close();
-        throw new ModelArtifactException("it reads " + next.spec.readingsPerWindow()
-            + " readings per window, the job keeps " + windowLength + " (window.length)");
+        throw new ModelArtifactException(
+            "it reads "
+                + next.spec.readingsPerWindow()
+                + " readings per window, the job keeps "
+                + windowLength
+                + " (window.length)");
       }
     } catch (ModelArtifactException | RuntimeException e) {
       rejectedModels.inc();
-      LOG.warn("rejected {} v{}, {} keeps serving: {}", update.getModelName(), update.getVersion(),
-          current == null ? "no version" : "v" + current.update.getVersion(), e.getMessage());
+      LOG.warn(
+          "rejected {} v{}, {} keeps serving: {}",
+          update.getModelName(),
+          update.getVersion(),
+          current == null ? "no version" : "v" + current.update.getVersion(),
+          e.getMessage());
       return;
     }
     if (current != null) {
@@ -156,9 +192,10 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     }
     serving.put(update.getModelName(), next);
     LOG.info("serving {} v{}", update.getModelName(), update.getVersion());
-    Map<String, WindowReady> parked = waiting.remove(update.getModelName());
+    ArrayDeque<WindowReady> parked = waiting.remove(update.getModelName());
     if (parked != null) {
-      for (WindowReady w : parked.values()) {
+      waitingCount -= parked.size();
+      for (WindowReady w : parked) {
         add(next, w, true); // their actuals went out when they arrived
       }
     }
@@ -169,7 +206,19 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     WindowReady window = element.getValue();
     Serving model = serving.get(window.modelName);
     if (model == null) {
-      waiting.computeIfAbsent(window.modelName, m -> new LinkedHashMap<>()).put(window.seriesId, window);
+      park(window);
+      if (waitingCount > maxWaiting) {
+        waiting.get(window.modelName).removeFirst();
+        waitingCount--;
+        if (droppedWaiting.getCount() == 0) {
+          LOG.warn(
+              "more than {} windows wait for model {} (scoring.max-waiting-windows): the oldest are"
+                  + " dropped",
+              maxWaiting,
+              window.modelName);
+        }
+        droppedWaiting.inc();
+      }
       emitActual(window);
       return;
     }
@@ -183,9 +232,15 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     for (int f = 0; f < width; f++) {
       features.put(window.featureNames[f], window.values[last * width + f]);
     }
-    Reading actual = Reading.newBuilder().setSeriesId(window.seriesId)
-        .setDay(LocalDate.ofEpochDay(window.epochDays[last])).setFeatures(features).setDomain("").build();
-    output.collect(new StreamRecord<>(ScoredEvent.of(actual), window.epochDays[last] * 86_400_000L));
+    Reading actual =
+        Reading.newBuilder()
+            .setSeriesId(window.seriesId)
+            .setDay(LocalDate.ofEpochDay(window.epochDays[last]))
+            .setFeatures(features)
+            .setDomain("")
+            .build();
+    output.collect(
+        new StreamRecord<>(ScoredEvent.of(actual), window.epochDays[last] * 86_400_000L));
   }
 
   private void add(Serving model, WindowReady window, boolean actualSent) throws Exception {
@@ -212,10 +267,13 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       long due = getProcessingTimeService().getCurrentProcessingTime() + timeoutMs;
       if (timerDue == 0 || due < timerDue) {
         timerDue = due;
-        getProcessingTimeService().registerTimer(due, time -> {
-          timerDue = 0;
-          flushAll();
-        });
+        getProcessingTimeService()
+            .registerTimer(
+                due,
+                time -> {
+                  timerDue = 0;
+                  flushAll();
+                });
       }
     }
   }
@@ -234,18 +292,21 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     ModelSpec spec = model.spec;
     for (int i = 0; i < model.count; i++) {
       LocalDate baseDay = LocalDate.ofEpochDay(model.baseDays[i]);
-      Forecast forecast = Forecast.newBuilder()
-          .setForecastId(ForecastIds.of(model.series[i], baseDay, spec.horizon(), spec.name(), spec.version()))
-          .setSeriesId(model.series[i])
-          .setBaseDay(baseDay)
-          .setTargetDay(baseDay.plusDays(spec.horizon()))
-          .setHorizon(spec.horizon())
-          .setTarget(spec.target())
-          .setValue(model.out[i])
-          .setModelName(spec.name())
-          .setModelVersion(spec.version())
-          .setCreatedAt(Instant.ofEpochMilli(now))
-          .build();
+      Forecast forecast =
+          Forecast.newBuilder()
+              .setForecastId(
+                  ForecastIds.of(
+                      model.series[i], baseDay, spec.horizon(), spec.name(), spec.version()))
+              .setSeriesId(model.series[i])
+              .setBaseDay(baseDay)
+              .setTargetDay(baseDay.plusDays(spec.horizon()))
+              .setHorizon(spec.horizon())
+              .setTarget(spec.target())
+              .setValue(model.out[i])
+              .setModelName(spec.name())
+              .setModelVersion(spec.version())
+              .setCreatedAt(Instant.ofEpochMilli(now))
+              .build();
       output.collect(new StreamRecord<>(ScoredEvent.of(forecast), model.baseDays[i] * 86_400_000L));
     }
     for (int i = 0; i < model.count; i++) {
@@ -277,7 +338,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     serving.values().forEach(s -> models.add(s.update));
     servedModels.update(models);
     List<WindowReady> parked = new ArrayList<>();
-    waiting.values().forEach(m -> parked.addAll(m.values()));
+    waiting.values().forEach(parked::addAll);
     waitingWindows.update(parked);
   }
 
@@ -350,12 +411,12 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
 
     /** Where each model feature is among the window's features; null if one is missing. */
     int[] columns(String[] names) {
-      if (java.util.Arrays.equals(names, lastNames)) {
+      if (Arrays.equals(names, lastNames)) {
         return lastColumns;
       }
       int[] columns = new int[spec.features().size()];
       for (int f = 0; f < columns.length; f++) {
-        columns[f] = java.util.Arrays.asList(names).indexOf(spec.features().get(f));
+        columns[f] = Arrays.asList(names).indexOf(spec.features().get(f));
         if (columns[f] < 0) {
           return null;
         }

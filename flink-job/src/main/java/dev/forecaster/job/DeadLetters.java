@@ -3,6 +3,7 @@ package dev.forecaster.job;
 import dev.forecaster.avro.DeadLetter;
 import dev.forecaster.schemas.Codecs;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.util.OutputTag;
@@ -29,10 +30,16 @@ public final class DeadLetters {
         .build();
   }
 
-  /** A dead letter for a reading that decoded but cannot be used; its payload is the reading re-encoded. */
+  /**
+   * A dead letter for a reading that decoded but cannot be used; its payload is the reading
+   * re-encoded.
+   */
   static DeadLetter of(ReadingEvent event, String category, String reason) {
-    byte[] key = event.reading.getSeriesId().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    return of(new RawRecord(key, Codecs.READING.encode(event.reading), event.topic, event.partition, event.offset),
-        category, reason);
+    byte[] key = event.reading.getSeriesId().getBytes(StandardCharsets.UTF_8);
+    return of(
+        new RawRecord(
+            key, Codecs.READING.encode(event.reading), event.topic, event.partition, event.offset),
+        category,
+        reason);
   }
 }

@@ -25,21 +25,22 @@ import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * Scores every forecast against the actual reading it targets and keeps the live accuracy of
- * each model version. Input 1: forecasts, input 2: readings, both keyed by series id.
+ * Scores every forecast against the actual reading it targets and keeps the live accuracy of each
+ * model version. One input, keyed by series id: the scorer's output in order, forecasts and the
+ * actual readings that settle them (see {@link ScoredEvent}).
  *
- * <p>A forecast of horizon h from base day B targets the h-th reading of its series after B
- * (steps, not calendar days: Friday's next-day forecast of a stock meets Monday's reading). The
- * forecast may come before or after that reading, so the series keeps its last readings and the
- * forecasts still waiting for theirs. Readings are assumed to arrive in day order per series; a
- * reading that arrives late cannot change an evaluation already emitted.
+ * <p>A forecast of horizon h from base day B targets the h-th reading of its series after B (steps,
+ * not calendar days: Friday's next-day forecast of a stock meets Monday's reading). The forecast
+ * may come before or after that reading, so the series keeps its last readings and the forecasts
+ * still waiting for theirs. Readings are assumed to arrive in day order per series; a reading that
+ * arrives late cannot change an evaluation already emitted.
  *
  * <p>Bounds: a forecast is out of reach, and dropped as expired, once its base day is more than
  * {@code maxPendingDays} before the newest reading, or once readings after its base day may have
  * been evicted from the recent ones (so the recent readings must outnumber the longest horizon).
- * Both only become true as readings advance, which is what lets duplicates be handled cheaply:
- * the id of a settled forecast is kept until the forecast is out of reach, and a duplicate that
- * comes later is out of reach itself.
+ * Both only become true as readings advance, which is what lets duplicates be handled cheaply: the
+ * id of a settled forecast is kept until the forecast is out of reach, and a duplicate that comes
+ * later is out of reach itself.
  */
 public final class ForecastEvaluator extends KeyedProcessFunction<String, ScoredEvent, Evaluation> {
 
@@ -48,9 +49,13 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
 
   /** The series' last readings, ordered by day, at most {@code recentReadings}. */
   private transient ListState<Reading> recent;
+
   /** Forecasts waiting for their actual reading, by forecast id. */
   private transient MapState<String, Forecast> pending;
-  /** Ids of forecasts already scored or found unmatched, with their base day, until out of reach. */
+
+  /**
+   * Ids of forecasts already scored or found unmatched, with their base day, until out of reach.
+   */
   private transient MapState<String, LocalDate> settled;
 
   private transient MetricGroup metrics;
@@ -70,10 +75,12 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
    */
   public ForecastEvaluator(int recentReadings, int maxPendingDays) {
     if (recentReadings < 2) {
-      throw new IllegalArgumentException("recentReadings must be at least 2, got " + recentReadings);
+      throw new IllegalArgumentException(
+          "recentReadings must be at least 2, got " + recentReadings);
     }
     if (maxPendingDays < 1) {
-      throw new IllegalArgumentException("maxPendingDays must be at least 1, got " + maxPendingDays);
+      throw new IllegalArgumentException(
+          "maxPendingDays must be at least 1, got " + maxPendingDays);
     }
     this.recentReadings = recentReadings;
     this.maxPendingDays = maxPendingDays;
@@ -82,12 +89,19 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
   @Override
   public void open(OpenContext context) {
     TrustedPackages.ensureContractsTrusted();
-    recent = getRuntimeContext().getListState(
-        new ListStateDescriptor<>("recent-readings", new AvroTypeInfo<>(Reading.class)));
-    pending = getRuntimeContext().getMapState(
-        new MapStateDescriptor<>("pending-forecasts", Types.STRING, new AvroTypeInfo<>(Forecast.class)));
-    settled = getRuntimeContext().getMapState(
-        new MapStateDescriptor<>("settled-forecasts", Types.STRING, Types.LOCAL_DATE));
+    recent =
+        getRuntimeContext()
+            .getListState(
+                new ListStateDescriptor<>("recent-readings", new AvroTypeInfo<>(Reading.class)));
+    pending =
+        getRuntimeContext()
+            .getMapState(
+                new MapStateDescriptor<>(
+                    "pending-forecasts", Types.STRING, new AvroTypeInfo<>(Forecast.class)));
+    settled =
+        getRuntimeContext()
+            .getMapState(
+                new MapStateDescriptor<>("settled-forecasts", Types.STRING, Types.LOCAL_DATE));
     metrics = getRuntimeContext().getMetricGroup();
     expired = metrics.counter("expiredForecasts");
     unmatched = metrics.counter("unmatchedForecasts");
@@ -95,7 +109,8 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
   }
 
   @Override
-  public void processElement(ScoredEvent event, Context ctx, Collector<Evaluation> out) throws Exception {
+  public void processElement(ScoredEvent event, Context ctx, Collector<Evaluation> out)
+      throws Exception {
     if (event.forecast != null) {
       onForecast(event.forecast, out);
     } else {
@@ -115,8 +130,7 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
 
   private void onReading(Reading reading, Collector<Evaluation> out) throws Exception {
     List<Reading> readings = recentReadings();
-    readings.removeIf(r -> r.getDay().equals(reading.getDay()));
-    readings.add(reading);
+    readings.add(reading); // a new day: duplicates and late days were dead-lettered upstream
     readings.sort(Comparator.comparing(Reading::getDay));
     while (readings.size() > recentReadings) {
       readings.remove(0);
@@ -145,10 +159,11 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
   }
 
   /**
-   * Scores the forecast if its actual reading is among {@code readings}, or drops it when it is
-   * out of reach or unmatched. Returns false only when the forecast must keep waiting.
+   * Scores the forecast if its actual reading is among {@code readings}, or drops it when it is out
+   * of reach or unmatched. Returns false only when the forecast must keep waiting.
    */
-  private boolean settle(Forecast forecast, List<Reading> readings, Collector<Evaluation> out) throws Exception {
+  private boolean settle(Forecast forecast, List<Reading> readings, Collector<Evaluation> out)
+      throws Exception {
     LocalDate baseDay = forecast.getBaseDay();
     if (outOfReach(baseDay, readings)) {
       expired.inc();
@@ -169,23 +184,25 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
       unmatched.inc();
       return true;
     }
-    Double persisted = readings.stream()
-        .filter(r -> r.getDay().equals(baseDay))
-        .findFirst()
-        .map(r -> r.getFeatures().get(target))
-        .orElse(null);
-    Evaluation evaluation = Evaluation.newBuilder()
-        .setForecastId(forecast.getForecastId())
-        .setSeriesId(forecast.getSeriesId())
-        .setTargetDay(actualReading.getDay())
-        .setTarget(target)
-        .setPredicted(forecast.getValue())
-        .setActual(actual)
-        .setError(forecast.getValue() - actual)
-        .setPersistenceError(persisted == null ? null : persisted - actual)
-        .setModelName(forecast.getModelName())
-        .setModelVersion(forecast.getModelVersion())
-        .build();
+    Double persisted =
+        readings.stream()
+            .filter(r -> r.getDay().equals(baseDay))
+            .findFirst()
+            .map(r -> r.getFeatures().get(target))
+            .orElse(null);
+    Evaluation evaluation =
+        Evaluation.newBuilder()
+            .setForecastId(forecast.getForecastId())
+            .setSeriesId(forecast.getSeriesId())
+            .setTargetDay(actualReading.getDay())
+            .setTarget(target)
+            .setPredicted(forecast.getValue())
+            .setActual(actual)
+            .setError(forecast.getValue() - actual)
+            .setPersistenceError(persisted == null ? null : persisted - actual)
+            .setModelName(forecast.getModelName())
+            .setModelVersion(forecast.getModelVersion())
+            .build();
     accuracyOf(forecast.getModelName(), forecast.getModelVersion()).add(evaluation);
     out.collect(evaluation);
     return true;
@@ -225,7 +242,8 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
   }
 
   private Accuracy accuracyOf(String modelName, long modelVersion) {
-    return accuracy.computeIfAbsent(new ModelVersion(modelName, modelVersion),
+    return accuracy.computeIfAbsent(
+        new ModelVersion(modelName, modelVersion),
         key -> Accuracy.registeredUnder(metrics, modelName, modelVersion));
   }
 
@@ -244,8 +262,8 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
   }
 
   /**
-   * Evaluations, mean absolute error of the model, and mean absolute error of persistence over
-   * the evaluations that have a persistence error (NaN when none has).
+   * Evaluations, mean absolute error of the model, and mean absolute error of persistence over the
+   * evaluations that have a persistence error (NaN when none has).
    */
   record LiveAccuracy(long evaluations, double mae, double persistenceMae) {}
 
@@ -261,7 +279,8 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
     /** Gauges {@code model.<name>.version.<v>.{evaluations,mae,persistenceMae}} under the group. */
     static Accuracy registeredUnder(MetricGroup group, String modelName, long modelVersion) {
       Accuracy accuracy = new Accuracy();
-      MetricGroup version = group.addGroup("model", modelName).addGroup("version", String.valueOf(modelVersion));
+      MetricGroup version =
+          group.addGroup("model", modelName).addGroup("version", String.valueOf(modelVersion));
       version.gauge("evaluations", (Gauge<Long>) () -> accuracy.evaluations);
       version.gauge("mae", (Gauge<Double>) () -> accuracy.snapshot().mae());
       version.gauge("persistenceMae", (Gauge<Double>) () -> accuracy.snapshot().persistenceMae());

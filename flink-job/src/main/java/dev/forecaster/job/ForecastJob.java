@@ -7,10 +7,11 @@ import dev.forecaster.avro.ModelUpdate;
 import dev.forecaster.schemas.Codecs;
 import dev.forecaster.schemas.Topics;
 import dev.forecaster.schemas.TrustedPackages;
-import java.time.Duration;
+import java.io.IOException;
 import java.nio.file.Path;
-import java.util.List;
+import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.Configuration;
@@ -22,9 +23,9 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.slf4j.LoggerFactory;
 
 /**
- * Entry point of the streaming job. {@code main} parses the configuration and runs
- * {@link #run}; the same jar runs on a Flink cluster ({@code flink run}) or, through
- * {@code forecast job}, on a local mini cluster bound to 127.0.0.1.
+ * Entry point of the streaming job. {@code main} parses the configuration and runs {@link #run};
+ * the same jar runs on a Flink cluster ({@code flink run}) or, through {@code forecast job}, on a
+ * local mini cluster bound to 127.0.0.1.
  *
  * <p>Arguments: {@code [--config FILE] [key=value ...]} (see {@link JobConfig} for the keys).
  */
@@ -34,7 +35,8 @@ public final class ForecastJob {
 
   public static void main(String[] args) throws Exception {
     JobConfig config = parse(args);
-    // as `forecast job` does: a bare Kafka gets the topics (models compacted) before the sinks need them
+    // as `forecast job` does: a bare Kafka gets the topics (models compacted) before the sinks need
+    // them
     List<String> created = ensureTopics(config);
     if (!created.isEmpty()) {
       LoggerFactory.getLogger(ForecastJob.class).info("created topics {}", created);
@@ -46,13 +48,16 @@ public final class ForecastJob {
     }
   }
 
-  /** Creates the job's topics that are missing, as {@link Topics} defines them; returns those created. */
+  /**
+   * Creates the job's topics that are missing, as {@link Topics} defines them; returns those
+   * created.
+   */
   public static List<String> ensureTopics(JobConfig config) {
-    return Topics.ensure(config.kafkaClientMap(), config.topics(), config.topicPartitions(),
-        Duration.ofSeconds(30));
+    return Topics.ensure(
+        config.kafkaClientMap(), config.topics(), config.topicPartitions(), Duration.ofSeconds(30));
   }
 
-  static JobConfig parse(String[] args) throws java.io.IOException {
+  static JobConfig parse(String[] args) throws IOException {
     Path file = null;
     Map<String, String> overrides = new LinkedHashMap<>();
     for (int i = 0; i < args.length; i++) {
@@ -62,7 +67,8 @@ public final class ForecastJob {
         String[] kv = args[i].split("=", 2);
         overrides.put(kv[0].replaceFirst("^--", ""), kv[1]);
       } else {
-        throw new IllegalArgumentException("expected --config FILE or key=value, got '" + args[i] + "'");
+        throw new IllegalArgumentException(
+            "expected --config FILE or key=value, got '" + args[i] + "'");
       }
     }
     return JobConfig.load(file, overrides);
@@ -79,11 +85,15 @@ public final class ForecastJob {
     c.put("taskmanager.bind-host", "127.0.0.1");
     c.put("taskmanager.host", "127.0.0.1");
     c.put("taskmanager.numberOfTaskSlots", Integer.toString(Math.max(1, config.parallelism())));
-    return StreamExecutionEnvironment.createLocalEnvironment(config.parallelism(), Configuration.fromMap(c));
+    return StreamExecutionEnvironment.createLocalEnvironment(
+        config.parallelism(), Configuration.fromMap(c));
   }
 
-  /** Builds the job on Kafka and starts it; the caller waits on, or cancels, the returned client. */
-  public static JobClient run(StreamExecutionEnvironment env, JobConfig config, String name) throws Exception {
+  /**
+   * Builds the job on Kafka and starts it; the caller waits on, or cancels, the returned client.
+   */
+  public static JobClient run(StreamExecutionEnvironment env, JobConfig config, String name)
+      throws Exception {
     return run(env, config, name, false);
   }
 
@@ -91,14 +101,20 @@ public final class ForecastJob {
    * @param bounded read the topics up to their end offsets at start, then finish (benchmarks,
    *     backfills); otherwise run until cancelled
    */
-  public static JobClient run(StreamExecutionEnvironment env, JobConfig config, String name, boolean bounded)
+  public static JobClient run(
+      StreamExecutionEnvironment env, JobConfig config, String name, boolean bounded)
       throws Exception {
     TrustedPackages.ensureContractsTrusted();
     configure(env, config);
-    DataStream<RawRecord> readings = env.fromSource(KafkaIo.readings(config, bounded),
-        WatermarkStrategy.noWatermarks(), "readings").uid("readings-source").setParallelism(config.parallelism());
-    DataStream<ModelUpdate> models = env.fromSource(KafkaIo.models(config, bounded),
-        WatermarkStrategy.noWatermarks(), "models").uid("models-source").setParallelism(1);
+    DataStream<RawRecord> readings =
+        env.fromSource(
+                KafkaIo.readings(config, bounded), WatermarkStrategy.noWatermarks(), "readings")
+            .uid("readings-source")
+            .setParallelism(config.parallelism());
+    DataStream<ModelUpdate> models =
+        env.fromSource(KafkaIo.models(config, bounded), WatermarkStrategy.noWatermarks(), "models")
+            .uid("models-source")
+            .setParallelism(1);
     ForecastPipeline.Outputs out = ForecastPipeline.build(config, readings, models);
     attachSinks(config, out);
     return env.executeAsync(name);
@@ -106,7 +122,8 @@ public final class ForecastJob {
 
   static void configure(StreamExecutionEnvironment env, JobConfig config) {
     env.setParallelism(config.parallelism());
-    // records wait at most this long in a network buffer between operators (Flink's default, 100 ms,
+    // records wait at most this long in a network buffer between operators (Flink's default, 100
+    // ms,
     // would dominate the latency of a forecast)
     env.setBufferTimeout(config.bufferTimeoutMs());
     env.enableCheckpointing(config.checkpointIntervalMs(), CheckpointingMode.EXACTLY_ONCE);
@@ -118,25 +135,55 @@ public final class ForecastJob {
     // outputs, which the scorer never reuses.
     env.getConfig().enableObjectReuse();
     Map<String, String> c = new LinkedHashMap<>();
-    c.put("pipeline.generic-types", "false"); // state and records have explicit serializers: never Kryo
+    c.put(
+        "pipeline.generic-types",
+        "false"); // state and records have explicit serializers: never Kryo
     // job manager memory holds only 5 MB of state: checkpoints always go to a file system,
     // a folder under the temp dir unless a durable one is configured
-    String dir = config.checkpointDir().isBlank()
-        ? Path.of(System.getProperty("java.io.tmpdir"), "forecaster-checkpoints").toUri().toString()
-        : config.checkpointDir();
+    String dir =
+        config.checkpointDir().isBlank()
+            ? Path.of(System.getProperty("java.io.tmpdir"), "forecaster-checkpoints")
+                .toUri()
+                .toString()
+            : config.checkpointDir();
     c.put("execution.checkpointing.dir", dir);
     c.put("execution.checkpointing.storage", "filesystem");
     env.configure(Configuration.fromMap(c));
   }
 
   static void attachSinks(JobConfig config, ForecastPipeline.Outputs out) {
-    out.deadLetters().sinkTo(KafkaIo.<DeadLetter>sink(config, config.deadLettersTopic(), Codecs.DEAD_LETTER,
-        d -> d.getTopic() + "-" + d.getPartition(), "dead-letters", config.sideOutputsLingerMs()))
-        .name("dead letters").uid("dead-letters-sink");
-    out.forecasts().sinkTo(KafkaIo.<Forecast>sink(config, config.forecastsTopic(), Codecs.FORECAST,
-        Forecast::getSeriesId, "forecasts", 0)).name("forecasts").uid("forecasts-sink");
-    out.evaluations().sinkTo(KafkaIo.<Evaluation>sink(config, config.evaluationsTopic(), Codecs.EVALUATION,
-        Evaluation::getSeriesId, "evaluations", config.sideOutputsLingerMs())).name("evaluations")
+    out.deadLetters()
+        .sinkTo(
+            KafkaIo.<DeadLetter>sink(
+                config,
+                config.deadLettersTopic(),
+                Codecs.DEAD_LETTER,
+                d -> d.getTopic() + "-" + d.getPartition(),
+                "dead-letters",
+                config.sideOutputsLingerMs()))
+        .name("dead letters")
+        .uid("dead-letters-sink");
+    out.forecasts()
+        .sinkTo(
+            KafkaIo.<Forecast>sink(
+                config,
+                config.forecastsTopic(),
+                Codecs.FORECAST,
+                Forecast::getSeriesId,
+                "forecasts",
+                0))
+        .name("forecasts")
+        .uid("forecasts-sink");
+    out.evaluations()
+        .sinkTo(
+            KafkaIo.<Evaluation>sink(
+                config,
+                config.evaluationsTopic(),
+                Codecs.EVALUATION,
+                Evaluation::getSeriesId,
+                "evaluations",
+                config.sideOutputsLingerMs()))
+        .name("evaluations")
         .uid("evaluations-sink");
   }
 }

@@ -13,50 +13,73 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 
 /**
  * The job as its diagram: decode → watermarks → keyBy(series) → window → score (with models
- * broadcast) → forecasts; forecasts and readings → live evaluation; rejects → dead letters.
- * Sources come in and streams go out, so tests pass their own and production passes Kafka.
+ * broadcast) → forecasts; forecasts and readings → live evaluation; rejects → dead letters. Sources
+ * come in and streams go out, so tests pass their own and production passes Kafka.
  */
 public final class ForecastPipeline {
 
   /** What the job produces. */
-  public record Outputs(DataStream<Forecast> forecasts, DataStream<Evaluation> evaluations,
+  public record Outputs(
+      DataStream<Forecast> forecasts,
+      DataStream<Evaluation> evaluations,
       DataStream<DeadLetter> deadLetters) {}
 
   private ForecastPipeline() {}
 
-  public static Outputs build(JobConfig config, DataStream<RawRecord> rawReadings, DataStream<ModelUpdate> models) {
-    SingleOutputStreamOperator<ReadingEvent> readings = rawReadings
-        .process(new ReadingDecoder(config.requiredFeatures())).name("decode readings").uid("decode-readings");
+  public static Outputs build(
+      JobConfig config, DataStream<RawRecord> rawReadings, DataStream<ModelUpdate> models) {
+    SingleOutputStreamOperator<ReadingEvent> readings =
+        rawReadings
+            .process(new ReadingDecoder(config.requiredFeatures()))
+            .name("decode readings")
+            .uid("decode-readings");
 
-    SingleOutputStreamOperator<WindowReady> windows = readings
-        .assignTimestampsAndWatermarks(WatermarkStrategy
-            .<ReadingEvent>forBoundedOutOfOrderness(config.outOfOrderness())
-            .withTimestampAssigner((event, previous) -> event.reading.getDay().toEpochDay() * 86_400_000L)
-            .withIdleness(config.idleness()))
-        .name("event time of readings").uid("reading-watermarks")
-        .keyBy(event -> event.reading.getSeriesId())
-        .process(new SeriesWindowFunction(config)).name("sliding window per series").uid("series-window");
+    SingleOutputStreamOperator<WindowReady> windows =
+        readings
+            .assignTimestampsAndWatermarks(
+                WatermarkStrategy.<ReadingEvent>forBoundedOutOfOrderness(config.outOfOrderness())
+                    .withTimestampAssigner(
+                        (event, previous) -> event.reading.getDay().toEpochDay() * 86_400_000L)
+                    .withIdleness(config.idleness()))
+            .name("event time of readings")
+            .uid("reading-watermarks")
+            .keyBy(event -> event.reading.getSeriesId())
+            .process(new SeriesWindowFunction(config))
+            .name("sliding window per series")
+            .uid("series-window");
 
-    DataStream<DeadLetter> deadLetters = readings.getSideOutput(ReadingDecoder.DEAD_LETTERS)
-        .union(windows.getSideOutput(SeriesWindowFunction.REJECTED));
+    DataStream<DeadLetter> deadLetters =
+        readings
+            .getSideOutput(ReadingDecoder.DEAD_LETTERS)
+            .union(windows.getSideOutput(SeriesWindowFunction.REJECTED));
 
-    SingleOutputStreamOperator<ScoredEvent> scored = windows
-        .connect(models.broadcast())
-        .transform("batched scoring", TypeInformation.of(ScoredEvent.class), new BatchScoringOperator(config))
-        .uid("batched-scoring");
+    SingleOutputStreamOperator<ScoredEvent> scored =
+        windows
+            .connect(models.broadcast())
+            .transform(
+                "batched scoring",
+                TypeInformation.of(ScoredEvent.class),
+                new BatchScoringOperator(config))
+            .uid("batched-scoring");
 
-    SingleOutputStreamOperator<Forecast> forecasts = scored
-        .filter(e -> e.forecast != null).name("forecasts only").uid("forecasts-only")
-        .map(e -> e.forecast, new AvroTypeInfo<>(Forecast.class)).name("forecast").uid("forecast");
+    SingleOutputStreamOperator<Forecast> forecasts =
+        scored
+            .filter(e -> e.forecast != null)
+            .name("forecasts only")
+            .uid("forecasts-only")
+            .map(e -> e.forecast, new AvroTypeInfo<>(Forecast.class))
+            .name("forecast")
+            .uid("forecast");
 
     // the scorer gets each series' windows from the keyed window over a forward edge of the same
     // parallelism, so its output is still partitioned by series: the evaluator reads it as keyed
     // in place (chained, no second shuffle) instead of sending every event across the network again
-    SingleOutputStreamOperator<Evaluation> evaluations = DataStreamUtils
-        .reinterpretAsKeyedStream(scored, ScoredEvent::seriesId, TypeInformation.of(String.class))
-        .process(new ForecastEvaluator(config),
-            new AvroTypeInfo<>(Evaluation.class))
-        .name("forecast vs actual").uid("evaluation");
+    SingleOutputStreamOperator<Evaluation> evaluations =
+        DataStreamUtils.reinterpretAsKeyedStream(
+                scored, ScoredEvent::seriesId, TypeInformation.of(String.class))
+            .process(new ForecastEvaluator(config), new AvroTypeInfo<>(Evaluation.class))
+            .name("forecast vs actual")
+            .uid("evaluation");
 
     return new Outputs(forecasts, evaluations, deadLetters);
   }

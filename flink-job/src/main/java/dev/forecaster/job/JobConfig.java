@@ -23,8 +23,8 @@ import org.apache.flink.configuration.Configuration;
  * The job's configuration: the {@link JobOptions} read once from a properties file and {@code
  * key=value} overrides, typed and checked. A value that does not parse or is out of range fails
  * here, naming its key and what it expects; an unknown key fails listing the known ones. Keys
- * prefixed {@code kafka.} pass through to every Kafka client (SASL/SSL settings, for example
- * {@code kafka.security.protocol=SASL_SSL}).
+ * prefixed {@code kafka.} pass through to every Kafka client (SASL/SSL settings, for example {@code
+ * kafka.security.protocol=SASL_SSL}).
  */
 public final class JobConfig implements Serializable {
 
@@ -56,6 +56,7 @@ public final class JobConfig implements Serializable {
   private final String modelName;
   private final List<String> requiredFeatures;
   private final boolean scoringEnabled;
+  private final int maxWaitingWindows;
   private final int recentReadings;
   private final int maxPendingDays;
   private final Properties kafka;
@@ -114,6 +115,7 @@ public final class JobConfig implements Serializable {
             .filter(f -> !f.isEmpty())
             .toList();
     scoringEnabled = read(c, JobOptions.SCORING_ENABLED);
+    maxWaitingWindows = read(c, JobOptions.MAX_WAITING_WINDOWS);
     recentReadings = read(c, JobOptions.RECENT_READINGS);
     maxPendingDays = read(c, JobOptions.MAX_PENDING_DAYS);
   }
@@ -271,8 +273,8 @@ public final class JobConfig implements Serializable {
   }
 
   /**
-   * How long the evaluations and dead-letter producers wait to fill a batch: neither is on the
-   * path of a forecast, and batching them saves the broker and the task managers much work.
+   * How long the evaluations and dead-letter producers wait to fill a batch: neither is on the path
+   * of a forecast, and batching them saves the broker and the task managers much work.
    */
   public long sideOutputsLingerMs() {
     return sideOutputsLingerMs;
@@ -297,6 +299,10 @@ public final class JobConfig implements Serializable {
 
   public boolean scoringEnabled() {
     return scoringEnabled;
+  }
+
+  public int maxWaitingWindows() {
+    return maxWaitingWindows;
   }
 
   public int recentReadings() {

@@ -13,9 +13,9 @@ import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.description.HtmlFormatter;
 
 /**
- * Every setting of the job, with its type, default and description: one place, read once by
- * {@link JobConfig}. docs/CONFIGURATION.md is checked against this list ({@code
- * ConfigurationDocTest}); keys prefixed {@code kafka.} pass through to every Kafka client.
+ * Every setting of the job, with its type, default and description: one place, read once by {@link
+ * JobConfig}. docs/CONFIGURATION.md is checked against this list ({@code ConfigurationDocTest});
+ * keys prefixed {@code kafka.} pass through to every Kafka client.
  */
 public final class JobOptions {
 
@@ -98,7 +98,8 @@ public final class JobOptions {
       key("parallelism")
           .intType()
           .defaultValue(1)
-          .withDescription("job parallelism (one partition of readings per subtask is the natural fit)");
+          .withDescription(
+              "job parallelism (one partition of readings per subtask is the natural fit)");
 
   public static final ConfigOption<Long> CHECKPOINT_INTERVAL_MS =
       key("checkpoint.interval.ms")
@@ -232,6 +233,14 @@ public final class JobOptions {
               "`false` runs everything but the forward pass, with persistence standing in for the"
                   + " model (benchmarks measure the cost of scoring with it)");
 
+  public static final ConfigOption<Integer> MAX_WAITING_WINDOWS =
+      key("scoring.max-waiting-windows")
+          .intType()
+          .defaultValue(10_000)
+          .withDescription(
+              "windows per subtask that wait for a model not served yet (all are scored, in order,"
+                  + " when it comes); beyond, the oldest are dropped (`waitingWindowsDropped`)");
+
   public static final ConfigOption<Integer> RECENT_READINGS =
       key("evaluation.recent-readings")
           .intType()
@@ -282,6 +291,7 @@ public final class JobOptions {
           new Rule<>(MODEL_NAME, "a model name, or empty", s -> true),
           new Rule<>(REQUIRED_FEATURES, "names, comma-separated, or empty", s -> true),
           new Rule<>(SCORING_ENABLED, "true or false", b -> true),
+          new Rule<>(MAX_WAITING_WINDOWS, "a whole number ≥ 0", n -> n >= 0),
           new Rule<>(RECENT_READINGS, "a whole number ≥ 2", n -> n >= 2),
           new Rule<>(MAX_PENDING_DAYS, "a whole number ≥ 1", n -> n >= 1));
 
@@ -297,7 +307,8 @@ public final class JobOptions {
    * shows it between its {@code options} markers.
    */
   static String markdownTable() {
-    StringBuilder t = new StringBuilder("| key | default | valid values | what it does |\n|---|---|---|---|\n");
+    StringBuilder t =
+        new StringBuilder("| key | default | valid values | what it does |\n|---|---|---|---|\n");
     for (Rule<?> r : RULES) {
       Object d = r.option().defaultValue();
       t.append("| `")
@@ -310,8 +321,12 @@ public final class JobOptions {
           .append(r.option().description().getBlocks().isEmpty() ? "" : descriptionText(r.option()))
           .append(" |\n");
     }
-    t.append("| `kafka.*` | | any Kafka client setting | passed to every Kafka client without the prefix, e.g.")
-        .append(" `kafka.security.protocol=SASL_SSL`, `kafka.sasl.mechanism=PLAIN`, `kafka.sasl.jaas.config=...` |\n");
+    t.append(
+            "| `kafka.*` | | any Kafka client setting | passed to every Kafka client without the"
+                + " prefix, e.g.")
+        .append(
+            " `kafka.security.protocol=SASL_SSL`, `kafka.sasl.mechanism=PLAIN`,"
+                + " `kafka.sasl.jaas.config=...` |\n");
     return t.toString();
   }
 

@@ -1,8 +1,8 @@
 package dev.forecaster.job;
 
 /**
- * A Kafka record as it came, with where it came from, so that a record the job cannot use goes
- * to the dead letters whole. A Flink POJO (public fields, no-argument constructor): no Kryo.
+ * A Kafka record as it came, with where it came from, so that a record the job cannot use goes to
+ * the dead letters whole. A Flink POJO (public fields, no-argument constructor): no Kryo.
  */
 public class RawRecord {
   public byte[] key;

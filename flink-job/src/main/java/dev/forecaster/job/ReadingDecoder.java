@@ -14,13 +14,14 @@ import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
 /**
- * Decodes and validates raw readings. Undecodable bytes, an unknown schema, a blank series id,
- * no features, a value that is not finite, or a missing required feature: the record goes to the
- * dead letters with its reason, and the job goes on.
+ * Decodes and validates raw readings. Undecodable bytes, an unknown schema, a blank series id, no
+ * features, a value that is not finite, or a missing required feature: the record goes to the dead
+ * letters with its reason, and the job goes on.
  */
 public final class ReadingDecoder extends ProcessFunction<RawRecord, ReadingEvent> {
 
-  public static final OutputTag<DeadLetter> DEAD_LETTERS = DeadLetters.tag("undecodable-or-invalid");
+  public static final OutputTag<DeadLetter> DEAD_LETTERS =
+      DeadLetters.tag("undecodable-or-invalid");
 
   private final List<String> requiredFeatures;
   private transient Counter rejected;

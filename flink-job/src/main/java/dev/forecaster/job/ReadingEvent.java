@@ -2,7 +2,9 @@ package dev.forecaster.job;
 
 import dev.forecaster.avro.Reading;
 
-/** A decoded reading with where it came from (topic, partition, offset) for dead letters downstream. */
+/**
+ * A decoded reading with where it came from (topic, partition, offset) for dead letters downstream.
+ */
 public class ReadingEvent {
   public Reading reading;
   public String topic;

@@ -5,9 +5,9 @@ import dev.forecaster.avro.Reading;
 
 /**
  * What the scorer emits, in order, on one stream: a forecast, or the newest reading of a window
- * (the actual that settles earlier forecasts). One stream keeps the order, so the evaluation
- * never sees an actual before the forecast it settles, however fast a replay runs. Exactly one
- * field is set. A Flink POJO of Avro records: no Kryo.
+ * (the actual that settles earlier forecasts). One stream keeps the order, so the evaluation never
+ * sees an actual before the forecast it settles, however fast a replay runs. Exactly one field is
+ * set. A Flink POJO of Avro records: no Kryo.
  */
 public class ScoredEvent {
   public Forecast forecast;

@@ -17,12 +17,12 @@ import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
 /**
- * Keeps, per series, a sliding window of its last {@code window.length} readings and emits it
- * after every new reading, by the {@link WindowPolicy} the trainer cuts its windows with: a
- * reading of the window's newest day is a duplicate and one of an older day is late (both go to
- * the dead letters and yield no forecast); a gap longer than {@code gap.max-days} resets the
- * window or carries the last reading forward; a reading with other feature names starts the
- * window anew. A series quiet for {@code state.ttl.days} loses its state.
+ * Keeps, per series, a sliding window of its last {@code window.length} readings and emits it after
+ * every new reading, by the {@link WindowPolicy} the trainer cuts its windows with: a reading of
+ * the window's newest day is a duplicate and one of an older day is late (both go to the dead
+ * letters and yield no forecast); a gap longer than {@code gap.max-days} resets the window or
+ * carries the last reading forward; a reading with other feature names starts the window anew. A
+ * series quiet for {@code state.ttl.days} loses its state.
  */
 public final class SeriesWindowFunction
     extends KeyedProcessFunction<String, ReadingEvent, WindowReady> {

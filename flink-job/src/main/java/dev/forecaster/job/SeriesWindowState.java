@@ -1,18 +1,24 @@
 package dev.forecaster.job;
 
 /**
- * The keyed state of one series: a ring buffer of its last readings. Appending is O(1); the
- * buffer is mutated in place (the heap state backend keeps the object, not a copy). A Flink POJO
- * of arrays, so its serializer is explicit and can evolve; no Kryo.
+ * The keyed state of one series: a ring buffer of its last readings. Appending is O(1); the buffer
+ * is mutated in place (the heap state backend keeps the object, not a copy). A Flink POJO of
+ * arrays, so its serializer is explicit and can evolve; no Kryo.
  */
 public class SeriesWindowState {
-  /** Feature names of the readings in the buffer, sorted; a reading with other names starts it anew. */
+  /**
+   * Feature names of the readings in the buffer, sorted; a reading with other names starts it anew.
+   */
   public String[] featureNames;
+
   public int[] days;
+
   /** Row-major ring: slot s, feature f at {@code s * featureNames.length + f}. */
   public double[] values;
+
   /** Next slot to write. */
   public int head;
+
   public int size;
 
   public SeriesWindowState() {}

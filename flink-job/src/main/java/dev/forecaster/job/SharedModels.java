@@ -7,15 +7,18 @@ import dev.forecaster.model.LoadedModel;
 import dev.forecaster.model.ModelArtifactException;
 import dev.forecaster.model.ModelUpdates;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One loaded copy of each model version per task manager JVM, shared by its slots and counted:
- * the last subtask to let go of a version closes it (its native memory goes with it). Each
- * subtask still makes its own predictor from it, predictors not being thread-safe.
+ * One loaded copy of each model version per job class loader, shared by the job's subtasks in a
+ * task manager and counted: the last subtask to let go of a version closes it (its native memory
+ * goes with it). The job's classes are loaded anew at every restart, so a restarted job loads its
+ * models again; DJL itself stays in Flink's lib/. Each subtask still makes its own predictor from a
+ * model, predictors not being thread-safe.
  */
 public final class SharedModels {
 
@@ -62,7 +65,7 @@ public final class SharedModels {
     }
   }
 
-  /** Versions loaded in this JVM (for tests and metrics). */
+  /** Versions loaded by this job's classes in this JVM (the {@code modelVersionsLoaded} metric). */
   static synchronized int loadedVersions() {
     return LOADED.size();
   }
@@ -77,7 +80,9 @@ public final class SharedModels {
       return Device.gpu();
     }
     if (FALLBACK_LOGGED.compareAndSet(false, true)) {
-      LOG.info("device={}: no GPU visible to PyTorch, scoring on the CPU", choice.name().toLowerCase(java.util.Locale.ROOT));
+      LOG.info(
+          "device={}: no GPU visible to PyTorch, scoring on the CPU",
+          choice.name().toLowerCase(Locale.ROOT));
     }
     return Device.cpu();
   }

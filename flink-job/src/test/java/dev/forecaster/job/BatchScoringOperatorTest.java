@@ -18,9 +18,9 @@ import java.util.List;
 import java.util.Map;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
-import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -30,15 +30,18 @@ class BatchScoringOperatorTest {
 
   private static final String SEATTLE = "Seattle";
   private static final String PORTLAND = "Portland";
+
   /** Readings per window the job keeps: one more than the model reads, so the scorer has to cut. */
   private static final int ROWS = TinyModels.WINDOW + 1;
+
   private static final long HOUR_MS = 3_600_000L;
   private static final long DAY_MS = 86_400_000L;
 
   /** June 2013, after what the models trained on. */
   private static List<Reading> june;
 
-  private final List<TwoInputStreamOperatorTestHarness<WindowReady, ModelUpdate, ScoredEvent>> open = new ArrayList<>();
+  private final List<TwoInputStreamOperatorTestHarness<WindowReady, ModelUpdate, ScoredEvent>>
+      open = new ArrayList<>();
 
   @BeforeAll
   static void readJune() throws Exception {
@@ -65,13 +68,18 @@ class BatchScoringOperatorTest {
 
     send(harness, seattleUpTo(13));
 
-    assertScored(forecasts(harness), model,
+    assertScored(
+        forecasts(harness),
+        model,
         List.of(seattleUpTo(10), seattleUpTo(11), seattleUpTo(12), seattleUpTo(13)));
     // event time of a forecast (and of the actual after it): its base day
-    List<Long> days = List.of(dayMs(june.get(9)), dayMs(june.get(10)), dayMs(june.get(11)), dayMs(june.get(12)));
+    List<Long> days =
+        List.of(dayMs(june.get(9)), dayMs(june.get(10)), dayMs(june.get(11)), dayMs(june.get(12)));
     List<Long> both = new ArrayList<>(days);
     both.addAll(days);
-    assertThat(harness.extractOutputStreamRecords()).extracting(StreamRecord::getTimestamp).containsExactlyElementsOf(both);
+    assertThat(harness.extractOutputStreamRecords())
+        .extracting(StreamRecord::getTimestamp)
+        .containsExactlyElementsOf(both);
   }
 
   @Test
@@ -85,7 +93,8 @@ class BatchScoringOperatorTest {
     harness.setProcessingTime(5_500);
     send(harness, seattleUpTo(11));
     // the timer runs from the batch's first window
-    assertThat(harness.getProcessingTimeService().getActiveTimerTimestamps()).containsExactly(6_000L);
+    assertThat(harness.getProcessingTimeService().getActiveTimerTimestamps())
+        .containsExactly(6_000L);
     harness.setProcessingTime(5_999);
     assertThat(forecasts(harness)).isEmpty();
 
@@ -98,7 +107,8 @@ class BatchScoringOperatorTest {
     harness.setProcessingTime(6_999);
     assertThat(forecasts(harness)).hasSize(2);
     harness.setProcessingTime(7_000);
-    assertScored(forecasts(harness), model, List.of(seattleUpTo(10), seattleUpTo(11), seattleUpTo(12)));
+    assertScored(
+        forecasts(harness), model, List.of(seattleUpTo(10), seattleUpTo(11), seattleUpTo(12)));
   }
 
   @Test
@@ -114,32 +124,52 @@ class BatchScoringOperatorTest {
     assertScored(forecasts(harness), model, List.of(seattleUpTo(10), seattleUpTo(11)));
     OperatorSubtaskState snapshot = harness.snapshot(1L, 1L);
 
-    // nothing stayed in the buffer: the batch timer finds it empty, and a restore has nothing to replay
+    // nothing stayed in the buffer: the batch timer finds it empty, and a restore has nothing to
+    // replay
     harness.setProcessingTime(2 * HOUR_MS);
     assertThat(forecasts(harness)).hasSize(2);
     close(harness);
-    var restored = restore(Map.of("batch.size", "4", "batch.timeout.ms", Long.toString(HOUR_MS)), snapshot);
+    var restored =
+        restore(Map.of("batch.size", "4", "batch.timeout.ms", Long.toString(HOUR_MS)), snapshot);
     restored.setProcessingTime(2 * HOUR_MS);
     restored.prepareSnapshotPreBarrier(2L);
     assertThat(forecasts(restored)).isEmpty();
   }
 
   @Test
-  void windowsBeforeAnyModelWaitAndAreScoredWhenItArrives() throws Exception {
+  void windowsBeforeAnyModelWaitAndAreAllScoredInOrderWhenItArrives() throws Exception {
     var harness = harness(Map.of("batch.size", "2", "batch.timeout.ms", Long.toString(HOUR_MS)));
     send(harness, seattleUpTo(10));
     send(harness, portland(seattleUpTo(10)));
-    send(harness, seattleUpTo(11)); // replaces Seattle's waiting window
+    send(harness, seattleUpTo(11));
     assertThat(forecasts(harness)).isEmpty();
 
     ModelUpdate model = TinyModels.update(42, 1);
     harness.processElement2(model, 0L);
+    harness.prepareSnapshotPreBarrier(1L);
 
-    assertScored(forecasts(harness), model, List.of(seattleUpTo(11), portland(seattleUpTo(10))));
+    assertScored(
+        forecasts(harness),
+        model,
+        List.of(seattleUpTo(10), portland(seattleUpTo(10)), seattleUpTo(11)));
     // nothing waits any more
     harness.processElement2(TinyModels.update(42, 2), 0L);
-    harness.prepareSnapshotPreBarrier(1L);
-    assertThat(forecasts(harness)).hasSize(2);
+    harness.prepareSnapshotPreBarrier(2L);
+    assertThat(forecasts(harness)).hasSize(3);
+  }
+
+  @Test
+  void beyondTheLimitTheOldestWaitingWindowsAreDroppedAndCounted() throws Exception {
+    var harness = harness(Map.of("batch.size", "1", "scoring.max-waiting-windows", "2"));
+    send(harness, seattleUpTo(10));
+    send(harness, seattleUpTo(11));
+    send(harness, seattleUpTo(12));
+
+    ModelUpdate model = TinyModels.update(42, 1);
+    harness.processElement2(model, 0L);
+
+    assertScored(forecasts(harness), model, List.of(seattleUpTo(11), seattleUpTo(12)));
+    assertThat(actuals(harness)).hasSize(3); // every actual went out when its window arrived
   }
 
   @Test
@@ -164,7 +194,11 @@ class BatchScoringOperatorTest {
     var harness = harness(settings);
     List<String> series = List.of("s-a", "s-b", "s-c", "s-d", "s-e", "s-f");
     for (String id : series) {
-      send(harness, seattleUpTo(10).stream().map(r -> Reading.newBuilder(r).setSeriesId(id).build()).toList());
+      send(
+          harness,
+          seattleUpTo(10).stream()
+              .map(r -> Reading.newBuilder(r).setSeriesId(id).build())
+              .toList());
     }
     harness.prepareSnapshotPreBarrier(1L);
     OperatorSubtaskState snapshot = harness.snapshot(1L, 1L);
@@ -173,15 +207,28 @@ class BatchScoringOperatorTest {
     ModelUpdate model = TinyModels.update(42, 1);
     List<String> scored = new ArrayList<>();
     for (int subtask = 0; subtask < 2; subtask++) {
-      var restored = new TwoInputStreamOperatorTestHarness<>(new BatchScoringOperator(JobConfig.of(Map.of(
-          "device", "cpu", "window.length", Integer.toString(ROWS), "batch.size", "1"))), 128, 2, subtask);
+      var restored =
+          new TwoInputStreamOperatorTestHarness<>(
+              new BatchScoringOperator(
+                  JobConfig.of(
+                      Map.of(
+                          "device",
+                          "cpu",
+                          "window.length",
+                          Integer.toString(ROWS),
+                          "batch.size",
+                          "1"))),
+              128,
+              2,
+              subtask);
       open.add(restored);
-      restored.initializeState(AbstractStreamOperatorTestHarness.repartitionOperatorState(snapshot, 128, 1, 2,
-          subtask));
+      restored.initializeState(
+          AbstractStreamOperatorTestHarness.repartitionOperatorState(snapshot, 128, 1, 2, subtask));
       restored.open();
       restored.processElement2(model, 0L);
       for (Forecast f : forecasts(restored)) {
-        assertThat(KeyGroupRangeAssignment.assignKeyToParallelOperator(f.getSeriesId(), 128, 2)).isEqualTo(subtask);
+        assertThat(KeyGroupRangeAssignment.assignKeyToParallelOperator(f.getSeriesId(), 128, 2))
+            .isEqualTo(subtask);
         scored.add(f.getSeriesId());
       }
     }
@@ -229,22 +276,27 @@ class BatchScoringOperatorTest {
     send(harness, seattleUpTo(10));
 
     assertScored(forecasts(harness), serving, List.of(seattleUpTo(10)));
-    assertThat(SharedModels.loadedVersions()).as("the ignored ones were never loaded").isEqualTo(loadedBefore + 1);
+    assertThat(SharedModels.loadedVersions())
+        .as("the ignored ones were never loaded")
+        .isEqualTo(loadedBefore + 1);
   }
 
   @Test
   void aCorruptModelUpdateIsRejectedAndTheOldOneKeepsServing() throws Exception {
     ModelUpdate v1 = TinyModels.update(42, 1);
-    ModelUpdate wrongChecksum = ModelUpdate.newBuilder(TinyModels.update(43, 2))
-        .setSha256(ModelArtifact.sha256("another artifact".getBytes(StandardCharsets.UTF_8)))
-        .build();
+    ModelUpdate wrongChecksum =
+        ModelUpdate.newBuilder(TinyModels.update(43, 2))
+            .setSha256(ModelArtifact.sha256("another artifact".getBytes(StandardCharsets.UTF_8)))
+            .build();
     byte[] flipped = ModelUpdates.artifactBytes(TinyModels.update(43, 3));
     flipped[flipped.length / 2] ^= 0x01;
-    ModelUpdate damagedArtifact = ModelUpdate.newBuilder(TinyModels.update(43, 3))
-        .setArtifact(ByteBuffer.wrap(flipped))
-        .build();
+    ModelUpdate damagedArtifact =
+        ModelUpdate.newBuilder(TinyModels.update(43, 3))
+            .setArtifact(ByteBuffer.wrap(flipped))
+            .build();
     // intact artifact, but the record says it reads another window than the artifact's network
-    ModelUpdate recordDisagrees = ModelUpdate.newBuilder(TinyModels.update(43, 4)).setWindowLength(3).build();
+    ModelUpdate recordDisagrees =
+        ModelUpdate.newBuilder(TinyModels.update(43, 4)).setWindowLength(3).build();
 
     int loadedBefore = SharedModels.loadedVersions();
     var harness = harness(Map.of("batch.size", "1"));
@@ -281,29 +333,35 @@ class BatchScoringOperatorTest {
 
     // windows that cannot be scored still settle earlier forecasts, at once
     List<Reading> tooShort = june.subList(11, 13);
-    List<Reading> noWind = june.subList(8, 14).stream()
-        .map(r -> {
-          Map<String, Double> features = new HashMap<>(r.getFeatures());
-          features.remove("wind");
-          return Reading.newBuilder(r).setFeatures(features).build();
-        })
-        .toList();
+    List<Reading> noWind =
+        june.subList(8, 14).stream()
+            .map(
+                r -> {
+                  Map<String, Double> features = new HashMap<>(r.getFeatures());
+                  features.remove("wind");
+                  return Reading.newBuilder(r).setFeatures(features).build();
+                })
+            .toList();
     send(harness, tooShort);
     send(harness, noWind);
     assertThat(forecasts(harness)).hasSize(2);
-    assertThat(actuals(harness)).containsExactly(
-        actual(june.get(9)), actual(june.get(10)), actual(june.get(12)), actual(noWind.get(noWind.size() - 1)));
+    assertThat(actuals(harness))
+        .containsExactly(
+            actual(june.get(9)),
+            actual(june.get(10)),
+            actual(june.get(12)),
+            actual(noWind.get(noWind.size() - 1)));
   }
 
   @Test
   void aWaitingWindowsActualIsEmittedOnce() throws Exception {
     var harness = harness(Map.of("batch.size", "1"));
     send(harness, seattleUpTo(10));
-    send(harness, seattleUpTo(11)); // replaces the first, which is never scored
+    send(harness, seattleUpTo(11));
 
     harness.processElement2(TinyModels.update(42, 1), 0L);
 
-    assertThat(forecasts(harness)).hasSize(1);
+    assertThat(forecasts(harness)).hasSize(2);
     assertThat(actuals(harness)).containsExactly(actual(june.get(9)), actual(june.get(10)));
   }
 
@@ -355,20 +413,22 @@ class BatchScoringOperatorTest {
     assertScored(forecasts(second), v1, List.of(seattleUpTo(10)));
 
     second.processElement2(v2, 0L);
-    assertThat(SharedModels.loadedVersions()).as("v1 let go, v2 loaded").isEqualTo(loadedBefore + 1);
+    assertThat(SharedModels.loadedVersions())
+        .as("v1 let go, v2 loaded")
+        .isEqualTo(loadedBefore + 1);
     close(second);
     assertThat(SharedModels.loadedVersions()).isEqualTo(loadedBefore);
   }
 
-  private TwoInputStreamOperatorTestHarness<WindowReady, ModelUpdate, ScoredEvent> harness(Map<String, String> settings)
-      throws Exception {
+  private TwoInputStreamOperatorTestHarness<WindowReady, ModelUpdate, ScoredEvent> harness(
+      Map<String, String> settings) throws Exception {
     var harness = newHarness(settings);
     harness.open();
     return harness;
   }
 
-  private TwoInputStreamOperatorTestHarness<WindowReady, ModelUpdate, ScoredEvent> restore(Map<String, String> settings,
-      OperatorSubtaskState snapshot) throws Exception {
+  private TwoInputStreamOperatorTestHarness<WindowReady, ModelUpdate, ScoredEvent> restore(
+      Map<String, String> settings, OperatorSubtaskState snapshot) throws Exception {
     var harness = newHarness(settings);
     harness.initializeState(snapshot);
     harness.open();
@@ -377,19 +437,25 @@ class BatchScoringOperatorTest {
 
   private TwoInputStreamOperatorTestHarness<WindowReady, ModelUpdate, ScoredEvent> newHarness(
       Map<String, String> settings) throws Exception {
-    Map<String, String> all = new HashMap<>(Map.of("device", "cpu", "window.length", Integer.toString(ROWS)));
+    Map<String, String> all =
+        new HashMap<>(Map.of("device", "cpu", "window.length", Integer.toString(ROWS)));
     all.putAll(settings);
-    var harness = new TwoInputStreamOperatorTestHarness<>(new BatchScoringOperator(JobConfig.of(all)));
+    var harness =
+        new TwoInputStreamOperatorTestHarness<>(new BatchScoringOperator(JobConfig.of(all)));
     open.add(harness);
     return harness;
   }
 
-  private void close(TwoInputStreamOperatorTestHarness<WindowReady, ModelUpdate, ScoredEvent> harness) throws Exception {
+  private void close(
+      TwoInputStreamOperatorTestHarness<WindowReady, ModelUpdate, ScoredEvent> harness)
+      throws Exception {
     open.remove(harness);
     harness.close();
   }
 
-  /** The window of Seattle's readings up to June {@code day}, 2013, as the window function emits it. */
+  /**
+   * The window of Seattle's readings up to June {@code day}, 2013, as the window function emits it.
+   */
   private static List<Reading> seattleUpTo(int day) {
     return june.subList(day - ROWS, day);
   }
@@ -398,15 +464,18 @@ class BatchScoringOperatorTest {
     return readings.stream().map(r -> Reading.newBuilder(r).setSeriesId(PORTLAND).build()).toList();
   }
 
-  private static void send(TwoInputStreamOperatorTestHarness<WindowReady, ModelUpdate, ScoredEvent> harness,
-      List<Reading> readings) throws Exception {
+  private static void send(
+      TwoInputStreamOperatorTestHarness<WindowReady, ModelUpdate, ScoredEvent> harness,
+      List<Reading> readings)
+      throws Exception {
     Reading last = readings.get(readings.size() - 1);
     harness.processElement1(windowOf(readings), dayMs(last));
   }
 
   /** As {@link SeriesWindowFunction} emits it: every feature, names sorted, oldest row first. */
   private static WindowReady windowOf(List<Reading> readings) {
-    String[] names = readings.get(0).getFeatures().keySet().stream().sorted().toArray(String[]::new);
+    String[] names =
+        readings.get(0).getFeatures().keySet().stream().sorted().toArray(String[]::new);
     WindowReady w = new WindowReady();
     w.seriesId = readings.get(0).getSeriesId();
     w.modelName = TinyModels.NAME;
@@ -423,15 +492,17 @@ class BatchScoringOperatorTest {
   }
 
   /** Forecasts are, in order, the model's offline forecasts of these windows, with their ids. */
-  private static void assertScored(List<Forecast> forecasts, ModelUpdate model, List<List<Reading>> windows)
-      throws Exception {
+  private static void assertScored(
+      List<Forecast> forecasts, ModelUpdate model, List<List<Reading>> windows) throws Exception {
     double[] offline = TinyModels.offline(model, windows);
     assertThat(forecasts).hasSize(windows.size());
     for (int i = 0; i < windows.size(); i++) {
       Forecast f = forecasts.get(i);
       Reading base = windows.get(i).get(windows.get(i).size() - 1);
       assertThat(f.getForecastId())
-          .isEqualTo(ForecastIds.of(base.getSeriesId(), base.getDay(), 1, TinyModels.NAME, model.getVersion()));
+          .isEqualTo(
+              ForecastIds.of(
+                  base.getSeriesId(), base.getDay(), 1, TinyModels.NAME, model.getVersion()));
       assertThat(f.getSeriesId()).isEqualTo(base.getSeriesId());
       assertThat(f.getBaseDay()).isEqualTo(base.getDay());
       assertThat(f.getTargetDay()).isEqualTo(base.getDay().plusDays(1));
@@ -440,32 +511,53 @@ class BatchScoringOperatorTest {
       assertThat(f.getModelName()).isEqualTo(TinyModels.NAME);
       assertThat(f.getModelVersion()).isEqualTo(model.getVersion());
       assertThat(f.getCreatedAt()).isNotNull();
-      assertThat(f.getValue()).as("forecast from %s", base.getDay()).isCloseTo(offline[i], within(1e-5));
+      assertThat(f.getValue())
+          .as("forecast from %s", base.getDay())
+          .isCloseTo(offline[i], within(1e-5));
     }
   }
 
-  private static List<Forecast> forecasts(TwoInputStreamOperatorTestHarness<WindowReady, ModelUpdate, ScoredEvent> h) {
-    return h.extractOutputValues().stream().filter(e -> e.forecast != null).map(e -> e.forecast).toList();
+  private static List<Forecast> forecasts(
+      TwoInputStreamOperatorTestHarness<WindowReady, ModelUpdate, ScoredEvent> h) {
+    return h.extractOutputValues().stream()
+        .filter(e -> e.forecast != null)
+        .map(e -> e.forecast)
+        .toList();
   }
 
-  private static List<Reading> actuals(TwoInputStreamOperatorTestHarness<WindowReady, ModelUpdate, ScoredEvent> h) {
-    return h.extractOutputValues().stream().filter(e -> e.actual != null).map(e -> e.actual).toList();
+  private static List<Reading> actuals(
+      TwoInputStreamOperatorTestHarness<WindowReady, ModelUpdate, ScoredEvent> h) {
+    return h.extractOutputValues().stream()
+        .filter(e -> e.actual != null)
+        .map(e -> e.actual)
+        .toList();
   }
 
   @SuppressWarnings("unchecked")
-  private static List<Long> actualTimestamps(TwoInputStreamOperatorTestHarness<WindowReady, ModelUpdate, ScoredEvent> h) {
-    return h.getOutput().stream().filter(e -> e instanceof StreamRecord)
-        .map(e -> (StreamRecord<ScoredEvent>) e).filter(r -> r.getValue().actual != null)
-        .map(StreamRecord::getTimestamp).toList();
+  private static List<Long> actualTimestamps(
+      TwoInputStreamOperatorTestHarness<WindowReady, ModelUpdate, ScoredEvent> h) {
+    return h.getOutput().stream()
+        .filter(e -> e instanceof StreamRecord)
+        .map(e -> (StreamRecord<ScoredEvent>) e)
+        .filter(r -> r.getValue().actual != null)
+        .map(StreamRecord::getTimestamp)
+        .toList();
   }
 
   /** The output in order, as forecast, actual or watermark. */
   @SuppressWarnings("unchecked")
-  private static List<String> kinds(TwoInputStreamOperatorTestHarness<WindowReady, ModelUpdate, ScoredEvent> h) {
-    return new ArrayList<>(h.getOutput()).stream()
-        .map(e -> e instanceof Watermark ? "watermark"
-            : ((StreamRecord<ScoredEvent>) e).getValue().forecast != null ? "forecast" : "actual")
-        .toList();
+  private static List<String> kinds(
+      TwoInputStreamOperatorTestHarness<WindowReady, ModelUpdate, ScoredEvent> h) {
+    return new ArrayList<>(h.getOutput())
+        .stream()
+            .map(
+                e ->
+                    e instanceof Watermark
+                        ? "watermark"
+                        : ((StreamRecord<ScoredEvent>) e).getValue().forecast != null
+                            ? "forecast"
+                            : "actual")
+            .toList();
   }
 
   /** The actual a reading stands for: the window's newest row, every feature, no domain. */

@@ -69,23 +69,54 @@ class ForecastEvaluatorTest {
     open(new ForecastEvaluator(JobConfig.defaultsOnly()));
     LocalDate friday = LocalDate.of(2024, 3, 8);
     LocalDate monday = LocalDate.of(2024, 3, 11);
-    harness.processElement(ScoredEvent.of(Reading.newBuilder()
-        .setSeriesId("SPX").setDay(friday).setFeatures(Map.of("close", 5123.5)).setDomain("stock").build()), 0L);
-    Forecast forecast = Forecast.newBuilder()
-        .setForecastId(ForecastIds.of("SPX", friday, 1, "stock", 1))
-        .setSeriesId("SPX").setBaseDay(friday).setTargetDay(friday.plusDays(1)).setHorizon(1)
-        .setTarget("close").setValue(5130.0).setModelName("stock").setModelVersion(1).setCreatedAt(CREATED)
-        .build();
+    harness.processElement(
+        ScoredEvent.of(
+            Reading.newBuilder()
+                .setSeriesId("SPX")
+                .setDay(friday)
+                .setFeatures(Map.of("close", 5123.5))
+                .setDomain("stock")
+                .build()),
+        0L);
+    Forecast forecast =
+        Forecast.newBuilder()
+            .setForecastId(ForecastIds.of("SPX", friday, 1, "stock", 1))
+            .setSeriesId("SPX")
+            .setBaseDay(friday)
+            .setTargetDay(friday.plusDays(1))
+            .setHorizon(1)
+            .setTarget("close")
+            .setValue(5130.0)
+            .setModelName("stock")
+            .setModelVersion(1)
+            .setCreatedAt(CREATED)
+            .build();
     harness.processElement(ScoredEvent.of(forecast), 0L);
 
-    harness.processElement(ScoredEvent.of(Reading.newBuilder()
-        .setSeriesId("SPX").setDay(monday).setFeatures(Map.of("close", 5117.5)).setDomain("stock").build()), 0L);
+    harness.processElement(
+        ScoredEvent.of(
+            Reading.newBuilder()
+                .setSeriesId("SPX")
+                .setDay(monday)
+                .setFeatures(Map.of("close", 5117.5))
+                .setDomain("stock")
+                .build()),
+        0L);
 
-    assertThat(harness.extractOutputValues()).containsExactly(Evaluation.newBuilder()
-        .setForecastId(forecast.getForecastId()).setSeriesId("SPX").setTargetDay(monday).setTarget("close")
-        .setPredicted(5130.0).setActual(5117.5).setError(12.5).setPersistenceError(6.0)
-        .setModelName("stock").setModelVersion(1)
-        .build());
+    assertThat(harness.extractOutputValues())
+        .containsExactly(
+            Evaluation.newBuilder()
+                .setForecastId(forecast.getForecastId())
+                .setSeriesId("SPX")
+                .setTargetDay(monday)
+                .setTarget("close")
+                .setPredicted(5130.0)
+                .setActual(5117.5)
+                .setError(12.5)
+                .setPersistenceError(6.0)
+                .setModelName("stock")
+                .setModelVersion(1)
+                .build());
   }
 
   @Test
@@ -138,10 +169,12 @@ class ForecastEvaluatorTest {
     reading(MON, 12.0);
     Forecast forecast = forecast(MON, 1, 13.25);
     harness.processElement(ScoredEvent.of(forecast), 0L);
-    harness.processElement(ScoredEvent.of(forecast(MON, 1, 13.25)), 0L); // redelivered while waiting
+    harness.processElement(
+        ScoredEvent.of(forecast(MON, 1, 13.25)), 0L); // redelivered while waiting
 
     reading(MON.plusDays(1), 14.0);
-    harness.processElement(ScoredEvent.of(forecast(MON, 1, 13.25)), 0L); // redelivered after it was scored
+    harness.processElement(
+        ScoredEvent.of(forecast(MON, 1, 13.25)), 0L); // redelivered after it was scored
     reading(MON.plusDays(2), 15.0);
 
     assertThat(harness.extractOutputValues())
@@ -187,7 +220,8 @@ class ForecastEvaluatorTest {
   }
 
   @Test
-  void aForecastOlderThanTheRecentReadingsExpiresInsteadOfMeetingTheWrongReading() throws Exception {
+  void aForecastOlderThanTheRecentReadingsExpiresInsteadOfMeetingTheWrongReading()
+      throws Exception {
     open(new ForecastEvaluator(3, 60));
     for (int day = 0; day < 5; day++) {
       reading(MON.plusDays(day), 10.0 + day); // MON and MON+1 are evicted
@@ -207,27 +241,19 @@ class ForecastEvaluatorTest {
     reading(MON, 12.0);
     harness.processElement(ScoredEvent.of(forecast(MON, 1, 13.25)), 0L);
 
-    harness.processElement(ScoredEvent.of(Reading.newBuilder()
-        .setSeriesId(STATION).setDay(MON.plusDays(1)).setFeatures(Map.of("temp_min", 4.0)).setDomain("weather")
-        .build()), 0L);
+    harness.processElement(
+        ScoredEvent.of(
+            Reading.newBuilder()
+                .setSeriesId(STATION)
+                .setDay(MON.plusDays(1))
+                .setFeatures(Map.of("temp_min", 4.0))
+                .setDomain("weather")
+                .build()),
+        0L);
 
     assertThat(harness.extractOutputValues()).isEmpty();
     assertThat(evaluator.unmatchedForecasts()).isEqualTo(1);
     assertThat(seriesWith("pending-forecasts")).isEmpty();
-  }
-
-  @Test
-  void aReadingOfTheSameDayReplacesTheOldOne() throws Exception {
-    open(new ForecastEvaluator(JobConfig.defaultsOnly()));
-    reading(MON, 12.0);
-    reading(MON, 11.0); // corrected
-
-    Forecast forecast = forecast(MON, 1, 13.25);
-    harness.processElement(ScoredEvent.of(forecast), 0L);
-    reading(MON.plusDays(1), 14.0);
-
-    assertThat(harness.extractOutputValues())
-        .containsExactly(evaluation(forecast, MON.plusDays(1), 14.0, -0.75, -3.0));
   }
 
   @Test
@@ -242,23 +268,39 @@ class ForecastEvaluatorTest {
     reading(MON.plusDays(2), 11.0);
 
     // v3 errors -0.5, 1.5; v4 errors 0.25, -0.75; persistence errors -2 and 1 for both
-    assertThat(evaluator.liveAccuracy("weather", 3)).isEqualTo(new ForecastEvaluator.LiveAccuracy(2, 1.0, 1.5));
-    assertThat(evaluator.liveAccuracy("weather", 4)).isEqualTo(new ForecastEvaluator.LiveAccuracy(2, 0.5, 1.5));
+    assertThat(evaluator.liveAccuracy("weather", 3))
+        .isEqualTo(new ForecastEvaluator.LiveAccuracy(2, 1.0, 1.5));
+    assertThat(evaluator.liveAccuracy("weather", 4))
+        .isEqualTo(new ForecastEvaluator.LiveAccuracy(2, 0.5, 1.5));
     assertThat(evaluator.liveAccuracy("weather", 5)).isNull();
   }
 
   @Test
   void gaugesAreNamedByModelAndVersion() {
     MetricListener metrics = new MetricListener();
-    ForecastEvaluator.Accuracy accuracy = ForecastEvaluator.Accuracy.registeredUnder(metrics.getMetricGroup(), "weather", 3);
+    ForecastEvaluator.Accuracy accuracy =
+        ForecastEvaluator.Accuracy.registeredUnder(metrics.getMetricGroup(), "weather", 3);
     accuracy.add(evaluation(forecast(MON, 1, 13.25), MON.plusDays(1), 14.0, -0.75, -2.0));
-    accuracy.add(evaluation(forecast(MON.plusDays(1), 1, 14.0), MON.plusDays(2), 14.25, -0.25, null));
+    accuracy.add(
+        evaluation(forecast(MON.plusDays(1), 1, 14.0), MON.plusDays(2), 14.25, -0.25, null));
 
-    assertThat(metrics.<Long>getGauge("model", "weather", "version", "3", "evaluations").orElseThrow().getValue())
+    assertThat(
+            metrics
+                .<Long>getGauge("model", "weather", "version", "3", "evaluations")
+                .orElseThrow()
+                .getValue())
         .isEqualTo(2L);
-    assertThat(metrics.<Double>getGauge("model", "weather", "version", "3", "mae").orElseThrow().getValue())
+    assertThat(
+            metrics
+                .<Double>getGauge("model", "weather", "version", "3", "mae")
+                .orElseThrow()
+                .getValue())
         .isEqualTo(0.5);
-    assertThat(metrics.<Double>getGauge("model", "weather", "version", "3", "persistenceMae").orElseThrow().getValue())
+    assertThat(
+            metrics
+                .<Double>getGauge("model", "weather", "version", "3", "persistenceMae")
+                .orElseThrow()
+                .getValue())
         .isEqualTo(2.0);
   }
 
@@ -293,14 +335,24 @@ class ForecastEvaluatorTest {
   }
 
   private void reading(LocalDate day, double tempMax) throws Exception {
-    harness.processElement(ScoredEvent.of(Reading.newBuilder()
-        .setSeriesId(STATION).setDay(day).setFeatures(Map.of(TMAX, tempMax, "temp_min", 4.0)).setDomain("weather")
-        .build()), 0L);
+    harness.processElement(
+        ScoredEvent.of(
+            Reading.newBuilder()
+                .setSeriesId(STATION)
+                .setDay(day)
+                .setFeatures(Map.of(TMAX, tempMax, "temp_min", 4.0))
+                .setDomain("weather")
+                .build()),
+        0L);
   }
 
   /** The series that hold an entry in the named keyed state. */
   private List<String> seriesWith(String state) throws Exception {
-    try (var keys = harness.getOperator().<String>getKeyedStateBackend().getKeys(state, VoidNamespace.INSTANCE)) {
+    try (var keys =
+        harness
+            .getOperator()
+            .<String>getKeyedStateBackend()
+            .getKeys(state, VoidNamespace.INSTANCE)) {
       return keys.collect(Collectors.toList());
     }
   }
@@ -325,7 +377,11 @@ class ForecastEvaluatorTest {
   }
 
   private static Evaluation evaluation(
-      Forecast forecast, LocalDate targetDay, double actual, double error, Double persistenceError) {
+      Forecast forecast,
+      LocalDate targetDay,
+      double actual,
+      double error,
+      Double persistenceError) {
     return Evaluation.newBuilder()
         .setForecastId(forecast.getForecastId())
         .setSeriesId(forecast.getSeriesId())

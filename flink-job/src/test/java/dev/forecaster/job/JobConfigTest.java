@@ -47,7 +47,9 @@ class JobConfigTest {
     assertThat(c.scoringEnabled()).isFalse();
     assertThat(c.requiredFeatures()).containsExactly("temp_max", "wind");
     Properties kafka = c.kafkaClientProperties();
-    assertThat(kafka).containsEntry("security.protocol", "SASL_SSL").doesNotContainKey("bootstrap.servers");
+    assertThat(kafka)
+        .containsEntry("security.protocol", "SASL_SSL")
+        .doesNotContainKey("bootstrap.servers");
     assertThat(c.kafkaClientMap()).containsEntry("bootstrap.servers", "127.0.0.1:9092");
   }
 
@@ -114,7 +116,8 @@ class JobConfigTest {
     if (d instanceof Enum<?>) {
       return "none-of-these";
     }
-    return List.of("checkpoint.dir", "model.name", "readings.required-features").contains(option.key())
+    return List.of("checkpoint.dir", "model.name", "readings.required-features")
+            .contains(option.key())
         ? null
         : "";
   }

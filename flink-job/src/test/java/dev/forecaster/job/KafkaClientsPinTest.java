@@ -7,8 +7,8 @@ import org.apache.kafka.common.utils.AppInfoParser;
 import org.junit.jupiter.api.Test;
 
 /**
- * The Kafka connector's exactly-once sink calls a kafka-clients internal that 4.3 removed: the
- * job must run with exactly the pinned clients (the build's enforcer rule keeps it so).
+ * The Kafka connector's exactly-once sink calls a kafka-clients internal that 4.3 removed: the job
+ * must run with exactly the pinned clients (the build's enforcer rule keeps it so).
  */
 class KafkaClientsPinTest {
 

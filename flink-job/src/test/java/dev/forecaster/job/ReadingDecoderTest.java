@@ -17,8 +17,12 @@ import org.junit.jupiter.api.Test;
 class ReadingDecoderTest {
 
   private static Reading reading(Map<String, Double> features) {
-    return Reading.newBuilder().setSeriesId("Seattle").setDay(LocalDate.of(2015, 3, 16)).setFeatures(features)
-        .setDomain("weather").build();
+    return Reading.newBuilder()
+        .setSeriesId("Seattle")
+        .setDay(LocalDate.of(2015, 3, 16))
+        .setFeatures(features)
+        .setDomain("weather")
+        .build();
   }
 
   private static RawRecord raw(byte[] value, long offset) {
@@ -27,27 +31,39 @@ class ReadingDecoderTest {
 
   @Test
   void goodReadingsPassAndEveryBadOneBecomesADeadLetterWithItsPlaceAndReason() throws Exception {
-    try (var harness = new OneInputStreamOperatorTestHarness<>(
-        new ProcessOperator<>(new ReadingDecoder(List.of("temp_max"))))) {
+    try (var harness =
+        new OneInputStreamOperatorTestHarness<>(
+            new ProcessOperator<>(new ReadingDecoder(List.of("temp_max"))))) {
       harness.open();
       Reading good = reading(Map.of("temp_max", 12.8, "wind", 4.7));
       harness.processElement(new StreamRecord<>(raw(Codecs.READING.encode(good), 1)));
-      harness.processElement(new StreamRecord<>(raw("garbage".getBytes(StandardCharsets.UTF_8), 2)));
-      harness.processElement(new StreamRecord<>(raw(Codecs.READING.encode(reading(Map.of("temp_max", Double.POSITIVE_INFINITY))), 3)));
-      harness.processElement(new StreamRecord<>(raw(Codecs.READING.encode(reading(Map.of("wind", 4.7))), 4)));
+      harness.processElement(
+          new StreamRecord<>(raw("garbage".getBytes(StandardCharsets.UTF_8), 2)));
+      harness.processElement(
+          new StreamRecord<>(
+              raw(
+                  Codecs.READING.encode(reading(Map.of("temp_max", Double.POSITIVE_INFINITY))),
+                  3)));
+      harness.processElement(
+          new StreamRecord<>(raw(Codecs.READING.encode(reading(Map.of("wind", 4.7))), 4)));
       harness.processElement(new StreamRecord<>(raw(null, 5)));
 
       assertThat(harness.extractOutputValues()).extracting(e -> e.reading).containsExactly(good);
       assertThat(harness.extractOutputValues().get(0).offset).isEqualTo(1);
-      List<DeadLetter> dead = harness.getSideOutput(ReadingDecoder.DEAD_LETTERS).stream()
-          .map(StreamRecord::getValue).toList();
+      List<DeadLetter> dead =
+          harness.getSideOutput(ReadingDecoder.DEAD_LETTERS).stream()
+              .map(StreamRecord::getValue)
+              .toList();
       assertThat(dead).extracting(DeadLetter::getOffset).containsExactly(2L, 3L, 4L, 5L);
-      assertThat(dead).extracting(DeadLetter::getCategory)
+      assertThat(dead)
+          .extracting(DeadLetter::getCategory)
           .containsExactly("undecodable", "invalid", "invalid", "undecodable");
       assertThat(dead.get(0).getReason()).startsWith("BAD_HEADER");
-      assertThat(dead.get(1).getReason()).isEqualTo("feature 'temp_max' is not a finite number: Infinity");
+      assertThat(dead.get(1).getReason())
+          .isEqualTo("feature 'temp_max' is not a finite number: Infinity");
       assertThat(dead.get(2).getReason()).isEqualTo("missing feature 'temp_max'");
-      assertThat(dead.get(0).getPayload().array()).isEqualTo("garbage".getBytes(StandardCharsets.UTF_8));
+      assertThat(dead.get(0).getPayload().array())
+          .isEqualTo("garbage".getBytes(StandardCharsets.UTF_8));
       assertThat(dead.get(0).getTopic()).isEqualTo("readings");
       assertThat(dead.get(0).getPartition()).isEqualTo(1);
     }

@@ -35,7 +35,11 @@ class SeriesWindowFunctionTest {
   private long nextOffset = 100;
 
   /** A window as the scorer sees it, comparable. */
-  record Window(String seriesId, String modelName, List<String> featureNames, List<LocalDate> days,
+  record Window(
+      String seriesId,
+      String modelName,
+      List<String> featureNames,
+      List<LocalDate> days,
       List<List<Double>> rows) {}
 
   @AfterEach
@@ -48,16 +52,18 @@ class SeriesWindowFunctionTest {
   @Test
   void aWindowSlidesAndKeepsTheLastNReadingsOldestFirst() throws Exception {
     open(Map.of("window.length", "3"));
-    List<Reading> readings = IntStream.range(0, 5).mapToObj(d -> weather(KSEA, MON.plusDays(d), 10.0 + d)).toList();
+    List<Reading> readings =
+        IntStream.range(0, 5).mapToObj(d -> weather(KSEA, MON.plusDays(d), 10.0 + d)).toList();
 
     readings.forEach(this::send);
 
-    assertThat(windows()).containsExactly(
-        window("weather", TEMPERATURES, readings.subList(0, 1)),
-        window("weather", TEMPERATURES, readings.subList(0, 2)),
-        window("weather", TEMPERATURES, readings.subList(0, 3)),
-        window("weather", TEMPERATURES, readings.subList(1, 4)),
-        window("weather", TEMPERATURES, readings.subList(2, 5)));
+    assertThat(windows())
+        .containsExactly(
+            window("weather", TEMPERATURES, readings.subList(0, 1)),
+            window("weather", TEMPERATURES, readings.subList(0, 2)),
+            window("weather", TEMPERATURES, readings.subList(0, 3)),
+            window("weather", TEMPERATURES, readings.subList(1, 4)),
+            window("weather", TEMPERATURES, readings.subList(2, 5)));
     assertThat(rejected()).isEmpty();
     assertThat(harness.numKeyedStateEntries()).isEqualTo(1);
     assertThat(harness.numEventTimeTimers() + harness.numProcessingTimeTimers()).isZero();
@@ -76,14 +82,19 @@ class SeriesWindowFunctionTest {
     send(wed);
 
     // the first reading of the day stays; the second changes nothing
-    assertThat(windows()).containsExactly(
-        window("weather", TEMPERATURES, List.of(mon)),
-        window("weather", TEMPERATURES, List.of(mon, tue)),
-        window("weather", TEMPERATURES, List.of(mon, tue, wed)));
+    assertThat(windows())
+        .containsExactly(
+            window("weather", TEMPERATURES, List.of(mon)),
+            window("weather", TEMPERATURES, List.of(mon, tue)),
+            window("weather", TEMPERATURES, List.of(mon, tue, wed)));
     List<DeadLetter> rejected = rejected();
     assertThat(rejected).hasSize(1);
-    assertDeadLetter(rejected.get(0), "duplicate", "a reading of 2015-03-17 is already in the window",
-        duplicateOffset, tueAgain);
+    assertDeadLetter(
+        rejected.get(0),
+        "duplicate",
+        "a reading of 2015-03-17 is already in the window",
+        duplicateOffset,
+        tueAgain);
   }
 
   @Test
@@ -91,21 +102,27 @@ class SeriesWindowFunctionTest {
     open(Map.of());
     Reading mon = weather(KSEA, MON, 10.0);
     Reading wed = weather(KSEA, MON.plusDays(2), 12.0);
-    Reading tue = weather(KSEA, MON.plusDays(1), 11.0); // never in the window, but behind its newest
+    Reading tue =
+        weather(KSEA, MON.plusDays(1), 11.0); // never in the window, but behind its newest
     Reading thu = weather(KSEA, MON.plusDays(3), 13.0);
     send(mon);
     send(wed);
     long lateOffset = send(tue);
     send(thu);
 
-    assertThat(windows()).containsExactly(
-        window("weather", TEMPERATURES, List.of(mon)),
-        window("weather", TEMPERATURES, List.of(mon, wed)),
-        window("weather", TEMPERATURES, List.of(mon, wed, thu)));
+    assertThat(windows())
+        .containsExactly(
+            window("weather", TEMPERATURES, List.of(mon)),
+            window("weather", TEMPERATURES, List.of(mon, wed)),
+            window("weather", TEMPERATURES, List.of(mon, wed, thu)));
     List<DeadLetter> rejected = rejected();
     assertThat(rejected).hasSize(1);
-    assertDeadLetter(rejected.get(0), "late", "day 2015-03-17 is older than the window's newest, 2015-03-18",
-        lateOffset, tue);
+    assertDeadLetter(
+        rejected.get(0),
+        "late",
+        "day 2015-03-17 is older than the window's newest, 2015-03-18",
+        lateOffset,
+        tue);
   }
 
   @Test
@@ -117,11 +134,12 @@ class SeriesWindowFunctionTest {
     Reading fri = weather(KSEA, MON.plusDays(4), 14.0);
     List.of(mon, tue, thu, fri).forEach(this::send);
 
-    assertThat(windows()).containsExactly(
-        window("weather", TEMPERATURES, List.of(mon)),
-        window("weather", TEMPERATURES, List.of(mon, tue)),
-        window("weather", TEMPERATURES, List.of(thu)),
-        window("weather", TEMPERATURES, List.of(thu, fri)));
+    assertThat(windows())
+        .containsExactly(
+            window("weather", TEMPERATURES, List.of(mon)),
+            window("weather", TEMPERATURES, List.of(mon, tue)),
+            window("weather", TEMPERATURES, List.of(thu)),
+            window("weather", TEMPERATURES, List.of(thu, fri)));
     assertThat(rejected()).isEmpty();
   }
 
@@ -131,17 +149,30 @@ class SeriesWindowFunctionTest {
     Reading mon = weather(KSEA, MON, 10.0);
     Reading tue = weather(KSEA, MON.plusDays(1), 11.0);
     Reading fri = weather(KSEA, MON.plusDays(4), 14.0);
-    Reading nextWed = weather(KSEA, MON.plusDays(9), 19.0); // longer than the window: only its tail is kept
+    Reading nextWed =
+        weather(KSEA, MON.plusDays(9), 19.0); // longer than the window: only its tail is kept
     List.of(mon, tue, fri, nextWed).forEach(this::send);
 
     List<Window> windows = windows();
     assertThat(windows).hasSize(4);
     // Wednesday and Thursday repeat Tuesday
-    assertThat(windows.get(2)).isEqualTo(window("weather", TEMPERATURES,
-        List.of(tue, carried(tue, MON.plusDays(2)), carried(tue, MON.plusDays(3)), fri)));
+    assertThat(windows.get(2))
+        .isEqualTo(
+            window(
+                "weather",
+                TEMPERATURES,
+                List.of(tue, carried(tue, MON.plusDays(2)), carried(tue, MON.plusDays(3)), fri)));
     // Saturday .. Tuesday repeat Friday; the window holds the newest four days
-    assertThat(windows.get(3)).isEqualTo(window("weather", TEMPERATURES, List.of(
-        carried(fri, MON.plusDays(6)), carried(fri, MON.plusDays(7)), carried(fri, MON.plusDays(8)), nextWed)));
+    assertThat(windows.get(3))
+        .isEqualTo(
+            window(
+                "weather",
+                TEMPERATURES,
+                List.of(
+                    carried(fri, MON.plusDays(6)),
+                    carried(fri, MON.plusDays(7)),
+                    carried(fri, MON.plusDays(8)),
+                    nextWed)));
     assertThat(rejected()).isEmpty();
   }
 
@@ -154,9 +185,10 @@ class SeriesWindowFunctionTest {
     send(fri);
     send(mon);
 
-    assertThat(windows()).containsExactly(
-        window("stock", List.of("close"), List.of(fri)),
-        window("stock", List.of("close"), List.of(fri, mon)));
+    assertThat(windows())
+        .containsExactly(
+            window("stock", List.of("close"), List.of(fri)),
+            window("stock", List.of("close"), List.of(fri, mon)));
   }
 
   @Test
@@ -175,16 +207,21 @@ class SeriesWindowFunctionTest {
     send(portlandTue);
     send(seattleWed);
 
-    assertThat(windows()).containsExactly(
-        window("weather", TEMPERATURES, List.of(seattleMon)),
-        window("weather", TEMPERATURES, List.of(portlandMon)),
-        window("weather", TEMPERATURES, List.of(seattleMon, seattleTue)),
-        window("weather", TEMPERATURES, List.of(portlandMon, portlandTue)),
-        window("weather", TEMPERATURES, List.of(seattleTue, seattleWed)));
+    assertThat(windows())
+        .containsExactly(
+            window("weather", TEMPERATURES, List.of(seattleMon)),
+            window("weather", TEMPERATURES, List.of(portlandMon)),
+            window("weather", TEMPERATURES, List.of(seattleMon, seattleTue)),
+            window("weather", TEMPERATURES, List.of(portlandMon, portlandTue)),
+            window("weather", TEMPERATURES, List.of(seattleTue, seattleWed)));
     List<DeadLetter> rejected = rejected();
     assertThat(rejected).hasSize(1);
-    assertDeadLetter(rejected.get(0), "late", "day 2015-03-15 is older than the window's newest, 2015-03-16",
-        lateOffset, portlandSun);
+    assertDeadLetter(
+        rejected.get(0),
+        "late",
+        "day 2015-03-15 is older than the window's newest, 2015-03-16",
+        lateOffset,
+        portlandSun);
     assertThat(harness.numKeyedStateEntries()).isEqualTo(2);
   }
 
@@ -201,9 +238,10 @@ class SeriesWindowFunctionTest {
     open(Map.of("model.name", "station-tmax"));
     send(seattle);
     send(spx);
-    assertThat(windows()).containsExactly(
-        window("station-tmax", TEMPERATURES, List.of(seattle)),
-        window("station-tmax", List.of("close"), List.of(spx)));
+    assertThat(windows())
+        .containsExactly(
+            window("station-tmax", TEMPERATURES, List.of(seattle)),
+            window("station-tmax", List.of("close"), List.of(spx)));
   }
 
   @Test
@@ -211,10 +249,16 @@ class SeriesWindowFunctionTest {
     open(Map.of());
     Reading mon = weather(KSEA, MON, 10.0);
     Reading tue = weather(KSEA, MON.plusDays(1), 11.0);
-    Reading wed = reading(KSEA, MON.plusDays(2), Map.of("temp_max", 12.0, "temp_min", 4.0, "wind", 3.5), "weather");
+    Reading wed =
+        reading(
+            KSEA,
+            MON.plusDays(2),
+            Map.of("temp_max", 12.0, "temp_min", 4.0, "wind", 3.5),
+            "weather");
     List.of(mon, tue, wed).forEach(this::send);
 
-    assertThat(windows()).last()
+    assertThat(windows())
+        .last()
         .isEqualTo(window("weather", List.of("temp_max", "temp_min", "wind"), List.of(wed)));
   }
 
@@ -232,16 +276,25 @@ class SeriesWindowFunctionTest {
     long duplicateOffset = send(wedOther);
     send(thu);
 
-    assertThat(windows()).containsExactly(
-        window("weather", TEMPERATURES, List.of(mon)),
-        window("weather", TEMPERATURES, List.of(mon, wed)),
-        window("weather", TEMPERATURES, List.of(mon, wed, thu)));
+    assertThat(windows())
+        .containsExactly(
+            window("weather", TEMPERATURES, List.of(mon)),
+            window("weather", TEMPERATURES, List.of(mon, wed)),
+            window("weather", TEMPERATURES, List.of(mon, wed, thu)));
     List<DeadLetter> rejected = rejected();
     assertThat(rejected).hasSize(2);
-    assertDeadLetter(rejected.get(0), "late", "day 2015-03-17 is older than the window's newest, 2015-03-18",
-        lateOffset, oldOther);
-    assertDeadLetter(rejected.get(1), "duplicate", "a reading of 2015-03-18 is already in the window",
-        duplicateOffset, wedOther);
+    assertDeadLetter(
+        rejected.get(0),
+        "late",
+        "day 2015-03-17 is older than the window's newest, 2015-03-18",
+        lateOffset,
+        oldOther);
+    assertDeadLetter(
+        rejected.get(1),
+        "duplicate",
+        "a reading of 2015-03-18 is already in the window",
+        duplicateOffset,
+        wedOther);
   }
 
   @Test
@@ -262,7 +315,9 @@ class SeriesWindowFunctionTest {
     // Seattle was last written a day ago, Portland a moment ago: Portland's window goes on
     harness.setStateTtlProcessingTime(DAY_MS + 1);
     send(portlandTue);
-    assertThat(windows()).last().isEqualTo(window("weather", TEMPERATURES, List.of(portlandMon, portlandTue)));
+    assertThat(windows())
+        .last()
+        .isEqualTo(window("weather", TEMPERATURES, List.of(portlandMon, portlandTue)));
 
     // Flink drops expired entries in the background as state is touched, about a key group per
     // access: Portland's readings sweep the 128 key groups long before two months are out
@@ -272,18 +327,22 @@ class SeriesWindowFunctionTest {
     assertThat(harness.numKeyedStateEntries()).as("Seattle's window is gone").isEqualTo(1);
 
     send(seattleWed);
-    assertThat(windows()).filteredOn(w -> w.seriesId().equals(KSEA)).containsExactly(
-        window("weather", TEMPERATURES, List.of(seattleMon)),
-        window("weather", TEMPERATURES, List.of(seattleMon, seattleTue)),
-        window("weather", TEMPERATURES, List.of(seattleWed)));
+    assertThat(windows())
+        .filteredOn(w -> w.seriesId().equals(KSEA))
+        .containsExactly(
+            window("weather", TEMPERATURES, List.of(seattleMon)),
+            window("weather", TEMPERATURES, List.of(seattleMon, seattleTue)),
+            window("weather", TEMPERATURES, List.of(seattleWed)));
     assertThat(rejected()).isEmpty();
     assertThat(harness.numKeyedStateEntries()).isEqualTo(2);
   }
 
   private void open(Map<String, String> settings) throws Exception {
-    harness = new KeyedOneInputStreamOperatorTestHarness<>(
-        new KeyedProcessOperator<>(new SeriesWindowFunction(JobConfig.of(settings))),
-        event -> event.reading.getSeriesId(), Types.STRING);
+    harness =
+        new KeyedOneInputStreamOperatorTestHarness<>(
+            new KeyedProcessOperator<>(new SeriesWindowFunction(JobConfig.of(settings))),
+            event -> event.reading.getSeriesId(),
+            Types.STRING);
     harness.open();
   }
 
@@ -291,7 +350,9 @@ class SeriesWindowFunctionTest {
   private long send(Reading reading) {
     long offset = nextOffset++;
     try {
-      harness.processElement(new ReadingEvent(reading, TOPIC, PARTITION, offset), reading.getDay().toEpochDay() * DAY_MS);
+      harness.processElement(
+          new ReadingEvent(reading, TOPIC, PARTITION, offset),
+          reading.getDay().toEpochDay() * DAY_MS);
     } catch (Exception e) {
       throw new AssertionError(e);
     }
@@ -320,20 +381,27 @@ class SeriesWindowFunctionTest {
 
   /** The window that holds exactly these readings, oldest first, their features in this order. */
   private static Window window(String model, List<String> features, List<Reading> readings) {
-    return new Window(readings.get(0).getSeriesId(), model, features,
+    return new Window(
+        readings.get(0).getSeriesId(),
+        model,
+        features,
         readings.stream().map(Reading::getDay).toList(),
-        readings.stream().map(r -> features.stream().map(f -> r.getFeatures().get(f)).toList()).toList());
+        readings.stream()
+            .map(r -> features.stream().map(f -> r.getFeatures().get(f)).toList())
+            .toList());
   }
 
-  private static void assertDeadLetter(DeadLetter letter, String category, String reason, long offset,
-      Reading reading) throws Exception {
+  private static void assertDeadLetter(
+      DeadLetter letter, String category, String reason, long offset, Reading reading)
+      throws Exception {
     assertThat(letter.getCategory()).isEqualTo(category);
     assertThat(letter.getReason()).isEqualTo(reason);
     assertThat(letter.getTopic()).isEqualTo(TOPIC);
     assertThat(letter.getPartition()).isEqualTo(PARTITION);
     assertThat(letter.getOffset()).isEqualTo(offset);
     assertThat(letter.getFailedAt()).isNotNull();
-    assertThat(bytes(letter.getKey())).isEqualTo(reading.getSeriesId().getBytes(StandardCharsets.UTF_8));
+    assertThat(bytes(letter.getKey()))
+        .isEqualTo(reading.getSeriesId().getBytes(StandardCharsets.UTF_8));
     assertThat(Codecs.READING.decode(bytes(letter.getPayload()))).isEqualTo(reading);
   }
 
@@ -352,8 +420,14 @@ class SeriesWindowFunctionTest {
     return reading(ticker, day, Map.of("close", close), "stock");
   }
 
-  private static Reading reading(String series, LocalDate day, Map<String, Double> features, String domain) {
-    return Reading.newBuilder().setSeriesId(series).setDay(day).setFeatures(features).setDomain(domain).build();
+  private static Reading reading(
+      String series, LocalDate day, Map<String, Double> features, String domain) {
+    return Reading.newBuilder()
+        .setSeriesId(series)
+        .setDay(day)
+        .setFeatures(features)
+        .setDomain(domain)
+        .build();
   }
 
   /** The reading of a day missing from the series, as the window fills it in. */

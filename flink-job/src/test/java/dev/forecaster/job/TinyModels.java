@@ -1,32 +1,29 @@
 package dev.forecaster.job;
 
-import dev.forecaster.model.ScalingFit;
-import dev.forecaster.model.Samples;
-import dev.forecaster.model.History;
-import dev.forecaster.model.Sample;
 import ai.djl.Device;
 import dev.forecaster.avro.ModelUpdate;
 import dev.forecaster.avro.Reading;
-import dev.forecaster.model.Architecture;
-import dev.forecaster.model.BatchedPredictor;
+import dev.forecaster.model.History;
 import dev.forecaster.model.LoadedModel;
 import dev.forecaster.model.ModelArtifact;
 import dev.forecaster.model.ModelSpec;
 import dev.forecaster.model.ModelUpdates;
 import dev.forecaster.model.Networks;
-import dev.forecaster.model.ValueTransform;
+import dev.forecaster.model.Sample;
+import dev.forecaster.model.Samples;
+import dev.forecaster.model.ScalingFit;
+import dev.forecaster.trainer.ModelScoring;
 import dev.forecaster.trainer.NetworkTrainer;
 import dev.forecaster.trainer.Split;
 import dev.forecaster.trainer.TrainingSettings;
 import java.time.LocalDate;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Real GRUs small enough to train in a second (one member, hidden size 4, two epochs on 2012 of
- * the shipped Seattle weather), published as {@code ModelUpdate}s the way the trainer does. One
+ * Real GRUs small enough to train in a second (one member, hidden size 4, two epochs on 2012 of the
+ * shipped Seattle weather), published as {@code ModelUpdate}s the way the trainer does. One
  * training per seed per JVM; every version is the same weights under a new version number.
  */
 final class TinyModels {
@@ -51,33 +48,47 @@ final class TinyModels {
   }
 
   /**
-   * What the model an update carries forecasts for windows of readings (each oldest first, its
-   * last {@link #WINDOW} readings read), in one batch, outside Flink.
+   * What the model an update carries forecasts for windows of readings (each oldest first, its last
+   * {@link #WINDOW} readings read), in one batch, outside Flink.
    */
   static double[] offline(ModelUpdate update, List<List<Reading>> windows) throws Exception {
-    List<double[][]> values = new ArrayList<>();
-    List<int[]> days = new ArrayList<>();
-    for (List<Reading> readings : windows) {
-      List<Reading> last = readings.subList(readings.size() - WINDOW, readings.size());
-      double[][] rows = new double[WINDOW][FEATURES.size()];
-      int[] epochDays = new int[WINDOW];
-      for (int r = 0; r < WINDOW; r++) {
-        epochDays[r] = (int) last.get(r).getDay().toEpochDay();
-        for (int f = 0; f < FEATURES.size(); f++) {
-          rows[r][f] = last.get(r).getFeatures().get(FEATURES.get(f));
-        }
-      }
-      values.add(rows);
-      days.add(epochDays);
-    }
-    try (LoadedModel model = ModelUpdates.load(update, Device.cpu());
-        BatchedPredictor predictor = model.newPredictor()) {
-      return predictor.predict(values, days);
+    try (LoadedModel model = ModelUpdates.load(update, Device.cpu())) {
+      return ModelScoring.predict(model, windows.stream().map(TinyModels::sample).toList());
     }
   }
 
+  /** The window of a model with {@link #WINDOW} readings ending at the last of {@code readings}. */
+  static Sample sample(List<Reading> readings) {
+    List<Reading> last = readings.subList(readings.size() - WINDOW, readings.size());
+    double[][] rows = new double[WINDOW][FEATURES.size()];
+    int[] epochDays = new int[WINDOW];
+    for (int r = 0; r < WINDOW; r++) {
+      epochDays[r] = (int) last.get(r).getDay().toEpochDay();
+      for (int f = 0; f < FEATURES.size(); f++) {
+        rows[r][f] = last.get(r).getFeatures().get(FEATURES.get(f));
+      }
+    }
+    Reading base = last.get(WINDOW - 1);
+    return new Sample(
+        base.getSeriesId(),
+        base.getDay(),
+        base.getDay().plusDays(1),
+        rows,
+        epochDays,
+        base.getFeatures().get("temp_max"),
+        Double.NaN);
+  }
+
   private static Trained train(long seed) {
-    ModelSpec spec = ModelSpec.builder().name(NAME).hiddenSize(4).features(FEATURES).calendar(true).target("temp_max").windowLength(WINDOW).build();
+    ModelSpec spec =
+        ModelSpec.builder()
+            .name(NAME)
+            .hiddenSize(4)
+            .features(FEATURES)
+            .calendar(true)
+            .target("temp_max")
+            .windowLength(WINDOW)
+            .build();
     List<Reading> year;
     try {
       year = JobFixture.seattle(LocalDate.of(2012, 1, 1), LocalDate.of(2013, 1, 1));
@@ -87,9 +98,23 @@ final class TinyModels {
     List<Sample> samples = Samples.of(History.of(year), spec);
     Split split = Split.chronological(samples, LocalDate.of(2012, 11, 1));
     spec = spec.withScaling(ScalingFit.fit(spec, split.train()));
-    NetworkTrainer.Result result = NetworkTrainer.train(spec,
-        TrainingSettings.builder().epochs(2).learningRate(0.01).batchSize(32).patience(0).seed(seed).loss(TrainingSettings.Loss.MSE).biasCorrection(false).build(), split.train(), split.validation(), epoch -> { });
+    NetworkTrainer.Result result =
+        NetworkTrainer.train(
+            spec,
+            TrainingSettings.builder()
+                .epochs(2)
+                .learningRate(0.01)
+                .batchSize(32)
+                .patience(0)
+                .seed(seed)
+                .loss(TrainingSettings.Loss.MSE)
+                .biasCorrection(false)
+                .build(),
+            split.train(),
+            split.validation(),
+            epoch -> {});
     result.model().close();
-    return new Trained(spec, result.members().stream().map(NetworkTrainer.MemberRun::weights).toList());
+    return new Trained(
+        spec, result.members().stream().map(NetworkTrainer.MemberRun::weights).toList());
   }
 }

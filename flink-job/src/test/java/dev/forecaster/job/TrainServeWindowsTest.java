@@ -29,7 +29,12 @@ class TrainServeWindowsTest {
   private static final List<String> FEATURES = List.of("temp_max", "wind");
   private static final LocalDate MON = LocalDate.of(2015, 3, 2);
   private static final ModelSpec SPEC =
-      ModelSpec.builder().name("weather").features(FEATURES).target("temp_max").windowLength(4).build();
+      ModelSpec.builder()
+          .name("weather")
+          .features(FEATURES)
+          .target("temp_max")
+          .windowLength(4)
+          .build();
 
   /** The window as both sides give it: series, base day, days, model feature values. */
   record Cut(String series, LocalDate baseDay, List<Integer> days, List<List<Double>> values) {}
@@ -51,8 +56,12 @@ class TrainServeWindowsTest {
     }
     a.add(6, reading("KSEA", 8, 99, 99)); // a duplicate of day 8: the first stays
     a.add(9, reading("KSEA", 3, 98, 98)); // a late day
-    a.add(13, Reading.newBuilder(reading("KSEA", 23, 0, 0)).setFeatures(Map.of("temp_max", 5.0)).build());
-    a.add(16, reading("KSEA", 26, Double.NaN, 1)); // invalid: the job dead-letters it before the window
+    a.add(
+        13,
+        Reading.newBuilder(reading("KSEA", 23, 0, 0)).setFeatures(Map.of("temp_max", 5.0)).build());
+    a.add(
+        16,
+        reading("KSEA", 26, Double.NaN, 1)); // invalid: the job dead-letters it before the window
     List<Reading> b = new ArrayList<>();
     for (int d = 0; d < 15; d++) {
       if (d != 6) { // one missing day: within gap.max-days
@@ -76,7 +85,9 @@ class TrainServeWindowsTest {
   void theSameReadingsGiveTheSameWindowsInTrainerAndJob(WindowPolicy.GapPolicy gapPolicy)
       throws Exception {
     JobConfig config =
-        JobConfig.of(Map.of("gap.policy", gapPolicy.toString(), "gap.max-days", "4", "model.name", "weather"));
+        JobConfig.of(
+            Map.of(
+                "gap.policy", gapPolicy.toString(), "gap.max-days", "4", "model.name", "weather"));
     List<Reading> readings = readings();
 
     List<Cut> job = jobWindows(config, readings);
@@ -116,7 +127,8 @@ class TrainServeWindowsTest {
         if (decoder.problem(r) != null) {
           continue; // a dead letter of the decoder
         }
-        harness.processElement(new ReadingEvent(r, "readings", 0, offset++), r.getDay().toEpochDay());
+        harness.processElement(
+            new ReadingEvent(r, "readings", 0, offset++), r.getDay().toEpochDay());
       }
       for (WindowReady w : harness.extractOutputValues()) {
         int n = SPEC.readingsPerWindow();

@@ -15,9 +15,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The Kafka broker a benchmark runs against: in this JVM, or in a JVM of its own on 127.0.0.1
- * (as in production, where the job's JVM holds no broker: the broker's garbage and threads then
- * do not stop the job's). Either is a single KRaft node from kafka-local.
+ * The Kafka broker a benchmark runs against: in this JVM, or in a JVM of its own on 127.0.0.1 (as
+ * in production, where the job's JVM holds no broker: the broker's garbage and threads then do not
+ * stop the job's). Either is a single KRaft node from kafka-local.
  */
 final class BenchBroker implements AutoCloseable {
 
@@ -36,7 +36,10 @@ final class BenchBroker implements AutoCloseable {
     return new BenchBroker(broker, null, broker.bootstrapServers());
   }
 
-  /** {@code forecast broker} in a child JVM with this one's class path; stopped (and its data removed) on close. */
+  /**
+   * {@code forecast broker} in a child JVM with this one's class path; stopped (and its data
+   * removed) on close.
+   */
   static BenchBroker separateProcess() throws Exception {
     int port;
     try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
@@ -46,37 +49,53 @@ final class BenchBroker implements AutoCloseable {
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx1g");
     System.getProperties().stringPropertyNames().stream()
-        .filter(k -> k.startsWith("forecaster.") || k.startsWith("org.apache.avro.") || k.startsWith("log4j"))
+        .filter(
+            k ->
+                k.startsWith("forecaster.")
+                    || k.startsWith("org.apache.avro.")
+                    || k.startsWith("log4j"))
         .forEach(k -> command.add("-D" + k + "=" + System.getProperty(k)));
-    command.addAll(List.of("-cp", System.getProperty("java.class.path"), ForecastCommand.class.getName(), "broker",
-        "--port", Integer.toString(port)));
+    command.addAll(
+        List.of(
+            "-cp",
+            System.getProperty("java.class.path"),
+            ForecastCommand.class.getName(),
+            "broker",
+            "--port",
+            Integer.toString(port)));
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
     Runtime.getRuntime().addShutdownHook(new Thread(process::destroy, "bench-broker-stop"));
-    BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+    BufferedReader lines =
+        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
     CompletableFuture<String> ready = new CompletableFuture<>();
     StringBuilder seen = new StringBuilder();
-    Thread drain = new Thread(() -> {
-      try {
-        for (String line; (line = lines.readLine()) != null; ) {
-          if (!ready.isDone()) {
-            seen.append(line).append('\n');
-            if (line.startsWith("Kafka broker on")) {
-              ready.complete(line);
-            }
-          }
-        }
-      } catch (IOException e) {
-        // the process ended
-      }
-      ready.completeExceptionally(new IllegalStateException("the broker process ended:\n" + seen));
-    }, "bench-broker-output");
+    Thread drain =
+        new Thread(
+            () -> {
+              try {
+                for (String line; (line = lines.readLine()) != null; ) {
+                  if (!ready.isDone()) {
+                    seen.append(line).append('\n');
+                    if (line.startsWith("Kafka broker on")) {
+                      ready.complete(line);
+                    }
+                  }
+                }
+              } catch (IOException e) {
+                // the process ended
+              }
+              ready.completeExceptionally(
+                  new IllegalStateException("the broker process ended:\n" + seen));
+            },
+            "bench-broker-output");
     drain.setDaemon(true);
     drain.start();
     try {
       ready.get(90, TimeUnit.SECONDS);
     } catch (Exception e) {
       process.destroyForcibly();
-      throw new IllegalStateException("the broker process did not start on port " + port + ": " + seen, e);
+      throw new IllegalStateException(
+          "the broker process did not start on port " + port + ": " + seen, e);
     }
     return new BenchBroker(null, process, "127.0.0.1:" + port);
   }

@@ -9,8 +9,8 @@ import picocli.CommandLine.Command;
     name = "bench",
     mixinStandardHelpOptions = true,
     description =
-        "Speed benchmarks; each prints one JSON line. All run on this machine against a Kafka broker"
-            + " on 127.0.0.1 (in-process; latency --broker process: a JVM of its own).",
+        "Speed benchmarks; each prints one JSON line. All run on this machine against a Kafka"
+            + " broker on 127.0.0.1 (in-process; latency --broker process: a JVM of its own).",
     subcommands = {ScoringBench.class, PipelineBench.class, LatencyBench.class})
 public final class BenchCommand {
 

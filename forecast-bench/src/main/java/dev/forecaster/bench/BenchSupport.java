@@ -21,7 +21,9 @@ import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.CommonClientConfigs;
 
-/** What the benchmarks share: real weather readings, a real model, a broker with the job's topics. */
+/**
+ * What the benchmarks share: real weather readings, a real model, a broker with the job's topics.
+ */
 final class BenchSupport {
 
   static final ObjectMapper JSON = new ObjectMapper();
@@ -67,9 +69,11 @@ final class BenchSupport {
   }
 
   /** Trains the network briefly on Seattle and publishes it. */
-  static void publishModel(String bootstrapServers, String topic, ModelSpec spec) throws IOException {
+  static void publishModel(String bootstrapServers, String topic, ModelSpec spec)
+      throws IOException {
     ModelRegistry registry =
-        new ModelRegistry(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers), topic);
+        new ModelRegistry(
+            Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers), topic);
     new TrainingRun(Clock.systemUTC())
         .run(
             History.ofFile(seattle()),
@@ -77,7 +81,10 @@ final class BenchSupport {
             e -> {});
   }
 
-  /** Reading {@code day} of synthetic series {@code s}: Seattle's weather, shifted by the series number. */
+  /**
+   * Reading {@code day} of synthetic series {@code s}: Seattle's weather, shifted by the series
+   * number.
+   */
   static Reading synthetic(List<Reading> seattle, int s, int day) {
     Reading source = seattle.get((s * 7 + day) % seattle.size());
     return Reading.newBuilder()
@@ -88,8 +95,11 @@ final class BenchSupport {
         .build();
   }
 
-  /** The job's configuration for topics under a prefix, and those topics created as the job would. */
-  static JobConfig topics(BenchBroker broker, String prefix, int partitions, Map<String, String> more) {
+  /**
+   * The job's configuration for topics under a prefix, and those topics created as the job would.
+   */
+  static JobConfig topics(
+      BenchBroker broker, String prefix, int partitions, Map<String, String> more) {
     Map<String, String> c = new LinkedHashMap<>();
     c.put("bootstrap.servers", broker.bootstrapServers());
     for (String t : List.of("readings", "forecasts", "evaluations", "models")) {

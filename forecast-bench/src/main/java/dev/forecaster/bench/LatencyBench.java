@@ -29,10 +29,10 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** Reading-to-forecast latency at a steady rate, at-least-once. */
 @Command(
@@ -45,13 +45,22 @@ final class LatencyBench implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--rate", defaultValue = "5000", description = "Readings per second (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--rate",
+      defaultValue = "5000",
+      description = "Readings per second (default: ${DEFAULT-VALUE}).")
   int rate;
 
-  @Option(names = "--seconds", defaultValue = "60", description = "Measured seconds (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seconds",
+      defaultValue = "60",
+      description = "Measured seconds (default: ${DEFAULT-VALUE}).")
   int seconds;
 
-  @Option(names = "--series", defaultValue = "1000", description = "Series (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--series",
+      defaultValue = "1000",
+      description = "Series (default: ${DEFAULT-VALUE}).")
   int series;
 
   @Option(
@@ -59,28 +68,32 @@ final class LatencyBench implements Callable<Integer> {
       paramLabel = "in-process|process",
       defaultValue = "in-process",
       description =
-          "The broker in a JVM of its own, as in production, or in the job's (default: ${DEFAULT-VALUE}).")
+          "The broker in a JVM of its own, as in production, or in the job's (default:"
+              + " ${DEFAULT-VALUE}).")
   String brokerMode;
 
   @Option(
       names = "--warmup-seconds",
       defaultValue = "30",
       description =
-          "Seconds at the rate before measuring: windows fill, the JIT compiles (default: ${DEFAULT-VALUE}).")
+          "Seconds at the rate before measuring: windows fill, the JIT compiles (default:"
+              + " ${DEFAULT-VALUE}).")
   int warmupSeconds;
 
   @Option(
       names = "--producer-linger-ms",
       defaultValue = "0",
       description =
-          "linger.ms of the readings producer; part of the measured time (default: ${DEFAULT-VALUE}).")
+          "linger.ms of the readings producer; part of the measured time (default:"
+              + " ${DEFAULT-VALUE}).")
   int producerLingerMs;
 
   @Option(
       names = "--reader-fetch-min-bytes",
       defaultValue = "1",
       description =
-          "fetch.min.bytes of the forecasts reader, which waits at most 5 ms for them (default: ${DEFAULT-VALUE}).")
+          "fetch.min.bytes of the forecasts reader, which waits at most 5 ms for them (default:"
+              + " ${DEFAULT-VALUE}).")
   int readerFetchMinBytes;
 
   @Option(
@@ -190,7 +203,8 @@ final class LatencyBench implements Callable<Integer> {
     out.put("p50Ms", percentile(sorted, 0.50));
     out.put("p99Ms", percentile(sorted, 0.99));
     out.put("maxMs", sorted.length == 0 ? 0 : sorted[sorted.length - 1] / 1e6);
-    // where the time goes: send -> the forecast made in the scorer (its createdAt, millisecond clock)
+    // where the time goes: send -> the forecast made in the scorer (its createdAt, millisecond
+    // clock)
     out.put("toScoredP50Ms", percentile(scorerSorted, 0.50));
     out.put("toScoredP99Ms", percentile(scorerSorted, 0.99));
     // per second of sending: the p99 of the readings sent in it (a stall shows as one bad second)
@@ -198,7 +212,8 @@ final class LatencyBench implements Callable<Integer> {
     for (int i = warmDays * series; i < sends.sentAt.length; i++) {
       if (sends.latency[i] >= 0) {
         bySecond
-            .computeIfAbsent((sends.sentAt[i] - measuredFrom) / 1_000_000_000L, k -> new ArrayList<>())
+            .computeIfAbsent(
+                (sends.sentAt[i] - measuredFrom) / 1_000_000_000L, k -> new ArrayList<>())
             .add(sends.latency[i]);
       }
     }
@@ -216,11 +231,14 @@ final class LatencyBench implements Callable<Integer> {
     if (sorted.length == 0) {
       return Double.NaN;
     }
-    return Math.round(sorted[(int) Math.min(sorted.length - 1, Math.floor(q * sorted.length))] / 1e5)
+    return Math.round(
+            sorted[(int) Math.min(sorted.length - 1, Math.floor(q * sorted.length))] / 1e5)
         / 10.0;
   }
 
-  /** Send times and latencies of every reading, by day and series; -1 until its forecast arrived. */
+  /**
+   * Send times and latencies of every reading, by day and series; -1 until its forecast arrived.
+   */
   static final class Sends {
     final int series;
     final long[] sentAt;

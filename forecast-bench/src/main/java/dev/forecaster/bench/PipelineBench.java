@@ -12,9 +12,9 @@ import java.util.concurrent.Callable;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** The whole job, with and without scoring, over the same readings in Kafka. */
 @Command(
@@ -27,7 +27,10 @@ final class PipelineBench implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--series", defaultValue = "10000", description = "Series (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--series",
+      defaultValue = "10000",
+      description = "Series (default: ${DEFAULT-VALUE}).")
   int series;
 
   @Option(
@@ -45,7 +48,8 @@ final class PipelineBench implements Callable<Integer> {
   @Option(
       names = "--rounds",
       defaultValue = "2",
-      description = "Runs of each job, alternating; the best of each counts (default: ${DEFAULT-VALUE}).")
+      description =
+          "Runs of each job, alternating; the best of each counts (default: ${DEFAULT-VALUE}).")
   int rounds;
 
   @Override
@@ -53,7 +57,8 @@ final class PipelineBench implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     try (BenchBroker broker = BenchBroker.inProcess()) {
       JobConfig scored =
-          BenchSupport.topics(broker, "scored", parallelism, Map.of("checkpoint.interval.ms", "2000"));
+          BenchSupport.topics(
+              broker, "scored", parallelism, Map.of("checkpoint.interval.ms", "2000"));
       BenchSupport.publishModel(
           broker.bootstrapServers(), scored.modelsTopic(), BenchSupport.referenceSpec("bench", 1));
       int days = readings / series;
@@ -85,7 +90,8 @@ final class PipelineBench implements Callable<Integer> {
     return 0;
   }
 
-  private void produce(BenchBroker broker, JobConfig config, int days, PrintWriter err) throws Exception {
+  private void produce(BenchBroker broker, JobConfig config, int days, PrintWriter err)
+      throws Exception {
     List<Reading> seattle = BenchSupport.seattle();
     long t0 = System.nanoTime();
     try (KafkaProducer<byte[], byte[]> producer =
@@ -93,7 +99,8 @@ final class PipelineBench implements Callable<Integer> {
       for (int d = 0; d < days; d++) {
         for (int s = 0; s < series; s++) {
           producer.send(
-              ReadingsProducer.record(config.readingsTopic(), BenchSupport.synthetic(seattle, s, d)));
+              ReadingsProducer.record(
+                  config.readingsTopic(), BenchSupport.synthetic(seattle, s, d)));
         }
       }
       producer.flush();

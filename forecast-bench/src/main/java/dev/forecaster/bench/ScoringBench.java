@@ -9,21 +9,25 @@ import dev.forecaster.trainer.TrainingRun;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** Batched against one-window-at-a-time scoring through the job's predictor. */
 @Command(
     name = "scoring",
     mixinStandardHelpOptions = true,
     description =
-        "Windows per second through BatchedPredictor at batch 1 and at --batch, one PyTorch thread.")
+        "Windows per second through BatchedPredictor at batch 1 and at --batch, one PyTorch"
+            + " thread.")
 final class ScoringBench implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--batch", defaultValue = "256", description = "Batch size (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--batch",
+      defaultValue = "256",
+      description = "Batch size (default: ${DEFAULT-VALUE}).")
   int batch;
 
   @Option(
@@ -40,7 +44,8 @@ final class ScoringBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    try (TrainingRun.Trained trained = BenchSupport.train(BenchSupport.referenceSpec("bench", members));
+    try (TrainingRun.Trained trained =
+            BenchSupport.train(BenchSupport.referenceSpec("bench", members));
         BatchedPredictor predictor = trained.model().newPredictor()) {
       LoadedModel model = trained.model();
       List<Sample> samples = trained.split().train();

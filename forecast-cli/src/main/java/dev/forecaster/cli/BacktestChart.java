@@ -1,7 +1,7 @@
 package dev.forecaster.cli;
 
-import dev.forecaster.trainer.NetworkTrainer;
 import dev.forecaster.model.Sample;
+import dev.forecaster.trainer.NetworkTrainer;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
@@ -13,11 +13,11 @@ import java.nio.file.Path;
 import java.time.ZoneOffset;
 import java.util.Comparator;
 import java.util.Date;
-import java.util.Locale;
-import java.util.TimeZone;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.TimeZone;
 import javax.imageio.ImageIO;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.JFreeChart;
@@ -41,8 +41,13 @@ public final class BacktestChart {
    * Writes a PNG of two charts: the test part of the series with the most test windows (actual,
    * model, persistence), and the training and validation loss per epoch of each member.
    */
-  public static void write(Path file, String title, List<Sample> test, double[] predicted,
-      List<NetworkTrainer.MemberRun> members) throws IOException {
+  public static void write(
+      Path file,
+      String title,
+      List<Sample> test,
+      double[] predicted,
+      List<NetworkTrainer.MemberRun> members)
+      throws IOException {
     System.setProperty("java.awt.headless", "true");
     String series = mostTestedSeries(test);
     TimeSeries actual = new TimeSeries("actual");
@@ -51,8 +56,11 @@ public final class BacktestChart {
     for (int i = 0; i < test.size(); i++) {
       Sample s = test.get(i);
       if (s.seriesId().equals(series)) {
-        Day day = new Day(Date.from(s.targetDay().atStartOfDay(ZoneOffset.UTC).toInstant()),
-            TimeZone.getTimeZone("UTC"), Locale.ROOT);
+        Day day =
+            new Day(
+                Date.from(s.targetDay().atStartOfDay(ZoneOffset.UTC).toInstant()),
+                TimeZone.getTimeZone("UTC"),
+                Locale.ROOT);
         actual.addOrUpdate(day, s.actual());
         model.addOrUpdate(day, predicted[i]);
         persistence.addOrUpdate(day, s.baseValue());
@@ -62,8 +70,9 @@ public final class BacktestChart {
     lines.addSeries(actual);
     lines.addSeries(model);
     lines.addSeries(persistence);
-    JFreeChart forecast = ChartFactory.createTimeSeriesChart(
-        title + " — test part, " + series, "target day", "value", lines, true, false, false);
+    JFreeChart forecast =
+        ChartFactory.createTimeSeriesChart(
+            title + " — test part, " + series, "target day", "value", lines, true, false, false);
     XYPlot plot = forecast.getXYPlot();
     plot.getRenderer().setSeriesPaint(0, Color.BLACK);
     plot.getRenderer().setSeriesPaint(1, new Color(0xD6, 0x27, 0x28));
@@ -82,7 +91,8 @@ public final class BacktestChart {
       losses.addSeries(train);
       losses.addSeries(validation);
     }
-    JFreeChart loss = ChartFactory.createXYLineChart("loss per epoch (scaled target)", "epoch", "loss", losses);
+    JFreeChart loss =
+        ChartFactory.createXYLineChart("loss per epoch (scaled target)", "epoch", "loss", losses);
     loss.getXYPlot().setBackgroundPaint(Color.WHITE);
     LogAxis logLoss = new LogAxis("loss (log scale)"); // the first epochs would flatten the rest
     logLoss.setSmallestValue(1e-6);
@@ -108,6 +118,9 @@ public final class BacktestChart {
   private static String mostTestedSeries(List<Sample> test) {
     Map<String, Integer> counts = new LinkedHashMap<>();
     test.forEach(s -> counts.merge(s.seriesId(), 1, Integer::sum));
-    return counts.entrySet().stream().max(Comparator.comparingInt(Map.Entry::getValue)).orElseThrow().getKey();
+    return counts.entrySet().stream()
+        .max(Comparator.comparingInt(Map.Entry::getValue))
+        .orElseThrow()
+        .getKey();
   }
 }

@@ -6,22 +6,33 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code forecast broker}: a single-node Kafka broker on 127.0.0.1 for people who have none. */
-@Command(name = "broker", mixinStandardHelpOptions = true,
-    description = "Runs a single-node Kafka broker (KRaft) on 127.0.0.1 until Ctrl-C, which stops it "
-        + "(and removes its data unless --data-dir was given).")
+@Command(
+    name = "broker",
+    mixinStandardHelpOptions = true,
+    description =
+        "Runs a single-node Kafka broker (KRaft) on 127.0.0.1 until Ctrl-C, which stops it "
+            + "(and removes its data unless --data-dir was given).")
 final class BrokerCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--port", defaultValue = "9092", description = "Client port (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--port",
+      defaultValue = "9092",
+      description = "Client port (default: ${DEFAULT-VALUE}).")
   int port;
 
-  @Option(names = "--data-dir", paramLabel = "DIR", description = "Keep the broker's data here across runs (default: a temporary folder, removed at the end).")
+  @Option(
+      names = "--data-dir",
+      paramLabel = "DIR",
+      description =
+          "Keep the broker's data here across runs (default: a temporary folder, removed at the"
+              + " end).")
   Path dataDir;
 
   @Override
@@ -29,11 +40,17 @@ final class BrokerCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     LocalKafkaBroker broker = LocalKafkaBroker.start(dataDir, port);
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      broker.close();
-      stopped.countDown();
-    }, "broker-stop"));
-    out.printf("Kafka broker on %s (data in %s); Ctrl-C stops it%n", broker.bootstrapServers(), broker.dataDir());
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  broker.close();
+                  stopped.countDown();
+                },
+                "broker-stop"));
+    out.printf(
+        "Kafka broker on %s (data in %s); Ctrl-C stops it%n",
+        broker.bootstrapServers(), broker.dataDir());
     out.flush();
     stopped.await();
     return 0;

@@ -8,10 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * The flags that say how a daily CSV maps to readings, shared by every command that reads one
@@ -25,34 +25,67 @@ public final class CsvMappingOptions {
   @Spec(Spec.Target.MIXEE)
   CommandSpec spec;
 
-  @Option(names = "--csv", paramLabel = "PATH", description = "CSV file with a header row (default with a preset: the shipped file under data/).")
+  @Option(
+      names = "--csv",
+      paramLabel = "PATH",
+      description =
+          "CSV file with a header row (default with a preset: the shipped file under data/).")
   Path csv;
 
-  @Option(names = "--preset", paramLabel = "NAME", description = "Column mapping of a shipped dataset: weather or stock.")
+  @Option(
+      names = "--preset",
+      paramLabel = "NAME",
+      description = "Column mapping of a shipped dataset: weather or stock.")
   String preset;
 
-  @Option(names = "--series-column", paramLabel = "COL", description = "Column holding the series id (a file with several series).")
+  @Option(
+      names = "--series-column",
+      paramLabel = "COL",
+      description = "Column holding the series id (a file with several series).")
   String seriesColumn;
 
-  @Option(names = "--series-id", paramLabel = "ID", description = "Fixed series id for every row (one file per series).")
+  @Option(
+      names = "--series-id",
+      paramLabel = "ID",
+      description = "Fixed series id for every row (one file per series).")
   String seriesId;
 
   @Option(names = "--time-column", paramLabel = "COL", description = "Column holding the day.")
   String timeColumn;
 
-  @Option(names = "--date-format", paramLabel = "PATTERN", description = "Day format, java.time pattern (default: ${DEFAULT-VALUE}).", defaultValue = ColumnMapping.ISO_DATE)
+  @Option(
+      names = "--date-format",
+      paramLabel = "PATTERN",
+      description = "Day format, java.time pattern (default: ${DEFAULT-VALUE}).",
+      defaultValue = ColumnMapping.ISO_DATE)
   String dateFormat;
 
-  @Option(names = "--delimiter", paramLabel = "CHAR", description = "Column separator: a character, or 'tab' (default: ,).")
+  @Option(
+      names = "--delimiter",
+      paramLabel = "CHAR",
+      description = "Column separator: a character, or 'tab' (default: ,).")
   String delimiter;
 
-  @Option(names = "--features", paramLabel = "A,B,C", split = ",", description = "Numeric feature columns.")
+  @Option(
+      names = "--features",
+      paramLabel = "A,B,C",
+      split = ",",
+      description = "Numeric feature columns.")
   List<String> features;
 
-  @Option(names = "--domain", paramLabel = "NAME", description = "Source domain written on each reading, e.g. weather or stock.")
+  @Option(
+      names = "--domain",
+      paramLabel = "NAME",
+      description = "Source domain written on each reading, e.g. weather or stock.")
   String domain;
 
-  @Option(names = "--on-bad-row", paramLabel = "skip|fail", description = "A row that cannot be read is reported and skipped, or stops the run (default: ${DEFAULT-VALUE}).", defaultValue = "skip")
+  @Option(
+      names = "--on-bad-row",
+      paramLabel = "skip|fail",
+      description =
+          "A row that cannot be read is reported and skipped, or stops the run (default:"
+              + " ${DEFAULT-VALUE}).",
+      defaultValue = "skip")
   String onBadRow;
 
   /** The preset named by {@code --preset}, or null. */
@@ -81,11 +114,15 @@ public final class CsvMappingOptions {
         mapping = DatasetPreset.named(preset).mapping();
       } else {
         if (timeColumn == null || features == null || (seriesColumn == null && seriesId == null)) {
-          throw usage("without --preset, give --time-column, --features and --series-column or --series-id");
+          throw usage(
+              "without --preset, give --time-column, --features and --series-column or"
+                  + " --series-id");
         }
-        mapping = seriesId != null
-            ? ColumnMapping.fixedSeries(seriesId, timeColumn, dateFormat, features, domain)
-            : ColumnMapping.seriesFromColumn(seriesColumn, timeColumn, dateFormat, features, domain);
+        mapping =
+            seriesId != null
+                ? ColumnMapping.fixedSeries(seriesId, timeColumn, dateFormat, features, domain)
+                : ColumnMapping.seriesFromColumn(
+                    seriesColumn, timeColumn, dateFormat, features, domain);
       }
       if (seriesColumn != null) {
         mapping = mapping.withSeriesColumn(seriesColumn);
@@ -94,7 +131,9 @@ public final class CsvMappingOptions {
         mapping = mapping.withSeriesId(seriesId);
       }
       if (timeColumn != null || !ColumnMapping.ISO_DATE.equals(dateFormat)) {
-        mapping = mapping.withTimeColumn(timeColumn != null ? timeColumn : mapping.timeColumn(), dateFormat);
+        mapping =
+            mapping.withTimeColumn(
+                timeColumn != null ? timeColumn : mapping.timeColumn(), dateFormat);
       }
       if (features != null) {
         mapping = mapping.withFeatureColumns(features);
@@ -148,7 +187,9 @@ public final class CsvMappingOptions {
   /** The project's {@code data/} folder. */
   public static Path dataDir() {
     String data = System.getProperty(DATA_PROPERTY);
-    return data != null ? Path.of(data) : Path.of(System.getProperty(HOME_PROPERTY, ".")).resolve("data");
+    return data != null
+        ? Path.of(data)
+        : Path.of(System.getProperty(HOME_PROPERTY, ".")).resolve("data");
   }
 
   private ParameterException usage(String message) {

@@ -1,12 +1,11 @@
 package dev.forecaster.cli;
 
 import dev.forecaster.avro.Reading;
+import dev.forecaster.model.ModelSpec;
 import dev.forecaster.schemas.csv.BadRowPolicy;
 import dev.forecaster.schemas.csv.CsvReadingReader;
 import dev.forecaster.schemas.csv.DatasetPreset;
-import dev.forecaster.model.ModelSpec;
 import dev.forecaster.trainer.TrainingPreset;
-import picocli.CommandLine.ParameterException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,49 +14,74 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code forecast demo}: the whole system on this machine, on real data, ending in a report.
- * Without {@code --csv} it runs both shipped datasets; with it, that file through the mapping flags.
+ * Without {@code --csv} it runs both shipped datasets; with it, that file through the mapping
+ * flags.
  */
 @Command(
     name = "demo",
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Runs the whole system on this machine, on 127.0.0.1 only: starts a Kafka broker, replays the history of "
-          + "the shipped datasets (or --csv), trains and publishes a model per dataset, starts the Flink job, feeds "
-          + "the held-out days as live data while showing live accuracy, and writes an HTML report.",
+      "Runs the whole system on this machine, on 127.0.0.1 only: starts a Kafka broker, replays the"
+          + " history of the shipped datasets (or --csv), trains and publishes a model per dataset,"
+          + " starts the Flink job, feeds the held-out days as live data while showing live"
+          + " accuracy, and writes an HTML report.",
       "Everything it started is stopped and removed at the end, also on Ctrl-C."
     })
 final class DemoCommand implements Callable<Integer> {
 
   @Spec CommandSpec commandSpec;
 
-  @Option(names = "--quick", description = "Fewer live days and smaller models: done in about 30 s on 2 cores.")
+  @Option(
+      names = "--quick",
+      description = "Fewer live days and smaller models: done in about 30 s on 2 cores.")
   boolean quick;
 
-  @Option(names = "--live-days", paramLabel = "N", description = "Readings per series held out and fed live (default: 60, quick: 20).")
+  @Option(
+      names = "--live-days",
+      paramLabel = "N",
+      description = "Readings per series held out and fed live (default: 60, quick: 20).")
   Integer liveDays;
 
-  @Option(names = "--pace-ms", paramLabel = "MS", description = "Pause after each live day (default: 300, quick: 100).")
+  @Option(
+      names = "--pace-ms",
+      paramLabel = "MS",
+      description = "Pause after each live day (default: 300, quick: 100).")
   Long paceMs;
 
-  @Option(names = "--report", paramLabel = "PATH", defaultValue = "out/demo/report.html", description = "HTML report (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--report",
+      paramLabel = "PATH",
+      defaultValue = "out/demo/report.html",
+      description = "HTML report (default: ${DEFAULT-VALUE}).")
   Path report;
 
-  @Option(names = "--summary-json", paramLabel = "PATH", description = "Also write the summary as JSON.")
+  @Option(
+      names = "--summary-json",
+      paramLabel = "PATH",
+      description = "Also write the summary as JSON.")
   Path summaryJson;
 
   @Mixin CsvMappingOptions csv;
 
-  @Option(names = "--target", paramLabel = "FEATURE", description = "With --csv: the feature to forecast.")
+  @Option(
+      names = "--target",
+      paramLabel = "FEATURE",
+      description = "With --csv: the feature to forecast.")
   String target;
 
-  @Option(names = "--model-features", paramLabel = "A,B", split = ",", description = "With --csv: features the model reads (default: --features).")
+  @Option(
+      names = "--model-features",
+      paramLabel = "A,B",
+      split = ",",
+      description = "With --csv: features the model reads (default: --features).")
   List<String> modelFeatures;
 
   @Override
@@ -76,8 +100,12 @@ final class DemoCommand implements Callable<Integer> {
     if (summaryJson != null) {
       Report.writeSummary(summaryJson, outcome);
     }
-    out.printf("%nreadings %d, forecasts %d, evaluations %d, dead letters %d%n", outcome.readings(),
-        outcome.forecasts().size(), outcome.evaluations().size(), outcome.deadLetters().size());
+    out.printf(
+        "%nreadings %d, forecasts %d, evaluations %d, dead letters %d%n",
+        outcome.readings(),
+        outcome.forecasts().size(),
+        outcome.evaluations().size(),
+        outcome.deadLetters().size());
     out.println("report:   " + report.toAbsolutePath());
     if (summaryJson != null) {
       out.println("summary:  " + summaryJson.toAbsolutePath());
@@ -87,30 +115,40 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private List<DemoRun.Dataset> datasets() throws Exception {
-    boolean custom = csv.preset() != null || csv.features() != null
-        || commandSpec.commandLine().getParseResult().hasMatchedOption("--csv");
+    boolean custom =
+        csv.preset() != null
+            || csv.features() != null
+            || commandSpec.commandLine().getParseResult().hasMatchedOption("--csv");
     if (custom) {
       Path file = csv.csv();
       List<Reading> readings = csv.reader().readAll(file);
-      TrainingPreset preset = csv.preset() != null ? TrainingPreset.named(csv.preset())
-          : "stock".equalsIgnoreCase(csv.domain()) ? TrainingPreset.STOCK : TrainingPreset.WEATHER;
+      TrainingPreset preset =
+          csv.preset() != null
+              ? TrainingPreset.named(csv.preset())
+              : "stock".equalsIgnoreCase(csv.domain())
+                  ? TrainingPreset.STOCK
+                  : TrainingPreset.WEATHER;
       ModelSpec spec = preset.spec();
       if (csv.preset() == null) {
         // the job scores each reading with the model named as its domain: the model takes that name
         String domain = csv.mapping().domain();
         if (domain.isBlank() || target == null) {
-          throw new ParameterException(commandSpec.commandLine(),
-              "with --csv, name the readings' --domain (the model's name) and the --target to forecast");
+          throw new ParameterException(
+              commandSpec.commandLine(),
+              "with --csv, name the readings' --domain (the model's name) and the --target to"
+                  + " forecast");
         }
-        List<String> features = modelFeatures != null ? modelFeatures : csv.mapping().featureColumns();
+        List<String> features =
+            modelFeatures != null ? modelFeatures : csv.mapping().featureColumns();
         spec = spec.toBuilder().name(domain).features(features).target(target).build();
       }
       return List.of(dataset(file.getFileName().toString(), readings, spec, preset));
     }
     List<DemoRun.Dataset> datasets = new ArrayList<>();
     for (DatasetPreset p : DatasetPreset.values()) {
-      List<Reading> readings = new CsvReadingReader(p.mapping(), BadRowPolicy.SKIP)
-          .readAll(CsvMappingOptions.dataDir().resolve(p.shippedFile()));
+      List<Reading> readings =
+          new CsvReadingReader(p.mapping(), BadRowPolicy.SKIP)
+              .readAll(CsvMappingOptions.dataDir().resolve(p.shippedFile()));
       TrainingPreset preset = TrainingPreset.named(p.name());
       datasets.add(dataset(p.shippedFile(), readings, preset.spec(), preset));
     }
@@ -118,7 +156,8 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   /** The demo's model of a dataset: quick trains 2 networks for at most 40 epochs. */
-  private DemoRun.Dataset dataset(String name, List<Reading> readings, ModelSpec spec, TrainingPreset preset) {
+  private DemoRun.Dataset dataset(
+      String name, List<Reading> readings, ModelSpec spec, TrainingPreset preset) {
     return quick
         ? new DemoRun.Dataset(name, readings, spec.withMembers(2), preset.settings().withEpochs(40))
         : new DemoRun.Dataset(name, readings, spec, preset.settings());

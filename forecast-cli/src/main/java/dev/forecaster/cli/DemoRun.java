@@ -36,9 +36,9 @@ import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.producer.KafkaProducer;
 
 /**
- * The whole system on this machine: a broker, the history replayed into it, a model trained on
- * that history per dataset and published, the job started, and the held-out days fed in as live
- * data while forecasts and their evaluations are collected for the report.
+ * The whole system on this machine: a broker, the history replayed into it, a model trained on that
+ * history per dataset and published, the job started, and the held-out days fed in as live data
+ * while forecasts and their evaluations are collected for the report.
  */
 final class DemoRun {
 
@@ -46,8 +46,8 @@ final class DemoRun {
   static final int BOOTSTRAP_EPOCHS = 5;
 
   /**
-   * One dataset of the demo: its readings, the model it trains (the preset's, or one named for
-   * the readings' domain with its own target and features) and how the full model trains.
+   * One dataset of the demo: its readings, the model it trains (the preset's, or one named for the
+   * readings' domain with its own target and features) and how the full model trains.
    */
   record Dataset(String name, List<Reading> readings, ModelSpec spec, TrainingSettings training) {}
 
@@ -135,20 +135,21 @@ final class DemoRun {
         JobClient job =
             ForecastJob.run(ForecastJob.localEnvironment(config), config, "forecaster-demo");
         try {
-          out.printf("job:      %s running on a local Flink mini cluster (127.0.0.1)%n", job.getJobID());
+          out.printf(
+              "job:      %s running on a local Flink mini cluster (127.0.0.1)%n", job.getJobID());
           awaitCaughtUp(collector, timeline);
           List<RoundRecord> rounds =
               feedLive(producer, config, timeline, collector, datasets, broker, stateDir);
-          long expected =
-              timeline.liveByDay().stream().mapToLong(List::size).sum() - timeline.liveFrom().size();
+          // every live reading settles the forecast made the day before it (the first, the forecast
+          // from the last history day)
+          long expected = timeline.liveByDay().stream().mapToLong(List::size).sum();
           collector.await(
               c -> c.liveEvaluations(timeline.liveFrom()) >= expected,
               Duration.ofSeconds(60),
               () -> stopping);
           checkNotStopping();
           return new ReportData(
-              timeline.history().size()
-                  + timeline.liveByDay().stream().mapToLong(List::size).sum(),
+              timeline.history().size() + timeline.liveByDay().stream().mapToLong(List::size).sum(),
               List.copyOf(collector.forecasts),
               List.copyOf(collector.evaluations),
               List.copyOf(collector.deadLetters),
@@ -164,8 +165,8 @@ final class DemoRun {
 
   /**
    * History and live part of every series: the last {@code liveDays} readings of each are live.
-   * Each series in day order, a repeated day once, as the job and the trainer take them (a CSV
-   * may list newest first).
+   * Each series in day order, a repeated day once, as the job and the trainer take them (a CSV may
+   * list newest first).
    */
   private Timeline timeline(List<Dataset> datasets) {
     Map<String, LocalDate> liveFrom = new LinkedHashMap<>();
@@ -188,7 +189,8 @@ final class DemoRun {
     return new Timeline(history, liveByDay, liveFrom);
   }
 
-  private void replay(KafkaProducer<byte[], byte[]> producer, JobConfig config, List<Reading> history) {
+  private void replay(
+      KafkaProducer<byte[], byte[]> producer, JobConfig config, List<Reading> history) {
     try (ProgressBar bar = ProgressBars.of("replaying history", history.size(), " readings")) {
       for (Reading r : history) {
         producer.send(ReadingsProducer.record(config.readingsTopic(), r));
@@ -218,13 +220,14 @@ final class DemoRun {
   }
 
   /**
-   * The first version goes in service even if it does not beat persistence: a job needs a model.
-   * It is trained briefly (one network, a few epochs) so that forecasting starts at once; the
+   * The first version goes in service even if it does not beat persistence: a job needs a model. It
+   * is trained briefly (one network, a few epochs) so that forecasting starts at once; the
    * trainer's round in the live period trains the full model, published only if better.
    */
   private String trainFirstVersion(Dataset d, History all, ModelRegistry registry) {
     // the dataset's own series (a custom CSV may share feature names with the shipped weather)
-    Set<String> series = d.readings().stream().map(Reading::getSeriesId).collect(Collectors.toSet());
+    Set<String> series =
+        d.readings().stream().map(Reading::getSeriesId).collect(Collectors.toSet());
     History own =
         History.of(
             all.bySeries().entrySet().stream()
@@ -237,7 +240,8 @@ final class DemoRun {
           TrainingRun.Request.publish(
                   spec.withMembers(1), d.training().withEpochs(BOOTSTRAP_EPOCHS), null, registry)
               .publishingTheFirstVersion(true);
-      TrainingRun.Outcome o = new TrainingRun(Clock.systemUTC()).run(own, request, epoch -> bar.step());
+      TrainingRun.Outcome o =
+          new TrainingRun(Clock.systemUTC()).run(own, request, epoch -> bar.step());
       String line =
           String.format(
               "%s: first version, trained briefly (1 network, at most %d epochs): backtest MAE "
@@ -256,9 +260,13 @@ final class DemoRun {
    * Caught up: every series has its forecast from its last history day (the latest window of a
    * series is scored even if it came before the model).
    */
-  private void awaitCaughtUp(TopicCollector collector, Timeline timeline) throws InterruptedException {
+  private void awaitCaughtUp(TopicCollector collector, Timeline timeline)
+      throws InterruptedException {
     Map<String, LocalDate> lastHistoryDay = new LinkedHashMap<>();
-    timeline.history().forEach(r -> lastHistoryDay.merge(r.getSeriesId(), r.getDay(), (a, b) -> a.isAfter(b) ? a : b));
+    timeline
+        .history()
+        .forEach(
+            r -> lastHistoryDay.merge(r.getSeriesId(), r.getDay(), (a, b) -> a.isAfter(b) ? a : b));
     collector.await(
         c ->
             lastHistoryDay.entrySet().stream()
@@ -306,9 +314,9 @@ final class DemoRun {
 
   /**
    * The trainer's scheduled round, half-way through the live period, for every model: the trainer
-   * service's own round (history from the readings topic up to now, full training, backtest
-   * against persistence and the version in service, published only if better). The feed waits for
-   * it, so that the switch falls inside the live period however long it takes.
+   * service's own round (history from the readings topic up to now, full training, backtest against
+   * persistence and the version in service, published only if better). The feed waits for it, so
+   * that the switch falls inside the live period however long it takes.
    */
   private List<RoundRecord> retrain(
       List<Dataset> datasets,
@@ -338,7 +346,8 @@ final class DemoRun {
                 TrainerService.Trigger.SCHEDULE,
                 "scheduled retraining, live day " + day + " of " + days);
         out.printf(
-            "trainer:  %s: %s%n", d.spec().name(), r.explanation() != null ? r.explanation() : r.error());
+            "trainer:  %s: %s%n",
+            d.spec().name(), r.explanation() != null ? r.explanation() : r.error());
         out.flush();
         rounds.add(r);
       } finally {
@@ -358,8 +367,7 @@ final class DemoRun {
     for (var series : liveFrom.entrySet()) {
       double[] mae = Report.liveMae(c.evaluations, series.getKey(), series.getValue());
       line.append(
-          String.format(
-              "  %s MAE %s (persistence %s)", series.getKey(), fmt(mae[0]), fmt(mae[1])));
+          String.format("  %s MAE %s (persistence %s)", series.getKey(), fmt(mae[0]), fmt(mae[1])));
     }
     return line.toString();
   }

@@ -9,11 +9,25 @@ import picocli.CommandLine.Command;
     name = "forecast",
     mixinStandardHelpOptions = true,
     versionProvider = ForecastCommand.Version.class,
-    description = "Streaming forecaster: Kafka readings, a Flink job, GRU/LSTM scoring through DJL.",
-    subcommands = {DemoCommand.class, ReadingsCommand.class, ReplayCommand.class, TrainCommand.class, TrainerCommand.class, JobCommand.class,
-        TailCommand.class, ReportCommand.class, TopicsCommand.class, BrokerCommand.class,
-        CommandLine.HelpCommand.class},
-    footer = {"", "Benchmarks: ./forecast bench --help (the forecast-bench module, a jar of its own)."})
+    description =
+        "Streaming forecaster: Kafka readings, a Flink job, GRU/LSTM scoring through DJL.",
+    subcommands = {
+      DemoCommand.class,
+      ReadingsCommand.class,
+      ReplayCommand.class,
+      TrainCommand.class,
+      TrainerCommand.class,
+      JobCommand.class,
+      TailCommand.class,
+      ReportCommand.class,
+      TopicsCommand.class,
+      BrokerCommand.class,
+      CommandLine.HelpCommand.class
+    },
+    footer = {
+      "",
+      "Benchmarks: ./forecast bench --help (the forecast-bench module, a jar of its own)."
+    })
 public final class ForecastCommand {
 
   public static void main(String[] args) {

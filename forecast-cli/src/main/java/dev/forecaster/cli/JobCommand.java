@@ -10,31 +10,42 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.flink.core.execution.JobClient;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code forecast job}: the streaming job on a local Flink mini cluster bound to 127.0.0.1. */
 @Command(
     name = "job",
     mixinStandardHelpOptions = true,
     description = {
-      "Runs the forecasting job on a local Flink mini cluster (every port on 127.0.0.1) against a Kafka broker, "
-          + "until Ctrl-C. Missing topics are created (models compacted).",
-      "The same job runs on a Flink cluster: flink run -c dev.forecaster.job.ForecastJob flink-job/target/forecaster-job.jar "
-          + "[--config FILE] [key=value ...]."
+      "Runs the forecasting job on a local Flink mini cluster (every port on 127.0.0.1) against a"
+          + " Kafka broker, until Ctrl-C. Missing topics are created (models compacted).",
+      "The same job runs on a Flink cluster: flink run -c dev.forecaster.job.ForecastJob"
+          + " flink-job/target/forecaster-job.jar [--config FILE] [key=value ...]."
     })
 final class JobCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--config", paramLabel = "FILE", description = "Properties file with job settings (see docs/CONFIGURATION.md).")
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "Properties file with job settings (see docs/CONFIGURATION.md).")
   Path config;
 
-  @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT", description = "Kafka bootstrap servers (default: 127.0.0.1:9092).")
+  @Option(
+      names = "--bootstrap-servers",
+      paramLabel = "HOST:PORT",
+      description = "Kafka bootstrap servers (default: 127.0.0.1:9092).")
   String bootstrapServers;
 
-  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "A job setting, e.g. --set batch.size=128 --set delivery.guarantee=at-least-once; repeatable.")
+  @Option(
+      names = "--set",
+      paramLabel = "KEY=VALUE",
+      description =
+          "A job setting, e.g. --set batch.size=128 --set delivery.guarantee=at-least-once;"
+              + " repeatable.")
   Map<String, String> settings = new LinkedHashMap<>();
 
   @Override
@@ -54,11 +65,16 @@ final class JobCommand implements Callable<Integer> {
     if (!created.isEmpty()) {
       out.println("created topics " + created);
     }
-    JobClient job = ForecastJob.run(ForecastJob.localEnvironment(jobConfig), jobConfig, "forecaster");
+    JobClient job =
+        ForecastJob.run(ForecastJob.localEnvironment(jobConfig), jobConfig, "forecaster");
     Thread stop = new Thread(() -> job.cancel().join(), "cancel-job");
     Runtime.getRuntime().addShutdownHook(stop);
-    out.printf("job %s running: readings from %s, forecasts to %s, evaluations to %s (Ctrl-C stops it)%n",
-        job.getJobID(), jobConfig.readingsTopic(), jobConfig.forecastsTopic(), jobConfig.evaluationsTopic());
+    out.printf(
+        "job %s running: readings from %s, forecasts to %s, evaluations to %s (Ctrl-C stops it)%n",
+        job.getJobID(),
+        jobConfig.readingsTopic(),
+        jobConfig.forecastsTopic(),
+        jobConfig.evaluationsTopic());
     out.flush();
     job.getJobExecutionResult().get();
     return 0;

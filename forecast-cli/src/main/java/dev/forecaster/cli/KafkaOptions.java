@@ -5,15 +5,24 @@ import java.util.Map;
 import org.apache.kafka.clients.CommonClientConfigs;
 import picocli.CommandLine.Option;
 
-/** How to reach Kafka, shared by every command that does: the servers and pass-through client settings. */
+/**
+ * How to reach Kafka, shared by every command that does: the servers and pass-through client
+ * settings.
+ */
 public final class KafkaOptions {
 
-  @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:9092",
+  @Option(
+      names = "--bootstrap-servers",
+      paramLabel = "HOST:PORT",
+      defaultValue = "127.0.0.1:9092",
       description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE}).")
   String bootstrapServers;
 
-  @Option(names = "--kafka-property", paramLabel = "KEY=VALUE",
-      description = "A Kafka client setting passed through, e.g. security.protocol=SASL_SSL; repeatable.")
+  @Option(
+      names = "--kafka-property",
+      paramLabel = "KEY=VALUE",
+      description =
+          "A Kafka client setting passed through, e.g. security.protocol=SASL_SSL; repeatable.")
   Map<String, String> properties = new LinkedHashMap<>();
 
   public String bootstrapServers() {

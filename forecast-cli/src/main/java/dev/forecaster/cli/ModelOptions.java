@@ -1,17 +1,16 @@
 package dev.forecaster.cli;
 
-import dev.forecaster.model.WindowPolicy;
-import dev.forecaster.trainer.TrainingPreset;
-import dev.forecaster.trainer.TrainingSettings;
-import picocli.CommandLine.ITypeConverter;
-import picocli.CommandLine.TypeConversionException;
-
 import dev.forecaster.model.Architecture;
 import dev.forecaster.model.ModelSpec;
 import dev.forecaster.model.ValueTransform;
+import dev.forecaster.model.WindowPolicy;
+import dev.forecaster.trainer.TrainingPreset;
+import dev.forecaster.trainer.TrainingSettings;
 import java.time.LocalDate;
 import java.util.List;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
 
 /**
  * The model and training flags, shared by {@code train} (one round) and {@code trainer} (the
@@ -19,13 +18,23 @@ import picocli.CommandLine.Option;
  */
 public final class ModelOptions {
 
-  @Option(names = "--model-name", paramLabel = "NAME", description = "Model name on the models topic (default: the preset's or the target's).")
+  @Option(
+      names = "--model-name",
+      paramLabel = "NAME",
+      description = "Model name on the models topic (default: the preset's or the target's).")
   String modelName;
 
-  @Option(names = "--target", paramLabel = "FEATURE", description = "Feature to forecast (default: the preset's).")
+  @Option(
+      names = "--target",
+      paramLabel = "FEATURE",
+      description = "Feature to forecast (default: the preset's).")
   String target;
 
-  @Option(names = "--model-features", paramLabel = "A,B", split = ",", description = "Features the model reads (default: the preset's, else --features).")
+  @Option(
+      names = "--model-features",
+      paramLabel = "A,B",
+      split = ",",
+      description = "Features the model reads (default: the preset's, else --features).")
   List<String> modelFeatures;
 
   @Option(names = "--arch", paramLabel = "gru|lstm", description = "Recurrent cell.")
@@ -34,28 +43,52 @@ public final class ModelOptions {
   @Option(names = "--window", paramLabel = "N", description = "Readings per window.")
   Integer window;
 
-  @Option(names = "--horizon", paramLabel = "N", defaultValue = "1", description = "Readings ahead to forecast (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--horizon",
+      paramLabel = "N",
+      defaultValue = "1",
+      description = "Readings ahead to forecast (default: ${DEFAULT-VALUE}).")
   int horizon;
 
   @Option(names = "--hidden", paramLabel = "N", description = "Hidden units per layer.")
   Integer hidden;
 
-  @Option(names = "--layers", paramLabel = "N", defaultValue = "1", description = "Recurrent layers (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--layers",
+      paramLabel = "N",
+      defaultValue = "1",
+      description = "Recurrent layers (default: ${DEFAULT-VALUE}).")
   int layers;
 
-  @Option(names = "--dropout", paramLabel = "P", defaultValue = "0", description = "Dropout between recurrent layers (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--dropout",
+      paramLabel = "P",
+      defaultValue = "0",
+      description = "Dropout between recurrent layers (default: ${DEFAULT-VALUE}).")
   float dropout;
 
-  @Option(names = "--members", paramLabel = "N", description = "Networks trained from successive seeds and averaged.")
+  @Option(
+      names = "--members",
+      paramLabel = "N",
+      description = "Networks trained from successive seeds and averaged.")
   Integer members;
 
-  @Option(names = "--calendar", negatable = true, description = "Day of year (sin, cos) as an input.")
+  @Option(
+      names = "--calendar",
+      negatable = true,
+      description = "Day of year (sin, cos) as an input.")
   Boolean calendar;
 
-  @Option(names = "--input-transform", paramLabel = "T", description = "level, change or log-change.")
+  @Option(
+      names = "--input-transform",
+      paramLabel = "T",
+      description = "level, change or log-change.")
   String inputTransform;
 
-  @Option(names = "--target-transform", paramLabel = "T", description = "level, change or log-change.")
+  @Option(
+      names = "--target-transform",
+      paramLabel = "T",
+      description = "level, change or log-change.")
   String targetTransform;
 
   @Option(names = "--epochs", paramLabel = "N", description = "Most epochs per member.")
@@ -67,29 +100,56 @@ public final class ModelOptions {
   @Option(names = "--batch-size", paramLabel = "N", description = "Windows per training step.")
   Integer batchSize;
 
-  @Option(names = "--patience", paramLabel = "N", description = "Early stopping: epochs without a better validation loss; 0 = off.")
+  @Option(
+      names = "--patience",
+      paramLabel = "N",
+      description = "Early stopping: epochs without a better validation loss; 0 = off.")
   Integer patience;
 
-  @Option(names = "--loss", paramLabel = "mse|mae", description = "Training loss on the scaled target: mse or mae.")
+  @Option(
+      names = "--loss",
+      paramLabel = "mse|mae",
+      description = "Training loss on the scaled target: mse or mae.")
   String loss;
 
-  @Option(names = "--weight-decay", paramLabel = "L2", description = "Adam weight decay (L2 on the weights).")
+  @Option(
+      names = "--weight-decay",
+      paramLabel = "L2",
+      description = "Adam weight decay (L2 on the weights).")
   Double weightDecay;
 
-  @Option(names = "--bias-correction", negatable = true,
-      description = "Shift forecasts by the model's error on the validation windows, just before the test part.")
+  @Option(
+      names = "--bias-correction",
+      negatable = true,
+      description =
+          "Shift forecasts by the model's error on the validation windows, just before the test"
+              + " part.")
   Boolean biasCorrection;
 
-  @Option(names = "--seed", paramLabel = "N", defaultValue = "42", description = "Seed of initialisation and shuffling (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      paramLabel = "N",
+      defaultValue = "42",
+      description = "Seed of initialisation and shuffling (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--gap-max-days", paramLabel = "N", defaultValue = "" + WindowPolicy.DEFAULT_MAX_GAP_DAYS,
-      description = "Readings further apart are a gap that windows do not span, as in the job's gap.max-days (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--gap-max-days",
+      paramLabel = "N",
+      defaultValue = "" + WindowPolicy.DEFAULT_MAX_GAP_DAYS,
+      description =
+          "Readings further apart are a gap that windows do not span, as in the job's gap.max-days"
+              + " (default: ${DEFAULT-VALUE}).")
   int gapMaxDays;
 
-  @Option(names = "--gap-policy", paramLabel = "reset|carry-forward", defaultValue = "reset",
+  @Option(
+      names = "--gap-policy",
+      paramLabel = "reset|carry-forward",
+      defaultValue = "reset",
       converter = GapPolicyConverter.class,
-      description = "After a gap a window starts anew, or the last reading fills the missing days, as in the job's gap.policy (default: ${DEFAULT-VALUE}).")
+      description =
+          "After a gap a window starts anew, or the last reading fills the missing days, as in the"
+              + " job's gap.policy (default: ${DEFAULT-VALUE}).")
   WindowPolicy.GapPolicy gapPolicy;
 
   /** Reads a gap policy as the job's settings write it. */
@@ -105,7 +165,10 @@ public final class ModelOptions {
     }
   }
 
-  @Option(names = "--test-from", paramLabel = "DAY", description = "First test target day (default: the last 20%% of windows).")
+  @Option(
+      names = "--test-from",
+      paramLabel = "DAY",
+      description = "First test target day (default: the last 20%% of windows).")
   LocalDate testFrom;
 
   /** First test target day, or null for the last 20% of windows. */

@@ -10,7 +10,10 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
-/** How every command writes readings to Kafka: key the series id, value the Avro single-object bytes. */
+/**
+ * How every command writes readings to Kafka: key the series id, value the Avro single-object
+ * bytes.
+ */
 public final class ReadingsProducer {
 
   private ReadingsProducer() {}
@@ -18,7 +21,8 @@ public final class ReadingsProducer {
   /**
    * @param lingerMs 0 sends each reading at once (paced replays, latency); more batches them
    */
-  public static KafkaProducer<byte[], byte[]> open(Map<String, Object> clientProperties, int lingerMs, int batchBytes) {
+  public static KafkaProducer<byte[], byte[]> open(
+      Map<String, Object> clientProperties, int lingerMs, int batchBytes) {
     Properties p = new Properties();
     p.putAll(clientProperties);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -27,12 +31,16 @@ public final class ReadingsProducer {
     return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
   }
 
-  public static KafkaProducer<byte[], byte[]> open(String bootstrapServers, int lingerMs, int batchBytes) {
-    return open(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers), lingerMs, batchBytes);
+  public static KafkaProducer<byte[], byte[]> open(
+      String bootstrapServers, int lingerMs, int batchBytes) {
+    return open(
+        Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers), lingerMs, batchBytes);
   }
 
   public static ProducerRecord<byte[], byte[]> record(String topic, Reading reading) {
-    return new ProducerRecord<>(topic, reading.getSeriesId().getBytes(StandardCharsets.UTF_8),
+    return new ProducerRecord<>(
+        topic,
+        reading.getSeriesId().getBytes(StandardCharsets.UTF_8),
         Codecs.READING.encode(reading));
   }
 }

@@ -1,28 +1,33 @@
 package dev.forecaster.cli;
 
 import dev.forecaster.avro.Reading;
-import dev.forecaster.schemas.csv.CsvReadSummary;
 import dev.forecaster.model.History;
 import dev.forecaster.schemas.Topics;
-import java.time.Duration;
-import java.util.Map;
+import dev.forecaster.schemas.csv.CsvReadSummary;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.locks.LockSupport;
 import me.tongfei.progressbar.ProgressBar;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code forecast replay}: a daily CSV into the readings topic, in day order, at a chosen rate. */
-@Command(name = "replay", mixinStandardHelpOptions = true, sortOptions = false,
-    description = "Reads a daily CSV through a column mapping and produces its readings to the readings topic "
-        + "(key: series id, Avro single-object encoding), oldest day first, at --rate readings per second.")
+@Command(
+    name = "replay",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description =
+        "Reads a daily CSV through a column mapping and produces its readings to the readings topic"
+            + " (key: series id, Avro single-object encoding), oldest day first, at --rate readings"
+            + " per second.")
 final class ReplayCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
@@ -31,13 +36,23 @@ final class ReplayCommand implements Callable<Integer> {
 
   @Mixin KafkaOptions kafka;
 
-  @Option(names = "--topic", defaultValue = Topics.Defaults.READINGS, description = "Topic (default: ${DEFAULT-VALUE}); created if absent, with --partitions.")
+  @Option(
+      names = "--topic",
+      defaultValue = Topics.Defaults.READINGS,
+      description = "Topic (default: ${DEFAULT-VALUE}); created if absent, with --partitions.")
   String topic;
 
-  @Option(names = "--partitions", defaultValue = "" + Topics.DEFAULT_PARTITIONS, description = "Partitions of the topic if it is created (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--partitions",
+      defaultValue = "" + Topics.DEFAULT_PARTITIONS,
+      description = "Partitions of the topic if it is created (default: ${DEFAULT-VALUE}).")
   int partitions;
 
-  @Option(names = "--rate", defaultValue = "0", description = "Readings per second; 0 = as fast as the broker takes them (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--rate",
+      defaultValue = "0",
+      description =
+          "Readings per second; 0 = as fast as the broker takes them (default: ${DEFAULT-VALUE}).")
   double rate;
 
   @Override
@@ -46,10 +61,15 @@ final class ReplayCommand implements Callable<Integer> {
     List<Reading> readings = new ArrayList<>();
     CsvReadSummary summary = csv.reader().read(csv.csv(), readings::add);
     readings = History.inReplayOrder(readings);
-    Topics.ensure(kafka.clientProperties(), Map.of(Topics.READINGS, topic), partitions, Duration.ofSeconds(20));
+    Topics.ensure(
+        kafka.clientProperties(),
+        Map.of(Topics.READINGS, topic),
+        partitions,
+        Duration.ofSeconds(20));
     long interval = rate > 0 ? (long) (1e9 / rate) : 0;
     try (KafkaProducer<byte[], byte[]> producer =
-            ReadingsProducer.open(kafka.clientProperties(), rate > 0 ? 0 : 10, rate > 0 ? 16384 : 256 * 1024);
+            ReadingsProducer.open(
+                kafka.clientProperties(), rate > 0 ? 0 : 10, rate > 0 ? 16384 : 256 * 1024);
         ProgressBar bar = ProgressBars.of("replay", readings.size(), " readings")) {
       long next = System.nanoTime();
       for (Reading r : readings) {
@@ -65,8 +85,14 @@ final class ReplayCommand implements Callable<Integer> {
       }
       producer.flush();
     }
-    out.printf("replayed %d readings of %d series (%s .. %s) to %s at %s; %d bad rows skipped%n", readings.size(),
-        summary.readingsPerSeries().size(), summary.firstDay(), summary.lastDay(), topic, kafka.bootstrapServers(),
+    out.printf(
+        "replayed %d readings of %d series (%s .. %s) to %s at %s; %d bad rows skipped%n",
+        readings.size(),
+        summary.readingsPerSeries().size(),
+        summary.firstDay(),
+        summary.lastDay(),
+        topic,
+        kafka.bootstrapServers(),
         summary.badRows());
     out.flush();
     return 0;

@@ -17,12 +17,12 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Date;
-import java.util.Locale;
-import java.util.TimeZone;
 import java.util.Comparator;
+import java.util.Date;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.TimeZone;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import javax.imageio.ImageIO;
@@ -37,11 +37,15 @@ import org.jfree.data.time.TimeSeriesCollection;
 /** The report (one HTML page, charts inline) and its summary JSON, of the demo or of the topics. */
 final class Report {
 
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private Report() {}
 
-  /** Live MAE of the model and of persistence for a series, from its first live day on; NaN without data. */
+  /**
+   * Live MAE of the model and of persistence for a series, from its first live day on; NaN without
+   * data.
+   */
   static double[] liveMae(List<Evaluation> evaluations, String series, LocalDate from) {
     double model = 0;
     double persistence = 0;
@@ -60,25 +64,51 @@ final class Report {
     return new double[] {n == 0 ? Double.NaN : model / n, p == 0 ? Double.NaN : persistence / p, n};
   }
 
-  /** The live forecasts of one model version for a series: which base days, how many, how accurate. */
-  record VersionSpan(long version, LocalDate first, LocalDate last, int forecasts, int evaluations, double mae,
+  /**
+   * The live forecasts of one model version for a series: which base days, how many, how accurate.
+   */
+  record VersionSpan(
+      long version,
+      LocalDate first,
+      LocalDate last,
+      int forecasts,
+      int evaluations,
+      double mae,
       double persistenceMae) {}
 
-  /** Per model version, the series' live forecasts (base day from the day before its first live day). */
+  /**
+   * Per model version, the series' live forecasts (base day from the day before its first live
+   * day).
+   */
   static List<VersionSpan> liveByVersion(ReportData o, String series, LocalDate liveFrom) {
     Map<Long, List<Forecast>> byVersion = new TreeMap<>();
     o.forecasts().stream()
-        .filter(f -> f.getSeriesId().equals(series) && !f.getBaseDay().isBefore(liveFrom.minusDays(1)))
-        .forEach(f -> byVersion.computeIfAbsent(f.getModelVersion(), v -> new ArrayList<>()).add(f));
+        .filter(
+            f -> f.getSeriesId().equals(series) && !f.getBaseDay().isBefore(liveFrom.minusDays(1)))
+        .forEach(
+            f -> byVersion.computeIfAbsent(f.getModelVersion(), v -> new ArrayList<>()).add(f));
     List<VersionSpan> spans = new ArrayList<>();
-    byVersion.forEach((version, fs) -> {
-      List<Evaluation> es = o.evaluations().stream().filter(e -> e.getSeriesId().equals(series)
-          && e.getModelVersion() == version && !e.getTargetDay().isBefore(liveFrom)).toList();
-      double[] mae = liveMae(es, series, liveFrom);
-      spans.add(new VersionSpan(version, fs.stream().map(Forecast::getBaseDay).min(Comparator.naturalOrder()).get(),
-          fs.stream().map(Forecast::getBaseDay).max(Comparator.naturalOrder()).get(), fs.size(), es.size(), mae[0],
-          mae[1]));
-    });
+    byVersion.forEach(
+        (version, fs) -> {
+          List<Evaluation> es =
+              o.evaluations().stream()
+                  .filter(
+                      e ->
+                          e.getSeriesId().equals(series)
+                              && e.getModelVersion() == version
+                              && !e.getTargetDay().isBefore(liveFrom))
+                  .toList();
+          double[] mae = liveMae(es, series, liveFrom);
+          spans.add(
+              new VersionSpan(
+                  version,
+                  fs.stream().map(Forecast::getBaseDay).min(Comparator.naturalOrder()).get(),
+                  fs.stream().map(Forecast::getBaseDay).max(Comparator.naturalOrder()).get(),
+                  fs.size(),
+                  es.size(),
+                  mae[0],
+                  mae[1]));
+        });
     return spans;
   }
 
@@ -97,8 +127,12 @@ final class Report {
       node.put("liveMae", mae[0]);
       node.put("persistenceMae", mae[1]);
       ArrayNode versions = node.putArray("modelVersions");
-      new TreeSet<>(o.forecasts().stream().filter(f -> f.getSeriesId().equals(s.getKey()))
-          .map(Forecast::getModelVersion).toList()).forEach(versions::add);
+      new TreeSet<>(
+              o.forecasts().stream()
+                  .filter(f -> f.getSeriesId().equals(s.getKey()))
+                  .map(Forecast::getModelVersion)
+                  .toList())
+          .forEach(versions::add);
       ArrayNode live = node.putArray("liveByVersion");
       for (VersionSpan v : liveByVersion(o, s.getKey(), s.getValue())) {
         ObjectNode n = live.addObject();
@@ -128,9 +162,9 @@ final class Report {
     h.append("<h1>Forecaster report</h1>");
     h.append(
         String.format(
-            "<p>%d readings in, %d forecasts out, %d forecasts scored against their actual, "
-                + "%d dead letters. Every forecast was made by the streaming job from a model the "
-                + "trainer published; the live period of a series starts at its first scored day.</p>",
+            "<p>%d readings in, %d forecasts out, %d forecasts scored against their actual, %d dead"
+                + " letters. Every forecast was made by the streaming job from a model the trainer"
+                + " published; the live period of a series starts at its first scored day.</p>",
             o.readings(), o.forecasts().size(), o.evaluations().size(), o.deadLetters().size()));
     ObjectNode summary = summary(o);
     liveAccuracy(h, o, summary);
@@ -146,37 +180,63 @@ final class Report {
   }
 
   private static void head(StringBuilder h) {
-    h.append("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>forecaster report</title><style>")
+    h.append(
+            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>forecaster"
+                + " report</title><style>")
         .append("body{font-family:sans-serif;margin:2em;color:#222;max-width:1150px}")
-        .append("table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}")
-        .append("th{background:#f0f0f0}td:first-child{text-align:left}.good{color:#1a7f37}.bad{color:#b42318}")
+        .append(
+            "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px"
+                + " 10px;text-align:right}")
+        .append(
+            "th{background:#f0f0f0}td:first-child{text-align:left}.good{color:#1a7f37}.bad{color:#b42318}")
         .append("img{display:block;margin:0.5em 0 1.5em 0}</style></head><body>");
   }
 
   private static void liveAccuracy(StringBuilder h, ReportData o, ObjectNode summary) {
-    h.append("<h2>Live accuracy</h2><table><tr><th>series</th><th>live from</th><th>forecasts scored</th>"
-        + "<th>model MAE</th><th>persistence MAE</th><th>model versions</th></tr>");
+    h.append(
+        "<h2>Live accuracy</h2><table><tr><th>series</th><th>live from</th><th>forecasts"
+            + " scored</th><th>model MAE</th><th>persistence MAE</th><th>model versions</th></tr>");
     for (var s : o.liveFrom().entrySet()) {
       ObjectNode n = (ObjectNode) summary.get("series").get(s.getKey());
       double model = n.get("liveMae").asDouble();
       double pers = n.get("persistenceMae").asDouble();
-      h.append(String.format("<tr><td>%s</td><td>%s</td><td>%d</td><td class=\"%s\">%.3f</td><td>%.3f</td><td>%s</td></tr>",
-          esc(s.getKey()), s.getValue(), n.get("liveEvaluations").asLong(), model <= pers ? "good" : "bad", model, pers,
-          n.get("modelVersions").toString()));
+      h.append(
+          String.format(
+              "<tr><td>%s</td><td>%s</td><td>%d</td><td"
+                  + " class=\"%s\">%.3f</td><td>%.3f</td><td>%s</td></tr>",
+              esc(s.getKey()),
+              s.getValue(),
+              n.get("liveEvaluations").asLong(),
+              model <= pers ? "good" : "bad",
+              model,
+              pers,
+              n.get("modelVersions").toString()));
     }
     h.append("</table>");
   }
 
   private static void versionTable(StringBuilder h, ReportData o) {
-    h.append("<h2>Model versions in the live period</h2><p>Which version made each live forecast "
-        + "(by the day it was made from), and how accurate each was on the days it forecast.</p><table><tr>"
-        + "<th>series</th><th>version</th><th>base days</th><th>forecasts</th><th>scored</th><th>model MAE</th>"
-        + "<th>persistence MAE</th></tr>");
+    h.append(
+        "<h2>Model versions in the live period</h2><p>Which version made each live forecast (by the"
+            + " day it was made from), and how accurate each was on the days it"
+            + " forecast.</p><table><tr><th>series</th><th>version</th><th>base"
+            + " days</th><th>forecasts</th><th>scored</th><th>model MAE</th><th>persistence"
+            + " MAE</th></tr>");
     for (var s : o.liveFrom().entrySet()) {
       for (VersionSpan v : liveByVersion(o, s.getKey(), s.getValue())) {
-        h.append(String.format("<tr><td>%s</td><td>v%d</td><td>%s .. %s</td><td>%d</td><td>%d</td><td class=\"%s\">%s</td>"
-            + "<td>%s</td></tr>", esc(s.getKey()), v.version(), v.first(), v.last(), v.forecasts(), v.evaluations(),
-            v.mae() <= v.persistenceMae() ? "good" : "bad", fmt(v.mae()), fmt(v.persistenceMae())));
+        h.append(
+            String.format(
+                "<tr><td>%s</td><td>v%d</td><td>%s .. %s</td><td>%d</td><td>%d</td><td"
+                    + " class=\"%s\">%s</td><td>%s</td></tr>",
+                esc(s.getKey()),
+                v.version(),
+                v.first(),
+                v.last(),
+                v.forecasts(),
+                v.evaluations(),
+                v.mae() <= v.persistenceMae() ? "good" : "bad",
+                fmt(v.mae()),
+                fmt(v.persistenceMae())));
       }
     }
     h.append("</table>");
@@ -186,17 +246,25 @@ final class Report {
     if (rounds.isEmpty()) {
       return;
     }
-    h.append("<h2>Retraining during the live period</h2><p>The trainer service's scheduled round: history "
-        + "from the readings topic, full training, backtest on the most recent 20% of windows against "
-        + "persistence and the version in service; published only if better. The running job picks a "
-        + "published version up from the models topic without a restart.</p><table><tr><th>model</th>"
-        + "<th>trigger</th><th>readings</th><th>challenger MAE</th><th>champion MAE</th><th>persistence MAE</th>"
-        + "<th>decision</th></tr>");
+    h.append(
+        "<h2>Retraining during the live period</h2><p>The trainer service's scheduled round:"
+            + " history from the readings topic, full training, backtest on the most recent 20% of"
+            + " windows against persistence and the version in service; published only if better."
+            + " The running job picks a published version up from the models topic without a"
+            + " restart.</p><table><tr><th>model</th><th>trigger</th><th>readings</th><th>challenger"
+            + " MAE</th><th>champion MAE</th><th>persistence MAE</th><th>decision</th></tr>");
     for (RoundRecord r : rounds) {
-      h.append(String.format("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
-          + "<td style=\"text-align:left\">%s</td></tr>", esc(r.modelName()), esc(r.reason()),
-          r.historyReadings() == null ? "-" : r.historyReadings(), fmt(r.challengerMae()), fmt(r.championMae()),
-          fmt(r.persistenceMae()), esc(r.explanation() != null ? r.explanation() : r.decision() + ": " + r.error())));
+      h.append(
+          String.format(
+              "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
+                  + "<td style=\"text-align:left\">%s</td></tr>",
+              esc(r.modelName()),
+              esc(r.reason()),
+              r.historyReadings() == null ? "-" : r.historyReadings(),
+              fmt(r.challengerMae()),
+              fmt(r.championMae()),
+              fmt(r.persistenceMae()),
+              esc(r.explanation() != null ? r.explanation() : r.decision() + ": " + r.error())));
     }
     h.append("</table>");
   }
@@ -204,9 +272,14 @@ final class Report {
   private static void charts(StringBuilder h, ReportData o) throws IOException {
     for (var s : o.liveFrom().entrySet()) {
       h.append("<h2>").append(esc(s.getKey())).append("</h2>");
-      List<Evaluation> live = o.evaluations().stream()
-          .filter(e -> e.getSeriesId().equals(s.getKey()) && !e.getTargetDay().isBefore(s.getValue()))
-          .sorted(Comparator.comparing(Evaluation::getTargetDay)).toList();
+      List<Evaluation> live =
+          o.evaluations().stream()
+              .filter(
+                  e ->
+                      e.getSeriesId().equals(s.getKey())
+                          && !e.getTargetDay().isBefore(s.getValue()))
+              .sorted(Comparator.comparing(Evaluation::getTargetDay))
+              .toList();
       h.append(img(actualVsForecast(s.getKey(), live)));
       h.append(img(errors(s.getKey(), live)));
       h.append(img(versions(s.getKey(), o.forecasts(), s.getValue())));
@@ -224,8 +297,15 @@ final class Report {
         persistence.addOrUpdate(day(e.getTargetDay()), e.getActual() + e.getPersistenceError());
       }
     }
-    return styled(ChartFactory.createTimeSeriesChart(series + ": actual and forecast, live period", "day",
-        live.isEmpty() ? "" : live.get(0).getTarget(), collection(actual, forecast, persistence)), BLACK, RED, GREY);
+    return styled(
+        ChartFactory.createTimeSeriesChart(
+            series + ": actual and forecast, live period",
+            "day",
+            live.isEmpty() ? "" : live.get(0).getTarget(),
+            collection(actual, forecast, persistence)),
+        BLACK,
+        RED,
+        GREY);
   }
 
   private static JFreeChart errors(String series, List<Evaluation> live) {
@@ -237,18 +317,28 @@ final class Report {
         persistence.addOrUpdate(day(e.getTargetDay()), Math.abs(e.getPersistenceError()));
       }
     }
-    return styled(ChartFactory.createTimeSeriesChart(series + ": absolute error over time", "day", "error",
-        collection(model, persistence)), RED, GREY);
+    return styled(
+        ChartFactory.createTimeSeriesChart(
+            series + ": absolute error over time", "day", "error", collection(model, persistence)),
+        RED,
+        GREY);
   }
 
   private static JFreeChart versions(String series, List<Forecast> forecasts, LocalDate from) {
     TimeSeries version = new TimeSeries("model version");
     Map<LocalDate, Long> byDay = new TreeMap<>();
-    forecasts.stream().filter(f -> f.getSeriesId().equals(series) && !f.getBaseDay().isBefore(from.minusDays(1)))
+    forecasts.stream()
+        .filter(f -> f.getSeriesId().equals(series) && !f.getBaseDay().isBefore(from.minusDays(1)))
         .forEach(f -> byDay.merge(f.getBaseDay(), f.getModelVersion(), Math::max));
     byDay.forEach((d, v) -> version.addOrUpdate(day(d), v));
-    JFreeChart chart = styled(ChartFactory.createTimeSeriesChart(series + ": model version in service (by base day)",
-        "day", "version", collection(version)), BLUE);
+    JFreeChart chart =
+        styled(
+            ChartFactory.createTimeSeriesChart(
+                series + ": model version in service (by base day)",
+                "day",
+                "version",
+                collection(version)),
+            BLUE);
     NumberAxis axis = (NumberAxis) chart.getXYPlot().getRangeAxis();
     axis.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
     axis.setRange(0, byDay.values().stream().mapToLong(Long::longValue).max().orElse(1) + 1);
@@ -284,12 +374,17 @@ final class Report {
     BufferedImage image = chart.createBufferedImage(1100, 340);
     ByteArrayOutputStream png = new ByteArrayOutputStream();
     ImageIO.write(image, "png", png);
-    return "<img alt=\"" + esc(chart.getTitle().getText()) + "\" src=\"data:image/png;base64,"
-        + Base64.getEncoder().encodeToString(png.toByteArray()) + "\">";
+    return "<img alt=\""
+        + esc(chart.getTitle().getText())
+        + "\" src=\"data:image/png;base64,"
+        + Base64.getEncoder().encodeToString(png.toByteArray())
+        + "\">";
   }
 
   private static Day day(LocalDate d) {
-    return new Day(Date.from(d.atStartOfDay(ZoneOffset.UTC).toInstant()), TimeZone.getTimeZone("UTC"),
+    return new Day(
+        Date.from(d.atStartOfDay(ZoneOffset.UTC).toInstant()),
+        TimeZone.getTimeZone("UTC"),
         Locale.ROOT);
   }
 
@@ -298,7 +393,10 @@ final class Report {
   }
 
   private static String esc(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    return s.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\"", "&quot;");
   }
 
   private static void createParent(Path file) throws IOException {

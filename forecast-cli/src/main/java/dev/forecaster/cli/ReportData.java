@@ -9,8 +9,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What a report shows, however it was gathered: the demo collects it while it runs, {@code
- * forecast report} reads it back from the topics.
+ * What a report shows, however it was gathered: the demo collects it while it runs, {@code forecast
+ * report} reads it back from the topics.
  *
  * @param readings readings that went into the readings topic
  * @param models one line per model (version): how it was trained and how it backtested

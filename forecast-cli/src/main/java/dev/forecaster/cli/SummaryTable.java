@@ -17,7 +17,10 @@ final class SummaryTable {
     for (Map.Entry<String, Long> series : s.readingsPerSeries().entrySet()) {
       out.printf("  series    %-12s %d readings%n", series.getKey(), series.getValue());
     }
-    s.badRowExamples().stream().limit(SHOWN_BAD_ROWS).map(BadRow::toString).forEach(b -> out.println("  bad row   " + b));
+    s.badRowExamples().stream()
+        .limit(SHOWN_BAD_ROWS)
+        .map(BadRow::toString)
+        .forEach(b -> out.println("  bad row   " + b));
     if (s.badRows() > SHOWN_BAD_ROWS) {
       out.printf("  ... and %d more bad rows%n", s.badRows() - SHOWN_BAD_ROWS);
     }

@@ -15,29 +15,47 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code forecast tail}: forecasts and evaluations as they are committed, one readable line each. */
-@Command(name = "tail", mixinStandardHelpOptions = true,
-    description = "Follows the forecasts and evaluations topics (read_committed) and prints each record as a line, until Ctrl-C or --max records.")
+/**
+ * {@code forecast tail}: forecasts and evaluations as they are committed, one readable line each.
+ */
+@Command(
+    name = "tail",
+    mixinStandardHelpOptions = true,
+    description =
+        "Follows the forecasts and evaluations topics (read_committed) and prints each record as a"
+            + " line, until Ctrl-C or --max records.")
 final class TailCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
   @Mixin KafkaOptions kafka;
 
-  @Option(names = "--forecasts-topic", defaultValue = Topics.Defaults.FORECASTS, description = "(default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--forecasts-topic",
+      defaultValue = Topics.Defaults.FORECASTS,
+      description = "(default: ${DEFAULT-VALUE})")
   String forecasts;
 
-  @Option(names = "--evaluations-topic", defaultValue = Topics.Defaults.EVALUATIONS, description = "(default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--evaluations-topic",
+      defaultValue = Topics.Defaults.EVALUATIONS,
+      description = "(default: ${DEFAULT-VALUE})")
   String evaluations;
 
-  @Option(names = "--from-beginning", description = "Start at the beginning of the topics, not at their end.")
+  @Option(
+      names = "--from-beginning",
+      description = "Start at the beginning of the topics, not at their end.")
   boolean fromBeginning;
 
-  @Option(names = "--max", paramLabel = "N", defaultValue = "0", description = "Stop after N records; 0 follows until Ctrl-C.")
+  @Option(
+      names = "--max",
+      paramLabel = "N",
+      defaultValue = "0",
+      description = "Stop after N records; 0 follows until Ctrl-C.")
   long max;
 
   @Override
@@ -50,7 +68,8 @@ final class TailCommand implements Callable<Integer> {
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     long seen = 0;
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       consumer.subscribe(List.of(forecasts, evaluations));
       while (max == 0 || seen < max) {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
@@ -70,16 +89,37 @@ final class TailCommand implements Callable<Integer> {
     try {
       if (r.topic().equals(forecasts)) {
         Forecast f = Codecs.FORECAST.decode(r.value());
-        return String.format("forecast   %-10s %s -> %s  %s %.3f  (%s v%d)", f.getSeriesId(), f.getBaseDay(),
-            f.getTargetDay(), f.getTarget(), f.getValue(), f.getModelName(), f.getModelVersion());
+        return String.format(
+            "forecast   %-10s %s -> %s  %s %.3f  (%s v%d)",
+            f.getSeriesId(),
+            f.getBaseDay(),
+            f.getTargetDay(),
+            f.getTarget(),
+            f.getValue(),
+            f.getModelName(),
+            f.getModelVersion());
       }
       Evaluation e = Codecs.EVALUATION.decode(r.value());
-      return String.format("evaluation %-10s %s  %s predicted %.3f actual %.3f error %+.3f persistence %s  (%s v%d)",
-          e.getSeriesId(), e.getTargetDay(), e.getTarget(), e.getPredicted(), e.getActual(), e.getError(),
-          e.getPersistenceError() == null ? "-" : String.format("%+.3f", e.getPersistenceError()), e.getModelName(),
+      return String.format(
+          "evaluation %-10s %s  %s predicted %.3f actual %.3f error %+.3f persistence %s  (%s v%d)",
+          e.getSeriesId(),
+          e.getTargetDay(),
+          e.getTarget(),
+          e.getPredicted(),
+          e.getActual(),
+          e.getError(),
+          e.getPersistenceError() == null ? "-" : String.format("%+.3f", e.getPersistenceError()),
+          e.getModelName(),
           e.getModelVersion());
     } catch (Exception e) {
-      return "unreadable record at " + r.topic() + "-" + r.partition() + "@" + r.offset() + ": " + e.getMessage();
+      return "unreadable record at "
+          + r.topic()
+          + "-"
+          + r.partition()
+          + "@"
+          + r.offset()
+          + ": "
+          + e.getMessage();
     }
   }
 }

@@ -26,8 +26,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reads the job's forecasts, evaluations and dead letters (read_committed) on a thread of its own
- * while the demo runs. A record it cannot decode is counted and logged, not kept; a failure of
- * the reader itself ends the collection and is thrown by {@link #await}.
+ * while the demo runs. A record it cannot decode is counted and logged, not kept; a failure of the
+ * reader itself ends the collection and is thrown by {@link #await}.
  */
 final class TopicCollector implements AutoCloseable {
 
@@ -91,8 +91,12 @@ final class TopicCollector implements AutoCloseable {
       }
     } catch (RecordDecodingException e) {
       if (unreadable.getAndIncrement() == 0) {
-        LOG.warn("left out of the report: an unreadable record at {}-{}@{}: {}", r.topic(),
-            r.partition(), r.offset(), e.getMessage());
+        LOG.warn(
+            "left out of the report: an unreadable record at {}-{}@{}: {}",
+            r.topic(),
+            r.partition(),
+            r.offset(),
+            e.getMessage());
       }
     }
   }
@@ -110,8 +114,8 @@ final class TopicCollector implements AutoCloseable {
   }
 
   /**
-   * Waits until {@code done} holds, the timeout passes or {@code stopped} says so; returns
-   * whether it holds.
+   * Waits until {@code done} holds, the timeout passes or {@code stopped} says so; returns whether
+   * it holds.
    *
    * @throws IllegalStateException when the collection failed
    */

@@ -11,18 +11,19 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code forecast topics}: creates the project's topics as they are defined, and says which. */
 @Command(
     name = "topics",
     mixinStandardHelpOptions = true,
     description = {
-      "Creates the topics the job, the trainer and the commands use, each with its partitions and "
-          + "settings (models compacted), unless it exists; prints each with what it was created with.",
+      "Creates the topics the job, the trainer and the commands use, each with its partitions and"
+          + " settings (models compacted), unless it exists; prints each with what it was created"
+          + " with.",
       "The job and every command create what they need the same way; run this first where "
           + "clients may not create topics (docker-compose's kafka-init does)."
     })
@@ -75,9 +76,7 @@ final class TopicsCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(
           spec.commandLine(),
-          "no topic '"
-              + role
-              + "': readings, forecasts, evaluations, dead-letters or models");
+          "no topic '" + role + "': readings, forecasts, evaluations, dead-letters or models");
     }
   }
 }

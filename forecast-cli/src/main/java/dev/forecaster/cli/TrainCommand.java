@@ -1,7 +1,13 @@
 package dev.forecaster.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.forecaster.avro.Reading;
 import dev.forecaster.model.History;
+import dev.forecaster.model.ModelSpec;
 import dev.forecaster.schemas.Topics;
+import dev.forecaster.schemas.csv.CsvReadSummary;
 import dev.forecaster.trainer.KafkaHistory;
 import dev.forecaster.trainer.Metrics;
 import dev.forecaster.trainer.ModelRegistry;
@@ -9,14 +15,6 @@ import dev.forecaster.trainer.TrainingPreset;
 import dev.forecaster.trainer.TrainingRun;
 import dev.forecaster.trainer.TrainingSettings;
 import java.io.IOException;
-import java.util.Locale;
-
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.forecaster.avro.Reading;
-import dev.forecaster.model.ModelSpec;
-import dev.forecaster.schemas.csv.CsvReadSummary;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,15 +22,16 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.function.IntConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code forecast train}: one training round from a CSV or the readings topic. */
 @Command(
@@ -40,11 +39,12 @@ import picocli.CommandLine.Model.CommandSpec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Trains a GRU or LSTM forecaster, backtests it against persistence and least squares on the same "
-          + "chronological test windows, and publishes it to the models topic only if it beats persistence and "
-          + "the model in service (or with --force).",
-      "History: a CSV through a column mapping (--preset, --csv and the mapping flags) or the readings topic "
-          + "(--from-kafka). A preset sets every training default; each flag overrides one."
+      "Trains a GRU or LSTM forecaster, backtests it against persistence and least squares on the"
+          + " same chronological test windows, and publishes it to the models topic only if it"
+          + " beats persistence and the model in service (or with --force).",
+      "History: a CSV through a column mapping (--preset, --csv and the mapping flags) or the"
+          + " readings topic (--from-kafka). A preset sets every training default; each flag"
+          + " overrides one."
     })
 public final class TrainCommand implements Callable<Integer> {
 
@@ -52,32 +52,57 @@ public final class TrainCommand implements Callable<Integer> {
 
   @Mixin CsvMappingOptions csv;
 
-  @Option(names = "--from-kafka", description = "Read the history from the readings topic instead of a CSV (bounded: up to its end offsets at start).")
+  @Option(
+      names = "--from-kafka",
+      description =
+          "Read the history from the readings topic instead of a CSV (bounded: up to its end"
+              + " offsets at start).")
   boolean fromKafka;
 
-  @Option(names = "--readings-topic", paramLabel = "TOPIC", defaultValue = Topics.Defaults.READINGS, description = "Readings topic (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--readings-topic",
+      paramLabel = "TOPIC",
+      defaultValue = Topics.Defaults.READINGS,
+      description = "Readings topic (default: ${DEFAULT-VALUE}).")
   String readingsTopic;
 
   @Mixin KafkaOptions kafka;
 
-  @Option(names = "--models-topic", paramLabel = "TOPIC", defaultValue = Topics.Defaults.MODELS, description = "Compacted models topic (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--models-topic",
+      paramLabel = "TOPIC",
+      defaultValue = Topics.Defaults.MODELS,
+      description = "Compacted models topic (default: ${DEFAULT-VALUE}).")
   String modelsTopic;
 
   @Mixin ModelOptions model;
 
-  @Option(names = "--no-publish", description = "Train, backtest and report only: no broker needed.")
+  @Option(
+      names = "--no-publish",
+      description = "Train, backtest and report only: no broker needed.")
   boolean noPublish;
 
-  @Option(names = "--force", description = "Publish even if the model does not beat persistence or the model in service.")
+  @Option(
+      names = "--force",
+      description = "Publish even if the model does not beat persistence or the model in service.")
   boolean force;
 
-  @Option(names = "--models-dir", paramLabel = "DIR", description = "Also keep published models in DIR/<name>/v<version>/.")
+  @Option(
+      names = "--models-dir",
+      paramLabel = "DIR",
+      description = "Also keep published models in DIR/<name>/v<version>/.")
   Path modelsDir;
 
-  @Option(names = "--metrics-json", paramLabel = "PATH", description = "Write the backtest table as JSON.")
+  @Option(
+      names = "--metrics-json",
+      paramLabel = "PATH",
+      description = "Write the backtest table as JSON.")
   Path metricsJson;
 
-  @Option(names = "--chart", paramLabel = "PATH", description = "Write a PNG: actual vs predicted on the test part, and the loss curves.")
+  @Option(
+      names = "--chart",
+      paramLabel = "PATH",
+      description = "Write a PNG: actual vs predicted on the test part, and the loss curves.")
   Path chart;
 
   @Override
@@ -87,7 +112,8 @@ public final class TrainCommand implements Callable<Integer> {
     ModelSpec template = template(defaults); // usage errors before any data is read
     History history = loadHistory(out);
     TrainingSettings settings = model.settings(defaults);
-    ModelRegistry registry = noPublish ? null : new ModelRegistry(kafka.clientProperties(), modelsTopic);
+    ModelRegistry registry =
+        noPublish ? null : new ModelRegistry(kafka.clientProperties(), modelsTopic);
     if (registry != null) {
       registry.ensureTopic(); // fails fast, naming the address, when no broker answers
     }
@@ -104,7 +130,9 @@ public final class TrainCommand implements Callable<Integer> {
               modelsDir,
               false,
               model.windowPolicy());
-      outcome = new TrainingRun(Clock.systemUTC()).run(history, request, progress(bar, settings.epochs()));
+      outcome =
+          new TrainingRun(Clock.systemUTC())
+              .run(history, request, progress(bar, settings.epochs()));
     }
     report(out, outcome);
     if (metricsJson != null) {
@@ -112,8 +140,12 @@ public final class TrainCommand implements Callable<Integer> {
       out.println("metrics:  " + metricsJson);
     }
     if (chart != null) {
-      BacktestChart.write(chart, outcome.spec().name() + " (" + outcome.spec().architecture().wireName() + ")",
-          outcome.split().test(), outcome.predicted(), outcome.members());
+      BacktestChart.write(
+          chart,
+          outcome.spec().name() + " (" + outcome.spec().architecture().wireName() + ")",
+          outcome.split().test(),
+          outcome.predicted(),
+          outcome.members());
       out.println("chart:    " + chart);
     }
     out.flush();
@@ -122,17 +154,24 @@ public final class TrainCommand implements Callable<Integer> {
 
   private History loadHistory(PrintWriter out) throws Exception {
     if (fromKafka) {
-      KafkaHistory.Read read = KafkaHistory.read(kafka.clientProperties(), readingsTopic, Duration.ofSeconds(30));
-      out.printf("history:  %d readings of %d series from topic %s (%d records, %d undecodable skipped)%n",
-          read.history().readings(), read.history().bySeries().size(), readingsTopic, read.records(), read.undecodable());
+      KafkaHistory.Read read =
+          KafkaHistory.read(kafka.clientProperties(), readingsTopic, Duration.ofSeconds(30));
+      out.printf(
+          "history:  %d readings of %d series from topic %s (%d records, %d undecodable skipped)%n",
+          read.history().readings(),
+          read.history().bySeries().size(),
+          readingsTopic,
+          read.records(),
+          read.undecodable());
       printLeftOut(out, read.history());
       return read.history();
     }
     Path file = csv.csv();
     List<Reading> readings = new ArrayList<>();
     CsvReadSummary summary = csv.reader().read(file, readings::add);
-    out.printf("history:  %d readings of %d series from %s (%d bad rows skipped)%n", summary.readings(),
-        summary.readingsPerSeries().size(), file, summary.badRows());
+    out.printf(
+        "history:  %d readings of %d series from %s (%d bad rows skipped)%n",
+        summary.readings(), summary.readingsPerSeries().size(), file, summary.badRows());
     History history = History.ofFile(readings);
     printLeftOut(out, history);
     return history;
@@ -141,8 +180,10 @@ public final class TrainCommand implements Callable<Integer> {
   /** What the window policy leaves out of the history, as the job would dead-letter it. */
   private static void printLeftOut(PrintWriter out, History history) {
     if (history.duplicates() + history.late() + history.invalid() > 0) {
-      out.printf("          left out as the job would: %d duplicate days (the first reading of a day stays), "
-          + "%d late, %d invalid%n", history.duplicates(), history.late(), history.invalid());
+      out.printf(
+          "          left out as the job would: %d duplicate days (the first reading of a day"
+              + " stays), %d late, %d invalid%n",
+          history.duplicates(), history.late(), history.invalid());
     }
   }
 
@@ -174,17 +215,29 @@ public final class TrainCommand implements Callable<Integer> {
 
   private static void report(PrintWriter out, TrainingRun.Outcome o) {
     ModelSpec s = o.spec();
-    out.printf("model:    %s, %s, window %d, hidden %d, %d member(s), target %s (%s), inputs %s%n", s.name(),
-        s.architecture().wireName(), s.windowLength(), s.hiddenSize(), s.members(), s.target(),
-        s.targetTransform().wireName(), s.features());
-    out.printf("test:     %d windows, targets %s .. %s%n", o.model().n(), o.split().testFrom(), o.split().testTo());
+    out.printf(
+        "model:    %s, %s, window %d, hidden %d, %d member(s), target %s (%s), inputs %s%n",
+        s.name(),
+        s.architecture().wireName(),
+        s.windowLength(),
+        s.hiddenSize(),
+        s.members(),
+        s.target(),
+        s.targetTransform().wireName(),
+        s.features());
+    out.printf(
+        "test:     %d windows, targets %s .. %s%n",
+        o.model().n(), o.split().testFrom(), o.split().testTo());
     out.printf("%n  %-16s %10s %10s %8s%n", "", "MAE", "RMSE", "MAPE %");
     row(out, "model", o.model());
     row(out, "persistence", o.persistence());
     row(out, "linear (OLS)", o.linear());
     if (o.champion() != null) {
-      out.printf("  %-16s %10.4f   (challenger %.4f on the %d test windows both forecast)%n",
-          "champion v" + o.champion().version(), o.champion().championMae(), o.champion().challengerMae(),
+      out.printf(
+          "  %-16s %10.4f   (challenger %.4f on the %d test windows both forecast)%n",
+          "champion v" + o.champion().version(),
+          o.champion().championMae(),
+          o.champion().challengerMae(),
           o.champion().commonWindows());
     }
     out.printf("%ndecision: %s%n", o.explanation());

@@ -5,21 +5,19 @@ import dev.forecaster.trainer.DriftMonitor;
 import dev.forecaster.trainer.RetrainSchedule;
 import dev.forecaster.trainer.TrainerService;
 import dev.forecaster.trainer.TrainingPreset;
-
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
-
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code forecast trainer}: the trainer as a long-lived service (schedule and drift trigger). */
 @Command(
@@ -27,69 +25,127 @@ import picocli.CommandLine.Model.CommandSpec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Retrains on a schedule and when live accuracy drifts, until stopped (Ctrl-C or SIGTERM). Each round reads "
-          + "the history from the readings topic up to its end, trains, backtests on the most recent 20%% of windows "
-          + "against persistence and the version in service, and publishes only a better model.",
-      "Every round is a line of <state-dir>/decisions.jsonl; a restart goes on from the last one. Metrics in "
-          + "Prometheus format on http://<metrics-host>:<metrics-port>/metrics."
+      "Retrains on a schedule and when live accuracy drifts, until stopped (Ctrl-C or SIGTERM)."
+          + " Each round reads the history from the readings topic up to its end, trains, backtests"
+          + " on the most recent 20%% of windows against persistence and the version in service,"
+          + " and publishes only a better model.",
+      "Every round is a line of <state-dir>/decisions.jsonl; a restart goes on from the last one."
+          + " Metrics in Prometheus format on http://<metrics-host>:<metrics-port>/metrics."
     })
 public final class TrainerCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--preset", paramLabel = "NAME", defaultValue = "weather", description = "Training defaults: weather or stock (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--preset",
+      paramLabel = "NAME",
+      defaultValue = "weather",
+      description = "Training defaults: weather or stock (default: ${DEFAULT-VALUE}).")
   String preset;
 
   @Mixin ModelOptions model;
 
   @Mixin KafkaOptions kafka;
 
-  @Option(names = "--readings-topic", paramLabel = "TOPIC", defaultValue = Topics.Defaults.READINGS, description = "Readings topic, the history (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--readings-topic",
+      paramLabel = "TOPIC",
+      defaultValue = Topics.Defaults.READINGS,
+      description = "Readings topic, the history (default: ${DEFAULT-VALUE}).")
   String readingsTopic;
 
-  @Option(names = "--models-topic", paramLabel = "TOPIC", defaultValue = Topics.Defaults.MODELS, description = "Compacted models topic (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--models-topic",
+      paramLabel = "TOPIC",
+      defaultValue = Topics.Defaults.MODELS,
+      description = "Compacted models topic (default: ${DEFAULT-VALUE}).")
   String modelsTopic;
 
-  @Option(names = "--evaluations-topic", paramLabel = "TOPIC", defaultValue = Topics.Defaults.EVALUATIONS, description = "Evaluations topic the drift trigger follows (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--evaluations-topic",
+      paramLabel = "TOPIC",
+      defaultValue = Topics.Defaults.EVALUATIONS,
+      description = "Evaluations topic the drift trigger follows (default: ${DEFAULT-VALUE}).")
   String evaluationsTopic;
 
   @ArgGroup(exclusive = true)
   When when = new When();
 
   static final class When {
-    @Option(names = "--every", paramLabel = "DURATION", description = "Round interval from the end of the last round: 24h, 90m, 30s, PT6H (default: 24h).")
+    @Option(
+        names = "--every",
+        paramLabel = "DURATION",
+        description =
+            "Round interval from the end of the last round: 24h, 90m, 30s, PT6H (default: 24h).")
     String every;
 
-    @Option(names = "--cron", paramLabel = "EXPR", description = "Unix cron expression in UTC instead, e.g. \"0 3 * * *\".")
+    @Option(
+        names = "--cron",
+        paramLabel = "EXPR",
+        description = "Unix cron expression in UTC instead, e.g. \"0 3 * * *\".")
     String cron;
   }
 
-  @Option(names = "--drift-window", paramLabel = "K", defaultValue = "30", description = "Evaluations of the serving version the live MAE is taken over (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--drift-window",
+      paramLabel = "K",
+      defaultValue = "30",
+      description =
+          "Evaluations of the serving version the live MAE is taken over (default:"
+              + " ${DEFAULT-VALUE}).")
   int driftWindow;
 
-  @Option(names = "--drift-margin", paramLabel = "F", defaultValue = "0.25", description = "Drift when live MAE > backtest MAE x (1 + F) (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--drift-margin",
+      paramLabel = "F",
+      defaultValue = "0.25",
+      description = "Drift when live MAE > backtest MAE x (1 + F) (default: ${DEFAULT-VALUE}).")
   double driftMargin;
 
-  @Option(names = "--drift-cooldown", paramLabel = "DURATION", defaultValue = "1h", description = "Least time between two drift rounds (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--drift-cooldown",
+      paramLabel = "DURATION",
+      defaultValue = "1h",
+      description = "Least time between two drift rounds (default: ${DEFAULT-VALUE}).")
   String driftCooldown;
 
   @Option(names = "--no-drift", description = "No drift trigger: scheduled rounds only.")
   boolean noDrift;
 
-  @Option(names = "--publish-first", description = "Publish the model's first version even if it does not beat "
-      + "persistence (none in service: the job has nothing to forecast with). Later versions must beat both.")
+  @Option(
+      names = "--publish-first",
+      description =
+          "Publish the model's first version even if it does not beat persistence (none in service:"
+              + " the job has nothing to forecast with). Later versions must beat both.")
   boolean publishFirst;
 
-  @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = "trainer-state", description = "Decision log and local copies of published models (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--state-dir",
+      paramLabel = "DIR",
+      defaultValue = "trainer-state",
+      description =
+          "Decision log and local copies of published models (default: ${DEFAULT-VALUE}).")
   Path stateDir;
 
-  @Option(names = "--history-timeout", paramLabel = "DURATION", defaultValue = "60s", description = "Most time to read the readings topic per round (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--history-timeout",
+      paramLabel = "DURATION",
+      defaultValue = "60s",
+      description = "Most time to read the readings topic per round (default: ${DEFAULT-VALUE}).")
   String historyTimeout;
 
-  @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "9464", description = "Prometheus /metrics port; 0 = off (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--metrics-port",
+      paramLabel = "PORT",
+      defaultValue = "9464",
+      description = "Prometheus /metrics port; 0 = off (default: ${DEFAULT-VALUE}).")
   int metricsPort;
 
-  @Option(names = "--metrics-host", paramLabel = "ADDR", defaultValue = "127.0.0.1", description = "Address the metrics endpoint binds to (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--metrics-host",
+      paramLabel = "ADDR",
+      defaultValue = "127.0.0.1",
+      description = "Address the metrics endpoint binds to (default: ${DEFAULT-VALUE}).")
   String metricsHost;
 
   @Override
@@ -98,20 +154,30 @@ public final class TrainerCommand implements Callable<Integer> {
     TrainerService.Settings settings = settings();
     CountDownLatch stopped = new CountDownLatch(1);
     try (TrainerService service = new TrainerService(settings, Clock.systemUTC())) {
-      Thread hook = new Thread(() -> {
-        service.close();
-        try {
-          stopped.await(); // let the main thread close the metrics endpoint and print the last line
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }, "trainer-stop");
+      Thread hook =
+          new Thread(
+              () -> {
+                service.close();
+                try {
+                  stopped
+                      .await(); // let the main thread close the metrics endpoint and print the last
+                  // line
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              },
+              "trainer-stop");
       Runtime.getRuntime().addShutdownHook(hook);
       service.start();
       HTTPServer http = metricsPort > 0 ? service.metrics().serve(metricsHost, metricsPort) : null;
-      out.printf("trainer:  %s, %s; decisions in %s%s; next round %s%n", settings.template().name(),
-          settings.schedule(), service.decisions().file(),
-          http == null ? "" : "; metrics on http://" + metricsHost + ":" + http.getPort() + "/metrics",
+      out.printf(
+          "trainer:  %s, %s; decisions in %s%s; next round %s%n",
+          settings.template().name(),
+          settings.schedule(),
+          service.decisions().file(),
+          http == null
+              ? ""
+              : "; metrics on http://" + metricsHost + ":" + http.getPort() + "/metrics",
           service.nextDue());
       out.flush();
       try {
@@ -132,12 +198,21 @@ public final class TrainerCommand implements Callable<Integer> {
     TrainingPreset defaults;
     try {
       defaults = TrainingPreset.named(preset);
-      RetrainSchedule schedule = when.cron != null ? RetrainSchedule.cron(when.cron)
-          : RetrainSchedule.every(RetrainSchedule.parseDuration(when.every != null ? when.every : "24h"));
-      DriftMonitor.Policy drift = noDrift ? null
-          : new DriftMonitor.Policy(driftWindow, driftMargin, RetrainSchedule.parseDuration(driftCooldown));
+      RetrainSchedule schedule =
+          when.cron != null
+              ? RetrainSchedule.cron(when.cron)
+              : RetrainSchedule.every(
+                  RetrainSchedule.parseDuration(when.every != null ? when.every : "24h"));
+      DriftMonitor.Policy drift =
+          noDrift
+              ? null
+              : new DriftMonitor.Policy(
+                  driftWindow, driftMargin, RetrainSchedule.parseDuration(driftCooldown));
       return TrainerService.Settings.builder(
-              kafka.clientProperties(), model.template(defaults, true, null), model.settings(defaults), stateDir)
+              kafka.clientProperties(),
+              model.template(defaults, true, null),
+              model.settings(defaults),
+              stateDir)
           .topics(readingsTopic, modelsTopic, evaluationsTopic)
           .testFrom(model.testFrom())
           .schedule(schedule)
@@ -150,5 +225,4 @@ public final class TrainerCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
   }
-
 }

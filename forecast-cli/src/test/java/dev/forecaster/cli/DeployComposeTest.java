@@ -43,6 +43,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 import org.w3c.dom.Node;
@@ -55,9 +56,9 @@ import picocli.CommandLine.ParseResult;
 
 /**
  * docker-compose.yml and the images it builds, against the code: every image and Dockerfile input,
- * command, main class, job setting, Flink setting, CLI flag and topic name exists in the project and
- * agrees with its defaults. Nothing here starts a container (no Docker engine on the build machines);
- * what the images copy from the Maven build is checked as the build produces it.
+ * command, main class, job setting, Flink setting, CLI flag and topic name exists in the project
+ * and agrees with its defaults. Nothing here starts a container (no Docker engine on the build
+ * machines); what the images copy from the Maven build is checked as the build produces it.
  */
 class DeployComposeTest {
 
@@ -65,7 +66,8 @@ class DeployComposeTest {
   private static final Path FLINK_DOCKERFILE = ROOT.resolve("docker/flink/Dockerfile");
   private static final Path CLI_DOCKERFILE = ROOT.resolve("docker/cli/Dockerfile");
   private static final Set<String> PROFILES = Set.of("cpu", "gpu");
-  private static final String PROMETHEUS_FACTORY = "org.apache.flink.metrics.prometheus.PrometheusReporterFactory";
+  private static final String PROMETHEUS_FACTORY =
+      "org.apache.flink.metrics.prometheus.PrometheusReporterFactory";
 
   private static Map<String, Map<String, Object>> services;
   private static Map<String, Object> volumes;
@@ -76,7 +78,9 @@ class DeployComposeTest {
   static void load() throws Exception {
     LoaderOptions options = new LoaderOptions();
     options.setAllowDuplicateKeys(false);
-    Object doc = new Yaml(new SafeConstructor(options)).load(Files.readString(ROOT.resolve("docker-compose.yml")));
+    Object doc =
+        new Yaml(new SafeConstructor(options))
+            .load(Files.readString(ROOT.resolve("docker-compose.yml")));
     Map<String, Object> compose = map(interpolate(doc));
     services = new LinkedHashMap<>();
     map(compose.get("services")).forEach((name, svc) -> services.put(name, map(svc)));
@@ -97,27 +101,41 @@ class DeployComposeTest {
       Map<String, Object> svc = e.getValue();
       if (svc.containsKey("build")) {
         Map<String, Object> build = map(svc.get("build"));
-        assertThat(build.get("context")).as(e.getKey() + " builds from the repository root").isEqualTo(".");
+        assertThat(build.get("context"))
+            .as(e.getKey() + " builds from the repository root")
+            .isEqualTo(".");
         Path dockerfile = ROOT.resolve(str(build.get("dockerfile")));
         assertThat(dockerfile).as(e.getKey() + " Dockerfile").isRegularFile();
         if (build.containsKey("target")) {
-          assertThat(stages(dockerfile)).as(e.getKey() + " build target").contains(str(build.get("target")));
+          assertThat(stages(dockerfile))
+              .as(e.getKey() + " build target")
+              .contains(str(build.get("target")));
         }
-        assertThat(str(svc.get("image"))).as(e.getKey() + " names the image it builds").startsWith("forecaster-");
+        assertThat(str(svc.get("image")))
+            .as(e.getKey() + " names the image it builds")
+            .startsWith("forecaster-");
       } else {
-        assertThat(str(svc.get("image"))).as(e.getKey() + " image").isEqualTo("apache/kafka:" + pom.get("kafka.version"));
+        assertThat(str(svc.get("image")))
+            .as(e.getKey() + " image")
+            .isEqualTo("apache/kafka:" + pom.get("kafka.version"));
       }
     }
-    assertThat(argDefaults(FLINK_DOCKERFILE).get("FLINK_IMAGE")).as("the Flink image of the pinned Flink and Java")
-        .isEqualTo("flink:" + pom.get("flink.version") + "-java" + pom.get("maven.compiler.release"));
+    assertThat(argDefaults(FLINK_DOCKERFILE).get("FLINK_IMAGE"))
+        .as("the Flink image of the pinned Flink and Java")
+        .isEqualTo(
+            "flink:" + pom.get("flink.version") + "-java" + pom.get("maven.compiler.release"));
   }
 
   @Test
   void dockerfilesCopyOnlyWhatTheRepositoryOrTheMavenBuildProvides() throws Exception {
-    List<String> ignore = Files.readAllLines(ROOT.resolve(".dockerignore")).stream().map(String::strip)
-        .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+    List<String> ignore =
+        Files.readAllLines(ROOT.resolve(".dockerignore")).stream()
+            .map(String::strip)
+            .filter(l -> !l.isEmpty() && !l.startsWith("#"))
+            .toList();
     assertThat(ignore).as(".dockerignore sends nothing but its exceptions").first().isEqualTo("*");
-    List<String> included = ignore.stream().filter(l -> l.startsWith("!")).map(l -> trimSlash(l.substring(1))).toList();
+    List<String> included =
+        ignore.stream().filter(l -> l.startsWith("!")).map(l -> trimSlash(l.substring(1))).toList();
 
     for (Path dockerfile : List.of(FLINK_DOCKERFILE, CLI_DOCKERFILE)) {
       for (Copy copy : copies(dockerfile)) {
@@ -127,11 +145,13 @@ class DeployComposeTest {
         }
         for (String source : copy.sources()) {
           String path = trimSlash(source);
-          assertThat(included).as(dockerfile + ": .dockerignore lets " + source + " into the context")
+          assertThat(included)
+              .as(dockerfile + ": .dockerignore lets " + source + " into the context")
               .anyMatch(inc -> path.equals(inc) || path.startsWith(inc + "/"));
           Matcher m = Pattern.compile("([\\w-]+)/target/(.+)").matcher(path);
           if (m.matches()) {
-            assertThat(buildOutputs(m.group(1))).as(dockerfile + ": the Maven build of " + m.group(1) + " makes " + source)
+            assertThat(buildOutputs(m.group(1)))
+                .as(dockerfile + ": the Maven build of " + m.group(1) + " makes " + source)
                 .anyMatch(out -> m.group(2).equals(out) || m.group(2).startsWith(out + "/"));
           } else {
             assertThat(ROOT.resolve(path)).as(dockerfile + " copies " + source).exists();
@@ -140,8 +160,10 @@ class DeployComposeTest {
       }
     }
     // the CLI image keeps the repository's layout, where the forecast script looks for its jar
-    assertThat(Files.readString(ROOT.resolve("forecast"))).contains("$home/forecast-cli/target/forecast-cli.jar");
-    assertThat(copies(CLI_DOCKERFILE)).anyMatch(c -> c.destination().equals("./forecast-cli/target/forecast-cli.jar"));
+    assertThat(Files.readString(ROOT.resolve("forecast")))
+        .contains("$home/forecast-cli/target/forecast-cli.jar");
+    assertThat(copies(CLI_DOCKERFILE))
+        .anyMatch(c -> c.destination().equals("./forecast-cli/target/forecast-cli.jar"));
   }
 
   @Test
@@ -149,16 +171,24 @@ class DeployComposeTest {
     Path lib = packagedFlinkJob().resolve("flink-lib");
     Set<String> jars;
     try (Stream<Path> files = Files.list(lib)) {
-      jars = files.map(f -> f.getFileName().toString()).collect(Collectors.toCollection(TreeSet::new));
+      jars =
+          files.map(f -> f.getFileName().toString()).collect(Collectors.toCollection(TreeSet::new));
     }
-    Set<String> djl = Set.of("ai.djl.api-" + pom.get("djl.version") + ".jar",
-        "ai.djl.pytorch.pytorch-engine-" + pom.get("djl.version") + ".jar",
-        "ai.djl.pytorch.pytorch-jni-" + pom.get("pytorch-jni.version") + ".jar",
-        "ai.djl.pytorch.pytorch-native-cpu-" + pom.get("pytorch.version") + "-linux-x86_64.jar");
-    assertThat(jars).as("flink-lib (after a version change, `mvn clean package` drops the old jars)").containsAll(djl);
+    Set<String> djl =
+        Set.of(
+            "ai.djl.api-" + pom.get("djl.version") + ".jar",
+            "ai.djl.pytorch.pytorch-engine-" + pom.get("djl.version") + ".jar",
+            "ai.djl.pytorch.pytorch-jni-" + pom.get("pytorch-jni.version") + ".jar",
+            "ai.djl.pytorch.pytorch-native-cpu-"
+                + pom.get("pytorch.version")
+                + "-linux-x86_64.jar");
+    assertThat(jars)
+        .as("flink-lib (after a version change, `mvn clean package` drops the old jars)")
+        .containsAll(djl);
     Set<String> rest = new TreeSet<>(jars);
     rest.removeAll(djl);
-    assertThat(rest).as("besides DJL: one Gson and one JNA, nothing else (Flink's lib/ has SLF4J)")
+    assertThat(rest)
+        .as("besides DJL: one Gson and one JNA, nothing else (Flink's lib/ has SLF4J)")
         .hasSize(2)
         .anyMatch(j -> j.matches("com\\.google\\.code\\.gson\\.gson-[\\d.]+\\.jar"))
         .anyMatch(j -> j.matches("net\\.java\\.dev\\.jna\\.jna-[\\d.]+\\.jar"));
@@ -174,29 +204,52 @@ class DeployComposeTest {
       mainClass = jf.getManifest().getMainAttributes().getValue("Main-Class");
     }
     assertThat(mainClass).isEqualTo(jobClassOf("jobmanager"));
-    assertThat(entries).contains("dev/forecaster/job/ForecastJob.class", "dev/forecaster/model/DjlRuntime.class",
-        "dev/forecaster/avro/Reading.class", "org/apache/flink/connector/kafka/source/KafkaSource.class",
-        "org/apache/kafka/clients/producer/KafkaProducer.class", "org/apache/avro/Schema.class",
-        "org/apache/flink/formats/avro/typeutils/AvroTypeInfo.class");
-    assertThat(entries).as("Flink's runtime, DJL and SLF4J come from the cluster's lib/")
-        .noneMatch(e -> e.startsWith("ai/djl/") || e.startsWith("org/apache/flink/runtime/")
-            || e.startsWith("org/apache/flink/streaming/api/") || e.startsWith("org/apache/flink/api/common/")
-            || e.startsWith("org/slf4j/"));
+    assertThat(entries)
+        .contains(
+            "dev/forecaster/job/ForecastJob.class",
+            "dev/forecaster/model/DjlRuntime.class",
+            "dev/forecaster/avro/Reading.class",
+            "org/apache/flink/connector/kafka/source/KafkaSource.class",
+            "org/apache/kafka/clients/producer/KafkaProducer.class",
+            "org/apache/avro/Schema.class",
+            "org/apache/flink/formats/avro/typeutils/AvroTypeInfo.class");
+    assertThat(entries)
+        .as("Flink's runtime, DJL and SLF4J come from the cluster's lib/")
+        .noneMatch(
+            e ->
+                e.startsWith("ai/djl/")
+                    || e.startsWith("org/apache/flink/runtime/")
+                    || e.startsWith("org/apache/flink/streaming/api/")
+                    || e.startsWith("org/apache/flink/api/common/")
+                    || e.startsWith("org/slf4j/"));
   }
 
   @Test
   void djlStartsFromFlinkLibAloneAsTheFlinkImageBuildRunsIt(@TempDir Path tmp) throws Exception {
     Path target = packagedFlinkJob();
     // what the cpu stage runs: lib/* and usrlib/forecaster-job.jar; Flink's lib/ adds SLF4J
-    String slf4j = Path.of(org.slf4j.LoggerFactory.class.getProtectionDomain().getCodeSource().getLocation().toURI())
-        .toString();
-    String classpath = String.join(File.pathSeparator, target.resolve("flink-lib") + File.separator + "*",
-        target.resolve("forecaster-job.jar").toString(), slf4j);
-    assertThat(runs(FLINK_DOCKERFILE, "cpu")).anyMatch(r -> r.contains("dev.forecaster.model.DjlRuntime"));
+    String slf4j =
+        Path.of(LoggerFactory.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+            .toString();
+    String classpath =
+        String.join(
+            File.pathSeparator,
+            target.resolve("flink-lib") + File.separator + "*",
+            target.resolve("forecaster-job.jar").toString(),
+            slf4j);
+    assertThat(runs(FLINK_DOCKERFILE, "cpu"))
+        .anyMatch(r -> r.contains("dev.forecaster.model.DjlRuntime"));
 
     Path log = tmp.resolve("probe.log");
-    Process probe = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-        classpath, "dev.forecaster.model.DjlRuntime").redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process probe =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                classpath,
+                "dev.forecaster.model.DjlRuntime")
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
     boolean exited = probe.waitFor(3, TimeUnit.MINUTES);
     if (!exited) {
       probe.destroyForcibly();
@@ -204,7 +257,10 @@ class DeployComposeTest {
     String out = Files.readString(log);
     assertThat(exited).as(out).isTrue();
     assertThat(probe.exitValue()).as(out).isZero();
-    assertThat(out).contains("PyTorch " + pom.get("pytorch.version")).contains("offline=true").contains("sum to 4");
+    assertThat(out)
+        .contains("PyTorch " + pom.get("pytorch.version"))
+        .contains("offline=true")
+        .contains("sum to 4");
   }
 
   // ---------------------------------------------------------------------------------- the job
@@ -219,35 +275,57 @@ class DeployComposeTest {
 
       JobConfig config = jobConfigOf(name);
       assertThat(config.bootstrapServers()).isEqualTo(kafkaAddress());
-      assertThat(topics).containsKeys(config.readingsTopic(), config.modelsTopic(), config.forecastsTopic(),
-          config.evaluationsTopic(), config.deadLettersTopic());
-      assertThat(topics.get(config.readingsTopic()).partitions()).as("one readings partition per subtask")
+      assertThat(topics)
+          .containsKeys(
+              config.readingsTopic(),
+              config.modelsTopic(),
+              config.forecastsTopic(),
+              config.evaluationsTopic(),
+              config.deadLettersTopic());
+      assertThat(topics.get(config.readingsTopic()).partitions())
+          .as("one readings partition per subtask")
           .isEqualTo(config.parallelism());
-      assertThat(config.checkpointDir()).as("checkpoints on the volume every Flink container mounts")
+      assertThat(config.checkpointDir())
+          .as("checkpoints on the volume every Flink container mounts")
           .startsWith("file://" + mountPoint(name, "flink-data") + "/");
-      assertThat(config.device()).isEqualTo(
-          profiles(service(name)).contains("gpu") ? JobOptions.Device.GPU : JobOptions.Device.CPU);
+      assertThat(config.device())
+          .isEqualTo(
+              profiles(service(name)).contains("gpu")
+                  ? JobOptions.Device.GPU
+                  : JobOptions.Device.CPU);
     }
-    assertThat(jobArguments("jobmanager")).as("the GPU job differs in its device only")
-        .isEqualTo(jobArguments("jobmanager-gpu").stream().map(a -> a.equals("device=gpu") ? "device=cpu" : a).toList());
+    assertThat(jobArguments("jobmanager"))
+        .as("the GPU job differs in its device only")
+        .isEqualTo(
+            jobArguments("jobmanager-gpu").stream()
+                .map(a -> a.equals("device=gpu") ? "device=cpu" : a)
+                .toList());
   }
 
   @Test
   void kafkaInitCreatesTheJobsTopicsAndTheCompactedModelsTopic() {
     Map<String, Topic> topics = topicsCreatedByKafkaInit();
     JobConfig defaults = JobConfig.defaultsOnly();
-    assertThat(topics.keySet()).containsExactlyInAnyOrder(defaults.readingsTopic(), defaults.modelsTopic(),
-        defaults.forecastsTopic(), defaults.evaluationsTopic(), defaults.deadLettersTopic());
+    assertThat(topics.keySet())
+        .containsExactlyInAnyOrder(
+            defaults.readingsTopic(),
+            defaults.modelsTopic(),
+            defaults.forecastsTopic(),
+            defaults.evaluationsTopic(),
+            defaults.deadLettersTopic());
     Topic models = topics.get(defaults.modelsTopic());
     assertThat(models.partitions()).isEqualTo(1);
-    assertThat(models.configs()).containsEntry("cleanup.policy", "compact")
+    assertThat(models.configs())
+        .containsEntry("cleanup.policy", "compact")
         .containsEntry("max.message.bytes", Integer.toString(Topics.MAX_MODEL_BYTES));
     int parallelism = jobConfigOf("jobmanager").parallelism();
-    topics.values().stream().filter(t -> t != models)
+    topics.values().stream()
+        .filter(t -> t != models)
         .forEach(t -> assertThat(t.partitions()).as(t.name()).isEqualTo(parallelism));
   }
 
-  // ------------------------------------------------------------------------------- trainers, replay
+  // ------------------------------------------------------------------------------- trainers,
+  // replay
 
   @Test
   void trainersParseAsForecastTrainerOnTheJobsTopicsWithMetricsForPrometheus() {
@@ -259,8 +337,11 @@ class DeployComposeTest {
       assertThat(trainer.matchedOptionValue("--bootstrap-servers", "")).isEqualTo(kafkaAddress());
       assertThat(trainer.matchedOptionValue("--readings-topic", "")).isEqualTo(job.readingsTopic());
       assertThat(trainer.matchedOptionValue("--models-topic", "")).isEqualTo(job.modelsTopic());
-      assertThat(trainer.matchedOptionValue("--evaluations-topic", "")).isEqualTo(job.evaluationsTopic());
-      assertThat(trainer.hasMatchedOption("--publish-first")).as("a fresh stack needs a first model").isTrue();
+      assertThat(trainer.matchedOptionValue("--evaluations-topic", ""))
+          .isEqualTo(job.evaluationsTopic());
+      assertThat(trainer.hasMatchedOption("--publish-first"))
+          .as("a fresh stack needs a first model")
+          .isTrue();
       assertThatCode(() -> RetrainSchedule.parseDuration(trainer.matchedOptionValue("--every", "")))
           .doesNotThrowAnyException();
       String preset = trainer.matchedOptionValue("--preset", "");
@@ -268,15 +349,21 @@ class DeployComposeTest {
       assertThat(presets.add(preset)).as("one trainer per model").isTrue();
 
       Object stateDir = trainer.matchedOption("--state-dir").getValue();
-      assertThat(stateDir.toString()).as("decisions and model copies on the models volume")
+      assertThat(stateDir.toString())
+          .as("decisions and model copies on the models volume")
           .startsWith(mountPoint(name, "models") + "/");
-      assertThat(trainer.matchedOptionValue("--metrics-host", "")).as("reachable from other containers")
+      assertThat(trainer.matchedOptionValue("--metrics-host", ""))
+          .as("reachable from other containers")
           .isEqualTo("0.0.0.0");
       int port = trainer.matchedOptionValue("--metrics-port", 0);
       assertThat(healthcheck(svc)).contains("http://localhost:" + port + "/metrics");
-      assertThat(list(svc.get("expose"))).map(DeployComposeTest::str).contains(Integer.toString(port));
+      assertThat(list(svc.get("expose")))
+          .map(DeployComposeTest::str)
+          .contains(Integer.toString(port));
     }
-    assertThat(presets).as("a trainer for every dataset the replayer sends").isEqualTo(replayedPresets());
+    assertThat(presets)
+        .as("a trainer for every dataset the replayer sends")
+        .isEqualTo(replayedPresets());
   }
 
   @Test
@@ -285,17 +372,21 @@ class DeployComposeTest {
     List<String> replays = script.stream().filter(l -> l.startsWith("forecast ")).toList();
     assertThat(replays).isNotEmpty();
     for (String line : replays) {
-      ParseResult replay = forecastSubcommand(shellWords(line.substring("forecast ".length())), "replay");
+      ParseResult replay =
+          forecastSubcommand(shellWords(line.substring("forecast ".length())), "replay");
       assertThat(replay.matchedOptionValue("--bootstrap-servers", "")).isEqualTo(kafkaAddress());
-      assertThat(replay.matchedOptionValue("--topic", "")).isEqualTo(jobConfigOf("jobmanager").readingsTopic());
+      assertThat(replay.matchedOptionValue("--topic", ""))
+          .isEqualTo(jobConfigOf("jobmanager").readingsTopic());
     }
     assertThat(replayedPresets()).containsExactlyInAnyOrder("weather", "stock");
-    assertThat(String.join("\n", script)).as("a marker on a volume keeps a second `up` from replaying again")
+    assertThat(String.join("\n", script))
+        .as("a marker on a volume keeps a second `up` from replaying again")
         .contains("marker=" + mountPoint("replayer", "replayer-state") + "/");
     assertThat(service("replayer").get("restart")).isEqualTo("no");
   }
 
-  // --------------------------------------------------------------------------------- Flink settings
+  // --------------------------------------------------------------------------------- Flink
+  // settings
 
   @Test
   void flinkSettingsAreCurrentFlinkOptionsWithValuesFlinkAccepts() throws Exception {
@@ -312,10 +403,12 @@ class DeployComposeTest {
           assertThat(reporter.group(1)).as(name + ": " + key).isIn("factory.class", "port");
           continue;
         }
-        assertThat(flink.deprecated).as(name + ": " + key + " is deprecated in Flink " + pom.get("flink.version"))
+        assertThat(flink.deprecated)
+            .as(name + ": " + key + " is deprecated in Flink " + pom.get("flink.version"))
             .doesNotContainKey(key);
         assertThat(flink.byKey).as(name + ": " + key + " is a Flink option").containsKey(key);
-        assertThatCode(() -> conf.get(flink.byKey.get(key))).as(name + ": " + key + "=" + s.getValue())
+        assertThatCode(() -> conf.get(flink.byKey.get(key)))
+            .as(name + ": " + key + "=" + s.getValue())
             .doesNotThrowAnyException();
       }
       assertThat(settings.get("jobmanager.rpc.address")).isEqualTo("jobmanager");
@@ -326,19 +419,29 @@ class DeployComposeTest {
   void imageLoadsDjlParentFirstAndGivesBothJvmsTheAvroAndDjlFlags() throws Exception {
     Map<String, String> image = imageSettings();
     Configuration conf = Configuration.fromMap(image);
-    assertThat(conf.get(CoreOptions.ALWAYS_PARENT_FIRST_LOADER_PATTERNS_ADDITIONAL)).contains("ai.djl.");
+    assertThat(conf.get(CoreOptions.ALWAYS_PARENT_FIRST_LOADER_PATTERNS_ADDITIONAL))
+        .contains("ai.djl.");
     for (String jvm : List.of("env.java.opts.jobmanager", "env.java.opts.taskmanager")) {
-      assertThat(image.get(jvm)).as(jvm).contains(
-          "-D" + TrustedPackages.PROPERTY + "=" + TrustedPackages.CONTRACTS_PACKAGE, "-Dai.djl.offline=true",
-          "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1");
+      assertThat(image.get(jvm))
+          .as(jvm)
+          .contains(
+              "-D" + TrustedPackages.PROPERTY + "=" + TrustedPackages.CONTRACTS_PACKAGE,
+              "-Dai.djl.offline=true",
+              "-Dai.djl.pytorch.num_threads=1",
+              "-Dai.djl.pytorch.num_interop_threads=1");
     }
     for (String name : flinkServices()) {
-      assertThat(flinkProperties(name)).as(name + ": env.java.opts.all would replace the Java 17 flags of Flink's config")
+      assertThat(flinkProperties(name))
+          .as(name + ": env.java.opts.all would replace the Java 17 flags of Flink's config")
           .doesNotContainKey(CoreOptions.FLINK_JVM_OPTIONS.key());
     }
     assertThat(image).doesNotContainKey(CoreOptions.FLINK_JVM_OPTIONS.key());
-    assertThat(envs(FLINK_DOCKERFILE, "base")).containsEntry("OPT_OUT_TRACKING", "true").containsKey("DJL_CACHE_DIR");
-    assertThat(envs(CLI_DOCKERFILE, "")).containsEntry("OPT_OUT_TRACKING", "true").containsKey("DJL_CACHE_DIR");
+    assertThat(envs(FLINK_DOCKERFILE, "base"))
+        .containsEntry("OPT_OUT_TRACKING", "true")
+        .containsKey("DJL_CACHE_DIR");
+    assertThat(envs(CLI_DOCKERFILE, ""))
+        .containsEntry("OPT_OUT_TRACKING", "true")
+        .containsKey("DJL_CACHE_DIR");
   }
 
   @Test
@@ -350,7 +453,8 @@ class DeployComposeTest {
       String port = props.get("metrics.reporter.prom.port");
       assertThat(healthcheck(service(name))).contains("http://localhost:" + port + "/metrics");
       assertThat(list(service(name).get("expose"))).map(DeployComposeTest::str).contains(port);
-      assertThat(Integer.parseInt(props.get("taskmanager.numberOfTaskSlots"))).as(name + " alone runs the job")
+      assertThat(Integer.parseInt(props.get("taskmanager.numberOfTaskSlots")))
+          .as(name + " alone runs the job")
           .isGreaterThanOrEqualTo(parallelism);
     }
   }
@@ -361,55 +465,76 @@ class DeployComposeTest {
   void profilesPickOneFlinkClusterAndCpuIsTheDefault() throws IOException {
     assertThat(Files.readAllLines(ROOT.resolve(".env"))).contains("COMPOSE_PROFILES=cpu");
     for (String profile : PROFILES) {
-      List<String> members = services.keySet().stream().filter(n -> profiles(service(n)).contains(profile)).toList();
-      assertThat(members.stream().filter(n -> command(service(n)).contains("standalone-job"))).as(profile).hasSize(1);
-      assertThat(members.stream().filter(n -> command(service(n)).equals(List.of("taskmanager")))).as(profile)
+      List<String> members =
+          services.keySet().stream().filter(n -> profiles(service(n)).contains(profile)).toList();
+      assertThat(members.stream().filter(n -> command(service(n)).contains("standalone-job")))
+          .as(profile)
+          .hasSize(1);
+      assertThat(members.stream().filter(n -> command(service(n)).equals(List.of("taskmanager"))))
+          .as(profile)
           .isNotEmpty();
     }
     for (var e : services.entrySet()) {
       assertThat(PROFILES).as(e.getKey() + " profiles").containsAll(profiles(e.getValue()));
       for (String dependency : dependencies(e.getValue())) {
         assertThat(services).as(e.getKey() + " depends on").containsKey(dependency);
-        assertThat(profiles(e.getValue())).as(e.getKey() + " depends on " + dependency + " in its own profile")
+        assertThat(profiles(e.getValue()))
+            .as(e.getKey() + " depends on " + dependency + " in its own profile")
             .containsAll(profiles(service(dependency)));
       }
     }
     // the GPU job manager stands in for the CPU one under its name
-    assertThat(list(map(map(service("jobmanager-gpu").get("networks")).get("default")).get("aliases")))
+    assertThat(
+            list(map(map(service("jobmanager-gpu").get("networks")).get("default")).get("aliases")))
         .contains("jobmanager");
   }
 
   @Test
-  void gpuTaskManagersReserveAnNvidiaGpuAndLoadTheCudaLibtorchOfThePinnedPyTorch() throws IOException {
+  void gpuTaskManagersReserveAnNvidiaGpuAndLoadTheCudaLibtorchOfThePinnedPyTorch()
+      throws IOException {
     Map<String, Object> tm = service("taskmanager-gpu");
     assertThat(profiles(tm)).containsExactly("gpu");
     assertThat(map(tm.get("build")).get("target")).isEqualTo("gpu");
-    List<Object> devices = list(map(map(map(tm.get("deploy")).get("resources")).get("reservations")).get("devices"));
-    assertThat(devices).singleElement().satisfies(d -> {
-      assertThat(map(d)).containsEntry("driver", "nvidia");
-      assertThat(list(map(d).get("capabilities"))).contains("gpu");
-      assertThat(list(map(d).get("device_ids"))).as("one GPU per task manager").hasSize(1);
-    });
+    List<Object> devices =
+        list(map(map(map(tm.get("deploy")).get("resources")).get("reservations")).get("devices"));
+    assertThat(devices)
+        .singleElement()
+        .satisfies(
+            d -> {
+              assertThat(map(d)).containsEntry("driver", "nvidia");
+              assertThat(list(map(d).get("capabilities"))).contains("gpu");
+              assertThat(list(map(d).get("device_ids"))).as("one GPU per task manager").hasSize(1);
+            });
 
     Map<String, String> env = envs(FLINK_DOCKERFILE, "gpu");
     String flavor = env.get("PYTORCH_FLAVOR");
     assertThat(flavor).isEqualTo("cu128");
     assertThat(env).containsEntry("PYTORCH_VERSION", pom.get("pytorch.version"));
     String url = argDefaults(FLINK_DOCKERFILE).get("LIBTORCH_URL");
-    assertThat(url).startsWith("https://download.pytorch.org/libtorch/" + flavor + "/")
+    assertThat(url)
+        .startsWith("https://download.pytorch.org/libtorch/" + flavor + "/")
         .endsWith("-" + pom.get("pytorch.version") + "%2B" + flavor + ".zip");
-    assertThat(copies(FLINK_DOCKERFILE)).as("the libtorch stage's libraries land in PYTORCH_LIBRARY_PATH")
-        .anyMatch(c -> "libtorch-cu128".equals(c.fromStage())
-            && trimSlash(c.destination()).equals(env.get("PYTORCH_LIBRARY_PATH")));
+    assertThat(copies(FLINK_DOCKERFILE))
+        .as("the libtorch stage's libraries land in PYTORCH_LIBRARY_PATH")
+        .anyMatch(
+            c ->
+                "libtorch-cu128".equals(c.fromStage())
+                    && trimSlash(c.destination()).equals(env.get("PYTORCH_LIBRARY_PATH")));
     String jni = "jnilib/linux-x86_64/" + flavor + "/libdjl_torch.so";
     assertThat(runs(FLINK_DOCKERFILE, "libtorch-cu128")).anyMatch(r -> r.contains(jni));
     assertThat(Thread.currentThread().getContextClassLoader().getResource(jni))
-        .as("the pinned pytorch-jni carries the JNI glue for " + flavor).isNotNull();
+        .as("the pinned pytorch-jni carries the JNI glue for " + flavor)
+        .isNotNull();
 
     String guide = Files.readString(ROOT.resolve("docs/DEPLOY.md"));
-    assertThat(guide).as("docs/DEPLOY.md tells the recipe the Dockerfile runs")
-        .contains(url, jni, "PYTORCH_LIBRARY_PATH=" + env.get("PYTORCH_LIBRARY_PATH"),
-            "PYTORCH_VERSION=" + pom.get("pytorch.version"), "PYTORCH_FLAVOR=" + flavor);
+    assertThat(guide)
+        .as("docs/DEPLOY.md tells the recipe the Dockerfile runs")
+        .contains(
+            url,
+            jni,
+            "PYTORCH_LIBRARY_PATH=" + env.get("PYTORCH_LIBRARY_PATH"),
+            "PYTORCH_VERSION=" + pom.get("pytorch.version"),
+            "PYTORCH_FLAVOR=" + flavor);
   }
 
   // ----------------------------------------------------------------------------- health and state
@@ -430,11 +555,15 @@ class DeployComposeTest {
     }
     for (String name : flinkServices()) {
       assertThat(mountPoint(name, "flink-data")).isEqualTo("/flink-data");
-      assertThat(flinkProperties(name).getOrDefault("execution.checkpointing.savepoint-dir", "file:///flink-data/"))
+      assertThat(
+              flinkProperties(name)
+                  .getOrDefault("execution.checkpointing.savepoint-dir", "file:///flink-data/"))
           .startsWith("file:///flink-data/");
     }
-    assertThat(runs(FLINK_DOCKERFILE, "base")).as("the image owns the volume's folders")
-        .anyMatch(r -> r.contains("/flink-data/checkpoints") && r.contains("/flink-data/savepoints"));
+    assertThat(runs(FLINK_DOCKERFILE, "base"))
+        .as("the image owns the volume's folders")
+        .anyMatch(
+            r -> r.contains("/flink-data/checkpoints") && r.contains("/flink-data/savepoints"));
   }
 
   // ================================================================================== helpers
@@ -445,13 +574,17 @@ class DeployComposeTest {
 
   record Instruction(String stage, String keyword, String args) {}
 
-  /** Every key of Flink's options in flink-core's configuration package, and the deprecated keys apart. */
+  /**
+   * Every key of Flink's options in flink-core's configuration package, and the deprecated keys
+   * apart.
+   */
   static final class FlinkOptions {
     final Map<String, ConfigOption<?>> byKey = new HashMap<>();
     final Map<String, String> deprecated = new HashMap<>();
 
     FlinkOptions() throws IOException, URISyntaxException {
-      Path jar = Path.of(CoreOptions.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      Path jar =
+          Path.of(CoreOptions.class.getProtectionDomain().getCodeSource().getLocation().toURI());
       try (ZipFile zip = new ZipFile(jar.toFile())) {
         for (String entry : zip.stream().map(ZipEntry::getName).toList()) {
           if (!entry.matches("org/apache/flink/configuration/[^/$]+\\.class")) {
@@ -460,7 +593,8 @@ class DeployComposeTest {
           try {
             Class<?> type = Class.forName(entry.replace('/', '.').replaceAll("\\.class$", ""));
             for (Field f : type.getFields()) {
-              if (Modifier.isStatic(f.getModifiers()) && ConfigOption.class.isAssignableFrom(f.getType())) {
+              if (Modifier.isStatic(f.getModifiers())
+                  && ConfigOption.class.isAssignableFrom(f.getType())) {
                 ConfigOption<?> option = (ConfigOption<?>) f.get(null);
                 byKey.put(option.key(), option);
                 for (FallbackKey fallback : option.fallbackKeys()) {
@@ -480,8 +614,10 @@ class DeployComposeTest {
 
   private static Path packagedFlinkJob() {
     Path target = ROOT.resolve("flink-job/target");
-    Assumptions.assumeTrue(Files.exists(target.resolve("flink-job-" + pom.get("project.version") + ".jar")),
-        "flink-job is not packaged in this build (mvn test): mvn package or verify builds what the images copy");
+    Assumptions.assumeTrue(
+        Files.exists(target.resolve("flink-job-" + pom.get("project.version") + ".jar")),
+        "flink-job is not packaged in this build (mvn test): mvn package or verify builds what the"
+            + " images copy");
     return target;
   }
 
@@ -516,44 +652,59 @@ class DeployComposeTest {
     assertThat(renamed).as("the job's default topic names").isEmpty();
     Map<String, Topic> topics = new LinkedHashMap<>();
     for (Topics t : Topics.values()) {
-      topics.put(t.defaultName(), new Topic(t.defaultName(), t.partitions(partitions), t.configs()));
+      topics.put(
+          t.defaultName(), new Topic(t.defaultName(), t.partitions(partitions), t.configs()));
     }
     return topics;
   }
 
   /** The address the broker advertises inside the compose network: host kafka. */
   private static String kafkaAddress() {
-    String advertised = str(map(service("kafka").get("environment")).get("KAFKA_ADVERTISED_LISTENERS"));
-    return Stream.of(advertised.split(",")).map(l -> l.replaceFirst("^\\w+://", "")).filter(a -> a.startsWith("kafka:"))
-        .findFirst().orElseThrow();
+    String advertised =
+        str(map(service("kafka").get("environment")).get("KAFKA_ADVERTISED_LISTENERS"));
+    return Stream.of(advertised.split(","))
+        .map(l -> l.replaceFirst("^\\w+://", ""))
+        .filter(a -> a.startsWith("kafka:"))
+        .findFirst()
+        .orElseThrow();
   }
 
   private static ParseResult forecastSubcommand(List<String> args, String subcommand) {
     CommandLine cli = ForecastCommand.commandLine();
-    ParseResult result = cli.parseArgs(args.toArray(String[]::new)); // unknown flags and bad values throw
+    ParseResult result =
+        cli.parseArgs(args.toArray(String[]::new)); // unknown flags and bad values throw
     assertThat(result.subcommand()).as(String.join(" ", args)).isNotNull();
     assertThat(result.subcommand().commandSpec().name()).isEqualTo(subcommand);
     return result.subcommand();
   }
 
   private static Set<String> replayedPresets() {
-    return scriptLines(service("replayer")).stream().filter(l -> l.startsWith("forecast "))
-        .map(l -> shellWords(l)).map(w -> w.get(w.indexOf("--preset") + 1)).collect(Collectors.toSet());
+    return scriptLines(service("replayer")).stream()
+        .filter(l -> l.startsWith("forecast "))
+        .map(l -> shellWords(l))
+        .map(w -> w.get(w.indexOf("--preset") + 1))
+        .collect(Collectors.toSet());
   }
 
   private static List<String> trainerServices() {
-    List<String> names = services.keySet().stream()
-        .filter(n -> command(service(n)).stream().findFirst().orElse("").equals("trainer")).toList();
+    List<String> names =
+        services.keySet().stream()
+            .filter(n -> command(service(n)).stream().findFirst().orElse("").equals("trainer"))
+            .toList();
     assertThat(names).isNotEmpty();
     return names;
   }
 
   private static List<String> flinkServices() {
-    return services.keySet().stream().filter(n -> str(service(n).get("image")).startsWith("forecaster-flink")).toList();
+    return services.keySet().stream()
+        .filter(n -> str(service(n).get("image")).startsWith("forecaster-flink"))
+        .toList();
   }
 
   private static List<String> taskManagers() {
-    return flinkServices().stream().filter(n -> command(service(n)).equals(List.of("taskmanager"))).toList();
+    return flinkServices().stream()
+        .filter(n -> command(service(n)).equals(List.of("taskmanager")))
+        .toList();
   }
 
   private static Map<String, String> flinkProperties(String name) {
@@ -572,7 +723,10 @@ class DeployComposeTest {
   private static Map<String, String> imageSettings() throws IOException {
     Map<String, String> args = argDefaults(FLINK_DOCKERFILE);
     Map<String, String> settings = new LinkedHashMap<>();
-    List<String> run = runs(FLINK_DOCKERFILE, "base").stream().filter(r -> r.contains("config-parser-utils.sh")).toList();
+    List<String> run =
+        runs(FLINK_DOCKERFILE, "base").stream()
+            .filter(r -> r.contains("config-parser-utils.sh"))
+            .toList();
     assertThat(run).hasSize(1);
     for (String word : shellWords(run.get(0))) {
       if (word.startsWith("-D")) {
@@ -584,19 +738,30 @@ class DeployComposeTest {
   }
 
   private static String mountPoint(String service, String volume) {
-    return list(service(service).get("volumes")).stream().map(DeployComposeTest::str)
-        .filter(v -> v.startsWith(volume + ":")).map(v -> v.split(":")[1]).findFirst()
+    return list(service(service).get("volumes")).stream()
+        .map(DeployComposeTest::str)
+        .filter(v -> v.startsWith(volume + ":"))
+        .map(v -> v.split(":")[1])
+        .findFirst()
         .orElseThrow(() -> new AssertionError(service + " does not mount " + volume));
   }
 
-  /** What a module's pom.xml makes under target/: its jar and every configured output file or folder. */
+  /**
+   * What a module's pom.xml makes under target/: its jar and every configured output file or
+   * folder.
+   */
   private static Set<String> buildOutputs(String module) throws Exception {
-    Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
-        .parse(ROOT.resolve(module).resolve("pom.xml").toFile());
+    Document doc =
+        DocumentBuilderFactory.newInstance()
+            .newDocumentBuilder()
+            .parse(ROOT.resolve(module).resolve("pom.xml").toFile());
     Set<String> outputs = new HashSet<>();
     NodeList finalName = doc.getElementsByTagName("finalName");
-    outputs.add((finalName.getLength() > 0 ? finalName.item(0).getTextContent().strip()
-        : module + "-" + pom.get("project.version")) + ".jar");
+    outputs.add(
+        (finalName.getLength() > 0
+                ? finalName.item(0).getTextContent().strip()
+                : module + "-" + pom.get("project.version"))
+            + ".jar");
     for (String tag : List.of("outputFile", "outputDirectory")) {
       NodeList nodes = doc.getElementsByTagName(tag);
       for (int i = 0; i < nodes.getLength(); i++) {
@@ -639,7 +804,9 @@ class DeployComposeTest {
   }
 
   private static Set<String> stages(Path dockerfile) throws IOException {
-    return instructions(dockerfile).stream().filter(i -> i.keyword().equals("FROM")).map(Instruction::stage)
+    return instructions(dockerfile).stream()
+        .filter(i -> i.keyword().equals("FROM"))
+        .map(Instruction::stage)
         .collect(Collectors.toSet());
   }
 
@@ -669,8 +836,10 @@ class DeployComposeTest {
   }
 
   private static List<String> runs(Path dockerfile, String stage) throws IOException {
-    return instructions(dockerfile).stream().filter(i -> i.keyword().equals("RUN") && i.stage().equals(stage))
-        .map(Instruction::args).toList();
+    return instructions(dockerfile).stream()
+        .filter(i -> i.keyword().equals("RUN") && i.stage().equals(stage))
+        .map(Instruction::args)
+        .toList();
   }
 
   private static List<Copy> copies(Path dockerfile) throws IOException {
@@ -722,7 +891,9 @@ class DeployComposeTest {
     return list(deps).stream().map(DeployComposeTest::str).collect(Collectors.toSet());
   }
 
-  /** The command as the container gets it: a list as is, a string split into words as Compose does. */
+  /**
+   * The command as the container gets it: a list as is, a string split into words as Compose does.
+   */
   private static List<String> command(Map<String, Object> svc) {
     Object command = svc.get("command");
     if (command instanceof String s) {
@@ -733,16 +904,25 @@ class DeployComposeTest {
 
   /** The lines of a service's `bash -ec SCRIPT`. */
   private static List<String> scriptLines(Map<String, Object> svc) {
-    assertThat(list(svc.get("entrypoint"))).map(DeployComposeTest::str).containsExactly("/bin/bash", "-ec");
-    return Stream.of(command(svc).get(0).split("\n")).map(String::strip).filter(l -> !l.isEmpty()).toList();
+    assertThat(list(svc.get("entrypoint")))
+        .map(DeployComposeTest::str)
+        .containsExactly("/bin/bash", "-ec");
+    return Stream.of(command(svc).get(0).split("\n"))
+        .map(String::strip)
+        .filter(l -> !l.isEmpty())
+        .toList();
   }
 
   private static String healthcheck(Map<String, Object> svc) {
-    return list(map(svc.get("healthcheck")).get("test")).stream().map(DeployComposeTest::str)
+    return list(map(svc.get("healthcheck")).get("test")).stream()
+        .map(DeployComposeTest::str)
         .collect(Collectors.joining(" "));
   }
 
-  /** Compose's interpolation: $$ is a dollar, ${NAME:-default} its default; a variable without one is noted. */
+  /**
+   * Compose's interpolation: $$ is a dollar, ${NAME:-default} its default; a variable without one
+   * is noted.
+   */
   private static Object interpolate(Object node) {
     if (node instanceof Map<?, ?> m) {
       Map<String, Object> out = new LinkedHashMap<>();
@@ -839,8 +1019,12 @@ class DeployComposeTest {
     }
     // properties built from others, e.g. pytorch-jni.version = ${pytorch.version}-${djl.version}
     Pattern reference = Pattern.compile("\\$\\{([\\w.-]+)}");
-    props.replaceAll((k, v) -> reference.matcher(v).replaceAll(m -> Matcher.quoteReplacement(
-        props.getOrDefault(m.group(1), m.group()))));
+    props.replaceAll(
+        (k, v) ->
+            reference
+                .matcher(v)
+                .replaceAll(
+                    m -> Matcher.quoteReplacement(props.getOrDefault(m.group(1), m.group()))));
     return props;
   }
 

@@ -30,10 +30,25 @@ class ForecastCommandTest {
   @Test
   void readingsMapsAnyDailyCsvAndReportsItsBadRowsWithFileAndLine() throws IOException {
     Path file = dir.resolve("station.csv");
-    Files.write(file, List.of("DATE,TMAX,TMIN", "03/01/2021,5.5,1.0", "04/01/2021,x,0.5", "05/01/2021,6.0,2.0"));
+    Files.write(
+        file,
+        List.of("DATE,TMAX,TMIN", "03/01/2021,5.5,1.0", "04/01/2021,x,0.5", "05/01/2021,6.0,2.0"));
 
-    int exit = cli.run("readings", "--csv", file.toString(), "--series-id", "KSEA", "--time-column", "DATE",
-        "--date-format", "dd/MM/yyyy", "--features", "TMAX,TMIN", "--domain", "weather");
+    int exit =
+        cli.run(
+            "readings",
+            "--csv",
+            file.toString(),
+            "--series-id",
+            "KSEA",
+            "--time-column",
+            "DATE",
+            "--date-format",
+            "dd/MM/yyyy",
+            "--features",
+            "TMAX,TMIN",
+            "--domain",
+            "weather");
 
     assertThat(exit).as("a file with bad rows exits non-zero").isEqualTo(1);
     assertThat(cli.out.toString())
@@ -47,8 +62,19 @@ class ForecastCommandTest {
     Path file = dir.resolve("prices.csv");
     Files.write(file, List.of("day,close", "2021-01-04,10", "2021-01-05,", "2021-01-06,11"));
 
-    int exit = cli.run("readings", "--csv", file.toString(), "--series-id", "X", "--time-column", "day",
-        "--features", "close", "--on-bad-row", "fail");
+    int exit =
+        cli.run(
+            "readings",
+            "--csv",
+            file.toString(),
+            "--series-id",
+            "X",
+            "--time-column",
+            "day",
+            "--features",
+            "close",
+            "--on-bad-row",
+            "fail");
 
     assertThat(exit).isNotZero();
     assertThat(cli.err.toString()).contains(file + ":3: empty value in column 'close'");
@@ -56,7 +82,9 @@ class ForecastCommandTest {
 
   @Test
   void contradictoryFlagsAreAUsageErrorThatNamesTheFix() {
-    int exit = cli.run("readings", "--preset", "weather", "--series-column", "location", "--series-id", "X");
+    int exit =
+        cli.run(
+            "readings", "--preset", "weather", "--series-column", "location", "--series-id", "X");
 
     assertThat(exit).isEqualTo(2);
     assertThat(cli.err.toString()).contains("give --series-column or --series-id, not both");

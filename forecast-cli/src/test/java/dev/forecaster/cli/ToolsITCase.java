@@ -13,7 +13,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -46,22 +48,42 @@ class ToolsITCase {
   @Test
   void replayProducesEveryReadingOfTheCsvInDayOrder() throws Exception {
     Path csv = dir.resolve("prices.csv");
-    Files.write(csv, List.of("day,close", "2021-01-05,11", "2021-01-04,10", "2021-01-06,x", "2021-01-07,12"));
+    Files.write(
+        csv,
+        List.of("day,close", "2021-01-05,11", "2021-01-04,10", "2021-01-06,x", "2021-01-07,12"));
     CliRun cli = new CliRun();
 
-    int exit = cli.run("replay", "--csv", csv.toString(), "--series-id", "ABC", "--time-column", "day",
-        "--features", "close", "--domain", "stock", "--bootstrap-servers", broker.bootstrapServers(),
-        "--topic", "replayed", "--rate", "100");
+    int exit =
+        cli.run(
+            "replay",
+            "--csv",
+            csv.toString(),
+            "--series-id",
+            "ABC",
+            "--time-column",
+            "day",
+            "--features",
+            "close",
+            "--domain",
+            "stock",
+            "--bootstrap-servers",
+            broker.bootstrapServers(),
+            "--topic",
+            "replayed",
+            "--rate",
+            "100");
 
     assertThat(exit).as(cli.err.toString()).isZero();
-    assertThat(cli.out.toString()).contains("replayed 3 readings of 1 series (2021-01-04 .. 2021-01-07)")
+    assertThat(cli.out.toString())
+        .contains("replayed 3 readings of 1 series (2021-01-04 .. 2021-01-07)")
         .contains("1 bad rows skipped");
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
     p.put(ConsumerConfig.GROUP_ID_CONFIG, "check");
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    List<LocalDate> days = new java.util.ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+    List<LocalDate> days = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> c =
+        new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       c.subscribe(List.of("replayed"));
       long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
       while (days.size() < 3 && System.nanoTime() < end) {
@@ -71,7 +93,9 @@ class ToolsITCase {
         }
       }
     }
-    assertThat(days).containsExactly(LocalDate.of(2021, 1, 4), LocalDate.of(2021, 1, 5), LocalDate.of(2021, 1, 7));
+    assertThat(days)
+        .containsExactly(
+            LocalDate.of(2021, 1, 4), LocalDate.of(2021, 1, 5), LocalDate.of(2021, 1, 7));
   }
 
   @Test
@@ -80,9 +104,23 @@ class ToolsITCase {
     Files.write(csv, List.of("day,close", "2021-01-04,10"));
     CliRun cli = new CliRun();
 
-    int exit = cli.run("replay", "--csv", csv.toString(), "--series-id", "ABC", "--time-column", "day",
-        "--features", "close", "--bootstrap-servers", "127.0.0.1:1",
-        "--kafka-property", "default.api.timeout.ms=2000", "--kafka-property", "request.timeout.ms=1000");
+    int exit =
+        cli.run(
+            "replay",
+            "--csv",
+            csv.toString(),
+            "--series-id",
+            "ABC",
+            "--time-column",
+            "day",
+            "--features",
+            "close",
+            "--bootstrap-servers",
+            "127.0.0.1:1",
+            "--kafka-property",
+            "default.api.timeout.ms=2000",
+            "--kafka-property",
+            "request.timeout.ms=1000");
 
     assertThat(exit).isNotZero();
     assertThat(cli.err.toString()).contains("no Kafka broker answered at 127.0.0.1:1");
@@ -91,42 +129,97 @@ class ToolsITCase {
   @Test
   void tailPrintsForecastsAndEvaluationsAndReportDrawsThem() throws Exception {
     LocalDate base = LocalDate.of(2015, 12, 1);
-    broker.createTopic("t-forecasts", 2, java.util.Map.of());
-    broker.createTopic("t-evaluations", 2, java.util.Map.of());
+    broker.createTopic("t-forecasts", 2, Map.of());
+    broker.createTopic("t-evaluations", 2, Map.of());
     Properties p = new Properties();
     p.put("bootstrap.servers", broker.bootstrapServers());
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
       for (int i = 0; i < 5; i++) {
         LocalDate day = base.plusDays(i);
         String id = ForecastIds.of("Seattle", day, 1, "weather", 2);
-        producer.send(new ProducerRecord<>("t-forecasts", key(), Codecs.FORECAST.encode(Forecast.newBuilder()
-            .setForecastId(id).setSeriesId("Seattle").setBaseDay(day).setTargetDay(day.plusDays(1)).setHorizon(1)
-            .setTarget("temp_max").setValue(10 + i).setModelName("weather").setModelVersion(2)
-            .setCreatedAt(Instant.now()).build())));
-        producer.send(new ProducerRecord<>("t-evaluations", key(), Codecs.EVALUATION.encode(Evaluation.newBuilder()
-            .setForecastId(id).setSeriesId("Seattle").setTargetDay(day.plusDays(1)).setTarget("temp_max")
-            .setPredicted(10 + i).setActual(11 + i).setError(-1).setPersistenceError(2.0).setModelName("weather")
-            .setModelVersion(2).build())));
+        producer.send(
+            new ProducerRecord<>(
+                "t-forecasts",
+                key(),
+                Codecs.FORECAST.encode(
+                    Forecast.newBuilder()
+                        .setForecastId(id)
+                        .setSeriesId("Seattle")
+                        .setBaseDay(day)
+                        .setTargetDay(day.plusDays(1))
+                        .setHorizon(1)
+                        .setTarget("temp_max")
+                        .setValue(10 + i)
+                        .setModelName("weather")
+                        .setModelVersion(2)
+                        .setCreatedAt(Instant.now())
+                        .build())));
+        producer.send(
+            new ProducerRecord<>(
+                "t-evaluations",
+                key(),
+                Codecs.EVALUATION.encode(
+                    Evaluation.newBuilder()
+                        .setForecastId(id)
+                        .setSeriesId("Seattle")
+                        .setTargetDay(day.plusDays(1))
+                        .setTarget("temp_max")
+                        .setPredicted(10 + i)
+                        .setActual(11 + i)
+                        .setError(-1)
+                        .setPersistenceError(2.0)
+                        .setModelName("weather")
+                        .setModelVersion(2)
+                        .build())));
       }
       producer.flush();
     }
     CliRun tail = new CliRun();
-    int exit = tail.run("tail", "--bootstrap-servers", broker.bootstrapServers(), "--forecasts-topic", "t-forecasts",
-        "--evaluations-topic", "t-evaluations", "--from-beginning", "--max", "10");
+    int exit =
+        tail.run(
+            "tail",
+            "--bootstrap-servers",
+            broker.bootstrapServers(),
+            "--forecasts-topic",
+            "t-forecasts",
+            "--evaluations-topic",
+            "t-evaluations",
+            "--from-beginning",
+            "--max",
+            "10");
     assertThat(exit).isZero();
     assertThat(tail.out.toString())
         .contains("forecast   Seattle    2015-12-01 -> 2015-12-02  temp_max 10.000  (weather v2)")
-        .contains("evaluation Seattle    2015-12-02  temp_max predicted 10.000 actual 11.000 error -1.000 persistence +2.000");
+        .contains(
+            "evaluation Seattle    2015-12-02  temp_max predicted 10.000 actual 11.000 error -1.000"
+                + " persistence +2.000");
 
     CliRun report = new CliRun();
     Path html = dir.resolve("r.html");
-    exit = report.run("report", "--bootstrap-servers", broker.bootstrapServers(), "--output", html.toString(),
-        "--forecasts-topic", "t-forecasts", "--evaluations-topic", "t-evaluations", "--readings-topic", "t-forecasts",
-        "--dead-letters-topic", "t-forecasts", "--models-topic", "t-models");
+    exit =
+        report.run(
+            "report",
+            "--bootstrap-servers",
+            broker.bootstrapServers(),
+            "--output",
+            html.toString(),
+            "--forecasts-topic",
+            "t-forecasts",
+            "--evaluations-topic",
+            "t-evaluations",
+            "--readings-topic",
+            "t-forecasts",
+            "--dead-letters-topic",
+            "t-forecasts",
+            "--models-topic",
+            "t-models");
     assertThat(exit).as(report.err.toString()).isZero();
     assertThat(report.out.toString()).contains("5 forecasts, 5 evaluations of 1 series");
     // live MAE 1.000 against persistence 2.000, in the accuracy table
-    assertThat(Files.readString(html)).contains("<td>Seattle</td>").contains(">1.000</td><td>2.000</td>")
+    assertThat(Files.readString(html))
+        .contains("<td>Seattle</td>")
+        .contains(">1.000</td><td>2.000</td>")
         .contains("data:image/png;base64,");
   }
 

@@ -8,6 +8,7 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
@@ -21,9 +22,10 @@ class TrainCommandTest {
 
   /** The first two years of the shipped weather, as a station file of another shape. */
   private Path stationCsv() throws IOException {
-    Path shipped = Path.of(System.getProperty("forecaster.data.dir")).resolve("seattle-weather.csv");
+    Path shipped =
+        Path.of(System.getProperty("forecaster.data.dir")).resolve("seattle-weather.csv");
     List<String> lines = Files.readAllLines(shipped).subList(0, 731);
-    List<String> station = new java.util.ArrayList<>();
+    List<String> station = new ArrayList<>();
     station.add("DATE;TMAX;TMIN;PRCP");
     for (String line : lines.subList(1, lines.size())) {
       String[] c = line.split(",");
@@ -37,16 +39,36 @@ class TrainCommandTest {
   @Test
   void trainingWithoutABrokerReportsTheBacktestAndWritesJsonAndChart() throws IOException {
     Path csv = dir.resolve("weather.csv");
-    List<String> lines = Files.readAllLines(
-        Path.of(System.getProperty("forecaster.data.dir")).resolve("seattle-weather.csv")).subList(0, 731);
+    List<String> lines =
+        Files.readAllLines(
+                Path.of(System.getProperty("forecaster.data.dir")).resolve("seattle-weather.csv"))
+            .subList(0, 731);
     Files.write(csv, lines);
 
-    int exit = cli.run("train", "--preset", "weather", "--csv", csv.toString(), "--no-publish", "--members", "1",
-        "--epochs", "3", "--hidden", "4", "--test-from", "2013-10-01",
-        "--metrics-json", dir.resolve("m.json").toString(), "--chart", dir.resolve("c.png").toString());
+    int exit =
+        cli.run(
+            "train",
+            "--preset",
+            "weather",
+            "--csv",
+            csv.toString(),
+            "--no-publish",
+            "--members",
+            "1",
+            "--epochs",
+            "3",
+            "--hidden",
+            "4",
+            "--test-from",
+            "2013-10-01",
+            "--metrics-json",
+            dir.resolve("m.json").toString(),
+            "--chart",
+            dir.resolve("c.png").toString());
 
     assertThat(exit).as(cli.err.toString()).isZero();
-    assertThat(cli.out.toString()).contains("persistence", "linear (OLS)", "not published (--no-publish)");
+    assertThat(cli.out.toString())
+        .contains("persistence", "linear (OLS)", "not published (--no-publish)");
     JsonNode json = new ObjectMapper().readTree(dir.resolve("m.json").toFile());
     assertThat(json.get("testFrom").asText()).isEqualTo("2013-10-01");
     assertThat(json.get("testTo").asText()).isEqualTo("2013-12-30");
@@ -65,30 +87,79 @@ class TrainCommandTest {
   void anyDailyCsvTrainsThroughTheColumnMapping() throws IOException {
     Path csv = stationCsv();
 
-    int exit = cli.run("train", "--csv", csv.toString(), "--delimiter", ";", "--series-id", "KSEA", "--time-column", "DATE",
-        "--features", "TMAX,TMIN,PRCP", "--target", "TMAX", "--domain", "weather", "--no-publish",
-        "--members", "1", "--epochs", "2", "--metrics-json", dir.resolve("m.json").toString());
+    int exit =
+        cli.run(
+            "train",
+            "--csv",
+            csv.toString(),
+            "--delimiter",
+            ";",
+            "--series-id",
+            "KSEA",
+            "--time-column",
+            "DATE",
+            "--features",
+            "TMAX,TMIN,PRCP",
+            "--target",
+            "TMAX",
+            "--domain",
+            "weather",
+            "--no-publish",
+            "--members",
+            "1",
+            "--epochs",
+            "2",
+            "--metrics-json",
+            dir.resolve("m.json").toString());
 
     assertThat(exit).as(cli.err.toString()).isZero();
-    assertThat(cli.out.toString()).contains("model:    TMAX, gru, window 7").contains("inputs [TMAX, TMIN, PRCP]");
-    assertThat(new ObjectMapper().readTree(dir.resolve("m.json").toFile()).get("testWindows").asInt())
+    assertThat(cli.out.toString())
+        .contains("model:    TMAX, gru, window 7")
+        .contains("inputs [TMAX, TMIN, PRCP]");
+    assertThat(
+            new ObjectMapper().readTree(dir.resolve("m.json").toFile()).get("testWindows").asInt())
         .isEqualTo(145); // the last 20% of 723 windows
   }
 
   @Test
   void aTargetTheModelDoesNotReadIsAUsageError() throws IOException {
-    int exit = cli.run("train", "--csv", stationCsv().toString(), "--delimiter", ";", "--series-id", "KSEA", "--time-column", "DATE",
-        "--features", "TMAX,TMIN", "--target", "PRCP", "--no-publish");
+    int exit =
+        cli.run(
+            "train",
+            "--csv",
+            stationCsv().toString(),
+            "--delimiter",
+            ";",
+            "--series-id",
+            "KSEA",
+            "--time-column",
+            "DATE",
+            "--features",
+            "TMAX,TMIN",
+            "--target",
+            "PRCP",
+            "--no-publish");
 
     assertThat(exit).isEqualTo(2);
-    assertThat(cli.err.toString()).contains("the target 'PRCP' must be one of the features [TMAX, TMIN]");
+    assertThat(cli.err.toString())
+        .contains("the target 'PRCP' must be one of the features [TMAX, TMIN]");
   }
 
   @Test
   void publishingWithoutABrokerNamesTheAddressTried() throws IOException {
-    int exit = cli.run("train", "--preset", "stock", "--bootstrap-servers", "127.0.0.1:1",
-        "--kafka-property", "default.api.timeout.ms=2000", "--kafka-property", "request.timeout.ms=1000",
-        "--epochs", "1");
+    int exit =
+        cli.run(
+            "train",
+            "--preset",
+            "stock",
+            "--bootstrap-servers",
+            "127.0.0.1:1",
+            "--kafka-property",
+            "default.api.timeout.ms=2000",
+            "--kafka-property",
+            "request.timeout.ms=1000",
+            "--epochs",
+            "1");
 
     assertThat(exit).isNotZero();
     assertThat(cli.err.toString()).contains("127.0.0.1:1");

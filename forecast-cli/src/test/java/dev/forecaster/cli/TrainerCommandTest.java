@@ -1,14 +1,14 @@
 package dev.forecaster.cli;
 
-import dev.forecaster.trainer.DriftMonitor;
-import dev.forecaster.trainer.TrainerService;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.forecaster.trainer.DriftMonitor;
+import dev.forecaster.trainer.TrainerService;
 import java.time.Duration;
 import java.time.Instant;
-import picocli.CommandLine;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /** The service's flags become its settings (no broker: nothing is started). */
 class TrainerCommandTest {
@@ -21,8 +21,21 @@ class TrainerCommandTest {
 
   @Test
   void flagsBecomeTheServicesSettings() {
-    TrainerService.Settings s = parse("--preset", "stock", "--every", "6h", "--drift-window", "10",
-        "--drift-margin", "0.5", "--drift-cooldown", "30m", "--publish-first", "--epochs", "3");
+    TrainerService.Settings s =
+        parse(
+            "--preset",
+            "stock",
+            "--every",
+            "6h",
+            "--drift-window",
+            "10",
+            "--drift-margin",
+            "0.5",
+            "--drift-cooldown",
+            "30m",
+            "--publish-first",
+            "--epochs",
+            "3");
     assertThat(s.template().name()).isEqualTo("stock");
     assertThat(s.training().epochs()).isEqualTo(3);
     assertThat(s.publishFirst()).isTrue();
@@ -39,12 +52,14 @@ class TrainerCommandTest {
     assertThat(s.drift()).isEqualTo(new DriftMonitor.Policy(30, 0.25, Duration.ofHours(1)));
     assertThat(parse("--no-drift").drift()).isNull();
     Instant t = Instant.parse("2026-11-25T02:00:00Z");
-    assertThat(parse("--cron", "0 3 * * *").schedule().next(t)).isEqualTo(Instant.parse("2026-11-25T03:00:00Z"));
+    assertThat(parse("--cron", "0 3 * * *").schedule().next(t))
+        .isEqualTo(Instant.parse("2026-11-25T03:00:00Z"));
   }
 
   @Test
   void aBadScheduleIsAUsageError() {
-    assertThatThrownBy(() -> parse("--cron", "nightly")).isInstanceOf(CommandLine.ParameterException.class)
+    assertThatThrownBy(() -> parse("--cron", "nightly"))
+        .isInstanceOf(CommandLine.ParameterException.class)
         .hasMessageContaining("cron");
     assertThatThrownBy(() -> parse("--every", "6h", "--cron", "0 3 * * *"))
         .isInstanceOf(CommandLine.ParameterException.class);

@@ -9,14 +9,13 @@ import ai.djl.translate.NoBatchifyTranslator;
 import ai.djl.translate.TranslateException;
 import ai.djl.translate.TranslatorContext;
 import java.nio.FloatBuffer;
-import java.util.List;
 
 /**
  * Scores N windows in one forward pass and returns N forecasts in real units.
  *
- * <p>Not thread-safe (it wraps a DJL {@link Predictor}): one per thread. The native memory of
- * each call lives in the predictor context's own manager and is freed when the call returns;
- * close the predictor when the thread is done with it.
+ * <p>Not thread-safe (it wraps a DJL {@link Predictor}): one per thread. The native memory of each
+ * call lives in the predictor context's own manager and is freed when the call returns; close the
+ * predictor when the thread is done with it.
  */
 public final class BatchedPredictor implements AutoCloseable {
 
@@ -31,36 +30,25 @@ public final class BatchedPredictor implements AutoCloseable {
   }
 
   /**
-   * Predicts {@code count} windows already encoded by {@link WindowEncoder#encode}, back to back
-   * in {@code encoded}, writing the forecasts in real units into {@code out}.
+   * Predicts {@code count} windows already encoded by {@link WindowEncoder#encode}, back to back in
+   * {@code encoded}, writing the forecasts in real units into {@code out}.
    *
    * @param baseValues each window's raw target value at its last reading
    */
-  public void predict(float[] encoded, double[] baseValues, int count, double[] out) throws TranslateException {
+  public void predict(float[] encoded, double[] baseValues, int count, double[] out)
+      throws TranslateException {
     if (count == 0) {
       return;
     }
-    if (encoded.length < count * floatsPerWindow || baseValues.length < count || out.length < count) {
+    if (encoded.length < count * floatsPerWindow
+        || baseValues.length < count
+        || out.length < count) {
       throw new IllegalArgumentException("buffers hold fewer than " + count + " windows");
     }
     float[] network = predictor.predict(new Batch(encoded, count));
     for (int i = 0; i < count; i++) {
       out[i] = encoder.toRealUnits(baseValues[i], network[i]);
     }
-  }
-
-  /** Encodes and predicts raw windows (see {@link WindowEncoder#encode}); allocates per call. */
-  public double[] predict(List<double[][]> windows, List<int[]> epochDays) throws TranslateException {
-    int n = windows.size();
-    float[] encoded = new float[n * floatsPerWindow];
-    double[] base = new double[n];
-    for (int i = 0; i < n; i++) {
-      encoder.encode(windows.get(i), epochDays.get(i), encoded, i * floatsPerWindow);
-      base[i] = encoder.baseValue(windows.get(i));
-    }
-    double[] out = new double[n];
-    predict(encoded, base, n, out);
-    return out;
   }
 
   @Override
@@ -83,8 +71,12 @@ public final class BatchedPredictor implements AutoCloseable {
     @Override
     public NDList processInput(TranslatorContext ctx, Batch batch) {
       int floats = batch.count() * window * inputs;
-      NDArray x = ctx.getNDManager()
-          .create(FloatBuffer.wrap(batch.encoded(), 0, floats), new Shape(batch.count(), window, inputs), DataType.FLOAT32);
+      NDArray x =
+          ctx.getNDManager()
+              .create(
+                  FloatBuffer.wrap(batch.encoded(), 0, floats),
+                  new Shape(batch.count(), window, inputs),
+                  DataType.FLOAT32);
       return new NDList(x);
     }
 

@@ -9,10 +9,10 @@ import ai.djl.util.Utils;
 import java.nio.file.Path;
 
 /**
- * DJL settings that must be in place before the PyTorch engine starts: never download, never
- * probe the network, a writable cache the project owns, and one intra-op and one inter-op
- * thread (a Flink job scales with parallelism, not with threads inside one forward pass).
- * A value the user set on the JVM command line wins.
+ * DJL settings that must be in place before the PyTorch engine starts: never download, never probe
+ * the network, a writable cache the project owns, and one intra-op and one inter-op thread (a Flink
+ * job scales with parallelism, not with threads inside one forward pass). A value the user set on
+ * the JVM command line wins.
  */
 public final class DjlRuntime {
 
@@ -25,15 +25,17 @@ public final class DjlRuntime {
     setIfAbsent("ai.djl.pytorch.num_threads", "1");
     setIfAbsent("ai.djl.pytorch.num_interop_threads", "1");
     if (System.getenv("DJL_CACHE_DIR") == null) {
-      setIfAbsent("DJL_CACHE_DIR", Path.of(System.getProperty("java.io.tmpdir"), "forecaster-djl").toString());
+      setIfAbsent(
+          "DJL_CACHE_DIR",
+          Path.of(System.getProperty("java.io.tmpdir"), "forecaster-djl").toString());
     }
     return Engine.getEngine("PyTorch");
   }
 
   /**
    * Starts the engine, runs one operation on the CPU and prints what was loaded from where. The
-   * Docker images run it when they are built (see docs/DEPLOY.md), so a native library that does not
-   * load fails the image build instead of a task manager's first forward pass.
+   * Docker images run it when they are built (see docs/DEPLOY.md), so a native library that does
+   * not load fails the image build instead of a task manager's first forward pass.
    */
   public static void main(String[] args) {
     Engine engine = engine();
@@ -41,9 +43,16 @@ public final class DjlRuntime {
     try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
       sum = manager.ones(new Shape(2, 2)).sum().getFloat();
     }
-    System.out.printf("DJL %s, PyTorch %s from %s, offline=%s, cache %s; GPUs visible: %d; 2x2 ones sum to %.0f%n",
-        Engine.getDjlVersion(), engine.getVersion(), LibUtils.getLibtorchPath(), System.getProperty("ai.djl.offline"),
-        Utils.getEngineCacheDir("pytorch"), engine.getGpuCount(), sum);
+    System.out.printf(
+        "DJL %s, PyTorch %s from %s, offline=%s, cache %s; GPUs visible: %d; 2x2 ones sum to"
+            + " %.0f%n",
+        Engine.getDjlVersion(),
+        engine.getVersion(),
+        LibUtils.getLibtorchPath(),
+        System.getProperty("ai.djl.offline"),
+        Utils.getEngineCacheDir("pytorch"),
+        engine.getGpuCount(),
+        sum);
   }
 
   private static void setIfAbsent(String key, String value) {

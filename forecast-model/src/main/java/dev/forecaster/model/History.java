@@ -67,8 +67,7 @@ public final class History {
   }
 
   /**
-   * The history of a file's readings as {@code forecast replay} sends them: {@link
-   * #inReplayOrder}.
+   * The history of a file's readings as {@code forecast replay} sends them: {@link #inReplayOrder}.
    */
   public static History ofFile(Collection<Reading> readings) {
     return of(inReplayOrder(readings));
@@ -87,8 +86,8 @@ public final class History {
   /**
    * Only the series that have readings carrying every one of {@code features}: a topic shared by
    * several domains (weather stations and stock tickers) gives each model the series it reads. A
-   * kept series keeps all its readings: a reading with other features still breaks its windows,
-   * as it does in the job.
+   * kept series keeps all its readings: a reading with other features still breaks its windows, as
+   * it does in the job.
    */
   public History withFeatures(Collection<String> features) {
     Map<String, List<Reading>> kept = new LinkedHashMap<>();

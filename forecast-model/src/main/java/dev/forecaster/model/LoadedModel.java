@@ -3,8 +3,8 @@ package dev.forecaster.model;
 import ai.djl.Model;
 
 /**
- * A model in native memory, ready to predict. Share one per JVM; give each thread its own
- * {@link BatchedPredictor} ({@link #newPredictor()}); close the model after its predictors.
+ * A model in native memory, ready to predict. Share one per JVM; give each thread its own {@link
+ * BatchedPredictor} ({@link #newPredictor()}); close the model after its predictors.
  */
 public final class LoadedModel implements AutoCloseable {
 

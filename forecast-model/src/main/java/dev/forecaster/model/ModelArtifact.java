@@ -21,10 +21,9 @@ import java.util.zip.ZipInputStream;
 import java.util.zip.ZipOutputStream;
 
 /**
- * The model artifact: one zip with {@code model.json} (the {@link ModelSpec}) and
- * {@code parameters.bin} (the network weights in DJL's format). The bytes are deterministic for
- * the same model, and their SHA-256 travels beside them; loading verifies it before anything
- * else is read.
+ * The model artifact: one zip with {@code model.json} (the {@link ModelSpec}) and {@code
+ * parameters.bin} (the network weights in DJL's format). The bytes are deterministic for the same
+ * model, and their SHA-256 travels beside them; loading verifies it before anything else is read.
  */
 public final class ModelArtifact {
 
@@ -47,8 +46,8 @@ public final class ModelArtifact {
   }
 
   /**
-   * Artifact bytes of a model's weights under an updated spec (a version, metrics): the network
-   * and the way windows are encoded must be the model's own.
+   * Artifact bytes of a model's weights under an updated spec (a version, metrics): the network and
+   * the way windows are encoded must be the model's own.
    */
   public static byte[] write(LoadedModel model, ModelSpec spec) {
     if (!LoadedModel.sameNetwork(model.spec(), spec)) {
@@ -65,7 +64,8 @@ public final class ModelArtifact {
       }
       return zip.toByteArray();
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write the artifact of " + spec.name() + " (in memory)", e);
+      throw new UncheckedIOException(
+          "cannot write the artifact of " + spec.name() + " (in memory)", e);
     }
   }
 
@@ -78,7 +78,8 @@ public final class ModelArtifact {
   }
 
   /** The spec inside artifact bytes, after verifying their checksum; no weights are loaded. */
-  public static ModelSpec readSpec(byte[] bytes, String expectedSha256) throws ModelArtifactException {
+  public static ModelSpec readSpec(byte[] bytes, String expectedSha256)
+      throws ModelArtifactException {
     verifyChecksum(bytes, expectedSha256);
     return parseSpec(entry(bytes, SPEC_ENTRY));
   }
@@ -87,20 +88,30 @@ public final class ModelArtifact {
    * Loads an artifact onto a device after verifying its checksum. The caller owns the returned
    * model and closes it.
    */
-  public static LoadedModel load(byte[] bytes, String expectedSha256, Device device) throws ModelArtifactException {
+  public static LoadedModel load(byte[] bytes, String expectedSha256, Device device)
+      throws ModelArtifactException {
     verifyChecksum(bytes, expectedSha256);
     ModelSpec spec = parseSpec(entry(bytes, SPEC_ENTRY));
     byte[] parameters = entry(bytes, PARAMETERS_ENTRY);
     try {
-      return Networks.instantiate(spec, device,
-          (network, manager) -> Networks.loadWeights(network, manager, parameters));
+      return Networks.instantiate(
+          spec, device, (network, manager) -> Networks.loadWeights(network, manager, parameters));
     } catch (IOException | MalformedModelException | RuntimeException e) {
       throw new ModelArtifactException(
-          "the weights of " + spec.name() + " v" + spec.version() + " do not fit its network: " + e.getMessage(), e);
+          "the weights of "
+              + spec.name()
+              + " v"
+              + spec.version()
+              + " do not fit its network: "
+              + e.getMessage(),
+          e);
     }
   }
 
-  /** Writes artifact bytes and their checksum ({@code model.zip}, {@code model.zip.sha256}) into a folder. */
+  /**
+   * Writes artifact bytes and their checksum ({@code model.zip}, {@code model.zip.sha256}) into a
+   * folder.
+   */
   public static Path save(byte[] bytes, Path folder) throws IOException {
     Files.createDirectories(folder);
     Path file = folder.resolve("model.zip");
@@ -110,20 +121,25 @@ public final class ModelArtifact {
   }
 
   /** Reads a folder written by {@link #save} and loads it, verifying the checksum. */
-  public static LoadedModel load(Path folder, Device device) throws IOException, ModelArtifactException {
+  public static LoadedModel load(Path folder, Device device)
+      throws IOException, ModelArtifactException {
     byte[] bytes = Files.readAllBytes(folder.resolve("model.zip"));
     String sha = Files.readString(folder.resolve("model.zip.sha256")).strip().split("\\s+")[0];
     return load(bytes, sha, device);
   }
 
-  private static void verifyChecksum(byte[] bytes, String expectedSha256) throws ModelArtifactException {
+  private static void verifyChecksum(byte[] bytes, String expectedSha256)
+      throws ModelArtifactException {
     if (bytes == null || bytes.length == 0) {
       throw new ModelArtifactException("the artifact is empty");
     }
     String actual = sha256(bytes);
     if (expectedSha256 == null || !actual.equalsIgnoreCase(expectedSha256.strip())) {
       throw new ModelArtifactException(
-          "artifact checksum mismatch: expected " + expectedSha256 + ", the bytes hash to " + actual);
+          "artifact checksum mismatch: expected "
+              + expectedSha256
+              + ", the bytes hash to "
+              + actual);
     }
   }
 
@@ -131,7 +147,8 @@ public final class ModelArtifact {
     try {
       return JSON.readValue(json, ModelSpec.class);
     } catch (IOException | IllegalArgumentException e) {
-      throw new ModelArtifactException("the artifact's " + SPEC_ENTRY + " is not a model spec: " + e.getMessage(), e);
+      throw new ModelArtifactException(
+          "the artifact's " + SPEC_ENTRY + " is not a model spec: " + e.getMessage(), e);
     }
   }
 
@@ -150,7 +167,8 @@ public final class ModelArtifact {
         if (e.getName().equals(name)) {
           byte[] content = in.readNBytes(MAX_ENTRY_BYTES + 1);
           if (content.length > MAX_ENTRY_BYTES) {
-            throw new ModelArtifactException("artifact entry " + name + " is larger than " + MAX_ENTRY_BYTES + " bytes");
+            throw new ModelArtifactException(
+                "artifact entry " + name + " is larger than " + MAX_ENTRY_BYTES + " bytes");
           }
           return content;
         }
@@ -161,7 +179,8 @@ public final class ModelArtifact {
     throw new ModelArtifactException("the artifact has no " + name);
   }
 
-  private static void putEntry(ZipOutputStream out, String name, byte[] content) throws IOException {
+  private static void putEntry(ZipOutputStream out, String name, byte[] content)
+      throws IOException {
     ZipEntry entry = new ZipEntry(name);
     entry.setTime(FIXED_ENTRY_TIME); // same model, same bytes, same checksum
     out.putNextEntry(entry);

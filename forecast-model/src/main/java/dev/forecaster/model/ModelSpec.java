@@ -4,9 +4,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Everything about a model but its weights: the network, what it reads and predicts, how values
- * are transformed and scaled, how it was trained and how it scored. Stored as JSON inside the
- * artifact and copied into the {@code ModelUpdate} record.
+ * Everything about a model but its weights: the network, what it reads and predicts, how values are
+ * transformed and scaled, how it was trained and how it scored. Stored as JSON inside the artifact
+ * and copied into the {@code ModelUpdate} record.
  *
  * @param features reading features the model reads, in input order; the target is one of them
  * @param calendar whether day-of-year (as sin and cos) is an input after the features
@@ -52,17 +52,23 @@ public record ModelSpec(
       throw new IllegalArgumentException("a model reads at least one feature");
     }
     if (!features.contains(target)) {
-      throw new IllegalArgumentException("the target '" + target + "' must be one of the features " + features);
+      throw new IllegalArgumentException(
+          "the target '" + target + "' must be one of the features " + features);
     }
     if (windowLength < 1 || horizon < 1 || hiddenSize < 1 || layers < 1 || members < 1) {
-      throw new IllegalArgumentException("window, horizon, hidden size, layers and members must be at least 1");
+      throw new IllegalArgumentException(
+          "window, horizon, hidden size, layers and members must be at least 1");
     }
     if (dropout < 0 || dropout >= 1) {
       throw new IllegalArgumentException("dropout must be in [0, 1): " + dropout);
     }
     if (scaling != null && scaling.inputMean().length != features.size()) {
       throw new IllegalArgumentException(
-          "scaling has " + scaling.inputMean().length + " inputs, the model reads " + features.size() + " features");
+          "scaling has "
+              + scaling.inputMean().length
+              + " inputs, the model reads "
+              + features.size()
+              + " features");
     }
   }
 

@@ -37,8 +37,11 @@ public final class ModelUpdates {
     for (int i = 0; i < mean.length; i++) {
       scalers.add(new ScalerStat(spec.features().get(i), mean[i], std[i]));
     }
-    scalers.add(new ScalerStat(TARGET_SCALER_PREFIX + spec.target(), spec.scaling().targetMean(),
-        spec.scaling().targetStd()));
+    scalers.add(
+        new ScalerStat(
+            TARGET_SCALER_PREFIX + spec.target(),
+            spec.scaling().targetMean(),
+            spec.scaling().targetStd()));
     return ModelUpdate.newBuilder()
         .setModelName(spec.name())
         .setVersion(spec.version())
@@ -63,8 +66,13 @@ public final class ModelUpdates {
   public static byte[] artifactBytes(ModelUpdate update) throws ModelArtifactException {
     ByteBuffer inline = update.getArtifact();
     if (inline == null) {
-      throw new ModelArtifactException("model " + update.getModelName() + " v" + update.getVersion()
-          + " has no inline artifact" + (update.getArtifactUri() != null ? " (only " + update.getArtifactUri() + ")" : ""));
+      throw new ModelArtifactException(
+          "model "
+              + update.getModelName()
+              + " v"
+              + update.getVersion()
+              + " has no inline artifact"
+              + (update.getArtifactUri() != null ? " (only " + update.getArtifactUri() + ")" : ""));
     }
     ByteBuffer copy = inline.duplicate();
     byte[] bytes = new byte[copy.remaining()];
@@ -88,10 +96,17 @@ public final class ModelUpdates {
     return ModelArtifact.load(bytes, update.getSha256(), device);
   }
 
-  private static void requireSame(String what, Object inRecord, Object inArtifact) throws ModelArtifactException {
+  private static void requireSame(String what, Object inRecord, Object inArtifact)
+      throws ModelArtifactException {
     if (!Objects.equals(inRecord, inArtifact)) {
       throw new ModelArtifactException(
-          "the update's " + what + " (" + inRecord + ") is not its artifact's (" + inArtifact + ")");
+          "the update's "
+              + what
+              + " ("
+              + inRecord
+              + ") is not its artifact's ("
+              + inArtifact
+              + ")");
     }
   }
 }

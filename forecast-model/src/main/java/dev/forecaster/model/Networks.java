@@ -26,9 +26,9 @@ import java.util.Map;
 
 /**
  * The forecaster network. A member is a GRU or LSTM over the window, its last step, and a dense
- * head. A model is the mean of {@code members} independently trained members, run side by side
- * in one block, so one forward pass scores a batch with all of them (averaging members trained
- * from different seeds cancels much of the variance of one small network on little data).
+ * head. A model is the mean of {@code members} independently trained members, run side by side in
+ * one block, so one forward pass scores a batch with all of them (averaging members trained from
+ * different seeds cancels much of the variance of one small network on little data).
  */
 public final class Networks {
 
@@ -38,11 +38,23 @@ public final class Networks {
   public static Block member(ModelSpec spec) {
     RecurrentBlock recurrent;
     if (spec.architecture() == Architecture.GRU) {
-      recurrent = GRU.builder().setStateSize(spec.hiddenSize()).setNumLayers(spec.layers())
-          .optDropRate(spec.dropout()).optBatchFirst(true).optReturnState(false).build();
+      recurrent =
+          GRU.builder()
+              .setStateSize(spec.hiddenSize())
+              .setNumLayers(spec.layers())
+              .optDropRate(spec.dropout())
+              .optBatchFirst(true)
+              .optReturnState(false)
+              .build();
     } else {
-      recurrent = LSTM.builder().setStateSize(spec.hiddenSize()).setNumLayers(spec.layers())
-          .optDropRate(spec.dropout()).optBatchFirst(true).optReturnState(false).build();
+      recurrent =
+          LSTM.builder()
+              .setStateSize(spec.hiddenSize())
+              .setNumLayers(spec.layers())
+              .optDropRate(spec.dropout())
+              .optBatchFirst(true)
+              .optReturnState(false)
+              .build();
     }
     return new SequentialBlock()
         .add(recurrent)
@@ -60,22 +72,27 @@ public final class Networks {
   }
 
   /**
-   * A model from its members' trained weights (each as written by {@code Block.saveParameters}
-   * of a {@link #member} block). The caller owns the returned model.
+   * A model from its members' trained weights (each as written by {@code Block.saveParameters} of a
+   * {@link #member} block). The caller owns the returned model.
    */
   public static LoadedModel assemble(ModelSpec spec, List<byte[]> memberWeights, Device device) {
     if (memberWeights.size() != spec.members()) {
-      throw new IllegalArgumentException(spec.members() + " members, " + memberWeights.size() + " sets of weights");
+      throw new IllegalArgumentException(
+          spec.members() + " members, " + memberWeights.size() + " sets of weights");
     }
     try {
-      return instantiate(spec, device, (network, manager) -> {
-        List<Block> children = network.getChildren().values();
-        for (int i = 0; i < children.size(); i++) {
-          loadWeights(children.get(i), manager, memberWeights.get(i));
-        }
-      });
+      return instantiate(
+          spec,
+          device,
+          (network, manager) -> {
+            List<Block> children = network.getChildren().values();
+            for (int i = 0; i < children.size(); i++) {
+              loadWeights(children.get(i), manager, memberWeights.get(i));
+            }
+          });
     } catch (IOException | MalformedModelException | RuntimeException e) {
-      throw new IllegalStateException("member weights do not fit the network of " + spec.name() + ": " + e, e);
+      throw new IllegalStateException(
+          "member weights do not fit the network of " + spec.name() + ": " + e, e);
     }
   }
 
@@ -87,8 +104,8 @@ public final class Networks {
 
   /**
    * The network of {@code spec} on {@code device} with {@code weights} loaded, ready to score
-   * (weights that do not fit throw, and the half-built model is closed). Loaded parameters carry
-   * no gradient, so scoring builds no autograd graph on any thread.
+   * (weights that do not fit throw, and the half-built model is closed). Loaded parameters carry no
+   * gradient, so scoring builds no autograd graph on any thread.
    */
   static LoadedModel instantiate(ModelSpec spec, Device device, Weights weights)
       throws IOException, MalformedModelException {
@@ -111,15 +128,23 @@ public final class Networks {
    * itself takes whatever shapes the stream holds, so weights of another network would load and
    * fail (or worse, not) only when scoring.
    */
-  static void loadWeights(Block block, NDManager manager, byte[] weights) throws IOException, MalformedModelException {
+  static void loadWeights(Block block, NDManager manager, byte[] weights)
+      throws IOException, MalformedModelException {
     Map<String, Shape> expected = new LinkedHashMap<>();
-    block.getParameters().forEach(p -> expected.put(p.getKey(), p.getValue().getArray().getShape()));
+    block
+        .getParameters()
+        .forEach(p -> expected.put(p.getKey(), p.getValue().getArray().getShape()));
     block.loadParameters(manager, new DataInputStream(new ByteArrayInputStream(weights)));
     for (var p : block.getParameters()) {
       Shape loaded = p.getValue().getArray().getShape();
       if (!loaded.equals(expected.get(p.getKey()))) {
         throw new MalformedModelException(
-            "parameter " + p.getKey() + " has shape " + loaded + ", the network needs " + expected.get(p.getKey()));
+            "parameter "
+                + p.getKey()
+                + " has shape "
+                + loaded
+                + ", the network needs "
+                + expected.get(p.getKey()));
       }
     }
   }

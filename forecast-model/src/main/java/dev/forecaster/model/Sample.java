@@ -12,7 +12,12 @@ import java.time.LocalDate;
  * @param actual the raw target at {@code targetDay}
  */
 public record Sample(
-    String seriesId, LocalDate baseDay, LocalDate targetDay, double[][] values, int[] epochDays, double baseValue,
+    String seriesId,
+    LocalDate baseDay,
+    LocalDate targetDay,
+    double[][] values,
+    int[] epochDays,
+    double baseValue,
     double actual) {
 
   /** Identifies the forecast this sample stands for, across models with other windows. */

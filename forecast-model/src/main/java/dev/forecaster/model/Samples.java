@@ -9,10 +9,10 @@ import java.util.Set;
 
 /**
  * Cuts a history into a model's windows by the {@link WindowPolicy}: consecutive readings of one
- * series, never across series, a gap the policy does not span, or a change of feature names;
- * days carried forward over a gap fill windows as they do in the job. Each window ends at a real
- * reading (the job forecasts only when one arrives) and its target is the {@code horizon}-th real
- * reading after it within the same run of readings.
+ * series, never across series, a gap the policy does not span, or a change of feature names; days
+ * carried forward over a gap fill windows as they do in the job. Each window ends at a real reading
+ * (the job forecasts only when one arrives) and its target is the {@code horizon}-th real reading
+ * after it within the same run of readings.
  */
 public final class Samples {
 
@@ -41,8 +41,8 @@ public final class Samples {
   public record Window(String seriesId, LocalDate baseDay, int[] epochDays, double[][] values) {}
 
   /**
-   * Every window the model reads, whether or not its target is known yet: what the job would
-   * score when each reading arrives. Ordered by series then day.
+   * Every window the model reads, whether or not its target is known yet: what the job would score
+   * when each reading arrives. Ordered by series then day.
    */
   public static List<Window> windows(History history, ModelSpec spec, WindowPolicy policy) {
     List<Window> windows = new ArrayList<>();
@@ -131,7 +131,8 @@ public final class Samples {
       forEachWindow(
           spec,
           (base, window, windowDays) ->
-              out.add(new Window(seriesId, LocalDate.ofEpochDay(days.get(base)), windowDays, window)));
+              out.add(
+                  new Window(seriesId, LocalDate.ofEpochDay(days.get(base)), windowDays, window)));
     }
 
     /** Every window of the spec's length that ends at a real reading of this run. */

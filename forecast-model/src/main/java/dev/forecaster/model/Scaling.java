@@ -3,8 +3,8 @@ package dev.forecaster.model;
 import java.util.Arrays;
 
 /**
- * Standardisation of every network input and of the network's target, fitted on training rows
- * only. A constant column gets std 1 so that it scales to 0 instead of dividing by zero.
+ * Standardisation of every network input and of the network's target, fitted on training rows only.
+ * A constant column gets std 1 so that it scales to 0 instead of dividing by zero.
  */
 public record Scaling(double[] inputMean, double[] inputStd, double targetMean, double targetStd) {
 
@@ -14,7 +14,8 @@ public record Scaling(double[] inputMean, double[] inputStd, double targetMean, 
     }
     for (double s : inputStd) {
       if (!(s > 0) || !Double.isFinite(s)) {
-        throw new IllegalArgumentException("scaler std must be positive and finite: " + Arrays.toString(inputStd));
+        throw new IllegalArgumentException(
+            "scaler std must be positive and finite: " + Arrays.toString(inputStd));
       }
     }
     if (!(targetStd > 0) || !Double.isFinite(targetStd)) {
@@ -63,12 +64,21 @@ public record Scaling(double[] inputMean, double[] inputStd, double targetMean, 
 
   @Override
   public int hashCode() {
-    return 31 * Arrays.hashCode(inputMean) + Arrays.hashCode(inputStd) + Double.hashCode(targetMean);
+    return 31 * Arrays.hashCode(inputMean)
+        + Arrays.hashCode(inputStd)
+        + Double.hashCode(targetMean);
   }
 
   @Override
   public String toString() {
-    return "Scaling{mean=" + Arrays.toString(inputMean) + ", std=" + Arrays.toString(inputStd)
-        + ", target=" + targetMean + "±" + targetStd + '}';
+    return "Scaling{mean="
+        + Arrays.toString(inputMean)
+        + ", std="
+        + Arrays.toString(inputStd)
+        + ", target="
+        + targetMean
+        + "±"
+        + targetStd
+        + '}';
   }
 }

@@ -1,8 +1,5 @@
 package dev.forecaster.model;
 
-import dev.forecaster.model.ModelSpec;
-import dev.forecaster.model.Scaling;
-import dev.forecaster.model.ValueTransform;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;

@@ -3,9 +3,9 @@ package dev.forecaster.model;
 import java.util.Locale;
 
 /**
- * How a raw series value becomes a network value, and back. Price levels leave the training
- * range (a network's bounded output saturates at the highest price it saw), so a price is fed
- * and predicted as its change or log return from the previous value, then added back.
+ * How a raw series value becomes a network value, and back. Price levels leave the training range
+ * (a network's bounded output saturates at the highest price it saw), so a price is fed and
+ * predicted as its change or log return from the previous value, then added back.
  */
 public enum ValueTransform {
   /** The value itself. */

@@ -1,12 +1,14 @@
 package dev.forecaster.model;
 
+import java.time.LocalDate;
+
 /**
  * Turns a window of raw readings into network inputs, and a network output back into a value in
  * real units. The trainer and the job both go through this class, so a model sees in service
  * exactly what it saw in training.
  *
- * <p>A window is {@link ModelSpec#readingsPerWindow()} rows of raw feature values, in the
- * spec's feature order, oldest first, with the epoch day of each row.
+ * <p>A window is {@link ModelSpec#readingsPerWindow()} rows of raw feature values, in the spec's
+ * feature order, oldest first, with the epoch day of each row.
  */
 public final class WindowEncoder {
 
@@ -37,15 +39,16 @@ public final class WindowEncoder {
   }
 
   /**
-   * Writes the network input of one window into {@code out} at {@code offset}, without
-   * allocating.
+   * Writes the network input of one window into {@code out} at {@code offset}; with calendar inputs
+   * it allocates a {@code LocalDate} per row, nothing else.
    *
    * @param values {@code readingsPerWindow} rows of raw feature values, oldest first
    * @param epochDays the day of each row
    */
   public void encode(double[][] values, int[] epochDays, float[] out, int offset) {
     if (values.length != rows) {
-      throw new IllegalArgumentException("a window has " + rows + " readings, got " + values.length);
+      throw new IllegalArgumentException(
+          "a window has " + rows + " readings, got " + values.length);
     }
     ValueTransform transform = spec.inputTransform();
     int o = offset;
@@ -80,7 +83,7 @@ public final class WindowEncoder {
 
   /** Angle of the day in the year, on a 365.25-day circle. */
   static double dayOfYearAngle(int epochDay) {
-    int dayOfYear = java.time.LocalDate.ofEpochDay(epochDay).getDayOfYear();
+    int dayOfYear = LocalDate.ofEpochDay(epochDay).getDayOfYear();
     return 2 * Math.PI * (dayOfYear - 1) / 365.25;
   }
 }

@@ -19,9 +19,9 @@ import java.util.Objects;
  *   <li><b>Duplicates and late days:</b> a reading of the newest day already taken is a duplicate,
  *       one of an older day is late; both are refused, the first reading of a day stays ({@link
  *       #admit}).
- *   <li><b>Gaps:</b> readings further apart than {@code maxGapDays} are a gap; a window never
- *       spans one: it starts anew after it ({@link GapPolicy#RESET}) or the missing days are filled
- *       with the last reading ({@link GapPolicy#CARRY_FORWARD}). A weekend is not a gap.
+ *   <li><b>Gaps:</b> readings further apart than {@code maxGapDays} are a gap; a window never spans
+ *       one: it starts anew after it ({@link GapPolicy#RESET}) or the missing days are filled with
+ *       the last reading ({@link GapPolicy#CARRY_FORWARD}). A weekend is not a gap.
  *   <li><b>Features:</b> a reading whose feature names differ from the previous one's starts a new
  *       window: a window's rows all carry the same features.
  * </ul>
@@ -84,8 +84,8 @@ public record WindowPolicy(int maxGapDays, GapPolicy gapPolicy) implements Seria
   }
 
   /**
-   * Why a reading cannot be used, or null when it can: a blank series id, no features, or a
-   * feature that is not a finite number.
+   * Why a reading cannot be used, or null when it can: a blank series id, no features, or a feature
+   * that is not a finite number.
    */
   public static String problem(Reading r) {
     if (r.getSeriesId() == null || r.getSeriesId().isBlank()) {
@@ -126,8 +126,8 @@ public record WindowPolicy(int maxGapDays, GapPolicy gapPolicy) implements Seria
 
   /**
    * The first missing day that a window of {@code capacity} rows keeps when a gap from {@code
-   * previousDay} to {@code day} is carried forward: only the newest filled days fit beside the
-   * new reading. The days from it to {@code day - 1} are filled.
+   * previousDay} to {@code day} is carried forward: only the newest filled days fit beside the new
+   * reading. The days from it to {@code day - 1} are filled.
    */
   public static int firstCarriedDay(int previousDay, int day, int capacity) {
     return Math.max(previousDay + 1, day - capacity + 1);

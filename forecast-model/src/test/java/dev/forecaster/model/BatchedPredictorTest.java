@@ -1,6 +1,7 @@
 package dev.forecaster.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.within;
 
 import java.util.List;
@@ -14,9 +15,11 @@ class BatchedPredictorTest {
     List<int[]> days = TestModels.days(37, 3);
     try (LoadedModel model = TestModels.randomModel(TestModels.spec(Architecture.GRU, 3));
         BatchedPredictor predictor = model.newPredictor()) {
-      double[] batched = predictor.predict(windows, days);
+      double[] batched = TestModels.predict(model, predictor, windows, days);
       for (int i = 0; i < windows.size(); i++) {
-        double single = predictor.predict(List.<double[][]>of(windows.get(i)), List.of(days.get(i)))[0];
+        double single =
+            TestModels.predict(
+                model, predictor, List.<double[][]>of(windows.get(i)), List.of(days.get(i)))[0];
         assertThat(batched[i]).as("window %d", i).isCloseTo(single, within(1e-5));
       }
     }
@@ -29,12 +32,14 @@ class BatchedPredictorTest {
     double[][] hot = {{32, 4}, {31, 4}, {30, 4}};
     try (LoadedModel model = TestModels.randomModel(TestModels.spec(Architecture.LSTM, 1));
         BatchedPredictor predictor = model.newPredictor()) {
-      double[] out = predictor.predict(List.of(cold, hot), TestModels.days(2, 3));
+      double[] out =
+          TestModels.predict(model, predictor, List.of(cold, hot), TestModels.days(2, 3));
       WindowEncoder encoder = model.encoder();
       // the same change: both inverse transforms of one network output differ by the base values
       assertThat(out[0]).isBetween(-15.0, 15.0);
       assertThat(out[1]).isBetween(15.0, 45.0);
-      assertThat(encoder.toRealUnits(30, 0.3) - encoder.toRealUnits(0, 0.3)).isCloseTo(30, within(1e-9));
+      assertThat(encoder.toRealUnits(30, 0.3) - encoder.toRealUnits(0, 0.3))
+          .isCloseTo(30, within(1e-9));
     }
   }
 
@@ -43,8 +48,7 @@ class BatchedPredictorTest {
     try (LoadedModel model = TestModels.randomModel(TestModels.spec(Architecture.GRU, 1));
         BatchedPredictor predictor = model.newPredictor()) {
       // no buffer is touched: a forward pass would fail on these
-      org.assertj.core.api.Assertions.assertThatCode(() -> predictor.predict(null, null, 0, null))
-          .doesNotThrowAnyException();
+      assertThatCode(() -> predictor.predict(null, null, 0, null)).doesNotThrowAnyException();
     }
   }
 }

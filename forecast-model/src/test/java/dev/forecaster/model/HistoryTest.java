@@ -42,7 +42,8 @@ class HistoryTest {
     Reading tue = reading("KSEA", 1, Map.of("temp_max", 9.0));
     Reading tueAgain = reading("KSEA", 1, Map.of("temp_max", 99.0));
 
-    History history = History.ofFile(List.of(wed, tue, tueAgain)); // newest first, as some files are
+    History history =
+        History.ofFile(List.of(wed, tue, tueAgain)); // newest first, as some files are
 
     assertThat(history.bySeries().get("KSEA")).containsExactly(tue, wed);
     assertThat(history.duplicates()).isEqualTo(1);

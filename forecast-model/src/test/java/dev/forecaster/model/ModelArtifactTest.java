@@ -9,10 +9,10 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.Test;
 
 class ModelArtifactTest {
 
@@ -20,18 +20,20 @@ class ModelArtifactTest {
 
   @ParameterizedTest
   @EnumSource(Architecture.class)
-  void aLoadedArtifactPredictsExactlyAsTheModelItWasWrittenFrom(Architecture arch) throws Exception {
+  void aLoadedArtifactPredictsExactlyAsTheModelItWasWrittenFrom(Architecture arch)
+      throws Exception {
     List<double[][]> windows = TestModels.windows(20, 3, 1);
     List<int[]> days = TestModels.days(20, 3);
     try (LoadedModel model = TestModels.randomModel(TestModels.spec(arch, 2));
         BatchedPredictor predictor = model.newPredictor()) {
-      double[] before = predictor.predict(windows, days);
+      double[] before = TestModels.predict(model, predictor, windows, days);
       byte[] artifact = ModelArtifact.write(model);
 
-      try (LoadedModel loaded = ModelArtifact.load(artifact, ModelArtifact.sha256(artifact), Device.cpu());
+      try (LoadedModel loaded =
+              ModelArtifact.load(artifact, ModelArtifact.sha256(artifact), Device.cpu());
           BatchedPredictor again = loaded.newPredictor()) {
         assertThat(loaded.spec()).isEqualTo(model.spec());
-        assertThat(again.predict(windows, days)).containsExactly(before);
+        assertThat(TestModels.predict(loaded, again, windows, days)).containsExactly(before);
       }
     }
   }
@@ -74,10 +76,14 @@ class ModelArtifactTest {
     try (LoadedModel small = TestModels.randomModel(TestModels.spec(Architecture.GRU, 1));
         LoadedModel other = TestModels.randomModel(TestModels.spec(Architecture.LSTM, 1))) {
       // the LSTM's weights under the GRU's spec: a consistent checksum, an inconsistent artifact
-      byte[] forged = Zips.replaceEntry(ModelArtifact.write(small), ModelArtifact.PARAMETERS_ENTRY,
-          Zips.entry(ModelArtifact.write(other), ModelArtifact.PARAMETERS_ENTRY));
+      byte[] forged =
+          Zips.replaceEntry(
+              ModelArtifact.write(small),
+              ModelArtifact.PARAMETERS_ENTRY,
+              Zips.entry(ModelArtifact.write(other), ModelArtifact.PARAMETERS_ENTRY));
 
-      assertThatThrownBy(() -> ModelArtifact.load(forged, ModelArtifact.sha256(forged), Device.cpu()))
+      assertThatThrownBy(
+              () -> ModelArtifact.load(forged, ModelArtifact.sha256(forged), Device.cpu()))
           .isInstanceOf(ModelArtifactException.class)
           .hasMessageContaining("do not fit");
     }
@@ -101,10 +107,12 @@ class ModelArtifactTest {
       try (LoadedModel loaded = ModelUpdates.load(update, Device.cpu())) {
         assertThat(loaded.spec().features()).containsExactly("temp_max", "wind");
       }
-      assertThat(update.getScalers()).extracting(s -> s.getName())
+      assertThat(update.getScalers())
+          .extracting(s -> s.getName())
           .containsExactly("temp_max", "wind", "target:temp_max");
 
-      ModelUpdate reordered = ModelUpdate.newBuilder(update).setFeatures(List.of("wind", "temp_max")).build();
+      ModelUpdate reordered =
+          ModelUpdate.newBuilder(update).setFeatures(List.of("wind", "temp_max")).build();
       assertThatThrownBy(() -> ModelUpdates.load(reordered, Device.cpu()))
           .isInstanceOf(ModelArtifactException.class)
           .hasMessageContaining("features");
@@ -113,8 +121,10 @@ class ModelArtifactTest {
       assertThatThrownBy(() -> ModelUpdates.load(newerLabel, Device.cpu()))
           .hasMessageContaining("version (8) is not its artifact's (7)");
 
-      ModelUpdate noArtifact = ModelUpdate.newBuilder(update).setArtifact((ByteBuffer) null).build();
-      assertThatThrownBy(() -> ModelUpdates.load(noArtifact, Device.cpu())).hasMessageContaining("no inline artifact");
+      ModelUpdate noArtifact =
+          ModelUpdate.newBuilder(update).setArtifact((ByteBuffer) null).build();
+      assertThatThrownBy(() -> ModelUpdates.load(noArtifact, Device.cpu()))
+          .hasMessageContaining("no inline artifact");
     }
   }
 }

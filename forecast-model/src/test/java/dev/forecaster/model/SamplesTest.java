@@ -73,8 +73,7 @@ class SamplesTest {
     List<Sample> samples = Samples.of(History.of(readings), SPEC, carry);
 
     // the window holds 3 readings: only the newest filled days (6, 7) fit beside day 8
-    assertThat(describe(samples))
-        .containsExactly("2: [0, 1, 2] -> 8", "8: [6, 7, 8] -> 9");
+    assertThat(describe(samples)).containsExactly("2: [0, 1, 2] -> 8", "8: [6, 7, 8] -> 9");
     Sample fromEight = samples.get(1);
     assertThat(fromEight.values()[0][0]).isEqualTo(2.0); // carried from day 2
     assertThat(fromEight.values()[1][0]).isEqualTo(2.0);
@@ -117,7 +116,6 @@ class SamplesTest {
     List<Sample> samples =
         Samples.of(History.of(readings), SPEC.toBuilder().horizon(2).build(), WindowPolicy.DEFAULT);
 
-    assertThat(describe(samples))
-        .containsExactly("2: [0, 1, 2] -> 4", "3: [1, 2, 3] -> 5");
+    assertThat(describe(samples)).containsExactly("2: [0, 1, 2] -> 4", "3: [1, 2, 3] -> 5");
   }
 }

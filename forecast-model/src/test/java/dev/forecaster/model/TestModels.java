@@ -16,7 +16,23 @@ import java.util.Random;
 final class TestModels {
 
   static ModelSpec spec(Architecture arch, int members) {
-    return ModelSpec.builder().name("test-model").version(7).architecture(arch).hiddenSize(4).members(members).features(List.of("temp_max", "wind")).calendar(true).target("temp_max").targetTransform(ValueTransform.CHANGE).windowLength(3).scaling(new Scaling(new double[] {15, 4}, new double[] {7, 1.5}, 0.1, 2.5)).training(Map.of("seed", "1")).trainingMetrics(Map.of("meanBestEpoch", 3.0)).backtestMetrics(Map.of("mae", 2.0)).createdAtMillis(1_700_000_000_000L).build();
+    return ModelSpec.builder()
+        .name("test-model")
+        .version(7)
+        .architecture(arch)
+        .hiddenSize(4)
+        .members(members)
+        .features(List.of("temp_max", "wind"))
+        .calendar(true)
+        .target("temp_max")
+        .targetTransform(ValueTransform.CHANGE)
+        .windowLength(3)
+        .scaling(new Scaling(new double[] {15, 4}, new double[] {7, 1.5}, 0.1, 2.5))
+        .training(Map.of("seed", "1"))
+        .trainingMetrics(Map.of("meanBestEpoch", 3.0))
+        .backtestMetrics(Map.of("mae", 2.0))
+        .createdAtMillis(1_700_000_000_000L)
+        .build();
   }
 
   /** A model whose members have seeded random initial weights. */
@@ -64,4 +80,21 @@ final class TestModels {
   }
 
   private TestModels() {}
+
+  /** Forecasts of raw windows in one batch, encoded as the job and the trainer encode them. */
+  static double[] predict(
+      LoadedModel model, BatchedPredictor predictor, List<double[][]> windows, List<int[]> days)
+      throws Exception {
+    int n = windows.size();
+    int fpw = model.encoder().floatsPerWindow();
+    float[] encoded = new float[n * fpw];
+    double[] base = new double[n];
+    for (int i = 0; i < n; i++) {
+      model.encoder().encode(windows.get(i), days.get(i), encoded, i * fpw);
+      base[i] = model.encoder().baseValue(windows.get(i));
+    }
+    double[] out = new double[n];
+    predictor.predict(encoded, base, n, out);
+    return out;
+  }
 }

@@ -6,15 +6,25 @@ import static org.assertj.core.api.Assertions.within;
 
 import java.time.LocalDate;
 import java.util.List;
-import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.Test;
 
 class WindowEncoderTest {
 
   private static ModelSpec spec(ValueTransform inputs, ValueTransform target, boolean calendar) {
-    return ModelSpec.builder().name("m").version(1).hiddenSize(4).features(List.of("close", "volume")).calendar(calendar).inputTransform(inputs).target("close").targetTransform(target).windowLength(2).scaling(new Scaling(new double[] {0.001, 0.0}, new double[] {0.01, 0.2}, 0.0005, 0.012)).build();
+    return ModelSpec.builder()
+        .name("m")
+        .version(1)
+        .hiddenSize(4)
+        .features(List.of("close", "volume"))
+        .calendar(calendar)
+        .inputTransform(inputs)
+        .target("close")
+        .targetTransform(target)
+        .windowLength(2)
+        .scaling(new Scaling(new double[] {0.001, 0.0}, new double[] {0.01, 0.2}, 0.0005, 0.012))
+        .build();
   }
 
   @ParameterizedTest
@@ -31,7 +41,8 @@ class WindowEncoderTest {
 
   @Test
   void logChangeInputsAreScaledReturnsOfEachStep() {
-    WindowEncoder encoder = new WindowEncoder(spec(ValueTransform.LOG_CHANGE, ValueTransform.LOG_CHANGE, false));
+    WindowEncoder encoder =
+        new WindowEncoder(spec(ValueTransform.LOG_CHANGE, ValueTransform.LOG_CHANGE, false));
     double[][] rows = {{100, 1000}, {101, 1000}, {99.99, 1100}};
     float[] out = new float[encoder.floatsPerWindow()];
 
@@ -47,7 +58,8 @@ class WindowEncoderTest {
 
   @Test
   void calendarInputsFollowTheDayOfTheYear() {
-    WindowEncoder encoder = new WindowEncoder(spec(ValueTransform.LEVEL, ValueTransform.LEVEL, true));
+    WindowEncoder encoder =
+        new WindowEncoder(spec(ValueTransform.LEVEL, ValueTransform.LEVEL, true));
     int newYear = (int) LocalDate.of(2015, 1, 1).toEpochDay();
     int midYear = (int) LocalDate.of(2015, 7, 2).toEpochDay();
     float[] out = new float[encoder.floatsPerWindow()];
@@ -62,7 +74,8 @@ class WindowEncoderTest {
 
   @Test
   void aWindowOfTheWrongLengthIsRefused() {
-    WindowEncoder encoder = new WindowEncoder(spec(ValueTransform.CHANGE, ValueTransform.CHANGE, false));
+    WindowEncoder encoder =
+        new WindowEncoder(spec(ValueTransform.CHANGE, ValueTransform.CHANGE, false));
     assertThatThrownBy(() -> encoder.encode(new double[2][2], new int[2], new float[4], 0))
         .hasMessageContaining("a window has 3 readings, got 2");
   }

@@ -1,7 +1,7 @@
 package dev.forecaster.trainer;
 
-import dev.forecaster.model.Sample;
 import dev.forecaster.model.ModelSpec;
+import dev.forecaster.model.Sample;
 import dev.forecaster.model.WindowEncoder;
 import java.util.List;
 import org.apache.commons.math3.linear.Array2DRowRealMatrix;
@@ -13,7 +13,10 @@ import org.apache.commons.math3.linear.RealVector;
 /** The forecasts a model must beat, on exactly the windows it is scored on. */
 public final class Baselines {
 
-  /** Ridge added to the normal equations, relative to their diagonal: keeps collinear columns solvable. */
+  /**
+   * Ridge added to the normal equations, relative to their diagonal: keeps collinear columns
+   * solvable.
+   */
   static final double RELATIVE_RIDGE = 1e-8;
 
   private Baselines() {}
@@ -51,7 +54,10 @@ public final class Baselines {
       xtx[i][i] += RELATIVE_RIDGE * Math.max(1.0, xtx[i][i]);
     }
     RealMatrix a = new Array2DRowRealMatrix(xtx, false);
-    RealVector beta = new CholeskyDecomposition(a, 1e-12, 1e-14).getSolver().solve(new ArrayRealVector(xty, false));
+    RealVector beta =
+        new CholeskyDecomposition(a, 1e-12, 1e-14)
+            .getSolver()
+            .solve(new ArrayRealVector(xty, false));
     double[] predicted = new double[test.size()];
     for (int n = 0; n < test.size(); n++) {
       Sample s = test.get(n);

@@ -12,20 +12,24 @@ import org.apache.kafka.common.TopicPartition;
 
 /**
  * Reads a whole topic from the beginning up to the end offsets it had when the read started,
- * without a consumer group: a bounded read of the history, which records written meanwhile do
- * not prolong.
+ * without a consumer group: a bounded read of the history, which records written meanwhile do not
+ * prolong.
  */
 public final class BoundedRead {
 
   private BoundedRead() {}
 
-  public static <K, V> long untilEndOffsets(KafkaConsumer<K, V> consumer, String topic, Duration timeout,
+  public static <K, V> long untilEndOffsets(
+      KafkaConsumer<K, V> consumer,
+      String topic,
+      Duration timeout,
       Consumer<ConsumerRecord<K, V>> sink) {
     List<PartitionInfo> partitions = consumer.partitionsFor(topic, timeout);
     if (partitions == null || partitions.isEmpty()) {
       return 0; // no such topic yet: nothing to read
     }
-    List<TopicPartition> assigned = partitions.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+    List<TopicPartition> assigned =
+        partitions.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
     consumer.assign(assigned);
     consumer.seekToBeginning(assigned);
     Map<TopicPartition, Long> end = new HashMap<>(consumer.endOffsets(assigned, timeout));
@@ -39,7 +43,8 @@ public final class BoundedRead {
       }
       var records = consumer.poll(Duration.ofMillis(200));
       if (!records.isEmpty()) {
-        deadline = System.nanoTime() + timeout.toNanos(); // the timeout bounds a stall, not the whole read
+        deadline =
+            System.nanoTime() + timeout.toNanos(); // the timeout bounds a stall, not the whole read
       }
       for (ConsumerRecord<K, V> r : records) {
         TopicPartition tp = new TopicPartition(r.topic(), r.partition());

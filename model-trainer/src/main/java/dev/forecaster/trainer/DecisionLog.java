@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,8 +21,8 @@ import org.slf4j.LoggerFactory;
 public final class DecisionLog {
 
   private static final Logger LOG = LoggerFactory.getLogger(DecisionLog.class);
-  private static final ObjectMapper JSON = new ObjectMapper()
-      .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
   private final Path file;
 
@@ -36,10 +38,16 @@ public final class DecisionLog {
     try {
       Path parent = file.toAbsolutePath().getParent();
       Files.createDirectories(parent);
-      // a torn last line (a crash mid-write) stays a line of its own: the new record starts on the next
+      // a torn last line (a crash mid-write) stays a line of its own: the new record starts on the
+      // next
       String start = endsTorn() ? "\n" : "";
-      Files.writeString(file, start + JSON.writeValueAsString(record) + "\n", StandardCharsets.UTF_8,
-          StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.SYNC);
+      Files.writeString(
+          file,
+          start + JSON.writeValueAsString(record) + "\n",
+          StandardCharsets.UTF_8,
+          StandardOpenOption.CREATE,
+          StandardOpenOption.APPEND,
+          StandardOpenOption.SYNC);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot append to " + file, e);
     }
@@ -49,14 +57,17 @@ public final class DecisionLog {
     if (!Files.exists(file) || Files.size(file) == 0) {
       return false;
     }
-    try (var channel = java.nio.channels.FileChannel.open(file, StandardOpenOption.READ)) {
-      java.nio.ByteBuffer last = java.nio.ByteBuffer.allocate(1);
+    try (var channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      ByteBuffer last = ByteBuffer.allocate(1);
       channel.read(last, channel.size() - 1);
       return last.get(0) != '\n';
     }
   }
 
-  /** Every record, oldest first; a line that cannot be read (a torn last write) is skipped with a warning. */
+  /**
+   * Every record, oldest first; a line that cannot be read (a torn last write) is skipped with a
+   * warning.
+   */
   public synchronized List<RoundRecord> readAll() {
     List<RoundRecord> records = new ArrayList<>();
     if (!Files.exists(file)) {
@@ -84,6 +95,8 @@ public final class DecisionLog {
   /** When the last round (of any outcome) finished, if one did. */
   public Optional<Instant> lastFinished() {
     List<RoundRecord> all = readAll();
-    return all.isEmpty() ? Optional.empty() : Optional.of(Instant.parse(all.get(all.size() - 1).finishedAt()));
+    return all.isEmpty()
+        ? Optional.empty()
+        : Optional.of(Instant.parse(all.get(all.size() - 1).finishedAt()));
   }
 }

@@ -9,9 +9,9 @@ import java.util.Optional;
 import java.util.OptionalDouble;
 
 /**
- * Live accuracy of one model name, per version, over its last K evaluations; it reports drift
- * when the live MAE of a version exceeds that version's backtest MAE by more than a margin.
- * Thread-safe: the evaluations follower records while the service checks.
+ * Live accuracy of one model name, per version, over its last K evaluations; it reports drift when
+ * the live MAE of a version exceeds that version's backtest MAE by more than a margin. Thread-safe:
+ * the evaluations follower records while the service checks.
  */
 public final class DriftMonitor {
 
@@ -23,7 +23,8 @@ public final class DriftMonitor {
   public record Policy(int window, double margin, Duration cooldown) {
     public Policy {
       if (window < 1) {
-        throw new IllegalArgumentException("the drift window must hold at least one evaluation, got " + window);
+        throw new IllegalArgumentException(
+            "the drift window must hold at least one evaluation, got " + window);
       }
       if (!(margin >= 0)) {
         throw new IllegalArgumentException("the drift margin must be 0 or more, got " + margin);
@@ -32,17 +33,27 @@ public final class DriftMonitor {
   }
 
   /** A version whose live error is too far above its backtest. */
-  public record Drift(String modelName, long version, int evaluations, double liveMae, double backtestMae,
+  public record Drift(
+      String modelName,
+      long version,
+      int evaluations,
+      double liveMae,
+      double backtestMae,
       double persistenceMae) {
     public String describe() {
-      return String.format("live MAE %.4f of %s v%d over its last %d evaluations exceeds its backtest MAE %.4f "
-          + "(persistence on the same days %.4f)", liveMae, modelName, version, evaluations, backtestMae, persistenceMae);
+      return String.format(
+          "live MAE %.4f of %s v%d over its last %d evaluations exceeds its backtest MAE %.4f "
+              + "(persistence on the same days %.4f)",
+          liveMae, modelName, version, evaluations, backtestMae, persistenceMae);
     }
   }
 
   private final String modelName;
   private final Policy policy;
-  /** Per version: the last K absolute errors of the model and of persistence (NaN where unknown). */
+
+  /**
+   * Per version: the last K absolute errors of the model and of persistence (NaN where unknown).
+   */
   private final Map<Long, ArrayDeque<double[]>> recent = new HashMap<>();
 
   public DriftMonitor(String modelName, Policy policy) {
@@ -50,14 +61,19 @@ public final class DriftMonitor {
     this.policy = policy;
   }
 
-  /** Keeps an evaluation of this monitor's model; others are ignored. Returns whether it was kept. */
+  /**
+   * Keeps an evaluation of this monitor's model; others are ignored. Returns whether it was kept.
+   */
   public synchronized boolean record(Evaluation e) {
     if (!modelName.equals(e.getModelName()) || !Double.isFinite(e.getError())) {
       return false;
     }
     ArrayDeque<double[]> q = recent.computeIfAbsent(e.getModelVersion(), v -> new ArrayDeque<>());
     Double persistence = e.getPersistenceError();
-    q.addLast(new double[] {Math.abs(e.getError()), persistence == null ? Double.NaN : Math.abs(persistence)});
+    q.addLast(
+        new double[] {
+          Math.abs(e.getError()), persistence == null ? Double.NaN : Math.abs(persistence)
+        });
     while (q.size() > policy.window()) {
       q.removeFirst();
     }
@@ -72,7 +88,8 @@ public final class DriftMonitor {
   /** Live MAE of a version over its kept evaluations (fewer than K before it has K). */
   public synchronized OptionalDouble liveMae(long version) {
     ArrayDeque<double[]> q = recent.get(version);
-    return q == null || q.isEmpty() ? OptionalDouble.empty()
+    return q == null || q.isEmpty()
+        ? OptionalDouble.empty()
         : q.stream().mapToDouble(x -> x[0]).average();
   }
 
@@ -86,11 +103,15 @@ public final class DriftMonitor {
     if (!(live > backtestMae * (1 + policy.margin()))) {
       return Optional.empty();
     }
-    double persistence = q.stream().mapToDouble(x -> x[1]).filter(Double::isFinite).average().orElse(Double.NaN);
+    double persistence =
+        q.stream().mapToDouble(x -> x[1]).filter(Double::isFinite).average().orElse(Double.NaN);
     return Optional.of(new Drift(modelName, version, q.size(), live, backtestMae, persistence));
   }
 
-  /** Forgets a version's evaluations: after a drift round, K new ones are needed for the next verdict. */
+  /**
+   * Forgets a version's evaluations: after a drift round, K new ones are needed for the next
+   * verdict.
+   */
   public synchronized void reset(long version) {
     recent.remove(version);
   }

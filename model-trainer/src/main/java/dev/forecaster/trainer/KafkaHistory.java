@@ -1,7 +1,7 @@
 package dev.forecaster.trainer;
 
-import dev.forecaster.model.History;
 import dev.forecaster.avro.Reading;
+import dev.forecaster.model.History;
 import dev.forecaster.schemas.Codecs;
 import dev.forecaster.schemas.RecordDecodingException;
 import java.time.Duration;
@@ -25,7 +25,8 @@ public final class KafkaHistory {
 
   private KafkaHistory() {}
 
-  public static Read read(Map<String, Object> clientProperties, String topic, Duration stallTimeout) {
+  public static Read read(
+      Map<String, Object> clientProperties, String topic, Duration stallTimeout) {
     Properties p = new Properties();
     p.putAll(clientProperties);
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
@@ -36,16 +37,25 @@ public final class KafkaHistory {
     long[] undecodable = {0};
     long records;
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
-      records = BoundedRead.untilEndOffsets(consumer, topic, stallTimeout, r -> {
-        try {
-          readings.add(Codecs.READING.decode(r.value()));
-        } catch (RecordDecodingException e) {
-          if (undecodable[0]++ < 10) {
-            LOG.warn("skipping an undecodable reading at {}-{}@{}: {}", r.topic(), r.partition(), r.offset(),
-                e.getMessage());
-          }
-        }
-      });
+      records =
+          BoundedRead.untilEndOffsets(
+              consumer,
+              topic,
+              stallTimeout,
+              r -> {
+                try {
+                  readings.add(Codecs.READING.decode(r.value()));
+                } catch (RecordDecodingException e) {
+                  if (undecodable[0]++ < 10) {
+                    LOG.warn(
+                        "skipping an undecodable reading at {}-{}@{}: {}",
+                        r.topic(),
+                        r.partition(),
+                        r.offset(),
+                        e.getMessage());
+                  }
+                }
+              });
     }
     return new Read(History.of(readings), records, undecodable[0]);
   }

@@ -24,6 +24,7 @@ public record Metrics(double mae, double rmse, double mape, int n) {
       }
     }
     int n = actual.length;
-    return new Metrics(abs / n, Math.sqrt(sq / n), pctCount == 0 ? Double.NaN : 100 * pct / pctCount, n);
+    return new Metrics(
+        abs / n, Math.sqrt(sq / n), pctCount == 0 ? Double.NaN : 100 * pct / pctCount, n);
   }
 }

@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The compacted {@code models} topic as a registry: the latest published version of each model
- * name, and publishing a new one. Key: model name; value: a {@code ModelUpdate} with the
- * artifact inline.
+ * name, and publishing a new one. Key: model name; value: a {@code ModelUpdate} with the artifact
+ * inline.
  */
 public final class ModelRegistry {
 
@@ -52,12 +52,20 @@ public final class ModelRegistry {
     this.clientProperties = Map.copyOf(clientProperties);
     this.topic = topic;
     Object apiTimeout = clientProperties.get(CommonClientConfigs.DEFAULT_API_TIMEOUT_MS_CONFIG);
-    this.timeout = apiTimeout == null ? DEFAULT_TIMEOUT : Duration.ofMillis(Long.parseLong(apiTimeout.toString()));
+    this.timeout =
+        apiTimeout == null
+            ? DEFAULT_TIMEOUT
+            : Duration.ofMillis(Long.parseLong(apiTimeout.toString()));
   }
 
-  /** Creates the topic, compacted, if it does not exist; fails naming the address if no broker answers. */
+  /**
+   * Creates the topic, compacted, if it does not exist; fails naming the address if no broker
+   * answers.
+   */
   public void ensureTopic() {
-    List<String> created = Topics.ensure(clientProperties, Map.of(Topics.MODELS, topic), Topics.DEFAULT_PARTITIONS, timeout);
+    List<String> created =
+        Topics.ensure(
+            clientProperties, Map.of(Topics.MODELS, topic), Topics.DEFAULT_PARTITIONS, timeout);
     if (!created.isEmpty()) {
       LOG.info("created compacted topic {}", topic);
     }
@@ -67,37 +75,51 @@ public final class ModelRegistry {
   public Optional<ModelUpdate> latest(String modelName) {
     ModelUpdate latest = null;
     for (ModelUpdate u : readAll()) {
-      if (u.getModelName().equals(modelName) && (latest == null || u.getVersion() > latest.getVersion())) {
+      if (u.getModelName().equals(modelName)
+          && (latest == null || u.getVersion() > latest.getVersion())) {
         latest = u;
       }
     }
     return Optional.ofNullable(latest);
   }
 
-  /** Every update on the topic, read from the beginning up to the end offsets at the start of the call. */
+  /**
+   * Every update on the topic, read from the beginning up to the end offsets at the start of the
+   * call.
+   */
   public List<ModelUpdate> readAll() {
     List<ModelUpdate> updates = new ArrayList<>();
-    Map<String, Object> overrides = Map.of(
-        ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class,
-        ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.MAX_MODEL_BYTES);
+    Map<String, Object> overrides =
+        Map.of(
+            ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class,
+            ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
+            ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+            ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.MAX_MODEL_BYTES);
     try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props(overrides))) {
-      BoundedRead.untilEndOffsets(consumer, topic, timeout, (ConsumerRecord<String, byte[]> r) -> {
-        if (r.value() == null) {
-          return; // a tombstone: the model was withdrawn
-        }
-        try {
-          updates.add(Codecs.MODEL_UPDATE.decode(r.value()));
-        } catch (RecordDecodingException e) {
-          LOG.warn("skipping an unreadable model update at {}-{}@{}: {}", r.topic(), r.partition(), r.offset(),
-              e.getMessage());
-        }
-      });
+      BoundedRead.untilEndOffsets(
+          consumer,
+          topic,
+          timeout,
+          (ConsumerRecord<String, byte[]> r) -> {
+            if (r.value() == null) {
+              return; // a tombstone: the model was withdrawn
+            }
+            try {
+              updates.add(Codecs.MODEL_UPDATE.decode(r.value()));
+            } catch (RecordDecodingException e) {
+              LOG.warn(
+                  "skipping an unreadable model update at {}-{}@{}: {}",
+                  r.topic(),
+                  r.partition(),
+                  r.offset(),
+                  e.getMessage());
+            }
+          });
     } catch (KafkaException e) {
       // as ensureTopic does: say where no broker answered
-      throw new IllegalStateException("cannot read topic " + topic + " at " + bootstrap() + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot read topic " + topic + " at " + bootstrap() + ": " + e.getMessage(), e);
     }
     return updates;
   }
@@ -105,18 +127,32 @@ public final class ModelRegistry {
   /** Publishes an update and waits until the broker has it (acks=all, idempotent). */
   public RecordMetadata publish(ModelUpdate update) {
     ensureTopic();
-    Map<String, Object> overrides = Map.of(
-        ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
-        ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
-        ProducerConfig.ACKS_CONFIG, "all",
-        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-        ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.MAX_MODEL_BYTES);
+    Map<String, Object> overrides =
+        Map.of(
+            ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
+            ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
+            ProducerConfig.ACKS_CONFIG, "all",
+            ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+            ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.MAX_MODEL_BYTES);
     try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props(overrides))) {
-      return producer.send(new ProducerRecord<>(topic, update.getModelName(), Codecs.MODEL_UPDATE.encode(update)))
+      return producer
+          .send(
+              new ProducerRecord<>(
+                  topic, update.getModelName(), Codecs.MODEL_UPDATE.encode(update)))
           .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException | TimeoutException e) {
-      throw new IllegalStateException("publishing " + update.getModelName() + " v" + update.getVersion() + " to "
-          + topic + " at " + bootstrap() + " failed: " + e, e);
+      throw new IllegalStateException(
+          "publishing "
+              + update.getModelName()
+              + " v"
+              + update.getVersion()
+              + " to "
+              + topic
+              + " at "
+              + bootstrap()
+              + " failed: "
+              + e,
+          e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while publishing", e);

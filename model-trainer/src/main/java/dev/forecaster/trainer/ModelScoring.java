@@ -1,9 +1,9 @@
 package dev.forecaster.trainer;
 
-import dev.forecaster.model.Sample;
 import ai.djl.translate.TranslateException;
 import dev.forecaster.model.BatchedPredictor;
 import dev.forecaster.model.LoadedModel;
+import dev.forecaster.model.Sample;
 import java.util.List;
 
 /** Scores windows with a model through the same batched predictor the job uses. */
@@ -31,7 +31,8 @@ public final class ModelScoring {
         System.arraycopy(batchOut, 0, out, start, n);
       }
     } catch (TranslateException e) {
-      throw new IllegalStateException("scoring with " + model.spec().name() + " failed: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "scoring with " + model.spec().name() + " failed: " + e.getMessage(), e);
     }
     return out;
   }

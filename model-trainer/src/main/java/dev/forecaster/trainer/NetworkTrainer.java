@@ -32,9 +32,9 @@ import java.util.Random;
 import java.util.function.IntConsumer;
 
 /**
- * Fits each member of a spec's network on training windows with Adam, watching the validation
- * loss after each epoch; with patience, stops when it has not improved for that many epochs and
- * keeps the weights of the best epoch. Deterministic for a seed (one PyTorch thread, seeded
+ * Fits each member of a spec's network on training windows with Adam, watching the validation loss
+ * after each epoch; with patience, stops when it has not improved for that many epochs and keeps
+ * the weights of the best epoch. Deterministic for a seed (one PyTorch thread, seeded
  * initialisation and shuffle).
  */
 public final class NetworkTrainer {

@@ -12,7 +12,9 @@ import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** When the trainer's next scheduled round is due: a fixed interval or a Unix cron expression (UTC). */
+/**
+ * When the trainer's next scheduled round is due: a fixed interval or a Unix cron expression (UTC).
+ */
 public abstract class RetrainSchedule {
 
   private static final Pattern SHORT_DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
@@ -45,17 +47,27 @@ public abstract class RetrainSchedule {
   public static RetrainSchedule cron(String expression) {
     ExecutionTime times;
     try {
-      times = ExecutionTime.forCron(
-          new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.UNIX)).parse(expression.strip()));
+      times =
+          ExecutionTime.forCron(
+              new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.UNIX))
+                  .parse(expression.strip()));
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("not a Unix cron expression (minute hour day month weekday): '" + expression
-          + "': " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "not a Unix cron expression (minute hour day month weekday): '"
+              + expression
+              + "': "
+              + e.getMessage(),
+          e);
     }
     return new RetrainSchedule() {
       @Override
       public Instant next(Instant after) {
-        return times.nextExecution(after.atZone(ZoneOffset.UTC))
-            .orElseThrow(() -> new IllegalStateException("cron '" + expression + "' never fires after " + after))
+        return times
+            .nextExecution(after.atZone(ZoneOffset.UTC))
+            .orElseThrow(
+                () ->
+                    new IllegalStateException(
+                        "cron '" + expression + "' never fires after " + after))
             .toInstant();
       }
 
@@ -66,7 +78,10 @@ public abstract class RetrainSchedule {
     };
   }
 
-  /** {@code 24h}, {@code 90m}, {@code 30s}, {@code 2d}, {@code 500ms}, or ISO-8601 such as {@code PT6H}. */
+  /**
+   * {@code 24h}, {@code 90m}, {@code 30s}, {@code 2d}, {@code 500ms}, or ISO-8601 such as {@code
+   * PT6H}.
+   */
   public static Duration parseDuration(String text) {
     String t = text.strip().toLowerCase(Locale.ROOT);
     Matcher m = SHORT_DURATION.matcher(t);
@@ -83,7 +98,8 @@ public abstract class RetrainSchedule {
     try {
       return Duration.parse(text.strip().toUpperCase(Locale.ROOT));
     } catch (DateTimeParseException e) {
-      throw new IllegalArgumentException("not a duration: '" + text + "' (e.g. 24h, 90m, 30s, 2d or PT6H)", e);
+      throw new IllegalArgumentException(
+          "not a duration: '" + text + "' (e.g. 24h, 90m, 30s, 2d or PT6H)", e);
     }
   }
 }

@@ -6,10 +6,14 @@ import java.util.List;
 
 /**
  * A chronological split by target day: test targets are on or after {@code testFrom}; the
- * validation part is the end of what comes before; training is the rest. No window of a later
- * part ever lends its target to an earlier one.
+ * validation part is the end of what comes before; training is the rest. No window of a later part
+ * ever lends its target to an earlier one.
  */
-public record Split(List<Sample> train, List<Sample> validation, List<Sample> test, LocalDate testFrom,
+public record Split(
+    List<Sample> train,
+    List<Sample> validation,
+    List<Sample> test,
+    LocalDate testFrom,
     LocalDate testTo) {
 
   /** Share of windows in the test part when no test day is given. */
@@ -23,20 +27,29 @@ public record Split(List<Sample> train, List<Sample> validation, List<Sample> te
    */
   public static Split chronological(List<Sample> samples, LocalDate testFrom) {
     if (samples.isEmpty()) {
-      throw new IllegalArgumentException("no windows: the history is shorter than a window plus the horizon");
+      throw new IllegalArgumentException(
+          "no windows: the history is shorter than a window plus the horizon");
     }
     LocalDate cut = testFrom != null ? testFrom : dayAtFraction(samples, 1 - DEFAULT_TEST_FRACTION);
     List<Sample> before = samples.stream().filter(s -> s.targetDay().isBefore(cut)).toList();
     List<Sample> test = samples.stream().filter(s -> !s.targetDay().isBefore(cut)).toList();
     if (before.isEmpty() || test.isEmpty()) {
-      throw new IllegalArgumentException("test day " + cut + " leaves no windows on one side (targets run "
-          + dayAtFraction(samples, 0) + " .. " + dayAtFraction(samples, 1) + ")");
+      throw new IllegalArgumentException(
+          "test day "
+              + cut
+              + " leaves no windows on one side (targets run "
+              + dayAtFraction(samples, 0)
+              + " .. "
+              + dayAtFraction(samples, 1)
+              + ")");
     }
     LocalDate validFrom = dayAtFraction(before, 1 - VALIDATION_FRACTION);
     List<Sample> train = before.stream().filter(s -> s.targetDay().isBefore(validFrom)).toList();
-    List<Sample> validation = before.stream().filter(s -> !s.targetDay().isBefore(validFrom)).toList();
+    List<Sample> validation =
+        before.stream().filter(s -> !s.targetDay().isBefore(validFrom)).toList();
     if (train.isEmpty()) {
-      throw new IllegalArgumentException("too few windows before " + cut + " to train and validate");
+      throw new IllegalArgumentException(
+          "too few windows before " + cut + " to train and validate");
     }
     LocalDate last = test.stream().map(Sample::targetDay).max(LocalDate::compareTo).orElseThrow();
     return new Split(train, validation, test, cut, last);

@@ -1,6 +1,5 @@
 package dev.forecaster.trainer;
 
-import dev.forecaster.avro.Evaluation;
 import dev.forecaster.avro.ModelUpdate;
 import dev.forecaster.model.ModelSpec;
 import dev.forecaster.model.WindowPolicy;
@@ -35,19 +34,23 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The trainer as a long-lived service. Rounds run one at a time on one thread: when the schedule
- * says (counted from the end of the last round, kept in the decision log so a restart goes on
- * where it stopped), when live accuracy drifts, or when asked. Each round reads the history from
- * the readings topic up to its end offsets, trains, backtests on the most recent period against
- * persistence and the version in service, and publishes only a better model, as the last step
- * (a round that fails or is stopped publishes nothing; versions come from the models topic, so
- * they never go back). A second thread follows the evaluations topic for the drift trigger.
+ * says (counted from the end of the last round, kept in the decision log so a restart goes on where
+ * it stopped), when live accuracy drifts, or when asked. Each round reads the history from the
+ * readings topic up to its end offsets, trains, backtests on the most recent period against
+ * persistence and the version in service, and publishes only a better model, as the last step (a
+ * round that fails or is stopped publishes nothing; versions come from the models topic, so they
+ * never go back). A second thread follows the evaluations topic for the drift trigger.
  */
 public final class TrainerService implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(TrainerService.class);
 
   /** Why a round started. */
-  public enum Trigger { SCHEDULE, DRIFT, REQUEST }
+  public enum Trigger {
+    SCHEDULE,
+    DRIFT,
+    REQUEST
+  }
 
   /**
    * @param kafka bootstrap servers and pass-through client settings
@@ -74,8 +77,8 @@ public final class TrainerService implements AutoCloseable {
       WindowPolicy windows) {
 
     /**
-     * Settings for a model and its training: the topics' default names, a round every 24 hours,
-     * no drift trigger, 60 s to read the history, and only a better model published.
+     * Settings for a model and its training: the topics' default names, a round every 24 hours, no
+     * drift trigger, 60 s to read the history, and only a better model published.
      */
     public static Builder builder(
         Map<String, Object> kafka, ModelSpec template, TrainingSettings training, Path stateDir) {
@@ -206,7 +209,10 @@ public final class TrainerService implements AutoCloseable {
     this.clock = clock;
     this.registry = new ModelRegistry(settings.kafka(), settings.modelsTopic());
     this.log = new DecisionLog(settings.stateDir().resolve("decisions.jsonl"));
-    this.monitor = settings.drift() == null ? null : new DriftMonitor(settings.template().name(), settings.drift());
+    this.monitor =
+        settings.drift() == null
+            ? null
+            : new DriftMonitor(settings.template().name(), settings.drift());
     metrics.liveMae.set(Double.NaN); // no evaluation yet
     metrics.servingVersion.set(Double.NaN);
     metrics.servingBacktestMae.set(Double.NaN);
@@ -226,8 +232,8 @@ public final class TrainerService implements AutoCloseable {
   }
 
   /**
-   * Checks the broker (creating the models topic if needed), reads where the last run stopped,
-   * and starts the round thread and, with a drift policy, the evaluations follower.
+   * Checks the broker (creating the models topic if needed), reads where the last run stopped, and
+   * starts the round thread and, with a drift policy, the evaluations follower.
    */
   public TrainerService start() {
     registry.ensureTopic(); // fails fast, naming the address, when no broker answers
@@ -235,15 +241,24 @@ public final class TrainerService implements AutoCloseable {
     Optional<Instant> last = log.lastFinished();
     nextDue = last.map(settings.schedule()::next).orElse(clock.instant());
     metrics.nextRoundDue.set(nextDue.toEpochMilli() / 1000.0);
-    LOG.info("trainer for {}: {}; {}; next round {}", settings.template().name(), settings.schedule(),
-        monitor == null ? "no drift trigger" : String.format(Locale.ROOT,
-            "drift when the live MAE over %d evaluations exceeds the backtest MAE by %.0f%%",
-            settings.drift().window(), settings.drift().margin() * 100),
+    LOG.info(
+        "trainer for {}: {}; {}; next round {}",
+        settings.template().name(),
+        settings.schedule(),
+        monitor == null
+            ? "no drift trigger"
+            : String.format(
+                Locale.ROOT,
+                "drift when the live MAE over %d evaluations exceeds the backtest MAE by %.0f%%",
+                settings.drift().window(),
+                settings.drift().margin() * 100),
         last.isEmpty() ? "now (no earlier round in " + log.file() + ")" : nextDue.toString());
     rounds = new Thread(this::roundLoop, "trainer-rounds");
     rounds.start();
     if (monitor != null) {
-      evaluations = new KafkaConsumer<>(consumerProperties(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+      evaluations =
+          new KafkaConsumer<>(
+              consumerProperties(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
       follower = new Thread(this::followEvaluations, "trainer-evaluations");
       follower.setDaemon(true);
       follower.start();
@@ -252,9 +267,9 @@ public final class TrainerService implements AutoCloseable {
   }
 
   /**
-   * Blocks until the round thread waits for its next due time with no round asked for: no round
-   * can start before {@link #nextDue()} unless one is asked for or drift is seen. False when
-   * {@code timeout} passes first.
+   * Blocks until the round thread waits for its next due time with no round asked for: no round can
+   * start before {@link #nextDue()} unless one is asked for or drift is seen. False when {@code
+   * timeout} passes first.
    */
   public boolean awaitIdle(Duration timeout) throws InterruptedException {
     lock.lock();
@@ -304,8 +319,13 @@ public final class TrainerService implements AutoCloseable {
         if (stopping) {
           break;
         }
-        next = requests.isEmpty() ? new Request(Trigger.SCHEDULE, "scheduled (" + settings.schedule() + ")",
-            new CompletableFuture<>()) : requests.remove(0);
+        next =
+            requests.isEmpty()
+                ? new Request(
+                    Trigger.SCHEDULE,
+                    "scheduled (" + settings.schedule() + ")",
+                    new CompletableFuture<>())
+                : requests.remove(0);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
@@ -327,8 +347,8 @@ public final class TrainerService implements AutoCloseable {
   }
 
   /**
-   * One round on the calling thread, outside the service's own timing (it need not be started):
-   * the same reading, training, comparison, publication and decision record.
+   * One round on the calling thread, outside the service's own timing (it need not be started): the
+   * same reading, training, comparison, publication and decision record.
    */
   public RoundRecord runOnce(Trigger trigger, String reason) {
     refreshServing();
@@ -413,7 +433,8 @@ public final class TrainerService implements AutoCloseable {
 
   private void checkNotStopping() {
     if (stopping) {
-      throw new CancellationException("the trainer is stopping: round abandoned, nothing published");
+      throw new CancellationException(
+          "the trainer is stopping: round abandoned, nothing published");
     }
   }
 
@@ -441,9 +462,12 @@ public final class TrainerService implements AutoCloseable {
     try {
       List<TopicPartition> partitions = List.of();
       while (!stopping && partitions.isEmpty()) {
-        List<PartitionInfo> infos = evaluations.partitionsFor(settings.evaluationsTopic(), Duration.ofSeconds(10));
-        partitions = infos == null ? List.of()
-            : infos.stream().map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+        List<PartitionInfo> infos =
+            evaluations.partitionsFor(settings.evaluationsTopic(), Duration.ofSeconds(10));
+        partitions =
+            infos == null
+                ? List.of()
+                : infos.stream().map(i -> new TopicPartition(i.topic(), i.partition())).toList();
         if (partitions.isEmpty()) {
           LOG.info("waiting for topic {} (drift trigger)", settings.evaluationsTopic());
           Thread.sleep(5_000);
@@ -451,8 +475,11 @@ public final class TrainerService implements AutoCloseable {
       }
       evaluations.assign(partitions);
       Map<TopicPartition, Long> begin = evaluations.beginningOffsets(partitions);
-      evaluations.endOffsets(partitions).forEach((tp, end) ->
-          evaluations.seek(tp, Math.max(begin.get(tp), end - settings.drift().window())));
+      evaluations
+          .endOffsets(partitions)
+          .forEach(
+              (tp, end) ->
+                  evaluations.seek(tp, Math.max(begin.get(tp), end - settings.drift().window())));
       while (!stopping) {
         var batch = evaluations.poll(Duration.ofMillis(500));
         for (ConsumerRecord<byte[], byte[]> r : batch) {
@@ -462,7 +489,11 @@ public final class TrainerService implements AutoCloseable {
           try {
             monitor.record(Codecs.EVALUATION.decode(r.value()));
           } catch (RecordDecodingException e) {
-            LOG.warn("skipping an unreadable evaluation at {}-{}@{}: {}", r.topic(), r.partition(), r.offset(),
+            LOG.warn(
+                "skipping an unreadable evaluation at {}-{}@{}: {}",
+                r.topic(),
+                r.partition(),
+                r.offset(),
                 e.getMessage());
           }
         }
@@ -492,8 +523,9 @@ public final class TrainerService implements AutoCloseable {
       return;
     }
     monitor.liveMae(current.getVersion()).ifPresent(metrics.liveMae::set);
-    Optional<DriftMonitor.Drift> drift = monitor.check(current.getVersion(),
-        current.getBacktestMetrics().getOrDefault("mae", Double.NaN));
+    Optional<DriftMonitor.Drift> drift =
+        monitor.check(
+            current.getVersion(), current.getBacktestMetrics().getOrDefault("mae", Double.NaN));
     if (drift.isEmpty() || roundRunning) {
       return;
     }

@@ -68,8 +68,8 @@ public enum TrainingPreset {
   }
 
   /**
-   * The preset's model with a cell, unfitted. Hidden units per cell: on the weather data a GRU of
-   * 4 units and an LSTM of 8 came out best on the validation windows (docs/BENCHMARKS.md has the
+   * The preset's model with a cell, unfitted. Hidden units per cell: on the weather data a GRU of 4
+   * units and an LSTM of 8 came out best on the validation windows (docs/BENCHMARKS.md has the
    * sweep).
    */
   public ModelSpec spec(Architecture cell) {

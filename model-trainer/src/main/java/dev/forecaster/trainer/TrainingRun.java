@@ -33,8 +33,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One training round: split the history chronologically, fit scaling on the training windows,
  * train, backtest against persistence and least squares on the same test windows, and, when a
- * registry is given, compare with the model in service and publish only a better one. Publishing
- * is the last step: a round that fails before it publishes nothing.
+ * registry is given, compare with the model in service and publish only a better one. Publishing is
+ * the last step: a round that fails before it publishes nothing.
  */
 public final class TrainingRun {
 
@@ -73,17 +73,15 @@ public final class TrainingRun {
       WindowPolicy windows) {
 
     /** Trains and backtests only: no registry, nothing published. */
-    public static Request backtest(ModelSpec template, TrainingSettings settings, LocalDate testFrom) {
+    public static Request backtest(
+        ModelSpec template, TrainingSettings settings, LocalDate testFrom) {
       return new Request(
           template, settings, testFrom, null, false, null, false, WindowPolicy.DEFAULT);
     }
 
     /** Publishes to {@code registry} a model that beats persistence and the champion. */
     public static Request publish(
-        ModelSpec template,
-        TrainingSettings settings,
-        LocalDate testFrom,
-        ModelRegistry registry) {
+        ModelSpec template, TrainingSettings settings, LocalDate testFrom, ModelRegistry registry) {
       return new Request(
           template, settings, testFrom, registry, false, null, false, WindowPolicy.DEFAULT);
     }
@@ -162,12 +160,14 @@ public final class TrainingRun {
     try (Trained trained = train(history, request, onEpoch)) {
       ModelSpec spec = trained.spec();
       if (request.registry() == null) {
-        return outcome(trained, spec, null, Decision.NOT_PUBLISHED, 0, "not published (--no-publish)");
+        return outcome(
+            trained, spec, null, Decision.NOT_PUBLISHED, 0, "not published (--no-publish)");
       }
       Optional<ModelUpdate> latest = request.registry().latest(spec.name());
       ChampionComparison champion =
           latest
-              .flatMap(u -> compare(u, history, request.windows(), trained.split(), trained.predicted()))
+              .flatMap(
+                  u -> compare(u, history, request.windows(), trained.split(), trained.predicted()))
               .orElse(null);
       Verdict verdict = decide(trained.metrics(), trained.persistence(), latest, champion, request);
       if (verdict.decision() != Decision.PUBLISHED) {
@@ -184,8 +184,8 @@ public final class TrainingRun {
   }
 
   /**
-   * Splits, fits scaling, trains and backtests, without publishing. The spec of the returned
-   * model carries its settings and metrics.
+   * Splits, fits scaling, trains and backtests, without publishing. The spec of the returned model
+   * carries its settings and metrics.
    */
   public Trained train(History everything, Request request, IntConsumer onEpoch) {
     ModelSpec spec = request.template();
@@ -239,8 +239,8 @@ public final class TrainingRun {
 
   /**
    * Whether a challenger is published: it must beat persistence and the champion on their common
-   * test windows, unless forced ({@code --force}, or the first version with {@code
-   * publishFirst}). Pure: the same inputs give the same verdict.
+   * test windows, unless forced ({@code --force}, or the first version with {@code publishFirst}).
+   * Pure: the same inputs give the same verdict.
    */
   static Verdict decide(
       Metrics challenger,

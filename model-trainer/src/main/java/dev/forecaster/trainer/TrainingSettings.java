@@ -52,7 +52,8 @@ public record TrainingSettings(
         || !(weightDecay >= 0)
         || loss == null) {
       throw new IllegalArgumentException(
-          "epochs and batch size must be at least 1, patience at least 0, lr positive, a loss named");
+          "epochs and batch size must be at least 1, patience at least 0, lr positive, a loss"
+              + " named");
     }
   }
 

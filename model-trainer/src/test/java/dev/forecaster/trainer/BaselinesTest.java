@@ -1,16 +1,14 @@
 package dev.forecaster.trainer;
 
-import dev.forecaster.model.ScalingFit;
-import dev.forecaster.model.Samples;
-import dev.forecaster.model.History;
-import dev.forecaster.model.Sample;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.forecaster.avro.Reading;
-import dev.forecaster.model.Architecture;
+import dev.forecaster.model.History;
 import dev.forecaster.model.ModelSpec;
-import dev.forecaster.model.ValueTransform;
+import dev.forecaster.model.Sample;
+import dev.forecaster.model.Samples;
+import dev.forecaster.model.ScalingFit;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,15 +17,22 @@ import org.junit.jupiter.api.Test;
 
 class BaselinesTest {
 
-  /** x(t+1) = 0.8 x(t) + 0.5 w(t) + 3: linear in the window, so least squares forecasts it exactly. */
+  /**
+   * x(t+1) = 0.8 x(t) + 0.5 w(t) + 3: linear in the window, so least squares forecasts it exactly.
+   */
   private static History autoregressive() {
     List<Reading> readings = new ArrayList<>();
     double x = 20;
     LocalDate day = LocalDate.of(2020, 1, 1);
     for (int i = 0; i < 300; i++) {
       double w = Math.sin(i * 1.7) * 3;
-      readings.add(Reading.newBuilder().setSeriesId("s").setDay(day.plusDays(i))
-          .setFeatures(Map.of("x", x, "w", w)).setDomain("").build());
+      readings.add(
+          Reading.newBuilder()
+              .setSeriesId("s")
+              .setDay(day.plusDays(i))
+              .setFeatures(Map.of("x", x, "w", w))
+              .setDomain("")
+              .build());
       x = 0.8 * x + 0.5 * w + 3;
     }
     return History.of(readings);
@@ -68,6 +73,12 @@ class BaselinesTest {
   }
 
   private static ModelSpec spec() {
-    return ModelSpec.builder().name("ar").hiddenSize(4).features(List.of("x", "w")).target("x").windowLength(3).build();
+    return ModelSpec.builder()
+        .name("ar")
+        .hiddenSize(4)
+        .features(List.of("x", "w"))
+        .target("x")
+        .windowLength(3)
+        .build();
   }
 }

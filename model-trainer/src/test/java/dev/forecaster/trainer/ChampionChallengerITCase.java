@@ -1,19 +1,30 @@
 package dev.forecaster.trainer;
 
-import dev.forecaster.model.WindowPolicy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.forecaster.avro.ModelUpdate;
+import dev.forecaster.avro.Reading;
 import dev.forecaster.kafka.LocalKafkaBroker;
 import dev.forecaster.model.Architecture;
 import dev.forecaster.model.ModelArtifact;
 import dev.forecaster.model.ModelSpec;
+import dev.forecaster.model.WindowPolicy;
+import dev.forecaster.schemas.Codecs;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -37,17 +48,38 @@ class ChampionChallengerITCase {
   }
 
   private static ModelRegistry registry(String topic) {
-    return new ModelRegistry(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()), topic);
+    return new ModelRegistry(
+        Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()), topic);
   }
 
   /** A barely trained model (1 epoch) or a trained one (early stopping, bias correction). */
   private TrainingRun.Outcome round(ModelRegistry registry, int epochs, boolean force) {
     ModelSpec spec = WeatherSlice.spec("weather-slice", Architecture.GRU, 1);
-    TrainingSettings settings = epochs == 1 ? WeatherSlice.settings(1)
-        : TrainingSettings.builder().epochs(epochs).learningRate(0.005).batchSize(32).patience(10).seed(42).loss(TrainingSettings.Loss.MSE).biasCorrection(true).build();
-    return new TrainingRun(Clock.systemUTC()).run(WeatherSlice.history(),
-        new TrainingRun.Request(spec, settings, WeatherSlice.TEST_FROM, registry, force, modelsDir, false,
-            WindowPolicy.DEFAULT), e -> { });
+    TrainingSettings settings =
+        epochs == 1
+            ? WeatherSlice.settings(1)
+            : TrainingSettings.builder()
+                .epochs(epochs)
+                .learningRate(0.005)
+                .batchSize(32)
+                .patience(10)
+                .seed(42)
+                .loss(TrainingSettings.Loss.MSE)
+                .biasCorrection(true)
+                .build();
+    return new TrainingRun(Clock.systemUTC())
+        .run(
+            WeatherSlice.history(),
+            new TrainingRun.Request(
+                spec,
+                settings,
+                WeatherSlice.TEST_FROM,
+                registry,
+                force,
+                modelsDir,
+                false,
+                WindowPolicy.DEFAULT),
+            e -> {});
   }
 
   @Test
@@ -69,8 +101,8 @@ class ChampionChallengerITCase {
 
     // the weak one again, unforced: worse than the champion (or than persistence), not published
     TrainingRun.Outcome weakAgain = round(registry, 1, false);
-    assertThat(weakAgain.decision()).isIn(TrainingRun.Decision.KEPT_CHAMPION,
-        TrainingRun.Decision.WORSE_THAN_PERSISTENCE);
+    assertThat(weakAgain.decision())
+        .isIn(TrainingRun.Decision.KEPT_CHAMPION, TrainingRun.Decision.WORSE_THAN_PERSISTENCE);
     // the same training again: as good as the champion is not better, not published
     TrainingRun.Outcome same = round(registry, 80, false);
     assertThat(same.decision()).isEqualTo(TrainingRun.Decision.KEPT_CHAMPION);
@@ -81,7 +113,8 @@ class ChampionChallengerITCase {
     ModelUpdate v2 = registry.latest("weather-slice").orElseThrow();
     assertThat(v2.getBacktestMetrics().get("mae")).isEqualTo(strong.model().mae());
     assertThat(v2.getSha256()).isEqualTo(ModelArtifact.sha256(v2.getArtifact().array()));
-    assertThat(modelsDir.resolve("weather-slice")).isDirectoryContaining(p -> p.getFileName().toString().equals("v1"))
+    assertThat(modelsDir.resolve("weather-slice"))
+        .isDirectoryContaining(p -> p.getFileName().toString().equals("v1"))
         .isDirectoryContaining(p -> p.getFileName().toString().equals("v2"));
     assertThat(Files.list(modelsDir.resolve("weather-slice")).map(p -> p.getFileName().toString()))
         .containsExactlyInAnyOrder("v1", "v2");
@@ -90,25 +123,30 @@ class ChampionChallengerITCase {
   @Test
   void theReadingsTopicIsReadUpToItsEndOffsetsAsHistory() throws Exception {
     broker.createTopic("readings-history", 3, Map.of());
-    List<dev.forecaster.avro.Reading> readings = WeatherSlice.readings();
-    var props = new java.util.Properties();
+    List<Reading> readings = WeatherSlice.readings();
+    var props = new Properties();
     props.put("bootstrap.servers", broker.bootstrapServers());
-    try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(props,
-        new org.apache.kafka.common.serialization.ByteArraySerializer(),
-        new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+    try (var producer =
+        new KafkaProducer<byte[], byte[]>(
+            props, new ByteArraySerializer(), new ByteArraySerializer())) {
       for (var r : readings) {
-        producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("readings-history",
-            r.getSeriesId().getBytes(java.nio.charset.StandardCharsets.UTF_8),
-            dev.forecaster.schemas.Codecs.READING.encode(r)));
+        producer.send(
+            new ProducerRecord<>(
+                "readings-history",
+                r.getSeriesId().getBytes(StandardCharsets.UTF_8),
+                Codecs.READING.encode(r)));
       }
-      producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("readings-history",
-          "x".getBytes(java.nio.charset.StandardCharsets.UTF_8), new byte[] {1, 2, 3}));
+      producer.send(
+          new ProducerRecord<>(
+              "readings-history", "x".getBytes(StandardCharsets.UTF_8), new byte[] {1, 2, 3}));
       producer.flush();
     }
 
-    KafkaHistory.Read read = KafkaHistory.read(
-        Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()), "readings-history",
-        java.time.Duration.ofSeconds(30));
+    KafkaHistory.Read read =
+        KafkaHistory.read(
+            Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()),
+            "readings-history",
+            Duration.ofSeconds(30));
 
     assertThat(read.records()).isEqualTo(readings.size() + 1);
     assertThat(read.undecodable()).isEqualTo(1);
@@ -120,10 +158,10 @@ class ChampionChallengerITCase {
     ModelRegistry registry = registry("models-created");
     registry.ensureTopic();
 
-    try (var admin = org.apache.kafka.clients.admin.Admin.create(
-        Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
-      var resource = new org.apache.kafka.common.config.ConfigResource(
-          org.apache.kafka.common.config.ConfigResource.Type.TOPIC, "models-created");
+    try (var admin =
+        Admin.create(
+            Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+      var resource = new ConfigResource(ConfigResource.Type.TOPIC, "models-created");
       var config = admin.describeConfigs(List.of(resource)).all().get().get(resource);
       assertThat(config.get("cleanup.policy").value()).isEqualTo("compact");
     }
@@ -131,12 +169,19 @@ class ChampionChallengerITCase {
 
   @Test
   void aRoundThatCannotReachTheBrokerFailsAndPublishesNothing() {
-    ModelRegistry unreachable = new ModelRegistry(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG,
-        "127.0.0.1:1", CommonClientConfigs.REQUEST_TIMEOUT_MS_CONFIG, 2000,
-        CommonClientConfigs.DEFAULT_API_TIMEOUT_MS_CONFIG, 3000), "models");
+    ModelRegistry unreachable =
+        new ModelRegistry(
+            Map.of(
+                CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG,
+                "127.0.0.1:1",
+                CommonClientConfigs.REQUEST_TIMEOUT_MS_CONFIG,
+                2000,
+                CommonClientConfigs.DEFAULT_API_TIMEOUT_MS_CONFIG,
+                3000),
+            "models");
 
-    org.assertj.core.api.Assertions.assertThatThrownBy(unreachable::ensureTopic).hasMessageContaining("127.0.0.1:1");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> round(unreachable, 1, true))
+    Assertions.assertThatThrownBy(unreachable::ensureTopic).hasMessageContaining("127.0.0.1:1");
+    Assertions.assertThatThrownBy(() -> round(unreachable, 1, true))
         .hasMessageContaining("127.0.0.1:1");
     assertThat(modelsDir).isEmptyDirectory();
   }

@@ -15,8 +15,14 @@ class DecisionLogTest {
   @TempDir Path dir;
 
   private static RoundRecord round(String finishedAt, String decision) {
-    return RoundRecord.builder().startedAt("2026-11-25T00:00:00Z").finishedAt(finishedAt).trigger("schedule")
-        .reason("test").modelName("weather").decision(decision).build();
+    return RoundRecord.builder()
+        .startedAt("2026-11-25T00:00:00Z")
+        .finishedAt(finishedAt)
+        .trigger("schedule")
+        .reason("test")
+        .modelName("weather")
+        .decision(decision)
+        .build();
   }
 
   @Test
@@ -24,10 +30,13 @@ class DecisionLogTest {
     DecisionLog log = new DecisionLog(dir.resolve("decisions.jsonl"));
     log.append(round("2026-11-25T01:00:00Z", "published"));
     // a crash in the middle of the next write
-    Files.writeString(log.file(), "{\"startedAt\":\"20", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+    Files.writeString(
+        log.file(), "{\"startedAt\":\"20", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
     log.append(round("2026-11-25T02:00:00Z", "kept_champion"));
 
-    assertThat(log.readAll()).extracting(RoundRecord::decision).containsExactly("published", "kept_champion");
+    assertThat(log.readAll())
+        .extracting(RoundRecord::decision)
+        .containsExactly("published", "kept_champion");
     assertThat(log.lastFinished()).contains(Instant.parse("2026-11-25T02:00:00Z"));
   }
 

@@ -10,12 +10,22 @@ import org.junit.jupiter.api.Test;
 class DriftMonitorTest {
 
   static Evaluation evaluation(String model, long version, double error) {
-    return Evaluation.newBuilder().setForecastId("f").setSeriesId("s").setTargetDay(LocalDate.of(2016, 1, 1))
-        .setTarget("temp_max").setPredicted(10 + error).setActual(10).setError(error).setPersistenceError(3.0)
-        .setModelName(model).setModelVersion(version).build();
+    return Evaluation.newBuilder()
+        .setForecastId("f")
+        .setSeriesId("s")
+        .setTargetDay(LocalDate.of(2016, 1, 1))
+        .setTarget("temp_max")
+        .setPredicted(10 + error)
+        .setActual(10)
+        .setError(error)
+        .setPersistenceError(3.0)
+        .setModelName(model)
+        .setModelVersion(version)
+        .build();
   }
 
-  private final DriftMonitor monitor = new DriftMonitor("weather", new DriftMonitor.Policy(4, 0.25, Duration.ZERO));
+  private final DriftMonitor monitor =
+      new DriftMonitor("weather", new DriftMonitor.Policy(4, 0.25, Duration.ZERO));
 
   @Test
   void noVerdictBeforeKEvaluationsThenDriftAboveTheMargin() {

@@ -1,23 +1,25 @@
 package dev.forecaster.trainer;
 
-import dev.forecaster.model.ScalingFit;
-import dev.forecaster.model.Samples;
-import dev.forecaster.model.History;
-import dev.forecaster.model.Sample;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.Device;
 import dev.forecaster.avro.Reading;
 import dev.forecaster.model.Architecture;
+import dev.forecaster.model.History;
 import dev.forecaster.model.LoadedModel;
 import dev.forecaster.model.ModelArtifact;
 import dev.forecaster.model.ModelSpec;
+import dev.forecaster.model.Sample;
+import dev.forecaster.model.Samples;
 import dev.forecaster.model.Scaling;
+import dev.forecaster.model.ScalingFit;
 import java.time.Clock;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 class TrainingRunTest {
@@ -31,27 +33,37 @@ class TrainingRunTest {
     Split split = Split.chronological(Samples.of(history, spec), WeatherSlice.TEST_FROM);
     spec = spec.withScaling(ScalingFit.fit(spec, split.train()));
 
-    NetworkTrainer.Result trained = NetworkTrainer.train(spec, WeatherSlice.settings(8), split.train(),
-        split.validation(), e -> { });
+    NetworkTrainer.Result trained =
+        NetworkTrainer.train(
+            spec, WeatherSlice.settings(8), split.train(), split.validation(), e -> {});
     try (LoadedModel model = trained.model()) {
       double[] before = ModelScoring.predict(model, split.test());
       byte[] artifact = ModelArtifact.write(model);
-      try (LoadedModel loaded = ModelArtifact.load(artifact, ModelArtifact.sha256(artifact), Device.cpu())) {
+      try (LoadedModel loaded =
+          ModelArtifact.load(artifact, ModelArtifact.sha256(artifact), Device.cpu())) {
         assertThat(ModelScoring.predict(loaded, split.test())).containsExactly(before);
       }
-      assertThat(trained.members()).hasSize(2).allSatisfy(m -> assertThat(m.trainLoss()).hasSize(8));
+      assertThat(trained.members())
+          .hasSize(2)
+          .allSatisfy(m -> assertThat(m.trainLoss()).hasSize(8));
       // it learned something: better than its first epoch on the training windows
-      assertThat(trained.members().get(0).trainLoss().get(7)).isLessThan(trained.members().get(0).trainLoss().get(0));
+      assertThat(trained.members().get(0).trainLoss().get(7))
+          .isLessThan(trained.members().get(0).trainLoss().get(0));
     }
   }
 
   @Test
   void theSameSeedTrainsTheSameModel() {
-    TrainingRun.Request request = TrainingRun.Request.backtest(WeatherSlice.spec("slice", Architecture.GRU, 1),
-        WeatherSlice.settings(5), WeatherSlice.TEST_FROM);
+    TrainingRun.Request request =
+        TrainingRun.Request.backtest(
+            WeatherSlice.spec("slice", Architecture.GRU, 1),
+            WeatherSlice.settings(5),
+            WeatherSlice.TEST_FROM);
 
-    TrainingRun.Outcome first = new TrainingRun(CLOCK).run(WeatherSlice.history(), request, e -> { });
-    TrainingRun.Outcome second = new TrainingRun(CLOCK).run(WeatherSlice.history(), request, e -> { });
+    TrainingRun.Outcome first =
+        new TrainingRun(CLOCK).run(WeatherSlice.history(), request, e -> {});
+    TrainingRun.Outcome second =
+        new TrainingRun(CLOCK).run(WeatherSlice.history(), request, e -> {});
 
     assertThat(second.predicted()).containsExactly(first.predicted());
     assertThat(second.members().get(0).weights()).isEqualTo(first.members().get(0).weights());
@@ -60,12 +72,23 @@ class TrainingRunTest {
 
   @Test
   void earlyStoppingKeepsTheBestValidationEpoch() {
-    TrainingSettings patient = TrainingSettings.builder().epochs(200).learningRate(0.05).batchSize(32).patience(3).seed(42).loss(TrainingSettings.Loss.MSE).biasCorrection(false).build();
+    TrainingSettings patient =
+        TrainingSettings.builder()
+            .epochs(200)
+            .learningRate(0.05)
+            .batchSize(32)
+            .patience(3)
+            .seed(42)
+            .loss(TrainingSettings.Loss.MSE)
+            .biasCorrection(false)
+            .build();
     ModelSpec spec = WeatherSlice.spec("slice", Architecture.GRU, 1);
-    Split split = Split.chronological(Samples.of(WeatherSlice.history(), spec), WeatherSlice.TEST_FROM);
+    Split split =
+        Split.chronological(Samples.of(WeatherSlice.history(), spec), WeatherSlice.TEST_FROM);
     spec = spec.withScaling(ScalingFit.fit(spec, split.train()));
 
-    NetworkTrainer.Result r = NetworkTrainer.train(spec, patient, split.train(), split.validation(), e -> { });
+    NetworkTrainer.Result r =
+        NetworkTrainer.train(spec, patient, split.train(), split.validation(), e -> {});
     r.model().close();
 
     NetworkTrainer.MemberRun run = r.members().get(0);
@@ -78,14 +101,19 @@ class TrainingRunTest {
   void scalersAreFittedOnTrainingRowsOnly() {
     ModelSpec spec = WeatherSlice.spec("slice", Architecture.GRU, 1);
     List<Reading> readings = WeatherSlice.readings();
-    Split split = Split.chronological(Samples.of(History.of(readings), spec), WeatherSlice.TEST_FROM);
+    Split split =
+        Split.chronological(Samples.of(History.of(readings), spec), WeatherSlice.TEST_FROM);
     Scaling fitted = ScalingFit.fit(spec, split.train());
 
     // the mean of temp_max over the rows the training windows read, computed by hand
     Sample lastTrain = split.train().get(split.train().size() - 1);
-    double manual = readings.stream().filter(r -> !r.getDay().isAfter(lastTrain.baseDay()))
-        .mapToDouble(r -> r.getFeatures().get("temp_max")).average().orElseThrow();
-    assertThat(fitted.inputMean()[0]).isCloseTo(manual, org.assertj.core.api.Assertions.within(1e-9));
+    double manual =
+        readings.stream()
+            .filter(r -> !r.getDay().isAfter(lastTrain.baseDay()))
+            .mapToDouble(r -> r.getFeatures().get("temp_max"))
+            .average()
+            .orElseThrow();
+    assertThat(fitted.inputMean()[0]).isCloseTo(manual, Assertions.within(1e-9));
 
     // wildly different rows after the last training target (validation and test) change nothing
     List<Reading> altered = new ArrayList<>();
@@ -98,7 +126,8 @@ class TrainingRunTest {
         altered.add(r);
       }
     }
-    Split alteredSplit = Split.chronological(Samples.of(History.of(altered), spec), WeatherSlice.TEST_FROM);
+    Split alteredSplit =
+        Split.chronological(Samples.of(History.of(altered), spec), WeatherSlice.TEST_FROM);
     assertThat(ScalingFit.fit(spec, alteredSplit.train())).isEqualTo(fitted);
   }
 
@@ -110,11 +139,14 @@ class TrainingRunTest {
     Split given = Split.chronological(samples, WeatherSlice.TEST_FROM);
     Split byDefault = Split.chronological(samples, null);
 
-    assertThat(given.test()).allSatisfy(s -> assertThat(s.targetDay()).isAfterOrEqualTo(WeatherSlice.TEST_FROM));
-    java.time.LocalDate lastTrain = given.train().get(given.train().size() - 1).targetDay();
-    assertThat(given.validation()).allSatisfy(s -> assertThat(s.targetDay()).isAfter(lastTrain)
-        .isBefore(WeatherSlice.TEST_FROM));
-    assertThat(given.train().size() + given.validation().size() + given.test().size()).isEqualTo(samples.size());
+    assertThat(given.test())
+        .allSatisfy(s -> assertThat(s.targetDay()).isAfterOrEqualTo(WeatherSlice.TEST_FROM));
+    LocalDate lastTrain = given.train().get(given.train().size() - 1).targetDay();
+    assertThat(given.validation())
+        .allSatisfy(
+            s -> assertThat(s.targetDay()).isAfter(lastTrain).isBefore(WeatherSlice.TEST_FROM));
+    assertThat(given.train().size() + given.validation().size() + given.test().size())
+        .isEqualTo(samples.size());
     assertThat((double) byDefault.test().size() / samples.size()).isBetween(0.19, 0.21);
   }
 }

@@ -1,10 +1,9 @@
 package dev.forecaster.trainer;
 
-import dev.forecaster.model.History;
 import dev.forecaster.avro.Reading;
 import dev.forecaster.model.Architecture;
+import dev.forecaster.model.History;
 import dev.forecaster.model.ModelSpec;
-import dev.forecaster.model.ValueTransform;
 import dev.forecaster.schemas.csv.BadRowPolicy;
 import dev.forecaster.schemas.csv.CsvReadingReader;
 import dev.forecaster.schemas.csv.DatasetPreset;
@@ -14,19 +13,21 @@ import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.List;
 
-/** A small slice of the shipped Seattle weather and a small model, so real training takes seconds. */
+/**
+ * A small slice of the shipped Seattle weather and a small model, so real training takes seconds.
+ */
 final class WeatherSlice {
 
   static final LocalDate END = LocalDate.of(2013, 9, 1);
   static final LocalDate TEST_FROM = LocalDate.of(2013, 6, 1);
 
   static List<Reading> readings() {
-    Path file = Path.of(System.getProperty("forecaster.data.dir", "../data"))
-        .resolve(DatasetPreset.WEATHER.shippedFile());
+    Path file =
+        Path.of(System.getProperty("forecaster.data.dir", "../data"))
+            .resolve(DatasetPreset.WEATHER.shippedFile());
     try {
-      return new CsvReadingReader(DatasetPreset.WEATHER.mapping(), BadRowPolicy.FAIL).readAll(file).stream()
-          .filter(r -> r.getDay().isBefore(END))
-          .toList();
+      return new CsvReadingReader(DatasetPreset.WEATHER.mapping(), BadRowPolicy.FAIL)
+          .readAll(file).stream().filter(r -> r.getDay().isBefore(END)).toList();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -37,11 +38,28 @@ final class WeatherSlice {
   }
 
   static ModelSpec spec(String name, Architecture arch, int members) {
-    return ModelSpec.builder().name(name).architecture(arch).hiddenSize(4).members(members).features(List.of("temp_max", "temp_min", "precipitation", "wind")).calendar(true).target("temp_max").windowLength(5).build();
+    return ModelSpec.builder()
+        .name(name)
+        .architecture(arch)
+        .hiddenSize(4)
+        .members(members)
+        .features(List.of("temp_max", "temp_min", "precipitation", "wind"))
+        .calendar(true)
+        .target("temp_max")
+        .windowLength(5)
+        .build();
   }
 
   static TrainingSettings settings(int epochs) {
-    return TrainingSettings.builder().epochs(epochs).learningRate(0.01).batchSize(32).patience(0).seed(42).loss(TrainingSettings.Loss.MSE).biasCorrection(false).build();
+    return TrainingSettings.builder()
+        .epochs(epochs)
+        .learningRate(0.01)
+        .batchSize(32)
+        .patience(0)
+        .seed(42)
+        .loss(TrainingSettings.Loss.MSE)
+        .biasCorrection(false)
+        .build();
   }
 
   private WeatherSlice() {}

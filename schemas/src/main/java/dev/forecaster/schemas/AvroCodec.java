@@ -25,16 +25,16 @@ import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
- * Encodes and decodes one contract type with Avro single-object encoding: the marker
- * {@code C3 01}, the 8-byte little-endian CRC-64-AVRO fingerprint of the writer schema, then
- * the binary record. A reader resolves any writer schema it knows (the current one and the
- * older versions in {@link SchemaHistory}), so contracts evolve by adding fields with defaults
- * and no registry service is needed.
+ * Encodes and decodes one contract type with Avro single-object encoding: the marker {@code C3 01},
+ * the 8-byte little-endian CRC-64-AVRO fingerprint of the writer schema, then the binary record. A
+ * reader resolves any writer schema it knows (the current one and the older versions in {@link
+ * SchemaHistory}), so contracts evolve by adding fields with defaults and no registry service is
+ * needed.
  *
  * <p>Thread-safe: Avro's datum readers and writers keep per-thread state themselves.
  *
- * <p>Decoding runs over a byte-array decoder that knows how many bytes remain, so a garbage
- * length in corrupt bytes fails at once instead of allocating what it claims.
+ * <p>Decoding runs over a byte-array decoder that knows how many bytes remain, so a garbage length
+ * in corrupt bytes fails at once instead of allocating what it claims.
  */
 public final class AvroCodec<T extends SpecificRecord> {
 
@@ -70,7 +70,8 @@ public final class AvroCodec<T extends SpecificRecord> {
   }
 
   /** A codec that knows only the given older writer schemas besides the current one. */
-  public static <T extends SpecificRecord> AvroCodec<T> of(Class<T> type, Collection<Schema> olderWriterSchemas) {
+  public static <T extends SpecificRecord> AvroCodec<T> of(
+      Class<T> type, Collection<Schema> olderWriterSchemas) {
     return new AvroCodec<>(type, List.copyOf(olderWriterSchemas));
   }
 
@@ -94,7 +95,10 @@ public final class AvroCodec<T extends SpecificRecord> {
   private void addWriterSchema(Schema writerSchema) {
     if (!writerSchema.getFullName().equals(schema.getFullName())) {
       throw new IllegalArgumentException(
-          "writer schema " + writerSchema.getFullName() + " is not a version of " + schema.getFullName());
+          "writer schema "
+              + writerSchema.getFullName()
+              + " is not a version of "
+              + schema.getFullName());
     }
     readersByFingerprint.computeIfAbsent(
         fingerprint(writerSchema), fp -> new SpecificDatumReader<>(writerSchema, schema, model));
@@ -108,7 +112,8 @@ public final class AvroCodec<T extends SpecificRecord> {
       writer.write(record, encoder);
       encoder.flush();
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot encode " + schema.getName() + " (writing to memory)", e);
+      throw new UncheckedIOException(
+          "cannot encode " + schema.getName() + " (writing to memory)", e);
     }
     return out.toByteArray();
   }
@@ -123,11 +128,14 @@ public final class AvroCodec<T extends SpecificRecord> {
           Reason.BAD_HEADER,
           "not Avro single-object encoding (expected marker c301, got "
               + HexFormat.of().formatHex(bytes, 0, Math.min(2, bytes.length))
-              + "): the producer must write " + name + " with this project's codec");
+              + "): the producer must write "
+              + name
+              + " with this project's codec");
     }
     if (bytes.length < HEADER_LENGTH) {
       throw new RecordDecodingException(
-          Reason.TRUNCATED, "header cut short: " + bytes.length + " bytes, a header has " + HEADER_LENGTH);
+          Reason.TRUNCATED,
+          "header cut short: " + bytes.length + " bytes, a header has " + HEADER_LENGTH);
     }
     long fingerprint = ByteBuffer.wrap(bytes, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
     SpecificDatumReader<T> reader = readersByFingerprint.get(fingerprint);
@@ -140,15 +148,18 @@ public final class AvroCodec<T extends SpecificRecord> {
               fingerprint, name));
     }
     BinaryDecoder decoder =
-        DecoderFactory.get().binaryDecoder(bytes, HEADER_LENGTH, bytes.length - HEADER_LENGTH, null);
+        DecoderFactory.get()
+            .binaryDecoder(bytes, HEADER_LENGTH, bytes.length - HEADER_LENGTH, null);
     T record;
     try {
       record = reader.read(null, decoder);
       if (!decoder.isEnd()) {
-        throw new RecordDecodingException(Reason.CORRUPT, "trailing bytes after a complete " + name);
+        throw new RecordDecodingException(
+            Reason.CORRUPT, "trailing bytes after a complete " + name);
       }
     } catch (EOFException e) {
-      throw new RecordDecodingException(Reason.TRUNCATED, name + " ends early: " + e.getMessage(), e);
+      throw new RecordDecodingException(
+          Reason.TRUNCATED, name + " ends early: " + e.getMessage(), e);
     } catch (IOException
         | AvroRuntimeException
         | UnsupportedOperationException

@@ -13,7 +13,10 @@ public final class RecordDecodingException extends Exception {
     UNKNOWN_SCHEMA,
     /** The bytes end before the record does. */
     TRUNCATED,
-    /** The bytes do not form a record of the writer schema (bad lengths, bad union index, trailing bytes). */
+    /**
+     * The bytes do not form a record of the writer schema (bad lengths, bad union index, trailing
+     * bytes).
+     */
     CORRUPT
   }
 

@@ -15,9 +15,9 @@ import org.apache.avro.Schema;
 
 /**
  * Earlier versions of the contracts, so that a reader built today still decodes what an older
- * producer wrote. When a contract changes, copy its previous {@code .avsc} into
- * {@code src/main/resources/schema-history/} and add the file name to
- * {@code schema-history/INDEX} there. Every {@code schema-history/INDEX} on the classpath is read.
+ * producer wrote. When a contract changes, copy its previous {@code .avsc} into {@code
+ * src/main/resources/schema-history/} and add the file name to {@code schema-history/INDEX} there.
+ * Every {@code schema-history/INDEX} on the classpath is read.
  */
 public final class SchemaHistory {
 

@@ -19,20 +19,20 @@ import org.apache.kafka.common.errors.TopicExistsException;
 
 /**
  * The project's topics, defined once: each one's default name, partitions and settings, and how
- * they are created. The job, every command and the compose stack's init create topics through
- * here ({@code forecast topics} prints and creates them).
+ * they are created. The job, every command and the compose stack's init create topics through here
+ * ({@code forecast topics} prints and creates them).
  */
 public enum Topics {
   /** Readings in (key: series id; Avro {@code Reading}). */
-  READINGS(Defaults.READINGS, false),
+  READINGS(Defaults.READINGS, false, false),
   /** Forecasts out (key: series id). */
-  FORECASTS(Defaults.FORECASTS, false),
+  FORECASTS(Defaults.FORECASTS, false, true),
   /** Forecasts scored against their actual (key: series id). */
-  EVALUATIONS(Defaults.EVALUATIONS, false),
+  EVALUATIONS(Defaults.EVALUATIONS, false, true),
   /** Records the job could not use, with their reason. */
-  DEAD_LETTERS(Defaults.DEAD_LETTERS, false),
+  DEAD_LETTERS(Defaults.DEAD_LETTERS, false, true),
   /** Model updates, compacted by model name: the newest record per name is kept. */
-  MODELS(Defaults.MODELS, true);
+  MODELS(Defaults.MODELS, true, false);
 
   /**
    * Default names as compile-time constants (for annotations such as picocli's {@code
@@ -50,20 +50,24 @@ public enum Topics {
 
   /**
    * Partitions of every topic but {@code models}: the job reads with one subtask per partition at
-   * most, so this bounds its useful parallelism; more can be added later (records of a series
-   * keep their order only within a partition count).
+   * most, so this bounds its useful parallelism; more can be added later (records of a series keep
+   * their order only within a partition count).
    */
   public static final int DEFAULT_PARTITIONS = 2;
 
-  /** Largest record on the models topic (artifacts travel inline); the producer and readers agree. */
+  /**
+   * Largest record on the models topic (artifacts travel inline); the producer and readers agree.
+   */
   public static final int MAX_MODEL_BYTES = 16 * 1024 * 1024;
 
   private final String defaultName;
   private final boolean compacted;
+  private final boolean stampedOnArrival;
 
-  Topics(String defaultName, boolean compacted) {
+  Topics(String defaultName, boolean compacted, boolean stampedOnArrival) {
     this.defaultName = defaultName;
     this.compacted = compacted;
+    this.stampedOnArrival = stampedOnArrival;
   }
 
   public String defaultName() {
@@ -75,12 +79,21 @@ public enum Topics {
     return compacted ? 1 : dataPartitions;
   }
 
-  /** Topic-level settings it is created with. */
+  /**
+   * Topic-level settings it is created with. The job's output topics take the broker's append time
+   * as each record's timestamp: retention counts from when a forecast was written, never from the
+   * day it is about (a backfill of 2013 would otherwise be deleted at once).
+   */
   public Map<String, String> configs() {
     if (compacted) {
       return Map.of(
-          TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
-          TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MAX_MODEL_BYTES));
+          TopicConfig.CLEANUP_POLICY_CONFIG,
+          TopicConfig.CLEANUP_POLICY_COMPACT,
+          TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+          Integer.toString(MAX_MODEL_BYTES));
+    }
+    if (stampedOnArrival) {
+      return Map.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime");
     }
     return Map.of();
   }
@@ -88,6 +101,14 @@ public enum Topics {
   /** The topic as Kafka's admin client creates it, under {@code name}. */
   public NewTopic newTopic(String name, int dataPartitions) {
     return new NewTopic(name, partitions(dataPartitions), (short) -1).configs(configs());
+  }
+
+  private static IllegalStateException unreachable(Object servers, Exception e) {
+    return new IllegalStateException(
+        "no Kafka broker answered at "
+            + servers
+            + " (check the bootstrap servers; `forecast broker` starts one on this machine)",
+        e);
   }
 
   /** Every topic under its default name. */
@@ -136,10 +157,12 @@ public enum Topics {
         }
       }
     } catch (TimeoutException e) {
-      throw new IllegalStateException(
-          "no Kafka broker answered at " + servers + " within " + timeout.toSeconds() + " s", e);
+      throw unreachable(servers, e);
     } catch (ExecutionException | KafkaException e) {
       Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+      if (cause instanceof org.apache.kafka.common.errors.TimeoutException) {
+        throw unreachable(servers, e);
+      }
       throw new IllegalStateException(
           "cannot list the topics at " + servers + ": " + cause.getMessage(), e);
     } catch (InterruptedException e) {

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.time.LocalDate;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -42,7 +43,8 @@ class AvroCodecTest {
 
   @ParameterizedTest
   @MethodSource("contracts")
-  <T extends SpecificRecord> void everyContractRoundTrips(AvroCodec<T> codec, T record) throws Exception {
+  <T extends SpecificRecord> void everyContractRoundTrips(AvroCodec<T> codec, T record)
+      throws Exception {
     byte[] bytes = codec.encode(record);
 
     T decoded = codec.decode(bytes);
@@ -58,7 +60,9 @@ class AvroCodecTest {
     byte[] bytes = codec.encode(record);
     // what Avro's own single-object encoder writes for the same record
     byte[] avros =
-        toArray(new BinaryMessageEncoder<T>(SpecificData.getForClass(codec.type()), codec.schema()).encode(record));
+        toArray(
+            new BinaryMessageEncoder<T>(SpecificData.getForClass(codec.type()), codec.schema())
+                .encode(record));
 
     assertThat(bytes).containsExactly(avros);
     assertThat(Arrays.copyOf(bytes, 2)).containsExactly(0xC3, 0x01);
@@ -74,7 +78,7 @@ class AvroCodecTest {
     Reading reading = AvroCodec.of(Reading.class, List.of(older)).decode(fromOldProducer);
 
     assertThat(reading.getSeriesId()).isEqualTo("Seattle");
-    assertThat(reading.getDay()).isEqualTo(java.time.LocalDate.ofEpochDay(16510));
+    assertThat(reading.getDay()).isEqualTo(LocalDate.ofEpochDay(16510));
     assertThat(reading.getFeatures()).containsExactlyEntriesOf(Map.of("temp_max", 12.8));
     assertThat(reading.getDomain()).isEqualTo(""); // the default of the field added since
   }
@@ -84,7 +88,8 @@ class AvroCodecTest {
     Schema older = parseTestResource("schema-history/Reading.v0.avsc");
     byte[] fromOldProducer = encodeGeneric(older, "Seattle", 16510, Map.of("wind", 4.7));
 
-    assertThat(SchemaHistory.olderVersionsOf(Reading.getClassSchema().getFullName())).containsExactly(older);
+    assertThat(SchemaHistory.olderVersionsOf(Reading.getClassSchema().getFullName()))
+        .containsExactly(older);
     assertThat(Codecs.READING.decode(fromOldProducer).getFeatures()).containsEntry("wind", 4.7);
   }
 
@@ -119,11 +124,15 @@ class AvroCodecTest {
     for (int length = 0; length < bytes.length; length++) {
       byte[] cut = Arrays.copyOf(bytes, length);
       Throwable thrown = catchThrowable(() -> Codecs.MODEL_UPDATE.decode(cut));
-      assertThat(thrown).as("cut at %d of %d", length, bytes.length).isInstanceOf(RecordDecodingException.class);
+      assertThat(thrown)
+          .as("cut at %d of %d", length, bytes.length)
+          .isInstanceOf(RecordDecodingException.class);
     }
     byte[] lastByteMissing = Arrays.copyOf(bytes, bytes.length - 1);
-    assertThat(decodeFailure(Codecs.MODEL_UPDATE, lastByteMissing).reason()).isEqualTo(Reason.TRUNCATED);
-    assertThat(decodeFailure(Codecs.MODEL_UPDATE, Arrays.copyOf(bytes, 6)).reason()).isEqualTo(Reason.TRUNCATED);
+    assertThat(decodeFailure(Codecs.MODEL_UPDATE, lastByteMissing).reason())
+        .isEqualTo(Reason.TRUNCATED);
+    assertThat(decodeFailure(Codecs.MODEL_UPDATE, Arrays.copyOf(bytes, 6)).reason())
+        .isEqualTo(Reason.TRUNCATED);
   }
 
   @Test
@@ -170,7 +179,9 @@ class AvroCodecTest {
     for (int i = 0; i < 5_000; i++) {
       byte[] garbage = new byte[1 + random.nextInt(64)];
       random.nextBytes(garbage);
-      byte[] bytes = concat(Arrays.copyOf(Codecs.DEAD_LETTER.encode(ContractSamples.deadLetter()), 10), garbage);
+      byte[] bytes =
+          concat(
+              Arrays.copyOf(Codecs.DEAD_LETTER.encode(ContractSamples.deadLetter()), 10), garbage);
       Throwable thrown = catchThrowable(() -> Codecs.DEAD_LETTER.decode(bytes));
       if (thrown != null) {
         assertThat(thrown).as("garbage #%d", i).isInstanceOf(RecordDecodingException.class);
@@ -180,7 +191,8 @@ class AvroCodecTest {
 
   @Test
   void codecsTrustOnlyTheContractsPackage() {
-    assertThat(System.getProperty(TrustedPackages.PROPERTY)).isEqualTo(TrustedPackages.CONTRACTS_PACKAGE);
+    assertThat(System.getProperty(TrustedPackages.PROPERTY))
+        .isEqualTo(TrustedPackages.CONTRACTS_PACKAGE);
     assertThatThrownBy(() -> TrustedPackages.verify(AvroCodecTest.class))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("-D" + TrustedPackages.PROPERTY);
@@ -195,7 +207,11 @@ class AvroCodecTest {
   private static byte[] withHeader(AvroCodec<?> codec, EncoderSteps steps) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.write(new byte[] {(byte) 0xC3, 0x01});
-    out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(AvroCodec.fingerprint(codec.schema())).array());
+    out.write(
+        ByteBuffer.allocate(8)
+            .order(ByteOrder.LITTLE_ENDIAN)
+            .putLong(AvroCodec.fingerprint(codec.schema()))
+            .array());
     BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
     steps.write(encoder);
     encoder.flush();
@@ -208,13 +224,14 @@ class AvroCodecTest {
     return (RecordDecodingException) thrown;
   }
 
-  private static byte[] encodeGeneric(Schema schema, String series, int day, Map<String, Double> features)
-      throws IOException {
+  private static byte[] encodeGeneric(
+      Schema schema, String series, int day, Map<String, Double> features) throws IOException {
     GenericRecord record = new GenericData.Record(schema);
     record.put("seriesId", series);
     record.put("day", day);
     record.put("features", features);
-    return toArray(new BinaryMessageEncoder<GenericRecord>(GenericData.get(), schema).encode(record));
+    return toArray(
+        new BinaryMessageEncoder<GenericRecord>(GenericData.get(), schema).encode(record));
   }
 
   private static Schema parseTestResource(String name) throws IOException {

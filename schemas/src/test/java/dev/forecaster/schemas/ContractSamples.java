@@ -7,6 +7,7 @@ import dev.forecaster.avro.ModelUpdate;
 import dev.forecaster.avro.Reading;
 import dev.forecaster.avro.ScalerStat;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.List;
@@ -53,7 +54,8 @@ final class ContractSamples {
         .setTargetTransform("difference")
         .setWindowLength(6)
         .setHorizon(1)
-        .setScalers(List.of(new ScalerStat("temp_max", 16.4, 7.2), new ScalerStat("temp_min", 8.2, 5.0)))
+        .setScalers(
+            List.of(new ScalerStat("temp_max", 16.4, 7.2), new ScalerStat("temp_min", 8.2, 5.0)))
         .setTrainingMetrics(Map.of("loss", 0.12))
         .setBacktestMetrics(Map.of("mae", 2.05))
         .setSha256("ab".repeat(32))
@@ -80,7 +82,7 @@ final class ContractSamples {
   static DeadLetter deadLetter() {
     return DeadLetter.newBuilder()
         .setPayload(ByteBuffer.wrap(new byte[] {(byte) 0xde, (byte) 0xad}))
-        .setKey(ByteBuffer.wrap("Seattle".getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+        .setKey(ByteBuffer.wrap("Seattle".getBytes(StandardCharsets.UTF_8)))
         .setTopic("readings")
         .setPartition(2)
         .setOffset(4711)

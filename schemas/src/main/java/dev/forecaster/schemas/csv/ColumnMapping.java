@@ -10,9 +10,9 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * How the columns of a daily CSV become readings: where the series id comes from (a column, for
- * a long-form file with several series, or a fixed id, for one file per series), which column
- * holds the day and in which format, and which columns are the numeric features.
+ * How the columns of a daily CSV become readings: where the series id comes from (a column, for a
+ * long-form file with several series, or a fixed id, for one file per series), which column holds
+ * the day and in which format, and which columns are the numeric features.
  */
 public final class ColumnMapping {
 
@@ -37,7 +37,8 @@ public final class ColumnMapping {
       String domain,
       char delimiter) {
     if ((seriesColumn == null) == (seriesId == null)) {
-      throw new IllegalArgumentException("give either a series column or a fixed series id, not both or neither");
+      throw new IllegalArgumentException(
+          "give either a series column or a fixed series id, not both or neither");
     }
     if (seriesId != null && seriesId.isBlank()) {
       throw new IllegalArgumentException("the fixed series id is blank");
@@ -63,43 +64,80 @@ public final class ColumnMapping {
 
   /** A long-form file: the series id is in {@code seriesColumn}. */
   public static ColumnMapping seriesFromColumn(
-      String seriesColumn, String timeColumn, String dateFormat, List<String> featureColumns, String domain) {
+      String seriesColumn,
+      String timeColumn,
+      String dateFormat,
+      List<String> featureColumns,
+      String domain) {
     return new ColumnMapping(
-        requireText(seriesColumn, "series column"), null, timeColumn, dateFormat, featureColumns, domain, ',');
+        requireText(seriesColumn, "series column"),
+        null,
+        timeColumn,
+        dateFormat,
+        featureColumns,
+        domain,
+        ',');
   }
 
   /** One file per series: every row belongs to {@code seriesId}. */
   public static ColumnMapping fixedSeries(
-      String seriesId, String timeColumn, String dateFormat, List<String> featureColumns, String domain) {
+      String seriesId,
+      String timeColumn,
+      String dateFormat,
+      List<String> featureColumns,
+      String domain) {
     return new ColumnMapping(
-        null, Objects.requireNonNull(seriesId, "series id"), timeColumn, dateFormat, featureColumns, domain, ',');
+        null,
+        Objects.requireNonNull(seriesId, "series id"),
+        timeColumn,
+        dateFormat,
+        featureColumns,
+        domain,
+        ',');
   }
 
   /** The same mapping with another source of the series id (a CLI flag overriding a preset). */
   public ColumnMapping withSeriesColumn(String column) {
-    return new ColumnMapping(requireText(column, "series column"), null, timeColumn, dateFormat, featureColumns, domain, delimiter);
+    return new ColumnMapping(
+        requireText(column, "series column"),
+        null,
+        timeColumn,
+        dateFormat,
+        featureColumns,
+        domain,
+        delimiter);
   }
 
   public ColumnMapping withSeriesId(String id) {
-    return new ColumnMapping(null, Objects.requireNonNull(id, "series id"), timeColumn, dateFormat, featureColumns, domain,
+    return new ColumnMapping(
+        null,
+        Objects.requireNonNull(id, "series id"),
+        timeColumn,
+        dateFormat,
+        featureColumns,
+        domain,
         delimiter);
   }
 
   public ColumnMapping withTimeColumn(String column, String format) {
-    return new ColumnMapping(seriesColumn, seriesId, column, format, featureColumns, domain, delimiter);
+    return new ColumnMapping(
+        seriesColumn, seriesId, column, format, featureColumns, domain, delimiter);
   }
 
   public ColumnMapping withFeatureColumns(List<String> columns) {
-    return new ColumnMapping(seriesColumn, seriesId, timeColumn, dateFormat, columns, domain, delimiter);
+    return new ColumnMapping(
+        seriesColumn, seriesId, timeColumn, dateFormat, columns, domain, delimiter);
   }
 
   public ColumnMapping withDomain(String newDomain) {
-    return new ColumnMapping(seriesColumn, seriesId, timeColumn, dateFormat, featureColumns, newDomain, delimiter);
+    return new ColumnMapping(
+        seriesColumn, seriesId, timeColumn, dateFormat, featureColumns, newDomain, delimiter);
   }
 
   /** The same mapping for a file whose columns are separated by another character (';', a tab). */
   public ColumnMapping withDelimiter(char newDelimiter) {
-    return new ColumnMapping(seriesColumn, seriesId, timeColumn, dateFormat, featureColumns, domain, newDelimiter);
+    return new ColumnMapping(
+        seriesColumn, seriesId, timeColumn, dateFormat, featureColumns, domain, newDelimiter);
   }
 
   public char delimiter() {
@@ -161,7 +199,15 @@ public final class ColumnMapping {
   public String toString() {
     return "ColumnMapping{"
         + (seriesColumn != null ? "seriesColumn=" + seriesColumn : "seriesId=" + seriesId)
-        + ", time=" + timeColumn + " (" + dateFormat + "), features=" + featureColumns
-        + ", domain=" + domain + (delimiter != ',' ? ", delimiter='" + delimiter + "'" : "") + '}';
+        + ", time="
+        + timeColumn
+        + " ("
+        + dateFormat
+        + "), features="
+        + featureColumns
+        + ", domain="
+        + domain
+        + (delimiter != ',' ? ", delimiter='" + delimiter + "'" : "")
+        + '}';
   }
 }

@@ -6,10 +6,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What a CSV read did: every data row is either a reading or a bad row, so
- * {@code rows == readings + badRows}.
+ * What a CSV read did: every data row is either a reading or a bad row, so {@code rows == readings
+ * + badRows}.
  *
- * @param badRowExamples the first bad rows (at most {@link CsvReadingReader#MAX_EXAMPLES}); {@code badRows} counts all
+ * @param badRowExamples the first bad rows (at most {@link CsvReadingReader#MAX_EXAMPLES}); {@code
+ *     badRows} counts all
  * @param readingsPerSeries readings emitted per series id, in order of first appearance
  */
 public record CsvReadSummary(

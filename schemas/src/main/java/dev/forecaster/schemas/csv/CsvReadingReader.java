@@ -24,9 +24,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads a daily CSV with a header row into {@link Reading}s through a {@link ColumnMapping}.
- * Every data row becomes either a reading or a {@link BadRow} with file, line and reason;
- * nothing is dropped without a report. Blank lines are not rows.
+ * Reads a daily CSV with a header row into {@link Reading}s through a {@link ColumnMapping}. Every
+ * data row becomes either a reading or a {@link BadRow} with file, line and reason; nothing is
+ * dropped without a report. Blank lines are not rows.
  */
 public final class CsvReadingReader {
 
@@ -112,10 +112,17 @@ public final class CsvReadingReader {
     required.addAll(mapping.featureColumns());
     List<String> missing = required.stream().filter(c -> !header.contains(c)).toList();
     if (!missing.isEmpty()) {
-      String hint = header.size() == 1 ? " (is the file separated by another character than '"
-          + mapping.delimiter() + "'? see the delimiter option)" : "";
+      String hint =
+          header.size() == 1
+              ? " (is the file separated by another character than '"
+                  + mapping.delimiter()
+                  + "'? see the delimiter option)"
+              : "";
       throw new BadRowException(
-          new BadRow(file, 1, "no column " + missing + " in the header; its columns are " + header + hint));
+          new BadRow(
+              file,
+              1,
+              "no column " + missing + " in the header; its columns are " + header + hint));
     }
   }
 
@@ -136,8 +143,13 @@ public final class CsvReadingReader {
     try {
       day = mapping.parseDay(dayText);
     } catch (DateTimeParseException e) {
-      return "bad date '" + dayText + "' in column '" + mapping.timeColumn() + "' (expected "
-          + mapping.dateFormat() + ")";
+      return "bad date '"
+          + dayText
+          + "' in column '"
+          + mapping.timeColumn()
+          + "' (expected "
+          + mapping.dateFormat()
+          + ")";
     }
     Map<String, Double> features = new LinkedHashMap<>();
     for (String column : mapping.featureColumns()) {
@@ -207,8 +219,15 @@ public final class CsvReadingReader {
     }
 
     CsvReadSummary summary() {
-      return new CsvReadSummary(file, rows, readings, badRows, List.copyOf(examples),
-          Collections.unmodifiableMap(new LinkedHashMap<>(perSeries)), first, last);
+      return new CsvReadSummary(
+          file,
+          rows,
+          readings,
+          badRows,
+          List.copyOf(examples),
+          Collections.unmodifiableMap(new LinkedHashMap<>(perSeries)),
+          first,
+          last);
     }
   }
 }

@@ -8,14 +8,20 @@ public enum DatasetPreset {
   /** {@code data/seattle-weather.csv}: one row per day, the station in the location column. */
   WEATHER(
       ColumnMapping.seriesFromColumn(
-          "location", "date", ColumnMapping.ISO_DATE,
-          List.of("precipitation", "temp_max", "temp_min", "wind"), "weather"),
+          "location",
+          "date",
+          ColumnMapping.ISO_DATE,
+          List.of("precipitation", "temp_max", "temp_min", "wind"),
+          "weather"),
       "seattle-weather.csv"),
   /** {@code data/sp500-daily.csv}: daily bars of one index, trading days only. */
   STOCK(
       ColumnMapping.fixedSeries(
-          "SP500", "date", ColumnMapping.ISO_DATE,
-          List.of("open", "high", "low", "close", "adjclose", "volume"), "stock"),
+          "SP500",
+          "date",
+          ColumnMapping.ISO_DATE,
+          List.of("open", "high", "low", "close", "adjclose", "volume"),
+          "stock"),
       "sp500-daily.csv");
 
   private final ColumnMapping mapping;
@@ -41,7 +47,11 @@ public enum DatasetPreset {
       return valueOf(name.strip().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(
-          "unknown preset '" + name + "'; known: " + List.of(values()).toString().toLowerCase(Locale.ROOT), e);
+          "unknown preset '"
+              + name
+              + "'; known: "
+              + List.of(values()).toString().toLowerCase(Locale.ROOT),
+          e);
     }
   }
 }

@@ -11,6 +11,7 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,9 +49,13 @@ class CsvReadingReaderTest {
         new CsvReadingReader(DatasetPreset.STOCK.mapping(), BadRowPolicy.FAIL)
             .readAll(DATA.resolve(DatasetPreset.STOCK.shippedFile()));
 
-    assertThat(readings).hasSize(5105).allSatisfy(r -> assertThat(r.getSeriesId()).isEqualTo("SP500"));
+    assertThat(readings)
+        .hasSize(5105)
+        .allSatisfy(r -> assertThat(r.getSeriesId()).isEqualTo("SP500"));
     assertThat(readings.get(0).getDay()).isEqualTo(LocalDate.of(2000, 1, 3));
-    assertThat(readings.get(0).getFeatures()).containsEntry("close", 1455.219971).containsEntry("volume", 931800000.0);
+    assertThat(readings.get(0).getFeatures())
+        .containsEntry("close", 1455.219971)
+        .containsEntry("volume", 931800000.0);
     assertThat(readings.get(readings.size() - 1).getDay()).isEqualTo(LocalDate.of(2020, 4, 17));
   }
 
@@ -65,24 +70,29 @@ class CsvReadingReaderTest {
             "Bergen,2020-01-02,5.0",
             "Oslo,2020-01-03,0.5");
     ColumnMapping mapping =
-        ColumnMapping.seriesFromColumn("station", "day", ColumnMapping.ISO_DATE, List.of("tmax"), "weather");
+        ColumnMapping.seriesFromColumn(
+            "station", "day", ColumnMapping.ISO_DATE, List.of("tmax"), "weather");
 
     CsvReadSummary summary = new CsvReadingReader(mapping, BadRowPolicy.FAIL).read(file, r -> {});
 
-    assertThat(summary.readingsPerSeries()).containsExactly(Map.entry("Oslo", 3L), Map.entry("Bergen", 2L));
+    assertThat(summary.readingsPerSeries())
+        .containsExactly(Map.entry("Oslo", 3L), Map.entry("Bergen", 2L));
   }
 
   @Test
   void dayFormatIsConfigurableAndStrict() throws IOException {
     Path file = csv("Date,Close", "16/03/2015,2081.19", "30/02/2015,1.0");
-    ColumnMapping mapping = ColumnMapping.fixedSeries("IDX", "Date", "dd/MM/yyyy", List.of("Close"), "stock");
+    ColumnMapping mapping =
+        ColumnMapping.fixedSeries("IDX", "Date", "dd/MM/yyyy", List.of("Close"), "stock");
 
     List<Reading> readings = new ArrayList<>();
-    CsvReadSummary summary = new CsvReadingReader(mapping, BadRowPolicy.SKIP).read(file, readings::add);
+    CsvReadSummary summary =
+        new CsvReadingReader(mapping, BadRowPolicy.SKIP).read(file, readings::add);
 
     assertThat(readings).extracting(Reading::getDay).containsExactly(LocalDate.of(2015, 3, 16));
     assertThat(summary.badRowExamples())
-        .containsExactly(new BadRow(file, 3, "bad date '30/02/2015' in column 'Date' (expected dd/MM/yyyy)"));
+        .containsExactly(
+            new BadRow(file, 3, "bad date '30/02/2015' in column 'Date' (expected dd/MM/yyyy)"));
   }
 
   @Test
@@ -102,31 +112,36 @@ class CsvReadingReaderTest {
 
     List<Reading> readings = new ArrayList<>();
     CsvReadSummary summary =
-        new CsvReadingReader(DatasetPreset.WEATHER.mapping(), BadRowPolicy.SKIP).read(file, readings::add);
+        new CsvReadingReader(DatasetPreset.WEATHER.mapping(), BadRowPolicy.SKIP)
+            .read(file, readings::add);
 
-    assertThat(readings).extracting(Reading::getDay)
+    assertThat(readings)
+        .extracting(Reading::getDay)
         .containsExactly(LocalDate.of(2012, 1, 1), LocalDate.of(2012, 1, 8));
     assertThat(summary.rows()).isEqualTo(8);
     assertThat(summary.readings() + summary.badRows()).isEqualTo(summary.rows());
     assertThat(summary.badRowExamples())
         .extracting(BadRow::line, BadRow::reason)
         .containsExactly(
-            org.assertj.core.groups.Tuple.tuple(3L, "not a number in column 'temp_max': 'ten'"),
-            org.assertj.core.groups.Tuple.tuple(4L, "has 5 cells, the header has 7"),
-            org.assertj.core.groups.Tuple.tuple(6L, "bad date '2012-13-04' in column 'date' (expected yyyy-MM-dd)"),
-            org.assertj.core.groups.Tuple.tuple(7L, "not a finite number in column 'temp_max': 'NaN'"),
-            org.assertj.core.groups.Tuple.tuple(8L, "empty value in column 'temp_min'"),
-            org.assertj.core.groups.Tuple.tuple(9L, "empty series id in column 'location'"));
-    assertThat(summary.badRowExamples().get(0).toString()).isEqualTo(file + ":3: not a number in column 'temp_max': 'ten'");
+            Tuple.tuple(3L, "not a number in column 'temp_max': 'ten'"),
+            Tuple.tuple(4L, "has 5 cells, the header has 7"),
+            Tuple.tuple(6L, "bad date '2012-13-04' in column 'date' (expected yyyy-MM-dd)"),
+            Tuple.tuple(7L, "not a finite number in column 'temp_max': 'NaN'"),
+            Tuple.tuple(8L, "empty value in column 'temp_min'"),
+            Tuple.tuple(9L, "empty series id in column 'location'"));
+    assertThat(summary.badRowExamples().get(0).toString())
+        .isEqualTo(file + ":3: not a number in column 'temp_max': 'ten'");
   }
 
   @Test
   void failPolicyStopsAtTheFirstBadRowNamingFileAndLine() throws IOException {
     Path file = csv("date,close", "2020-01-02,3257.85", "2020-01-03,n/a", "2020-01-06,3246.28");
-    ColumnMapping mapping = ColumnMapping.fixedSeries("SPX", "date", ColumnMapping.ISO_DATE, List.of("close"), "stock");
+    ColumnMapping mapping =
+        ColumnMapping.fixedSeries("SPX", "date", ColumnMapping.ISO_DATE, List.of("close"), "stock");
     List<Reading> readings = new ArrayList<>();
 
-    assertThatThrownBy(() -> new CsvReadingReader(mapping, BadRowPolicy.FAIL).read(file, readings::add))
+    assertThatThrownBy(
+            () -> new CsvReadingReader(mapping, BadRowPolicy.FAIL).read(file, readings::add))
         .isInstanceOf(BadRowException.class)
         .hasMessage(file + ":3: not a number in column 'close': 'n/a'");
     assertThat(readings).hasSize(1);
@@ -136,32 +151,40 @@ class CsvReadingReaderTest {
   void aHeaderWithoutAMappedColumnFailsWhateverThePolicyAndListsTheColumns() throws IOException {
     Path file = csv("date,open,close", "2020-01-02,3244.67,3257.85");
     ColumnMapping mapping =
-        ColumnMapping.fixedSeries("SPX", "date", ColumnMapping.ISO_DATE, List.of("close", "volume"), "stock");
+        ColumnMapping.fixedSeries(
+            "SPX", "date", ColumnMapping.ISO_DATE, List.of("close", "volume"), "stock");
 
     assertThatThrownBy(() -> new CsvReadingReader(mapping, BadRowPolicy.SKIP).read(file, r -> {}))
         .isInstanceOf(BadRowException.class)
-        .hasMessage(file + ":1: no column [volume] in the header; its columns are [date, open, close]");
+        .hasMessage(
+            file + ":1: no column [volume] in the header; its columns are [date, open, close]");
   }
 
   @Test
   void aFileWithAnotherSeparatorReadsWithItsDelimiterAndOtherwiseSaysSo() throws IOException {
     Path file = csv("DATE;TMAX", "2021-01-03;5.5", "2021-01-04;\"6,0\"");
-    ColumnMapping comma = ColumnMapping.fixedSeries("KSEA", "DATE", ColumnMapping.ISO_DATE, List.of("TMAX"), "");
+    ColumnMapping comma =
+        ColumnMapping.fixedSeries("KSEA", "DATE", ColumnMapping.ISO_DATE, List.of("TMAX"), "");
 
     assertThatThrownBy(() -> new CsvReadingReader(comma, BadRowPolicy.FAIL).read(file, r -> {}))
         .hasMessageContaining("separated by another character than ','");
-    CsvReadSummary summary = new CsvReadingReader(comma.withDelimiter(';'), BadRowPolicy.SKIP).read(file, r -> {});
+    CsvReadSummary summary =
+        new CsvReadingReader(comma.withDelimiter(';'), BadRowPolicy.SKIP).read(file, r -> {});
     assertThat(summary.readings()).isEqualTo(1);
-    assertThat(summary.badRowExamples()).extracting(BadRow::reason).containsExactly("not a number in column 'TMAX': '6,0'");
+    assertThat(summary.badRowExamples())
+        .extracting(BadRow::reason)
+        .containsExactly("not a number in column 'TMAX': '6,0'");
   }
 
   @Test
   void aMappingNeedsExactlyOneSourceOfSeriesIdAndSomeFeatures() {
-    assertThatThrownBy(() -> ColumnMapping.fixedSeries("x", "date", ColumnMapping.ISO_DATE, List.of(), ""))
+    assertThatThrownBy(
+            () -> ColumnMapping.fixedSeries("x", "date", ColumnMapping.ISO_DATE, List.of(), ""))
         .hasMessageContaining("at least one feature");
     assertThatThrownBy(() -> DatasetPreset.WEATHER.mapping().withSeriesId(" "))
         .hasMessageContaining("blank");
-    assertThatThrownBy(() -> ColumnMapping.fixedSeries("x", "date", "yyyy-MM-dd{", List.of("a"), ""))
+    assertThatThrownBy(
+            () -> ColumnMapping.fixedSeries("x", "date", "yyyy-MM-dd{", List.of("a"), ""))
         .hasMessageContaining("bad date format");
     assertThat(DatasetPreset.WEATHER.mapping().withSeriesId("KSEA").seriesColumn()).isNull();
     assertThat(DatasetPreset.named("Stock")).isEqualTo(DatasetPreset.STOCK);
