@@ -84,16 +84,7 @@ class ForecastJobITCase {
         kafka.produce(mixed);
 
         int expected = seattle.size() - WINDOW + 1;
-        List<Forecast> forecasts =
-            kafka
-                .readUntil(
-                    kafka.topic("forecasts"),
-                    Codecs.FORECAST,
-                    f -> JobFixture.count(f, "Seattle") >= expected,
-                    Duration.ofSeconds(90))
-                .stream()
-                .filter(f -> f.getSeriesId().equals("Seattle"))
-                .toList();
+        List<Forecast> forecasts = kafka.forecastsOf("Seattle", expected, Duration.ofSeconds(90));
         List<DeadLetter> dead =
             kafka.readUntil(
                 kafka.topic("readings.dlq"),
@@ -200,16 +191,7 @@ class ForecastJobITCase {
         kafka.produceReadings(seattle.subList(60, seattle.size()));
 
         int expected = seattle.size() - WINDOW + 1;
-        List<Forecast> forecasts =
-            kafka
-                .readUntil(
-                    kafka.topic("forecasts"),
-                    Codecs.FORECAST,
-                    f -> JobFixture.count(f, "Seattle") >= expected,
-                    Duration.ofSeconds(120))
-                .stream()
-                .filter(f -> f.getSeriesId().equals("Seattle"))
-                .toList();
+        List<Forecast> forecasts = kafka.forecastsOf("Seattle", expected, Duration.ofSeconds(120));
         assertThat(forecasts)
             .extracting(Forecast::getForecastId)
             .doesNotHaveDuplicates()
@@ -247,16 +229,7 @@ class ForecastJobITCase {
         kafka.produceReadings(seattle.subList(45, seattle.size()));
 
         int expected = seattle.size() - WINDOW + 1;
-        List<Forecast> forecasts =
-            kafka
-                .readUntil(
-                    kafka.topic("forecasts"),
-                    Codecs.FORECAST,
-                    f -> JobFixture.count(f, "Seattle") >= expected,
-                    Duration.ofSeconds(90))
-                .stream()
-                .filter(f -> f.getSeriesId().equals("Seattle"))
-                .toList();
+        List<Forecast> forecasts = kafka.forecastsOf("Seattle", expected, Duration.ofSeconds(90));
 
         assertThat(forecasts)
             .extracting(Forecast::getForecastId)

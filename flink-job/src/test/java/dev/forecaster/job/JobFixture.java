@@ -316,6 +316,18 @@ final class JobFixture implements AutoCloseable {
     }
   }
 
+  /**
+   * The committed forecasts of one series once there are {@code expected} of them (fewer if the
+   * timeout passes), with any duplicates the job wrote meanwhile.
+   */
+  List<Forecast> forecastsOf(String series, int expected, Duration timeout) throws Exception {
+    return readUntil(
+            topic("forecasts"), Codecs.FORECAST, f -> count(f, series) >= expected, timeout)
+        .stream()
+        .filter(f -> f.getSeriesId().equals(series))
+        .toList();
+  }
+
   static long count(List<Forecast> forecasts, String series) {
     return forecasts.stream().filter(f -> f.getSeriesId().equals(series)).count();
   }

@@ -6,7 +6,6 @@ import dev.forecaster.avro.Forecast;
 import dev.forecaster.avro.ModelUpdate;
 import dev.forecaster.avro.Reading;
 import dev.forecaster.model.ModelSpec;
-import dev.forecaster.schemas.Codecs;
 import dev.forecaster.trainer.ModelRegistry;
 import dev.forecaster.trainer.RetrainSchedule;
 import dev.forecaster.trainer.RoundRecord;
@@ -153,14 +152,7 @@ class TrainerRolloutITCase {
         kafka.produceReadings(liveB);
         int expected = seattle.size() - WINDOW + 1;
         List<Forecast> forecasts =
-            kafka
-                .readUntil(
-                    kafka.topic("forecasts"),
-                    Codecs.FORECAST,
-                    f -> JobFixture.count(f, "Seattle") >= expected,
-                    Duration.ofSeconds(120))
-                .stream()
-                .filter(f -> f.getSeriesId().equals("Seattle"))
+            kafka.forecastsOf("Seattle", expected, Duration.ofSeconds(120)).stream()
                 .sorted(Comparator.comparing(Forecast::getBaseDay))
                 .toList();
 
