@@ -5,9 +5,12 @@ import dev.forecaster.model.ModelSpec;
 import dev.forecaster.schemas.csv.BadRowPolicy;
 import dev.forecaster.schemas.csv.CsvReadingReader;
 import dev.forecaster.schemas.csv.DatasetPreset;
+import dev.forecaster.trainer.Selection;
 import dev.forecaster.trainer.TrainingPreset;
+import dev.forecaster.trainer.TrainingSettings;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -122,27 +125,36 @@ final class DemoCommand implements Callable<Integer> {
     if (custom) {
       Path file = csv.csv();
       List<Reading> readings = csv.reader().readAll(file);
-      TrainingPreset preset =
-          csv.preset() != null
-              ? TrainingPreset.named(csv.preset())
-              : "stock".equalsIgnoreCase(csv.domain())
-                  ? TrainingPreset.STOCK
-                  : TrainingPreset.WEATHER;
-      ModelSpec spec = preset.spec();
-      if (csv.preset() == null) {
-        // the job scores each reading with the model named as its domain: the model takes that name
-        String domain = csv.mapping().domain();
-        if (domain.isBlank() || target == null) {
-          throw new ParameterException(
-              commandSpec.commandLine(),
-              "with --csv, name the readings' --domain (the model's name) and the --target to"
-                  + " forecast");
-        }
-        List<String> features =
-            modelFeatures != null ? modelFeatures : csv.mapping().featureColumns();
-        spec = spec.toBuilder().name(domain).features(features).target(target).build();
+      if (csv.preset() != null) {
+        TrainingPreset preset = TrainingPreset.named(csv.preset());
+        return List.of(dataset(file.getFileName().toString(), readings, preset.spec(), preset));
       }
-      return List.of(dataset(file.getFileName().toString(), readings, spec, preset));
+      // the job scores each reading with the model named as its domain: the model takes that name
+      String domain = csv.mapping().domain();
+      if (domain.isBlank() || target == null) {
+        throw new ParameterException(
+            commandSpec.commandLine(),
+            "with --csv, name the readings' --domain (the model's name) and the --target to"
+                + " forecast");
+      }
+      List<String> features =
+          modelFeatures != null ? modelFeatures : csv.mapping().featureColumns();
+      ModelSpec spec =
+          ModelSpec.builder()
+              .name(domain)
+              .features(features)
+              .target(target)
+              .members(quick ? 2 : 5)
+              .build();
+      // no preset: the first version is the template, the trainer's round searches its form
+      return List.of(
+          new DemoRun.Dataset(
+              file.getFileName().toString(),
+              readings,
+              spec,
+              TrainingSettings.builder().epochs(quick ? 40 : 200).build(),
+              Selection.Space.wide(),
+              quick ? QUICK_SEARCH_BUDGET : SEARCH_BUDGET));
     }
     List<DemoRun.Dataset> datasets = new ArrayList<>();
     for (DatasetPreset p : DatasetPreset.values()) {
@@ -155,11 +167,17 @@ final class DemoCommand implements Callable<Integer> {
     return datasets;
   }
 
+  /** The round's search budget of a CSV without a preset. */
+  static final Duration SEARCH_BUDGET = Duration.ofSeconds(45);
+
+  static final Duration QUICK_SEARCH_BUDGET = Duration.ofSeconds(15);
+
   /** The demo's model of a dataset: quick trains 2 networks for at most 40 epochs. */
   private DemoRun.Dataset dataset(
       String name, List<Reading> readings, ModelSpec spec, TrainingPreset preset) {
     return quick
-        ? new DemoRun.Dataset(name, readings, spec.withMembers(2), preset.settings().withEpochs(40))
-        : new DemoRun.Dataset(name, readings, spec, preset.settings());
+        ? new DemoRun.Dataset(
+            name, readings, spec.withMembers(2), preset.settings().withEpochs(40), null, null)
+        : new DemoRun.Dataset(name, readings, spec, preset.settings(), null, null);
   }
 }

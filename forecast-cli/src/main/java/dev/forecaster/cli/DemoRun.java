@@ -9,6 +9,7 @@ import dev.forecaster.model.ModelSpec;
 import dev.forecaster.trainer.KafkaHistory;
 import dev.forecaster.trainer.ModelRegistry;
 import dev.forecaster.trainer.RoundRecord;
+import dev.forecaster.trainer.Selection;
 import dev.forecaster.trainer.TrainerService;
 import dev.forecaster.trainer.TrainingRun;
 import dev.forecaster.trainer.TrainingSettings;
@@ -49,7 +50,13 @@ final class DemoRun {
    * One dataset of the demo: its readings, the model it trains (the preset's, or one named for the
    * readings' domain with its own target and features) and how the full model trains.
    */
-  record Dataset(String name, List<Reading> readings, ModelSpec spec, TrainingSettings training) {}
+  record Dataset(
+      String name,
+      List<Reading> readings,
+      ModelSpec spec,
+      TrainingSettings training,
+      Selection.Space search,
+      Duration budget) {}
 
   /** The readings split into history (replayed first) and live days (fed while the job runs). */
   private record Timeline(
@@ -338,6 +345,7 @@ final class DemoRun {
                   stateDir)
               .topics(config.readingsTopic(), config.modelsTopic(), config.evaluationsTopic())
               .historyTimeout(Duration.ofSeconds(30))
+              .search(d.search(), d.budget() != null ? d.budget() : TrainingRun.DEFAULT_BUDGET)
               .build();
       try (TrainerService trainer = new TrainerService(settings, Clock.systemUTC())) {
         retraining = trainer;

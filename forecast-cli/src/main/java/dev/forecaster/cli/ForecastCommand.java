@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       JobCommand.class,
       TailCommand.class,
       ReportCommand.class,
+      GenerateCommand.class,
       TopicsCommand.class,
       BrokerCommand.class,
       CommandLine.HelpCommand.class

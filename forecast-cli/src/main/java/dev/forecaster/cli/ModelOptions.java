@@ -4,8 +4,11 @@ import dev.forecaster.model.Architecture;
 import dev.forecaster.model.ModelSpec;
 import dev.forecaster.model.ValueTransform;
 import dev.forecaster.model.WindowPolicy;
+import dev.forecaster.trainer.RetrainSchedule;
+import dev.forecaster.trainer.Selection;
 import dev.forecaster.trainer.TrainingPreset;
 import dev.forecaster.trainer.TrainingSettings;
+import java.time.Duration;
 import java.time.LocalDate;
 import java.util.List;
 import picocli.CommandLine.ITypeConverter;
@@ -80,6 +83,54 @@ public final class ModelOptions {
   Boolean calendar;
 
   @Option(
+      names = "--weekday",
+      negatable = true,
+      description = "Day of the week (sin, cos) as an input.")
+  Boolean weekday;
+
+  @Option(
+      names = "--highway",
+      negatable = true,
+      description =
+          "Add a linear autoregression over the window to the networks, which then forecast its"
+              + " correction (a search always does).")
+  Boolean highway;
+
+  @Option(
+      names = "--ridge",
+      paramLabel = "R",
+      description =
+          "Shrinkage of the highway's least squares, relative to each input's sum of squares.")
+  Double ridge;
+
+  @Option(
+      names = "--search",
+      negatable = true,
+      description =
+          "Choose transform, calendar inputs, window, ridge and size on the history before the test"
+              + " part (default: without a preset). Flags given fix their part of the search.")
+  Boolean search;
+
+  @Option(
+      names = "--budget",
+      paramLabel = "DURATION",
+      defaultValue = "150s",
+      description =
+          "Time for the search and the final training together: 150s, 3m (default:"
+              + " ${DEFAULT-VALUE}). Networks the budget leaves no time for are not tried; the"
+              + " final model gets fewer members.")
+  String budget;
+
+  @Option(
+      names = "--folds",
+      paramLabel = "N",
+      defaultValue = "1",
+      description =
+          "Rolling-origin backtest: the test period in N parts, each forecast by a model trained on"
+              + " everything before it; metrics per fold and pooled (default: ${DEFAULT-VALUE}).")
+  int folds;
+
+  @Option(
       names = "--input-transform",
       paramLabel = "T",
       description = "level, change or log-change.")
@@ -88,7 +139,7 @@ public final class ModelOptions {
   @Option(
       names = "--target-transform",
       paramLabel = "T",
-      description = "level, change or log-change.")
+      description = "level, change or log-change (inputs alike unless --input-transform).")
   String targetTransform;
 
   @Option(names = "--epochs", paramLabel = "N", description = "Most epochs per member.")
@@ -176,29 +227,33 @@ public final class ModelOptions {
     return testFrom;
   }
 
+  /** Networks averaged in a model trained without a preset. */
+  static final int DEFAULT_MEMBERS = 5;
+
   /**
-   * The model to train, unfitted.
+   * The model to train, unfitted: the preset's, or without one a GRU reading the CSV's features,
+   * with every given flag applied.
    *
-   * @param presetNamed whether a preset was named (its model name, target and features apply)
+   * @param preset the preset named, or null
    * @param csvFeatures the CSV's feature columns, the fallback for the model's inputs; may be null
    * @throws IllegalArgumentException naming the flag that is missing or wrong
    */
-  public ModelSpec template(TrainingPreset preset, boolean presetNamed, List<String> csvFeatures) {
+  public ModelSpec template(TrainingPreset preset, List<String> csvFeatures) {
     Architecture cell = arch != null ? Architecture.named(arch) : Architecture.GRU;
-    ModelSpec d = preset.spec(cell);
+    ModelSpec d = preset != null ? preset.spec(cell) : null;
     List<String> features =
-        modelFeatures != null ? modelFeatures : presetNamed ? d.features() : csvFeatures;
+        modelFeatures != null ? modelFeatures : d != null ? d.features() : csvFeatures;
     if (features == null) {
       throw new IllegalArgumentException(
           "name the model's features: --model-features or --features (or use a --preset)");
     }
-    String targetFeature = target != null ? target : presetNamed ? d.target() : null;
+    String targetFeature = target != null ? target : d != null ? d.target() : null;
     if (targetFeature == null) {
       throw new IllegalArgumentException("name the feature to forecast: --target");
     }
     ModelSpec.Builder b =
-        d.toBuilder()
-            .name(modelName != null ? modelName : presetNamed ? d.name() : targetFeature)
+        (d != null ? d.toBuilder() : ModelSpec.builder().architecture(cell).members(DEFAULT_MEMBERS))
+            .name(modelName != null ? modelName : d != null ? d.name() : targetFeature)
             .features(features)
             .target(targetFeature)
             .layers(layers)
@@ -213,21 +268,27 @@ public final class ModelOptions {
     if (calendar != null) {
       b.calendar(calendar);
     }
-    if (inputTransform != null) {
-      b.inputTransform(ValueTransform.named(inputTransform));
+    if (weekday != null) {
+      b.weekday(weekday);
     }
     if (targetTransform != null) {
-      b.targetTransform(ValueTransform.named(targetTransform));
+      b.transform(ValueTransform.named(targetTransform));
+    }
+    if (inputTransform != null) {
+      b.inputTransform(ValueTransform.named(inputTransform));
     }
     if (window != null) {
       b.windowLength(window);
     }
+    if (highway != null) {
+      b.highway(highway);
+    }
     return b.build();
   }
 
-  /** The training settings: the preset's, with every given flag applied. */
+  /** The training settings: the preset's (or the defaults), with every given flag applied. */
   public TrainingSettings settings(TrainingPreset preset) {
-    TrainingSettings d = preset.settings();
+    TrainingSettings d = preset != null ? preset.settings() : TrainingSettings.builder().build();
     return TrainingSettings.builder()
         .epochs(or(epochs, d.epochs()))
         .learningRate(or(learningRate, d.learningRate()))
@@ -237,7 +298,56 @@ public final class ModelOptions {
         .loss(loss != null ? TrainingSettings.Loss.named(loss) : d.loss())
         .weightDecay(or(weightDecay, d.weightDecay()))
         .biasCorrection(or(biasCorrection, d.biasCorrection()))
+        .ridge(or(ridge, d.ridge()))
         .build();
+  }
+
+  /**
+   * What the trainer chooses from on the history before the test part: without a preset (or with
+   * {@code --search}) every form the flags leave open; with a preset, or {@code --no-search},
+   * nothing (null): the template is trained as it is.
+   */
+  public Selection.Space search(TrainingPreset preset) {
+    boolean searching = search != null ? search : preset == null;
+    if (!searching) {
+      return null;
+    }
+    Selection.Space space = Selection.Space.wide();
+    if (targetTransform != null) {
+      space = space.withTransforms(List.of(ValueTransform.named(targetTransform)));
+    }
+    if (calendar != null) {
+      space = space.withYearly(List.of(calendar));
+    }
+    if (weekday != null) {
+      space = space.withWeekday(List.of(weekday));
+    }
+    if (window != null) {
+      space = space.withWindows(List.of(window));
+    }
+    if (hidden != null) {
+      space = space.withHidden(List.of(hidden));
+    }
+    if (ridge != null) {
+      space = space.withRidges(List.of(ridge));
+    }
+    if (biasCorrection != null) {
+      space = space.withBiasShift(List.of(biasCorrection));
+    }
+    if (loss != null) {
+      space = space.withLoss(TrainingSettings.Loss.named(loss));
+    }
+    return space;
+  }
+
+  /** How long the search and the final training may take together. */
+  public Duration budget() {
+    return RetrainSchedule.parseDuration(budget);
+  }
+
+  /** Parts of the test period in the rolling-origin backtest. */
+  public int folds() {
+    return folds;
   }
 
   /** Which readings make windows: the job's policy, with the gap flags applied. */

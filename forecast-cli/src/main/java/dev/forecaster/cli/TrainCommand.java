@@ -2,6 +2,7 @@ package dev.forecaster.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.forecaster.avro.Reading;
 import dev.forecaster.model.History;
@@ -11,6 +12,7 @@ import dev.forecaster.schemas.csv.CsvReadSummary;
 import dev.forecaster.trainer.KafkaHistory;
 import dev.forecaster.trainer.Metrics;
 import dev.forecaster.trainer.ModelRegistry;
+import dev.forecaster.trainer.Selection;
 import dev.forecaster.trainer.TrainingPreset;
 import dev.forecaster.trainer.TrainingRun;
 import dev.forecaster.trainer.TrainingSettings;
@@ -24,7 +26,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.function.IntConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -108,31 +109,28 @@ public final class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
-    TrainingPreset defaults = defaults();
-    ModelSpec template = template(defaults); // usage errors before any data is read
+    TrainingPreset preset = csv.preset() != null ? TrainingPreset.named(csv.preset()) : null;
+    ModelSpec template = template(preset); // usage errors before any data is read
+    Selection.Space search = model.search(preset);
+    Duration budget = model.budget();
     History history = loadHistory(out);
-    TrainingSettings settings = model.settings(defaults);
+    TrainingSettings settings = model.settings(preset);
     ModelRegistry registry =
         noPublish ? null : new ModelRegistry(kafka.clientProperties(), modelsTopic);
     if (registry != null) {
       registry.ensureTopic(); // fails fast, naming the address, when no broker answers
     }
-    int total = settings.epochs() * template.members();
+    TrainingRun.Request request =
+        TrainingRun.Request.backtest(template, settings, model.testFrom())
+            .to(registry)
+            .forced(force)
+            .keepingCopiesIn(modelsDir)
+            .withWindows(model.windowPolicy())
+            .searching(search, budget)
+            .withFolds(model.folds());
     TrainingRun.Outcome outcome;
-    try (ProgressBar bar = ProgressBars.of("training " + template.name(), total, " epochs")) {
-      TrainingRun.Request request =
-          new TrainingRun.Request(
-              template,
-              settings,
-              model.testFrom(),
-              registry,
-              force,
-              modelsDir,
-              false,
-              model.windowPolicy());
-      outcome =
-          new TrainingRun(Clock.systemUTC())
-              .run(history, request, progress(bar, settings.epochs()));
+    try (ProgressBar bar = ProgressBars.of("training " + template.name(), 0, " epochs")) {
+      outcome = new TrainingRun(Clock.systemUTC()).run(history, request, epoch -> bar.step());
     }
     report(out, outcome);
     if (metricsJson != null) {
@@ -143,7 +141,7 @@ public final class TrainCommand implements Callable<Integer> {
       BacktestChart.write(
           chart,
           outcome.spec().name() + " (" + outcome.spec().architecture().wireName() + ")",
-          outcome.split().test(),
+          outcome.test(),
           outcome.predicted(),
           outcome.members());
       out.println("chart:    " + chart);
@@ -187,36 +185,39 @@ public final class TrainCommand implements Callable<Integer> {
     }
   }
 
-  private TrainingPreset defaults() {
-    if (csv.preset() != null) {
-      return TrainingPreset.named(csv.preset());
-    }
-    return "stock".equalsIgnoreCase(csv.domain()) ? TrainingPreset.STOCK : TrainingPreset.WEATHER;
-  }
-
-  private ModelSpec template(TrainingPreset d) {
+  private ModelSpec template(TrainingPreset preset) {
     try {
-      return model.template(d, csv.preset() != null, csv.features());
+      return model.template(preset, csv.features());
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }
   }
 
-  /** Advances the bar by epochs; a member stopping early jumps it to the next member's start. */
-  private static IntConsumer progress(ProgressBar bar, int epochsPerMember) {
-    int[] member = {0};
-    return epoch -> {
-      if (epoch == 1 && bar.getCurrent() > 0) {
-        member[0]++;
-      }
-      bar.stepTo((long) member[0] * epochsPerMember + epoch);
-    };
-  }
-
   private static void report(PrintWriter out, TrainingRun.Outcome o) {
     ModelSpec s = o.spec();
+    if (o.selection() != null) {
+      Selection.Result sel = o.selection();
+      out.printf(
+          "search:   %d candidates in %.0f s (budget %.0f s), on the history before %s only%n",
+          sel.candidates().size(), sel.seconds(), sel.budgetSeconds(), o.testFrom());
+      sel.candidates().stream()
+          .filter(c -> c.stage().equals("network"))
+          .forEach(
+              c ->
+                  out.printf(
+                      "          %-60s validation MAE %.4f%n", c.describe(), c.validationMae()));
+      sel.candidates().stream()
+          .filter(c -> c.stage().equals("form"))
+          .limit(5)
+          .forEach(
+              c ->
+                  out.printf(
+                      "          %-60s validation MAE %.4f (persistence %.4f)%n",
+                      c.describe(), c.validationMae(), c.persistenceMae()));
+      out.printf("chosen:   %s%n", sel.chosen().describe());
+    }
     out.printf(
-        "model:    %s, %s, window %d, hidden %d, %d member(s), target %s (%s), inputs %s%n",
+        "model:    %s, %s, window %d, hidden %d, %d member(s), target %s (%s), inputs %s%s%s%s%n",
         s.name(),
         s.architecture().wireName(),
         s.windowLength(),
@@ -224,17 +225,44 @@ public final class TrainCommand implements Callable<Integer> {
         s.members(),
         s.target(),
         s.targetTransform().wireName(),
-        s.features());
+        s.features(),
+        s.calendar() ? " +day-of-year" : "",
+        s.weekday() ? " +day-of-week" : "",
+        s.highway()
+            ? String.format(
+                " +highway (members' gate %.2f)",
+                s.trainingMetrics().getOrDefault("memberGate", Double.NaN))
+            : "");
     out.printf(
-        "test:     %d windows, targets %s .. %s%n",
-        o.model().n(), o.split().testFrom(), o.split().testTo());
-    out.printf("%n  %-16s %10s %10s %8s%n", "", "MAE", "RMSE", "MAPE %");
+        "test:     %d windows, targets %s .. %s%s%n",
+        o.model().n(),
+        o.testFrom(),
+        o.testTo(),
+        o.folds().size() > 1
+            ? " in " + o.folds().size() + " rolling-origin folds (pooled below)"
+            : "");
+    out.printf("%n  %-18s %10s %10s %8s %8s %7s%n", "", "MAE", "RMSE", "MAPE %", "sMAPE %", "MASE");
     row(out, "model", o.model());
     row(out, "persistence", o.persistence());
     row(out, "linear (OLS)", o.linear());
+    if (o.seasonalNaive() != null) {
+      row(out, "seasonal naive " + o.season() + "d", o.seasonalNaive());
+    }
+    if (o.folds().size() > 1) {
+      for (TrainingRun.Fold f : o.folds()) {
+        out.printf(
+            "  fold %d %s .. %s: model %.4f, persistence %.4f, linear %.4f%n",
+            f.index(),
+            f.testFrom(),
+            f.testTo(),
+            f.scores().model().mae(),
+            f.scores().persistence().mae(),
+            f.scores().linear().mae());
+      }
+    }
     if (o.champion() != null) {
       out.printf(
-          "  %-16s %10.4f   (challenger %.4f on the %d test windows both forecast)%n",
+          "  %-18s %10.4f   (challenger %.4f on the %d test windows both forecast)%n",
           "champion v" + o.champion().version(),
           o.champion().championMae(),
           o.champion().challengerMae(),
@@ -244,7 +272,9 @@ public final class TrainCommand implements Callable<Integer> {
   }
 
   private static void row(PrintWriter out, String name, Metrics m) {
-    out.printf("  %-16s %10.4f %10.4f %8.2f%n", name, m.mae(), m.rmse(), m.mape());
+    out.printf(
+        "  %-18s %10.4f %10.4f %8.2f %8.2f %7.3f%n",
+        name, m.mae(), m.rmse(), m.mape(), m.smape(), m.mase());
   }
 
   private static void writeJson(Path file, TrainingRun.Outcome o) throws IOException {
@@ -253,11 +283,51 @@ public final class TrainCommand implements Callable<Integer> {
     metrics(root.putObject("model"), o.model());
     metrics(root.putObject("persistence"), o.persistence());
     metrics(root.putObject("linear"), o.linear());
+    if (o.seasonalNaive() != null) {
+      metrics(root.putObject("seasonalNaive"), o.seasonalNaive()).put("seasonDays", o.season());
+    } else {
+      root.putNull("seasonalNaive");
+    }
     root.put("testWindows", o.model().n());
-    root.put("testFrom", o.split().testFrom().toString());
-    root.put("testTo", o.split().testTo().toString());
+    root.put("testFrom", o.testFrom().toString());
+    root.put("testTo", o.testTo().toString());
     root.put("arch", o.spec().architecture().wireName());
     root.put("modelName", o.spec().name());
+    ModelSpec s = o.spec();
+    ObjectNode form = root.putObject("form");
+    form.put("transform", s.targetTransform().wireName());
+    form.put("inputTransform", s.inputTransform().wireName());
+    form.put("dayOfYear", s.calendar());
+    form.put("dayOfWeek", s.weekday());
+    form.put("window", s.windowLength());
+    form.put("hidden", s.hiddenSize());
+    form.put("members", s.members());
+    form.put("highway", s.highway());
+    form.put("memberGate", s.trainingMetrics().getOrDefault("memberGate", Double.NaN));
+    form.put("biasShift", s.trainingMetrics().getOrDefault("validationBiasShift", 0.0));
+    if (o.selection() != null) {
+      ObjectNode sel = root.putObject("selection");
+      sel.set("chosen", json.valueToTree(o.selection().chosen()));
+      sel.set("candidates", json.valueToTree(o.selection().candidates()));
+      sel.put("seconds", o.selection().seconds());
+      sel.put("budgetSeconds", o.selection().budgetSeconds());
+    } else {
+      root.putNull("selection");
+    }
+    ArrayNode folds = root.putArray("folds");
+    for (TrainingRun.Fold f : o.folds()) {
+      ObjectNode n = folds.addObject();
+      n.put("fold", f.index());
+      n.put("testFrom", f.testFrom().toString());
+      n.put("testTo", f.testTo().toString());
+      n.put("windows", f.scores().model().n());
+      metrics(n.putObject("model"), f.scores().model());
+      metrics(n.putObject("persistence"), f.scores().persistence());
+      metrics(n.putObject("linear"), f.scores().linear());
+      if (f.scores().seasonalNaive() != null) {
+        metrics(n.putObject("seasonalNaive"), f.scores().seasonalNaive());
+      }
+    }
     root.put("decision", o.decision().name().toLowerCase(Locale.ROOT));
     if (o.decision() == TrainingRun.Decision.PUBLISHED) {
       root.put("version", o.version());
@@ -276,10 +346,13 @@ public final class TrainCommand implements Callable<Integer> {
     json.writeValue(file.toFile(), root);
   }
 
-  private static void metrics(ObjectNode node, Metrics m) {
+  private static ObjectNode metrics(ObjectNode node, Metrics m) {
     node.put("mae", m.mae());
     node.put("rmse", m.rmse());
     node.put("mape", m.mape());
+    node.put("smape", m.smape());
+    node.put("mase", m.mase());
+    return node;
   }
 
   private ParameterException usage(String message) {

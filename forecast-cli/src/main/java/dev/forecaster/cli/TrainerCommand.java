@@ -40,7 +40,9 @@ public final class TrainerCommand implements Callable<Integer> {
       names = "--preset",
       paramLabel = "NAME",
       defaultValue = "weather",
-      description = "Training defaults: weather or stock (default: ${DEFAULT-VALUE}).")
+      description =
+          "Training defaults: weather, stock, or none (a search on --target and --model-features;"
+              + " default: ${DEFAULT-VALUE}).")
   String preset;
 
   @Mixin ModelOptions model;
@@ -195,9 +197,9 @@ public final class TrainerCommand implements Callable<Integer> {
   }
 
   TrainerService.Settings settings() {
-    TrainingPreset defaults;
     try {
-      defaults = TrainingPreset.named(preset);
+      TrainingPreset defaults =
+          preset.equalsIgnoreCase("none") ? null : TrainingPreset.named(preset);
       RetrainSchedule schedule =
           when.cron != null
               ? RetrainSchedule.cron(when.cron)
@@ -210,7 +212,7 @@ public final class TrainerCommand implements Callable<Integer> {
                   driftWindow, driftMargin, RetrainSchedule.parseDuration(driftCooldown));
       return TrainerService.Settings.builder(
               kafka.clientProperties(),
-              model.template(defaults, true, null),
+              model.template(defaults, null),
               model.settings(defaults),
               stateDir)
           .topics(readingsTopic, modelsTopic, evaluationsTopic)
@@ -220,6 +222,7 @@ public final class TrainerCommand implements Callable<Integer> {
           .historyTimeout(RetrainSchedule.parseDuration(historyTimeout))
           .publishFirst(publishFirst)
           .windows(model.windowPolicy())
+          .search(model.search(defaults), model.budget())
           .build();
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());

@@ -113,12 +113,76 @@ class TrainCommandTest {
             dir.resolve("m.json").toString());
 
     assertThat(exit).as(cli.err.toString()).isZero();
+    // the mapping alone: the form is chosen on the history before the test part
     assertThat(cli.out.toString())
-        .contains("model:    TMAX, gru, window 7")
-        .contains("inputs [TMAX, TMIN, PRCP]");
+        .contains("search:", "chosen:   network")
+        .contains("model:    TMAX, gru, window")
+        .contains("inputs [TMAX, TMIN, PRCP]", "+highway");
+    JsonNode json = new ObjectMapper().readTree(dir.resolve("m.json").toFile());
+    assertThat(json.get("testWindows").asInt()).isEqualTo(145); // the last 20% of 723 windows
+    JsonNode selection = json.get("selection");
+    assertThat(selection.get("chosen").get("stage").asText()).isEqualTo("network");
+    assertThat(selection.get("candidates").size()).isGreaterThan(10);
+    assertThat(json.get("form").get("window").asInt())
+        .isEqualTo(selection.get("chosen").get("window").asInt());
+  }
+
+  @Test
+  void aGeneratedSeriesTrainsWithARollingOriginBacktestOfTwoFolds() throws IOException {
+    Path csv = dir.resolve("walk.csv");
     assertThat(
-            new ObjectMapper().readTree(dir.resolve("m.json").toFile()).get("testWindows").asInt())
-        .isEqualTo(145); // the last 20% of 723 windows
+            cli.run(
+                "generate",
+                "--kind",
+                "random-walk",
+                "--days",
+                "600",
+                "--seed",
+                "4",
+                "--output",
+                csv.toString()))
+        .as(cli.err.toString())
+        .isZero();
+
+    int exit =
+        cli.run(
+            "train",
+            "--csv",
+            csv.toString(),
+            "--series-column",
+            "series",
+            "--time-column",
+            "date",
+            "--features",
+            "value,aux",
+            "--target",
+            "value",
+            "--no-publish",
+            "--members",
+            "1",
+            "--epochs",
+            "3",
+            "--hidden",
+            "4",
+            "--folds",
+            "2",
+            "--metrics-json",
+            dir.resolve("m.json").toString());
+
+    assertThat(exit).as(cli.err.toString()).isZero();
+    JsonNode json = new ObjectMapper().readTree(dir.resolve("m.json").toFile());
+    JsonNode folds = json.get("folds");
+    assertThat(folds).hasSize(2);
+    assertThat(folds.get(0).get("windows").asInt() + folds.get(1).get("windows").asInt())
+        .isEqualTo(json.get("testWindows").asInt());
+    assertThat(folds.get(1).get("testFrom").asText())
+        .isGreaterThan(folds.get(0).get("testTo").asText());
+    for (String part : List.of("model", "persistence", "linear")) {
+      assertThat(json.get(part).get("mae").asDouble()).as(part).isPositive();
+      assertThat(json.get(part).get("mase").asDouble()).as(part).isPositive();
+      assertThat(json.get(part).has("smape")).isTrue();
+    }
+    assertThat(json.get("seasonalNaive").isNull()).as("a random walk has no season").isTrue();
   }
 
   @Test

@@ -10,9 +10,12 @@ import java.util.Map;
  *
  * @param features reading features the model reads, in input order; the target is one of them
  * @param calendar whether day-of-year (as sin and cos) is an input after the features
+ * @param weekday whether the day of the week (as sin and cos) is an input after those
  * @param windowLength readings the network sees per forecast
  * @param horizon how many readings ahead the forecast is
  * @param members independently trained networks whose outputs the model averages (at least 1)
+ * @param highway whether a linear autoregression over the whole window is added to the members'
+ *     mean: the network then forecasts a correction to it (see {@link Networks})
  * @param scaling fitted on training rows; null until fitted
  * @param training the training settings (learning rate, epochs, seed, ...), as text
  */
@@ -26,11 +29,13 @@ public record ModelSpec(
     int members,
     List<String> features,
     boolean calendar,
+    boolean weekday,
     ValueTransform inputTransform,
     String target,
     ValueTransform targetTransform,
     int windowLength,
     int horizon,
+    boolean highway,
     Scaling scaling,
     Map<String, String> training,
     Map<String, Double> trainingMetrics,
@@ -72,9 +77,12 @@ public record ModelSpec(
     }
   }
 
-  /** Network inputs per time step: the features, then sin and cos of the day of year. */
+  /**
+   * Network inputs per time step: the features, then sin and cos of the day of year, then sin and
+   * cos of the day of the week.
+   */
   public int inputsPerStep() {
-    return features.size() + (calendar ? 2 : 0);
+    return features.size() + (calendar ? 2 : 0) + (weekday ? 2 : 0);
   }
 
   /** Readings a window needs: the window, plus one before it when inputs are changes. */
@@ -134,11 +142,13 @@ public record ModelSpec(
     private int members = 1;
     private List<String> features;
     private boolean calendar;
+    private boolean weekday;
     private ValueTransform inputTransform = ValueTransform.LEVEL;
     private String target;
     private ValueTransform targetTransform = ValueTransform.LEVEL;
     private int windowLength = 7;
     private int horizon = 1;
+    private boolean highway;
     private Scaling scaling;
     private Map<String, String> training;
     private Map<String, Double> trainingMetrics;
@@ -157,11 +167,13 @@ public record ModelSpec(
       members = s.members;
       features = s.features;
       calendar = s.calendar;
+      weekday = s.weekday;
       inputTransform = s.inputTransform;
       target = s.target;
       targetTransform = s.targetTransform;
       windowLength = s.windowLength;
       horizon = s.horizon;
+      highway = s.highway;
       scaling = s.scaling;
       training = s.training;
       trainingMetrics = s.trainingMetrics;
@@ -211,6 +223,16 @@ public record ModelSpec(
 
     public Builder calendar(boolean v) {
       calendar = v;
+      return this;
+    }
+
+    public Builder weekday(boolean v) {
+      weekday = v;
+      return this;
+    }
+
+    public Builder highway(boolean v) {
+      highway = v;
       return this;
     }
 
@@ -280,11 +302,13 @@ public record ModelSpec(
           members,
           features,
           calendar,
+          weekday,
           inputTransform,
           target,
           targetTransform,
           windowLength,
           horizon,
+          highway,
           scaling,
           training,
           trainingMetrics,

@@ -30,6 +30,8 @@ public final class ModelUpdates {
     hyper.put("dropout", Float.toString(spec.dropout()));
     hyper.put("members", Integer.toString(spec.members()));
     hyper.put("calendar", Boolean.toString(spec.calendar()));
+    hyper.put("weekday", Boolean.toString(spec.weekday()));
+    hyper.put("highway", Boolean.toString(spec.highway()));
     hyper.put("inputTransform", spec.inputTransform().wireName());
     List<ScalerStat> scalers = new ArrayList<>();
     double[] mean = spec.scaling().inputMean();

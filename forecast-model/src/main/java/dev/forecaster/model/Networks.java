@@ -19,6 +19,7 @@ import ai.djl.nn.recurrent.RecurrentBlock;
 import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,7 +29,10 @@ import java.util.Map;
  * The forecaster network. A member is a GRU or LSTM over the window, its last step, and a dense
  * head. A model is the mean of {@code members} independently trained members, run side by side in
  * one block, so one forward pass scores a batch with all of them (averaging members trained from
- * different seeds cancels much of the variance of one small network on little data).
+ * different seeds cancels much of the variance of one small network on little data). With a
+ * highway, a linear autoregression over the window is added to that mean: fitted in closed form, it
+ * carries the forecast, and the members (trained on its residuals, their output scaled by how much
+ * they help on validation) only correct it, so the model cannot fall far below least squares.
  */
 public final class Networks {
 
@@ -62,37 +66,104 @@ public final class Networks {
         .add(Linear.builder().setUnits(1).build());
   }
 
-  /** The whole model: the mean of its members' outputs, (batch, window, inputs) → (batch, 1). */
+  /**
+   * The whole model, (batch, window, inputs) → (batch, 1): the mean of its members' outputs, plus,
+   * with {@link ModelSpec#highway()}, a linear autoregression over the flattened window (the
+   * highway of LSTNet): the members then forecast a correction to the linear forecast.
+   */
   public static Block build(ModelSpec spec) {
     List<Block> members = new ArrayList<>();
     for (int i = 0; i < spec.members(); i++) {
       members.add(member(spec));
     }
-    return new ParallelBlock(Networks::mean, members);
+    Block ensemble = new ParallelBlock(Networks::mean, members);
+    if (!spec.highway()) {
+      return ensemble;
+    }
+    Block highway =
+        new SequentialBlock()
+            .add(new LambdaBlock(Networks::flatten, "flatten"))
+            .add(Linear.builder().setUnits(1).build());
+    return new ParallelBlock(Networks::sum, List.of(highway, ensemble));
   }
+
+  /**
+   * The trained parts of a model.
+   *
+   * @param highway the linear autoregression's coefficients over the encoded window, the intercept
+   *     last; null without a highway
+   * @param members each member's weights, as {@code Block.saveParameters} of a {@link #member}
+   *     block writes them
+   * @param memberScale what each member's output is multiplied by (its head's weights are): how
+   *     much of the members' correction the model takes, in the units of the scaled target
+   */
+  public record Parts(double[] highway, List<byte[]> members, double memberScale) {}
 
   /**
    * A model from its members' trained weights (each as written by {@code Block.saveParameters} of a
    * {@link #member} block). The caller owns the returned model.
    */
   public static LoadedModel assemble(ModelSpec spec, List<byte[]> memberWeights, Device device) {
-    if (memberWeights.size() != spec.members()) {
+    return assemble(spec, new Parts(null, memberWeights, 1.0), device);
+  }
+
+  /** A model from its trained parts. The caller owns the returned model. */
+  public static LoadedModel assemble(ModelSpec spec, Parts parts, Device device) {
+    if (parts.members().size() != spec.members()) {
       throw new IllegalArgumentException(
-          spec.members() + " members, " + memberWeights.size() + " sets of weights");
+          spec.members() + " members, " + parts.members().size() + " sets of weights");
+    }
+    if (spec.highway() != (parts.highway() != null)) {
+      throw new IllegalArgumentException(
+          "the spec " + (spec.highway() ? "has" : "has no") + " highway, the parts disagree");
     }
     try {
       return instantiate(
           spec,
           device,
           (network, manager) -> {
-            List<Block> children = network.getChildren().values();
+            Block ensemble = network;
+            if (spec.highway()) {
+              List<Block> branches = network.getChildren().values();
+              setLinear(branches.get(0), parts.highway());
+              ensemble = branches.get(1);
+            }
+            List<Block> children = ensemble.getChildren().values();
             for (int i = 0; i < children.size(); i++) {
-              loadWeights(children.get(i), manager, memberWeights.get(i));
+              loadWeights(children.get(i), manager, parts.members().get(i));
+              if (parts.memberScale() != 1.0) {
+                List<Block> layers = children.get(i).getChildren().values();
+                layers
+                    .get(layers.size() - 1)
+                    .getParameters()
+                    .forEach(p -> p.getValue().getArray().muli((float) parts.memberScale()));
+              }
             }
           });
     } catch (IOException | MalformedModelException | RuntimeException e) {
       throw new IllegalStateException(
-          "member weights do not fit the network of " + spec.name() + ": " + e, e);
+          "the trained parts do not fit the network of " + spec.name() + ": " + e, e);
+    }
+  }
+
+  /** Sets the weights and bias of the linear layer in {@code block} to {@code coefficients}. */
+  private static void setLinear(Block block, double[] coefficients) {
+    int k = coefficients.length - 1;
+    float[] weight = new float[k];
+    for (int i = 0; i < k; i++) {
+      weight[i] = (float) coefficients[i];
+    }
+    for (var p : block.getParameters()) {
+      NDArray array = p.getValue().getArray();
+      if (p.getKey().endsWith("weight")) {
+        if (array.getShape().size() != k) {
+          throw new IllegalArgumentException(
+              "the highway reads " + array.getShape().size() + " inputs, " + k + " coefficients");
+        }
+        array.set(FloatBuffer.wrap(weight));
+      } else {
+        array.set(FloatBuffer.wrap(new float[] {(float) coefficients[k]}));
+      }
     }
   }
 
@@ -156,6 +227,15 @@ public final class Networks {
 
   private static NDList lastStep(NDList sequence) {
     return new NDList(sequence.singletonOrThrow().get(":, -1, :"));
+  }
+
+  private static NDList flatten(NDList window) {
+    NDArray x = window.singletonOrThrow();
+    return new NDList(x.reshape(x.getShape().get(0), -1));
+  }
+
+  private static NDList sum(List<NDList> outputs) {
+    return new NDList(outputs.get(0).singletonOrThrow().add(outputs.get(1).singletonOrThrow()));
   }
 
   private static NDList mean(List<NDList> outputs) {

@@ -63,6 +63,11 @@ public final class WindowEncoder {
         out[o++] = (float) Math.sin(angle);
         out[o++] = (float) Math.cos(angle);
       }
+      if (spec.weekday()) {
+        double angle = dayOfWeekAngle(epochDays[r]);
+        out[o++] = (float) Math.sin(angle);
+        out[o++] = (float) Math.cos(angle);
+      }
     }
   }
 
@@ -79,6 +84,11 @@ public final class WindowEncoder {
   /** A network output back in real units, given the window's base value. */
   public double toRealUnits(double baseValue, double networkOutput) {
     return spec.targetTransform().invert(baseValue, scaling.unscaleTarget(networkOutput));
+  }
+
+  /** Angle of the day in the week, Monday 0. 1970-01-01, epoch day 0, was a Thursday. */
+  static double dayOfWeekAngle(int epochDay) {
+    return 2 * Math.PI * Math.floorMod(epochDay + 3, 7) / 7;
   }
 
   /** Angle of the day in the year, on a 365.25-day circle. */

@@ -37,6 +37,15 @@ final class TestModels {
 
   /** A model whose members have seeded random initial weights. */
   static LoadedModel randomModel(ModelSpec spec) throws IOException {
+    return randomModel(spec, null, 1.0);
+  }
+
+  /**
+   * A model whose members have seeded random initial weights, with a highway of {@code
+   * coefficients} (null: none) and the members' output scaled by {@code memberScale}.
+   */
+  static LoadedModel randomModel(ModelSpec spec, double[] coefficients, double memberScale)
+      throws IOException {
     DjlRuntime.engine().setRandomSeed(1234);
     List<byte[]> weights = new ArrayList<>();
     for (int i = 0; i < spec.members(); i++) {
@@ -49,7 +58,8 @@ final class TestModels {
         weights.add(out.toByteArray());
       }
     }
-    return Networks.assemble(spec, weights, Device.cpu());
+    return Networks.assemble(
+        spec, new Networks.Parts(coefficients, weights, memberScale), Device.cpu());
   }
 
   /** {@code n} windows of plausible weather, each {@code rows} readings of (temp_max, wind). */

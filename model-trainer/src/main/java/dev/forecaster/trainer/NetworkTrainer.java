@@ -40,10 +40,12 @@ import java.util.function.IntConsumer;
 public final class NetworkTrainer {
 
   /**
-   * The trained model (caller closes it), how each member's training went, and the shift of its
-   * scaled output that bias correction applied (0 without).
+   * The trained model (caller closes it), how each member's training went, the shift of its scaled
+   * output that bias correction applied (0 without), and, with a highway, how much of the members'
+   * correction the model takes (1 without).
    */
-  public record Result(LoadedModel model, List<MemberRun> members, double outputShift) {}
+  public record Result(
+      LoadedModel model, List<MemberRun> members, double outputShift, double gate) {}
 
   /** One member's training: its weights at the best epoch and its loss curves. */
   public record MemberRun(
@@ -58,6 +60,9 @@ public final class NetworkTrainer {
 
   /**
    * Trains the spec's members, member i from seed {@code settings.seed() + i}, and assembles them.
+   * With a highway, the linear autoregression is fitted on the training windows first, the members
+   * learn its residuals (scaled to unit variance), and the share of their correction the model
+   * takes (0 to 1) is the one that fits the validation windows best.
    *
    * @param spec a spec with fitted scaling
    * @param onEpoch called after each epoch of each member (for a progress bar)
@@ -69,21 +74,33 @@ public final class NetworkTrainer {
       List<Sample> validation,
       IntConsumer onEpoch) {
     WindowEncoder encoder = new WindowEncoder(spec);
-    MemberFit fit =
-        new MemberFit(
-            spec,
-            settings,
-            Encoded.of(encoder, train),
-            Encoded.of(encoder, validation.isEmpty() ? train : validation),
-            onEpoch);
+    List<Sample> checked = validation.isEmpty() ? train : validation;
+    LinearFit highway = spec.highway() ? LinearFit.fit(spec, train, settings.ridge()) : null;
+    Encoded trainSet = Encoded.of(encoder, train, highway);
+    Encoded validationSet = Encoded.of(encoder, checked, highway);
+    double residualScale =
+        highway == null ? 1.0 : Scaling.safeStd(trainSet.sumOfSquares(), trainSet.count);
+    trainSet.divideTargets(residualScale);
+    validationSet.divideTargets(residualScale);
+    MemberFit fit = new MemberFit(spec, settings, trainSet, validationSet, onEpoch);
     List<MemberRun> runs = new ArrayList<>();
     for (int i = 0; i < spec.members(); i++) {
       runs.add(fit.member(settings.seed() + i));
     }
     List<byte[]> weights = runs.stream().map(MemberRun::weights).toList();
-    LoadedModel model = Networks.assemble(spec, weights, Device.cpu());
+    double gate = 1.0;
+    if (highway != null) {
+      gate =
+          validation.isEmpty()
+              ? 1.0
+              : gate(spec, weights, validation, validationSet, settings.loss());
+    }
+    Networks.Parts parts =
+        new Networks.Parts(
+            highway == null ? null : highway.coefficients(), weights, gate * residualScale);
+    LoadedModel model = Networks.assemble(spec, parts, Device.cpu());
     if (!settings.biasCorrection() || validation.isEmpty()) {
-      return new Result(model, runs, 0);
+      return new Result(model, runs, 0, gate);
     }
     double shift;
     try (LoadedModel uncorrected = model) {
@@ -97,7 +114,44 @@ public final class NetworkTrainer {
                 s.inputStd(),
                 s.targetMean() + shift * s.targetStd(),
                 s.targetStd()));
-    return new Result(Networks.assemble(corrected, weights, Device.cpu()), runs, shift);
+    return new Result(Networks.assemble(corrected, parts, Device.cpu()), runs, shift, gate);
+  }
+
+  /**
+   * The share (0 to 1, in steps of 0.05) of the members' correction that fits the validation
+   * windows best under the training loss: 0 when the members only add noise to the highway.
+   */
+  static double gate(
+      ModelSpec spec,
+      List<byte[]> weights,
+      List<Sample> validation,
+      Encoded residuals,
+      TrainingSettings.Loss loss) {
+    ModelSpec membersOnly = spec.toBuilder().highway(false).build();
+    double[] correction = new double[validation.size()];
+    try (LoadedModel members = Networks.assemble(membersOnly, weights, Device.cpu())) {
+      double[] predicted = ModelScoring.predict(members, validation);
+      for (int i = 0; i < correction.length; i++) {
+        // networkTarget inverts toRealUnits exactly: the members' own output
+        correction[i] =
+            members.encoder().networkTarget(validation.get(i).baseValue(), predicted[i]);
+      }
+    }
+    double best = Double.POSITIVE_INFINITY;
+    double gate = 0;
+    for (int step = 0; step <= 20; step++) {
+      double g = step / 20.0;
+      double sum = 0;
+      for (int i = 0; i < correction.length; i++) {
+        double d = residuals.y[i] - g * correction[i];
+        sum += loss == TrainingSettings.Loss.MAE ? Math.abs(d) : d * d;
+      }
+      if (sum < best - 1e-12) {
+        best = sum;
+        gate = g;
+      }
+    }
+    return gate;
   }
 
   /**
@@ -293,16 +347,32 @@ public final class NetworkTrainer {
       this.count = count;
     }
 
-    static Encoded of(WindowEncoder encoder, List<Sample> samples) {
+    /** Windows and targets; with a highway, the targets are what it leaves to explain. */
+    static Encoded of(WindowEncoder encoder, List<Sample> samples, LinearFit highway) {
       int fpw = encoder.floatsPerWindow();
       float[] x = new float[samples.size() * fpw];
       float[] y = new float[samples.size()];
       for (int i = 0; i < samples.size(); i++) {
         Sample s = samples.get(i);
         encoder.encode(s.values(), s.epochDays(), x, i * fpw);
-        y[i] = (float) encoder.networkTarget(s.baseValue(), s.actual());
+        double target = encoder.networkTarget(s.baseValue(), s.actual());
+        y[i] = (float) (highway == null ? target : target - highway.scaled(s));
       }
       return new Encoded(x, y, samples.size());
+    }
+
+    double sumOfSquares() {
+      double sum = 0;
+      for (int i = 0; i < count; i++) {
+        sum += (double) y[i] * y[i];
+      }
+      return sum;
+    }
+
+    void divideTargets(double by) {
+      for (int i = 0; i < count; i++) {
+        y[i] = (float) (y[i] / by);
+      }
     }
   }
 }

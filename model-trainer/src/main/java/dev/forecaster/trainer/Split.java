@@ -26,13 +26,34 @@ public record Split(
    * @param testFrom first target day of the test part; null takes the last 20% of windows
    */
   public static Split chronological(List<Sample> samples, LocalDate testFrom) {
+    return chronological(samples, testFrom, null);
+  }
+
+  /** The first target day of the test part when none is given: the last 20% of windows. */
+  public static LocalDate defaultTestFrom(List<Sample> samples) {
+    if (samples.isEmpty()) {
+      throw new IllegalArgumentException(
+          "no windows: the history is shorter than a window plus the horizon");
+    }
+    return dayAtFraction(samples, 1 - DEFAULT_TEST_FRACTION);
+  }
+
+  /**
+   * A split whose test part ends before {@code testUntil} (null: at the end): one fold of a
+   * rolling-origin backtest, which trains on everything before {@code testFrom}.
+   */
+  public static Split chronological(List<Sample> samples, LocalDate testFrom, LocalDate testUntil) {
     if (samples.isEmpty()) {
       throw new IllegalArgumentException(
           "no windows: the history is shorter than a window plus the horizon");
     }
     LocalDate cut = testFrom != null ? testFrom : dayAtFraction(samples, 1 - DEFAULT_TEST_FRACTION);
     List<Sample> before = samples.stream().filter(s -> s.targetDay().isBefore(cut)).toList();
-    List<Sample> test = samples.stream().filter(s -> !s.targetDay().isBefore(cut)).toList();
+    List<Sample> test =
+        samples.stream()
+            .filter(s -> !s.targetDay().isBefore(cut))
+            .filter(s -> testUntil == null || s.targetDay().isBefore(testUntil))
+            .toList();
     if (before.isEmpty() || test.isEmpty()) {
       throw new IllegalArgumentException(
           "test day "
@@ -55,7 +76,7 @@ public record Split(
     return new Split(train, validation, test, cut, last);
   }
 
-  private static LocalDate dayAtFraction(List<Sample> samples, double fraction) {
+  static LocalDate dayAtFraction(List<Sample> samples, double fraction) {
     List<LocalDate> days = samples.stream().map(Sample::targetDay).sorted().toList();
     int index = (int) Math.min(days.size() - 1, Math.max(0, Math.floor(fraction * days.size())));
     return days.get(index);

@@ -74,7 +74,9 @@ public final class TrainerService implements AutoCloseable {
       Path stateDir,
       Duration historyTimeout,
       boolean publishFirst,
-      WindowPolicy windows) {
+      WindowPolicy windows,
+      Selection.Space search,
+      Duration budget) {
 
     /**
      * Settings for a model and its training: the topics' default names, a round every 24 hours, no
@@ -93,7 +95,8 @@ public final class TrainerService implements AutoCloseable {
           .drift(drift)
           .historyTimeout(historyTimeout)
           .publishFirst(publishFirst)
-          .windows(windows);
+          .windows(windows)
+          .search(search, budget);
     }
 
     /** Builds settings by name. */
@@ -111,6 +114,8 @@ public final class TrainerService implements AutoCloseable {
       private Duration historyTimeout = Duration.ofSeconds(60);
       private boolean publishFirst;
       private WindowPolicy windows = WindowPolicy.DEFAULT;
+      private Selection.Space search;
+      private Duration budget = TrainingRun.DEFAULT_BUDGET;
 
       private Builder(
           Map<String, Object> kafka, ModelSpec template, TrainingSettings training, Path stateDir) {
@@ -162,6 +167,13 @@ public final class TrainerService implements AutoCloseable {
         return this;
       }
 
+      /** Each round chooses the form among {@code space} within {@code within}; null: none. */
+      public Builder search(Selection.Space space, Duration within) {
+        search = space;
+        budget = within;
+        return this;
+      }
+
       public Settings build() {
         return new Settings(
             kafka,
@@ -176,7 +188,9 @@ public final class TrainerService implements AutoCloseable {
             stateDir,
             historyTimeout,
             publishFirst,
-            windows);
+            windows,
+            search,
+            budget);
       }
     }
   }
@@ -380,7 +394,8 @@ public final class TrainerService implements AutoCloseable {
                   settings.template(), settings.training(), settings.testFrom(), registry)
               .keepingCopiesIn(settings.stateDir().resolve("models"))
               .publishingTheFirstVersion(settings.publishFirst())
-              .withWindows(settings.windows());
+              .withWindows(settings.windows())
+              .searching(settings.search(), settings.budget());
       TrainingRun.Outcome o =
           new TrainingRun(clock)
               .run(
@@ -395,8 +410,8 @@ public final class TrainerService implements AutoCloseable {
           .decision(o.decision().name().toLowerCase(Locale.ROOT))
           .version(o.decision() == TrainingRun.Decision.PUBLISHED ? o.version() : null)
           .testWindows(o.model().n())
-          .testFrom(o.split().testFrom().toString())
-          .testTo(o.split().testTo().toString())
+          .testFrom(o.testFrom().toString())
+          .testTo(o.testTo().toString())
           .challengerMae(o.model().mae())
           .persistenceMae(o.persistence().mae())
           .championMae(c == null ? null : c.championMae())

@@ -18,7 +18,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -61,6 +64,11 @@ public final class TrainingRun {
    * @param publishFirst publish the first version of a model (none on the topic yet) even when it
    *     does not beat persistence: the job has nothing to forecast with until one is published
    * @param windows which readings make windows (the job's policy)
+   * @param search the forms to choose from on the history before the test part; null trains the
+   *     template as it is
+   * @param budget how long the search and the final training may take together
+   * @param folds consecutive parts of the test period, each forecast by a model trained on
+   *     everything before it (a rolling-origin backtest); the model of the last is published
    */
   public record Request(
       ModelSpec template,
@@ -70,74 +78,219 @@ public final class TrainingRun {
       boolean force,
       Path modelsDir,
       boolean publishFirst,
-      WindowPolicy windows) {
+      WindowPolicy windows,
+      Selection.Space search,
+      Duration budget,
+      int folds) {
+
+    public Request {
+      if (folds < 1) {
+        throw new IllegalArgumentException("a backtest has at least one fold, got " + folds);
+      }
+    }
 
     /** Trains and backtests only: no registry, nothing published. */
     public static Request backtest(
         ModelSpec template, TrainingSettings settings, LocalDate testFrom) {
       return new Request(
-          template, settings, testFrom, null, false, null, false, WindowPolicy.DEFAULT);
+          template,
+          settings,
+          testFrom,
+          null,
+          false,
+          null,
+          false,
+          WindowPolicy.DEFAULT,
+          null,
+          DEFAULT_BUDGET,
+          1);
     }
 
     /** Publishes to {@code registry} a model that beats persistence and the champion. */
     public static Request publish(
         ModelSpec template, TrainingSettings settings, LocalDate testFrom, ModelRegistry registry) {
+      return backtest(template, settings, testFrom).to(registry);
+    }
+
+    public Request to(ModelRegistry r) {
       return new Request(
-          template, settings, testFrom, registry, false, null, false, WindowPolicy.DEFAULT);
+          template,
+          settings,
+          testFrom,
+          r,
+          force,
+          modelsDir,
+          publishFirst,
+          windows,
+          search,
+          budget,
+          folds);
     }
 
     public Request forced() {
+      return forced(true);
+    }
+
+    public Request forced(boolean yes) {
       return new Request(
-          template, settings, testFrom, registry, true, modelsDir, publishFirst, windows);
+          template,
+          settings,
+          testFrom,
+          registry,
+          yes,
+          modelsDir,
+          publishFirst,
+          windows,
+          search,
+          budget,
+          folds);
     }
 
     public Request keepingCopiesIn(Path dir) {
-      return new Request(template, settings, testFrom, registry, force, dir, publishFirst, windows);
+      return new Request(
+          template,
+          settings,
+          testFrom,
+          registry,
+          force,
+          dir,
+          publishFirst,
+          windows,
+          search,
+          budget,
+          folds);
     }
 
     public Request publishingTheFirstVersion(boolean yes) {
-      return new Request(template, settings, testFrom, registry, force, modelsDir, yes, windows);
+      return new Request(
+          template, settings, testFrom, registry, force, modelsDir, yes, windows, search, budget,
+          folds);
     }
 
     public Request withWindows(WindowPolicy policy) {
       return new Request(
-          template, settings, testFrom, registry, force, modelsDir, publishFirst, policy);
+          template,
+          settings,
+          testFrom,
+          registry,
+          force,
+          modelsDir,
+          publishFirst,
+          policy,
+          search,
+          budget,
+          folds);
+    }
+
+    /** Chooses the form among {@code space} within {@code seconds} before training. */
+    public Request searching(Selection.Space space, Duration within) {
+      return new Request(
+          template,
+          settings,
+          testFrom,
+          registry,
+          force,
+          modelsDir,
+          publishFirst,
+          windows,
+          space,
+          within,
+          folds);
+    }
+
+    public Request withFolds(int n) {
+      return new Request(
+          template,
+          settings,
+          testFrom,
+          registry,
+          force,
+          modelsDir,
+          publishFirst,
+          windows,
+          search,
+          budget,
+          n);
     }
   }
+
+  /** Search and final training together, unless a request says otherwise. */
+  public static final Duration DEFAULT_BUDGET = Duration.ofSeconds(150);
 
   /** A champion scored on the challenger's test windows that it can forecast too. */
   public record ChampionComparison(
       long version, int commonWindows, double championMae, double challengerMae) {}
 
+  /**
+   * The baselines and the model on one set of test windows (a fold, or all of them pooled).
+   *
+   * @param seasonalNaive the value a season before, where the data have one; null otherwise
+   */
+  public record Scores(Metrics model, Metrics persistence, Metrics linear, Metrics seasonalNaive) {}
+
+  /**
+   * The baselines' forecasts of test windows, and the scale of MASE (persistence's MAE on the
+   * training windows).
+   *
+   * @param seasonalNaive null where the data have no season
+   */
+  public record Forecasts(
+      double[] persistence, double[] linear, double[] seasonalNaive, double naiveScale) {}
+
+  /** One part of a rolling-origin backtest: its test targets and how everything scored on them. */
+  public record Fold(int index, LocalDate testFrom, LocalDate testTo, Scores scores) {}
+
+  /**
+   * A round's result.
+   *
+   * @param test every test window, in fold order (the windows the metrics pool)
+   * @param predicted the model's forecast of each test window
+   * @param season the season of the seasonal naive baseline in days (0: none found)
+   * @param selection what the search tried and chose; null without a search
+   * @param folds the rolling-origin backtest, one fold or more
+   */
   public record Outcome(
       ModelSpec spec,
-      Split split,
+      List<Sample> test,
+      LocalDate testFrom,
+      LocalDate testTo,
       Metrics model,
       Metrics persistence,
       Metrics linear,
+      Metrics seasonalNaive,
+      int season,
       double[] predicted,
       List<NetworkTrainer.MemberRun> members,
       ChampionComparison champion,
       Decision decision,
       long version,
-      String explanation) {}
+      String explanation,
+      Selection.Result selection,
+      List<Fold> folds) {}
 
   /**
-   * A trained model and its backtest, before any publishing decision. The caller closes it (the
-   * model holds native memory).
+   * A trained model and its backtest on one split, before any publishing decision. The caller
+   * closes it (the model holds native memory).
    */
   public record Trained(
       LoadedModel model,
       Split split,
-      Metrics metrics,
-      Metrics persistence,
-      Metrics linear,
+      Scores scores,
       double[] predicted,
+      Forecasts baselines,
       List<NetworkTrainer.MemberRun> members)
       implements AutoCloseable {
 
     public ModelSpec spec() {
       return model.spec();
+    }
+
+    public Metrics metrics() {
+      return scores.model();
+    }
+
+    public Metrics persistence() {
+      return scores.persistence();
     }
 
     @Override
@@ -157,30 +310,148 @@ public final class TrainingRun {
 
   public Outcome run(History everything, Request request, IntConsumer onEpoch) {
     History history = everything.withFeatures(request.template().features());
-    try (Trained trained = train(history, request, onEpoch)) {
+    logCarrying(everything, history, request.template());
+    LocalDate testFrom =
+        request.testFrom() != null
+            ? request.testFrom()
+            : Split.defaultTestFrom(Samples.of(history, request.template(), request.windows()));
+    Selection.Result selection = null;
+    Request chosen = request;
+    if (request.search() != null && request.search().searches()) {
+      selection =
+          Selection.select(
+              history,
+              request.template(),
+              request.settings(),
+              testFrom,
+              request.search(),
+              request.budget(),
+              request.windows(),
+              onEpoch);
+      chosen =
+          new Request(
+              selection.spec(),
+              selection.settings(),
+              testFrom,
+              request.registry(),
+              request.force(),
+              request.modelsDir(),
+              request.publishFirst(),
+              request.windows(),
+              null,
+              request.budget(),
+              request.folds());
+    }
+    Backtest backtest = backtest(history, chosen, testFrom, onEpoch);
+    try (Trained trained = backtest.last()) {
       ModelSpec spec = trained.spec();
+      Scores pooled = backtest.pooled();
       if (request.registry() == null) {
         return outcome(
-            trained, spec, null, Decision.NOT_PUBLISHED, 0, "not published (--no-publish)");
+            backtest,
+            spec,
+            null,
+            Decision.NOT_PUBLISHED,
+            0,
+            "not published (--no-publish)",
+            selection);
       }
       Optional<ModelUpdate> latest = request.registry().latest(spec.name());
       ChampionComparison champion =
           latest
               .flatMap(
-                  u -> compare(u, history, request.windows(), trained.split(), trained.predicted()))
+                  u ->
+                      compare(
+                          u,
+                          history,
+                          request.windows(),
+                          backtest.test(),
+                          backtest.predicted(),
+                          testFrom))
               .orElse(null);
-      Verdict verdict = decide(trained.metrics(), trained.persistence(), latest, champion, request);
+      Verdict verdict = decide(pooled.model(), pooled.persistence(), latest, champion, request);
       if (verdict.decision() != Decision.PUBLISHED) {
         LOG.info("{}: {}", spec.name(), verdict.why());
-        return outcome(trained, spec, champion, verdict.decision(), 0, verdict.why());
+        return outcome(backtest, spec, champion, verdict.decision(), 0, verdict.why(), selection);
       }
       long version = latest.map(ModelUpdate::getVersion).orElse(0L) + 1;
       spec = spec.withVersion(version, clock.millis());
       publish(request, trained.model(), spec);
-      String why = published(version, trained, latest, champion, verdict.why());
+      String why = published(version, pooled, latest, champion, verdict.why());
       LOG.info("{}: {}", spec.name(), why);
-      return outcome(trained, spec, champion, Decision.PUBLISHED, version, why);
+      return outcome(backtest, spec, champion, Decision.PUBLISHED, version, why, selection);
     }
+  }
+
+  /**
+   * The rolling-origin backtest: the test period in {@code folds} consecutive parts, each forecast
+   * by a model trained on everything before it. The last fold's model stays open.
+   */
+  private record Backtest(
+      List<Fold> folds,
+      List<Sample> test,
+      double[] predicted,
+      Scores pooled,
+      Trained last,
+      List<NetworkTrainer.MemberRun> members,
+      int season) {}
+
+  private Backtest backtest(
+      History history, Request request, LocalDate testFrom, IntConsumer onEpoch) {
+    List<Sample> samples = Samples.of(history, request.template(), request.windows());
+    List<Sample> allTest = samples.stream().filter(s -> !s.targetDay().isBefore(testFrom)).toList();
+    if (allTest.isEmpty()) {
+      throw new IllegalArgumentException("no test windows on or after " + testFrom);
+    }
+    List<LocalDate> starts = new ArrayList<>();
+    starts.add(testFrom);
+    for (int k = 1; k < request.folds(); k++) {
+      starts.add(Split.dayAtFraction(allTest, (double) k / request.folds()));
+    }
+    int season = Baselines.season(history, request.template().target(), testFrom);
+    List<Fold> folds = new ArrayList<>();
+    List<Sample> test = new ArrayList<>();
+    List<double[]> parts = new ArrayList<>();
+    List<Forecasts> baselines = new ArrayList<>();
+    Trained last = null;
+    for (int k = 0; k < starts.size(); k++) {
+      LocalDate until = k + 1 < starts.size() ? starts.get(k + 1) : null;
+      if (last != null) {
+        last.close();
+      }
+      last =
+          train(
+              history,
+              request,
+              Split.chronological(samples, starts.get(k), until),
+              season,
+              onEpoch);
+      Split split = last.split();
+      folds.add(new Fold(k + 1, split.testFrom(), split.testTo(), last.scores()));
+      test.addAll(split.test());
+      parts.add(last.predicted());
+      baselines.add(last.baselines());
+    }
+    double[] predicted = concat(parts);
+    Forecasts pooledBaselines =
+        new Forecasts(
+            concat(baselines.stream().map(Forecasts::persistence).toList()),
+            concat(baselines.stream().map(Forecasts::linear).toList()),
+            season == 0 ? null : concat(baselines.stream().map(Forecasts::seasonalNaive).toList()),
+            baselines.get(0).naiveScale());
+    double[] actual = test.stream().mapToDouble(Sample::actual).toArray();
+    return new Backtest(
+        folds,
+        test,
+        predicted,
+        scores(predicted, actual, pooledBaselines),
+        last,
+        last.members(),
+        season);
+  }
+
+  private static double[] concat(List<double[]> parts) {
+    return parts.stream().flatMapToDouble(Arrays::stream).toArray();
   }
 
   /**
@@ -188,8 +459,19 @@ public final class TrainingRun {
    * carries its settings and metrics.
    */
   public Trained train(History everything, Request request, IntConsumer onEpoch) {
-    ModelSpec spec = request.template();
-    History history = everything.withFeatures(spec.features());
+    History history = everything.withFeatures(request.template().features());
+    logCarrying(everything, history, request.template());
+    List<Sample> samples = Samples.of(history, request.template(), request.windows());
+    Split split = Split.chronological(samples, request.testFrom());
+    return train(
+        history,
+        request,
+        split,
+        Baselines.season(history, request.template().target(), split.testFrom()),
+        onEpoch);
+  }
+
+  private static void logCarrying(History everything, History history, ModelSpec spec) {
     long carrying = history.readingsCarrying(spec.features());
     if (carrying < everything.readings()) {
       LOG.info(
@@ -200,8 +482,11 @@ public final class TrainingRun {
           spec.features(),
           history.bySeries().size());
     }
-    List<Sample> samples = Samples.of(history, spec, request.windows());
-    Split split = Split.chronological(samples, request.testFrom());
+  }
+
+  private Trained train(
+      History history, Request request, Split split, int season, IntConsumer onEpoch) {
+    ModelSpec spec = request.template();
     spec = spec.withScaling(ScalingFit.fit(spec, split.train()));
     LOG.info(
         "{}: {} training, {} validation, {} test windows (test targets {} .. {})",
@@ -215,26 +500,52 @@ public final class TrainingRun {
         NetworkTrainer.train(spec, request.settings(), split.train(), split.validation(), onEpoch);
     LoadedModel model = result.model(); // with bias correction, the scaling of the target moved
     try {
-      double[] actual = split.test().stream().mapToDouble(Sample::actual).toArray();
       double[] predicted = ModelScoring.predict(model, split.test());
-      Metrics metrics = Metrics.of(predicted, actual);
-      Metrics persistence = Metrics.of(Baselines.persistence(split.test()), actual);
-      Metrics linear =
-          Metrics.of(Baselines.linear(model.spec(), split.train(), split.test()), actual);
+      List<Sample> fitted = new ArrayList<>(split.train());
+      fitted.addAll(split.validation());
+      Forecasts baselines = baselines(history, model.spec(), split.test(), fitted, season);
+      double[] actual = split.test().stream().mapToDouble(Sample::actual).toArray();
+      Scores scores = scores(predicted, actual, baselines);
       ModelSpec measured =
           model
               .spec()
               .withMetrics(
                   request.settings().asMap(),
                   trainingMetrics(result),
-                  backtestMetrics(metrics, persistence, linear, split));
+                  backtestMetrics(scores, split));
       LoadedModel described = model.describedAs(measured);
-      return new Trained(
-          described, split, metrics, persistence, linear, predicted, result.members());
+      return new Trained(described, split, scores, predicted, baselines, result.members());
     } catch (RuntimeException e) {
       model.close();
       throw e;
     }
+  }
+
+  /**
+   * The baselines' forecasts of the test windows. Least squares is fitted on {@code train} (the
+   * windows before the test part) with the model's inputs; MASE is scaled by persistence's error on
+   * those windows.
+   */
+  private static Forecasts baselines(
+      History history, ModelSpec spec, List<Sample> test, List<Sample> train, int season) {
+    double scale =
+        Metrics.of(
+                Baselines.persistence(train), train.stream().mapToDouble(Sample::actual).toArray())
+            .mae();
+    return new Forecasts(
+        Baselines.persistence(test),
+        Baselines.linear(spec, train, test),
+        season == 0 ? null : Baselines.seasonalNaive(history, spec.target(), test, season),
+        scale);
+  }
+
+  private static Scores scores(double[] predicted, double[] actual, Forecasts b) {
+    double scale = b.naiveScale();
+    return new Scores(
+        Metrics.of(predicted, actual, scale),
+        Metrics.of(b.persistence(), actual, scale),
+        Metrics.of(b.linear(), actual, scale),
+        b.seasonalNaive() == null ? null : Metrics.of(b.seasonalNaive(), actual, scale));
   }
 
   /**
@@ -274,7 +585,7 @@ public final class TrainingRun {
 
   private static String published(
       long version,
-      Trained trained,
+      Scores pooled,
       Optional<ModelUpdate> latest,
       ChampionComparison champion,
       String forcedNote) {
@@ -291,30 +602,38 @@ public final class TrainingRun {
     }
     return String.format(
             "published v%d: MAE %.4f vs persistence %.4f",
-            version, trained.metrics().mae(), trained.persistence().mae())
+            version, pooled.model().mae(), pooled.persistence().mae())
         + against
         + forcedNote;
   }
 
   private static Outcome outcome(
-      Trained t,
+      Backtest b,
       ModelSpec spec,
       ChampionComparison champion,
       Decision decision,
       long version,
-      String why) {
+      String why,
+      Selection.Result selection) {
+    Scores pooled = b.pooled();
     return new Outcome(
         spec,
-        t.split(),
-        t.metrics(),
-        t.persistence(),
-        t.linear(),
-        t.predicted(),
-        t.members(),
+        b.test(),
+        b.folds().get(0).testFrom(),
+        b.folds().get(b.folds().size() - 1).testTo(),
+        pooled.model(),
+        pooled.persistence(),
+        pooled.linear(),
+        pooled.seasonalNaive(),
+        b.season(),
+        b.predicted(),
+        b.members(),
         champion,
         decision,
         version,
-        why);
+        why,
+        selection,
+        b.folds());
   }
 
   /**
@@ -325,17 +644,18 @@ public final class TrainingRun {
       ModelUpdate update,
       History history,
       WindowPolicy windows,
-      Split split,
-      double[] challengerPredicted) {
+      List<Sample> test,
+      double[] challengerPredicted,
+      LocalDate testFrom) {
     try (LoadedModel champion = ModelUpdates.load(update, Device.cpu())) {
       List<Sample> theirs =
           Samples.of(history.withFeatures(champion.spec().features()), champion.spec(), windows)
               .stream()
-              .filter(s -> !s.targetDay().isBefore(split.testFrom()))
+              .filter(s -> !s.targetDay().isBefore(testFrom))
               .toList();
       Map<String, Integer> ours = new HashMap<>();
-      for (int i = 0; i < split.test().size(); i++) {
-        ours.put(split.test().get(i).key(), i);
+      for (int i = 0; i < test.size(); i++) {
+        ours.put(test.get(i).key(), i);
       }
       List<Sample> common = theirs.stream().filter(s -> ours.containsKey(s.key())).toList();
       if (common.isEmpty()) {
@@ -403,6 +723,7 @@ public final class TrainingRun {
     Map<String, Double> m = new LinkedHashMap<>();
     m.put("members", (double) trained.members().size());
     m.put("validationBiasShift", trained.outputShift());
+    m.put("memberGate", trained.gate());
     m.put(
         "meanBestEpoch",
         trained.members().stream()
@@ -421,15 +742,19 @@ public final class TrainingRun {
     return m;
   }
 
-  private static Map<String, Double> backtestMetrics(
-      Metrics model, Metrics persistence, Metrics linear, Split split) {
+  private static Map<String, Double> backtestMetrics(Scores scores, Split split) {
     Map<String, Double> m = new LinkedHashMap<>();
-    m.put("mae", model.mae());
-    m.put("rmse", model.rmse());
-    m.put("mape", model.mape());
-    m.put("persistenceMae", persistence.mae());
-    m.put("linearMae", linear.mae());
-    m.put("testWindows", (double) model.n());
+    m.put("mae", scores.model().mae());
+    m.put("rmse", scores.model().rmse());
+    m.put("mape", scores.model().mape());
+    m.put("smape", scores.model().smape());
+    m.put("mase", scores.model().mase());
+    m.put("persistenceMae", scores.persistence().mae());
+    m.put("linearMae", scores.linear().mae());
+    if (scores.seasonalNaive() != null) {
+      m.put("seasonalNaiveMae", scores.seasonalNaive().mae());
+    }
+    m.put("testWindows", (double) scores.model().n());
     m.put("testFromEpochDay", (double) split.testFrom().toEpochDay());
     return m;
   }

@@ -10,6 +10,8 @@ import java.util.Map;
  * @param patience epochs without a better validation loss before stopping; 0 trains every epoch
  * @param loss the training loss, on the scaled target
  * @param weightDecay L2 penalty on the weights, as Adam's weight decay; 0 = none
+ * @param ridge shrinkage of a highway's least squares, relative to each input's sum of squares
+ *     ({@link LinearFit#OLS}: none)
  * @param biasCorrection shift the model's output by its mean (mse) or median (mae) error on the
  *     validation windows, the history just before the test part: a series that drifted away from
  *     its training level (a warmer year) is then not forecast too low throughout
@@ -22,7 +24,8 @@ public record TrainingSettings(
     long seed,
     Loss loss,
     double weightDecay,
-    boolean biasCorrection) {
+    boolean biasCorrection,
+    double ridge) {
 
   /** The training loss on the scaled target. */
   public enum Loss {
@@ -50,6 +53,7 @@ public record TrainingSettings(
         || patience < 0
         || !(learningRate > 0)
         || !(weightDecay >= 0)
+        || !(ridge >= 0)
         || loss == null) {
       throw new IllegalArgumentException(
           "epochs and batch size must be at least 1, patience at least 0, lr positive, a loss"
@@ -74,7 +78,8 @@ public record TrainingSettings(
         .seed(seed)
         .loss(loss)
         .weightDecay(weightDecay)
-        .biasCorrection(biasCorrection);
+        .biasCorrection(biasCorrection)
+        .ridge(ridge);
   }
 
   public TrainingSettings withEpochs(int n) {
@@ -95,6 +100,7 @@ public record TrainingSettings(
     m.put("loss", loss.wireName());
     m.put("weightDecay", Double.toString(weightDecay));
     m.put("biasCorrection", Boolean.toString(biasCorrection));
+    m.put("ridge", Double.toString(ridge));
     return m;
   }
 
@@ -108,6 +114,7 @@ public record TrainingSettings(
     private Loss loss = Loss.MSE;
     private double weightDecay;
     private boolean biasCorrection;
+    private double ridge = LinearFit.OLS;
 
     private Builder() {}
 
@@ -151,9 +158,22 @@ public record TrainingSettings(
       return this;
     }
 
+    public Builder ridge(double v) {
+      ridge = v;
+      return this;
+    }
+
     public TrainingSettings build() {
       return new TrainingSettings(
-          epochs, learningRate, batchSize, patience, seed, loss, weightDecay, biasCorrection);
+          epochs,
+          learningRate,
+          batchSize,
+          patience,
+          seed,
+          loss,
+          weightDecay,
+          biasCorrection,
+          ridge);
     }
   }
 }

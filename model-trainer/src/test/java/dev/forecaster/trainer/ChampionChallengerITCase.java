@@ -8,7 +8,6 @@ import dev.forecaster.kafka.LocalKafkaBroker;
 import dev.forecaster.model.Architecture;
 import dev.forecaster.model.ModelArtifact;
 import dev.forecaster.model.ModelSpec;
-import dev.forecaster.model.WindowPolicy;
 import dev.forecaster.schemas.Codecs;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -70,15 +69,9 @@ class ChampionChallengerITCase {
     return new TrainingRun(Clock.systemUTC())
         .run(
             WeatherSlice.history(),
-            new TrainingRun.Request(
-                spec,
-                settings,
-                WeatherSlice.TEST_FROM,
-                registry,
-                force,
-                modelsDir,
-                false,
-                WindowPolicy.DEFAULT),
+            TrainingRun.Request.publish(spec, settings, WeatherSlice.TEST_FROM, registry)
+                .forced(force)
+                .keepingCopiesIn(modelsDir),
             e -> {});
   }
 

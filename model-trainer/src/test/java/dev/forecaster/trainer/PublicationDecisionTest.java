@@ -10,9 +10,9 @@ import org.junit.jupiter.api.Test;
 /** When a challenger is published: {@link TrainingRun#decide}, without training anything. */
 class PublicationDecisionTest {
 
-  private static final Metrics PERSISTENCE = new Metrics(2.0, 2.5, 10, 100);
-  private static final Metrics BETTER = new Metrics(1.8, 2.2, 9, 100);
-  private static final Metrics WORSE = new Metrics(2.1, 2.6, 11, 100);
+  private static final Metrics PERSISTENCE = new Metrics(2.0, 2.5, 10, 9, Double.NaN, 100);
+  private static final Metrics BETTER = new Metrics(1.8, 2.2, 9, 8, Double.NaN, 100);
+  private static final Metrics WORSE = new Metrics(2.1, 2.6, 11, 10, Double.NaN, 100);
 
   private static final TrainingRun.Request PUBLISH =
       TrainingRun.Request.publish(

@@ -1,0 +1,112 @@
+package dev.forecaster.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.forecaster.avro.Reading;
+import dev.forecaster.model.History;
+import dev.forecaster.model.ModelSpec;
+import dev.forecaster.model.ValueTransform;
+import dev.forecaster.model.WindowPolicy;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The search on generated series it was never tuned to, small enough for seconds: it must find the
+ * structure that is there (a change target for a random walk) and use it (beat persistence on a
+ * seasonal series), looking only at the history before the test part.
+ */
+class SelectionTest {
+
+  private static final TrainingSettings QUICK =
+      TrainingSettings.builder().epochs(40).patience(8).learningRate(0.005).build();
+
+  private static ModelSpec template() {
+    return ModelSpec.builder()
+        .name("generated")
+        .features(List.of("value", "aux"))
+        .target("value")
+        .members(2)
+        .build();
+  }
+
+  /** A search over transforms, calendar inputs and ridges; one network size to keep it short. */
+  private static Selection.Space space() {
+    return Selection.Space.wide().withWindows(List.of(7)).withHidden(List.of(4));
+  }
+
+  private static TrainingRun.Outcome run(SeriesGenerator.Kind kind, int days, long seed) {
+    History history = History.ofFile(SeriesGenerator.generate(kind, 1, days, seed));
+    TrainingRun.Request request =
+        TrainingRun.Request.backtest(template(), QUICK, null)
+            .searching(space(), Duration.ofSeconds(60));
+    return new TrainingRun(Clock.systemUTC()).run(history, request, e -> {});
+  }
+
+  @Test
+  void aRandomWalkGetsAChangeTargetAndStaysWithPersistence() {
+    TrainingRun.Outcome o = run(SeriesGenerator.Kind.RANDOM_WALK, 700, 3);
+
+    assertThat(o.selection().chosen().transform()).isIn("change", "log-change");
+    assertThat(o.spec().targetTransform()).isNotEqualTo(ValueTransform.LEVEL);
+    assertThat(o.model().mae()).isLessThanOrEqualTo(1.02 * o.persistence().mae());
+  }
+
+  @Test
+  void aSeasonalSeriesIsForecastBetterThanPersistence() {
+    TrainingRun.Outcome o = run(SeriesGenerator.Kind.SEASONAL, 1100, 5);
+
+    assertThat(o.model().mae()).isLessThan(0.95 * o.persistence().mae());
+    assertThat(o.season()).isEqualTo(365);
+    assertThat(o.seasonalNaive()).isNotNull();
+  }
+
+  @Test
+  void nothingAfterTheTestDayInfluencesTheChoice() {
+    History history =
+        History.ofFile(SeriesGenerator.generate(SeriesGenerator.Kind.SEASONAL, 1, 900, 9));
+    LocalDate testFrom = SeriesGenerator.START.plusDays(700);
+    // the same history with the test part replaced by garbage
+    History altered =
+        History.ofFile(
+            SeriesGenerator.generate(SeriesGenerator.Kind.SEASONAL, 1, 900, 9).stream()
+                .map(
+                    r ->
+                        r.getDay().isBefore(testFrom)
+                            ? r
+                            : Reading.newBuilder(r)
+                                .setFeatures(Map.of("value", 1000.0, "aux", -1000.0))
+                                .build())
+                .toList());
+    Selection.Space forms = space().withHidden(List.of(4));
+    var chosen =
+        Selection.select(
+            history,
+            template(),
+            QUICK,
+            testFrom,
+            forms,
+            Duration.ofSeconds(30),
+            WindowPolicy.DEFAULT,
+            e -> {});
+    var chosenAltered =
+        Selection.select(
+            altered,
+            template(),
+            QUICK,
+            testFrom,
+            forms,
+            Duration.ofSeconds(30),
+            WindowPolicy.DEFAULT,
+            e -> {});
+    assertThat(chosenAltered.chosen().describe()).isEqualTo(chosen.chosen().describe());
+    assertThat(chosenAltered.chosen().validationMae()).isEqualTo(chosen.chosen().validationMae());
+    assertThat(chosenAltered.candidates())
+        .extracting(Selection.Candidate::validationMae)
+        .containsExactlyElementsOf(
+            chosen.candidates().stream().map(Selection.Candidate::validationMae).toList());
+  }
+}
