@@ -252,7 +252,9 @@ public final class ModelOptions {
       throw new IllegalArgumentException("name the feature to forecast: --target");
     }
     ModelSpec.Builder b =
-        (d != null ? d.toBuilder() : ModelSpec.builder().architecture(cell).members(DEFAULT_MEMBERS))
+        (d != null
+                ? d.toBuilder()
+                : ModelSpec.builder().architecture(cell).members(DEFAULT_MEMBERS))
             .name(modelName != null ? modelName : d != null ? d.name() : targetFeature)
             .features(features)
             .target(targetFeature)

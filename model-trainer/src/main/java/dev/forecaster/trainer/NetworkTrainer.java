@@ -5,6 +5,7 @@ import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.DefaultTrainingConfig;
@@ -56,13 +57,17 @@ public final class NetworkTrainer {
       int bestEpoch,
       int epochsRun) {}
 
+  /** Held while a member's initial weights are drawn from the engine's global seed. */
+  private static final Object SEEDING = new Object();
+
   private NetworkTrainer() {}
 
   /**
    * Trains the spec's members, member i from seed {@code settings.seed() + i}, and assembles them.
-   * With a highway, the linear autoregression is fitted on the training windows first, the members
-   * learn its residuals (scaled to unit variance), and the share of their correction the model
-   * takes (0 to 1) is the one that fits the validation windows best.
+   * With a highway, the linear autoregression is fitted on the training windows first, and the
+   * members join it as {@link TrainingSettings#combination()} says: learning its residuals (scaled
+   * to unit variance) and adding a share of them, learning the target and blended with it, or not
+   * at all. The share (0 to 1) is the one that fits the validation windows best.
    *
    * @param spec a spec with fitted scaling
    * @param onEpoch called after each epoch of each member (for a progress bar)
@@ -76,31 +81,36 @@ public final class NetworkTrainer {
     WindowEncoder encoder = new WindowEncoder(spec);
     List<Sample> checked = validation.isEmpty() ? train : validation;
     LinearFit highway = spec.highway() ? LinearFit.fit(spec, train, settings.ridge()) : null;
-    Encoded trainSet = Encoded.of(encoder, train, highway);
-    Encoded validationSet = Encoded.of(encoder, checked, highway);
+    TrainingSettings.Combination how =
+        highway == null ? TrainingSettings.Combination.BLEND : settings.combination();
+    boolean residual = how == TrainingSettings.Combination.RESIDUAL;
+    Encoded trainSet = Encoded.of(encoder, train, residual ? highway : null);
+    Encoded validationSet = Encoded.of(encoder, checked, residual ? highway : null);
     double residualScale =
-        highway == null ? 1.0 : Scaling.safeStd(trainSet.sumOfSquares(), trainSet.count);
+        residual ? Scaling.safeStd(trainSet.sumOfSquares(), trainSet.count) : 1.0;
     trainSet.divideTargets(residualScale);
     validationSet.divideTargets(residualScale);
     MemberFit fit = new MemberFit(spec, settings, trainSet, validationSet, onEpoch);
     List<MemberRun> runs = new ArrayList<>();
-    for (int i = 0; i < spec.members(); i++) {
-      runs.add(fit.member(settings.seed() + i));
+    if (how == TrainingSettings.Combination.LINEAR) {
+      for (int i = 0; i < spec.members(); i++) {
+        runs.add(fit.untrained(settings.seed() + i));
+      }
+    } else {
+      runs.addAll(fit.members(settings.seed(), spec.members()));
     }
     List<byte[]> weights = runs.stream().map(MemberRun::weights).toList();
-    double gate = 1.0;
+    double share = 1.0;
     if (highway != null) {
-      gate =
-          validation.isEmpty()
-              ? 1.0
-              : gate(spec, weights, validation, validationSet, settings.loss());
+      share =
+          how == TrainingSettings.Combination.LINEAR || validation.isEmpty()
+              ? (how == TrainingSettings.Combination.LINEAR ? 0.0 : 1.0)
+              : share(spec, weights, validation, highway, validationSet, settings.loss(), how);
     }
-    Networks.Parts parts =
-        new Networks.Parts(
-            highway == null ? null : highway.coefficients(), weights, gate * residualScale);
+    Networks.Parts parts = parts(highway, weights, how, share, residualScale);
     LoadedModel model = Networks.assemble(spec, parts, Device.cpu());
     if (!settings.biasCorrection() || validation.isEmpty()) {
-      return new Result(model, runs, 0, gate);
+      return new Result(model, runs, 0, share);
     }
     double shift;
     try (LoadedModel uncorrected = model) {
@@ -114,44 +124,72 @@ public final class NetworkTrainer {
                 s.inputStd(),
                 s.targetMean() + shift * s.targetStd(),
                 s.targetStd()));
-    return new Result(Networks.assemble(corrected, parts, Device.cpu()), runs, shift, gate);
+    return new Result(Networks.assemble(corrected, parts, Device.cpu()), runs, shift, share);
+  }
+
+  /** The model's parts: the highway's coefficients and the members' share, as combined. */
+  private static Networks.Parts parts(
+      LinearFit highway,
+      List<byte[]> weights,
+      TrainingSettings.Combination how,
+      double share,
+      double residualScale) {
+    if (highway == null) {
+      return new Networks.Parts(null, weights, 1.0);
+    }
+    double[] coefficients = highway.coefficients();
+    if (how == TrainingSettings.Combination.BLEND) {
+      for (int i = 0; i < coefficients.length; i++) {
+        coefficients[i] *= 1 - share;
+      }
+      return new Networks.Parts(coefficients, weights, share);
+    }
+    return new Networks.Parts(coefficients, weights, share * residualScale);
   }
 
   /**
-   * The share (0 to 1, in steps of 0.05) of the members' correction that fits the validation
-   * windows best under the training loss: 0 when the members only add noise to the highway.
+   * The share (0 to 1, in steps of 0.05) of the members that fits the validation windows best under
+   * the training loss: 0 when the members only add noise to the highway.
+   *
+   * @param targets the validation targets as the members learned them (residuals, or the target)
    */
-  static double gate(
+  static double share(
       ModelSpec spec,
       List<byte[]> weights,
       List<Sample> validation,
-      Encoded residuals,
-      TrainingSettings.Loss loss) {
+      LinearFit highway,
+      Encoded targets,
+      TrainingSettings.Loss loss,
+      TrainingSettings.Combination how) {
     ModelSpec membersOnly = spec.toBuilder().highway(false).build();
-    double[] correction = new double[validation.size()];
-    try (LoadedModel members = Networks.assemble(membersOnly, weights, Device.cpu())) {
-      double[] predicted = ModelScoring.predict(members, validation);
-      for (int i = 0; i < correction.length; i++) {
+    double[] members = new double[validation.size()];
+    double[] linear = new double[validation.size()];
+    try (LoadedModel model = Networks.assemble(membersOnly, weights, Device.cpu())) {
+      double[] predicted = ModelScoring.predict(model, validation);
+      for (int i = 0; i < members.length; i++) {
         // networkTarget inverts toRealUnits exactly: the members' own output
-        correction[i] =
-            members.encoder().networkTarget(validation.get(i).baseValue(), predicted[i]);
+        members[i] = model.encoder().networkTarget(validation.get(i).baseValue(), predicted[i]);
+        linear[i] = highway.scaled(validation.get(i));
       }
     }
     double best = Double.POSITIVE_INFINITY;
-    double gate = 0;
+    double share = 0;
     for (int step = 0; step <= 20; step++) {
       double g = step / 20.0;
       double sum = 0;
-      for (int i = 0; i < correction.length; i++) {
-        double d = residuals.y[i] - g * correction[i];
+      for (int i = 0; i < members.length; i++) {
+        double d =
+            how == TrainingSettings.Combination.BLEND
+                ? targets.y[i] - ((1 - g) * linear[i] + g * members[i])
+                : targets.y[i] - g * members[i];
         sum += loss == TrainingSettings.Loss.MAE ? Math.abs(d) : d * d;
       }
       if (sum < best - 1e-12) {
         best = sum;
-        gate = g;
+        share = g;
       }
     }
-    return gate;
+    return share;
   }
 
   /**
@@ -203,9 +241,36 @@ public final class NetworkTrainer {
       this.floatsPerWindow = spec.windowLength() * spec.inputsPerStep();
     }
 
+    /**
+     * A member's initial weights from {@code seed}, untrained (a model whose members take no
+     * share).
+     */
+    MemberRun untrained(long seed) {
+      try (Model model = Model.newInstance(spec.name() + "-member", Device.cpu(), "PyTorch")) {
+        Block network = Networks.member(spec);
+        model.setBlock(network);
+        synchronized (SEEDING) {
+          DjlRuntime.engine().setRandomSeed((int) seed);
+          network.initialize(model.getNDManager(), DataType.FLOAT32, Networks.inputShape(spec));
+        }
+        return new MemberRun(seed, weights(network), List.of(), List.of(), 0, 0);
+      }
+    }
+
+    /**
+     * Trains {@code n} members from seeds {@code seed}, {@code seed + 1}, ..., one after another:
+     * DJL collects gradients for one training at a time in a JVM.
+     */
+    List<MemberRun> members(long seed, int n) {
+      List<MemberRun> runs = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        runs.add(member(seed + i));
+      }
+      return runs;
+    }
+
     /** Trains one member from {@code seed}. */
     MemberRun member(long seed) {
-      DjlRuntime.engine().setRandomSeed((int) seed);
       DefaultTrainingConfig config =
           new DefaultTrainingConfig(loss)
               .optOptimizer(
@@ -218,8 +283,12 @@ public final class NetworkTrainer {
         Block network = Networks.member(spec);
         model.setBlock(network);
         try (Trainer trainer = model.newTrainer(config)) {
-          trainer.initialize(
-              new Shape(settings.batchSize(), spec.windowLength(), spec.inputsPerStep()));
+          synchronized (
+              SEEDING) { // the engine's seed is global: set it and draw the weights at once
+            DjlRuntime.engine().setRandomSeed((int) seed);
+            trainer.initialize(
+                new Shape(settings.batchSize(), spec.windowLength(), spec.inputsPerStep()));
+          }
           return epochs(trainer, network, seed);
         }
       }

@@ -12,31 +12,34 @@ import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Chooses a model's form on the history before the test part only; the test part is never looked
- * at. Two stages, within a time budget:
+ * at. Every candidate is scored the same way: on {@link #ORIGINS} rolling origins inside the
+ * training period, each trained as the final model is (fit on the first 85% of what precedes the
+ * origin, early stopping, shares and the bias shift decided on the last 15%) and scored on the next
+ * tenth of the period it has not seen. Within a time budget:
  *
  * <ol>
  *   <li><b>Form</b> (closed form, fast): every combination of target transform (level, change,
  *       log-change where every value is positive; inputs transformed alike), day-of-year and
- *       day-of-week inputs, window length and ridge is fitted as least squares and scored on three
- *       rolling origins inside the training period. Each origin mimics the final training: fit on
- *       the first 85% of what precedes it, a bias estimated on the last 15%, scored on the next
- *       tenth of the period; whether the bias shift helps is decided there too. The form with the
- *       lowest pooled MAE wins.
- *   <li><b>Network</b>: on that form, a small ensemble per hidden size is trained as the final
- *       model is (a highway of that least squares, members on its residuals, gated on validation)
- *       and scored on the validation windows; the best size wins.
+ *       day-of-week inputs, window length, ridge and bias shift, as least squares; and the drift (a
+ *       change target with nothing but its mean: persistence with a trend).
+ *   <li><b>Network</b>: on the best form, small ensembles per hidden size, joined to that least
+ *       squares (its highway) either as a correction of its residuals or blended with it.
  * </ol>
  *
- * The final model is then trained by {@link TrainingRun} with the chosen form and as many members
- * as the remaining budget allows.
+ * The simplest candidate within one standard error of the best wins (the error of the paired
+ * differences on the same windows): a network must beat its least squares by more than noise, and
+ * least squares must beat the drift. The final model is then trained by {@link TrainingRun} in the
+ * chosen form, with as many members as the remaining budget allows.
  */
 public final class Selection {
 
@@ -54,6 +57,9 @@ public final class Selection {
    * clearly on the rolling origins, not by the noise of one period.
    */
   static final double LEVEL_MARGIN = 0.02;
+
+  /** A ridge so strong that least squares keeps only its intercept: the drift. */
+  static final double DRIFT_RIDGE = 1e9;
 
   /** Members of each network candidate. */
   static final int CANDIDATE_MEMBERS = 2;
@@ -192,6 +198,7 @@ public final class Selection {
       boolean weekday,
       int window,
       Integer hidden,
+      String combination,
       double ridge,
       boolean biasShift,
       double validationMae,
@@ -200,6 +207,9 @@ public final class Selection {
       double seconds) {
 
     public String describe() {
+      if (ridge >= DRIFT_RIDGE) {
+        return "drift " + transform + (biasShift ? " +bias shift" : "");
+      }
       return String.format(
           Locale.ROOT,
           "%s %s%s%s window %d%s ridge %s%s",
@@ -208,7 +218,7 @@ public final class Selection {
           yearly ? " +day-of-year" : "",
           weekday ? " +day-of-week" : "",
           window,
-          hidden == null ? "" : " hidden " + hidden,
+          hidden == null ? "" : " hidden " + hidden + " " + combination,
           ridge <= LinearFit.OLS ? "0" : Double.toString(ridge),
           biasShift ? " +bias shift" : "");
     }
@@ -228,11 +238,14 @@ public final class Selection {
 
   private Selection() {}
 
+  /** A candidate and its absolute error on each window of the rolling origins, by window. */
+  private record Scored(Candidate candidate, Map<String, Double> errors) {}
+
   /**
    * Chooses the form of {@code template} (its name, features, target, cell and members are kept) on
    * the history before {@code testFrom}.
    *
-   * @param settings how networks are trained (epochs, patience, loss, seed)
+   * @param settings how networks are trained (epochs, patience, seed)
    * @param onEpoch called after each epoch of each network trained
    */
   public static Result select(
@@ -245,54 +258,138 @@ public final class Selection {
       WindowPolicy windows,
       IntConsumer onEpoch) {
     long start = System.nanoTime();
+    Origins origins = Origins.before(history, template, testFrom, windows);
+    List<Scored> forms = formStage(history, template, origins, space, windows);
+    Scored form = forms.get(0);
+    Scored drift = drift(history, template, origins, space, windows);
     List<Candidate> candidates = new ArrayList<>();
-    Candidate form = formStage(history, template, testFrom, space, windows, candidates);
-    ModelSpec chosenForm = apply(template, form, space.hidden().get(0));
-    TrainingSettings chosenSettings =
-        settings.toBuilder()
-            .ridge(form.ridge())
-            .biasCorrection(form.biasShift())
-            .loss(space.lossFor(ValueTransform.named(form.transform())))
-            .build();
+    forms.forEach(f -> candidates.add(f.candidate()));
+    candidates.add(drift.candidate());
+    Scored best = form;
     double perMember = Double.NaN;
-    Candidate best = null;
     for (int hidden : space.hidden()) {
-      double elapsed = (System.nanoTime() - start) / 1e9;
-      if (best != null && elapsed > NETWORK_STAGE_SHARE * budget.toSeconds()) {
+      for (TrainingSettings.Combination how :
+          List.of(TrainingSettings.Combination.BLEND, TrainingSettings.Combination.RESIDUAL)) {
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        if (!Double.isNaN(perMember) && elapsed > NETWORK_STAGE_SHARE * budget.toSeconds()) {
+          LOG.info("{}: budget: no more network candidates", template.name());
+          break;
+        }
+        long t0 = System.nanoTime();
+        Scored net =
+            networkOnOrigins(
+                history,
+                template,
+                form.candidate(),
+                hidden,
+                how,
+                settings,
+                space,
+                origins,
+                windows,
+                onEpoch);
+        perMember = (System.nanoTime() - t0) / 1e9 / (CANDIDATE_MEMBERS * origins.count());
+        candidates.add(net.candidate());
         LOG.info(
-            "{}: budget: network candidates from hidden {} on not tried", template.name(), hidden);
-        break;
-      }
-      long t0 = System.nanoTime();
-      Candidate c =
-          networkCandidate(
-              history, apply(template, form, hidden), chosenSettings, testFrom, windows, onEpoch);
-      double seconds = (System.nanoTime() - t0) / 1e9;
-      perMember = seconds / CANDIDATE_MEMBERS;
-      candidates.add(c);
-      LOG.info("{}: {} -> validation MAE {}", template.name(), c.describe(), c.validationMae());
-      if (best == null || c.validationMae() < best.validationMae()) {
-        best = c;
+            "{}: {} -> MAE {} on the origins",
+            template.name(),
+            net.candidate().describe(),
+            net.candidate().validationMae());
+        if (net.candidate().validationMae() < best.candidate().validationMae()) {
+          best = net;
+        }
       }
     }
+    Scored chosen = oneStandardError(best, form, drift);
     double remaining = budget.toSeconds() - (System.nanoTime() - start) / 1e9;
+    Candidate c = chosen.candidate();
+    boolean network = c.hidden() != null;
     int members =
-        (int) Math.max(1, Math.min(template.members(), Math.floor(remaining / perMember)));
-    if (members < template.members()) {
+        network
+            ? (int)
+                Math.max(1, Math.min(template.members(), Math.floor(remaining / (perMember * 1.5))))
+            : 1;
+    if (network && members < template.members()) {
       LOG.info(
           "{}: budget: {} members of {} in the final model",
           template.name(),
           members,
           template.members());
     }
-    ModelSpec spec = apply(template, form, best.hidden()).withMembers(members);
+    ModelSpec spec =
+        apply(template, c, network ? c.hidden() : space.hidden().get(0)).withMembers(members);
+    TrainingSettings chosenSettings =
+        settings.toBuilder()
+            .ridge(c.ridge())
+            .biasCorrection(c.biasShift())
+            .loss(space.lossFor(ValueTransform.named(c.transform())))
+            .combination(
+                network
+                    ? TrainingSettings.Combination.valueOf(c.combination().toUpperCase(Locale.ROOT))
+                    : TrainingSettings.Combination.LINEAR)
+            .build();
+    LOG.info("{}: chose {}", template.name(), c.describe());
     return new Result(
         spec,
         chosenSettings,
-        best,
+        c,
         List.copyOf(candidates),
         (System.nanoTime() - start) / 1e9,
         budget.toSeconds());
+  }
+
+  /**
+   * The simplest of drift, least squares and the best network whose error is within one standard
+   * error of the best of them (the standard error of the paired differences on the same windows).
+   */
+  static Scored oneStandardError(Scored network, Scored form, Scored drift) {
+    Scored best = network;
+    if (form.candidate().validationMae() < best.candidate().validationMae()) {
+      best = form;
+    }
+    if (drift.candidate().validationMae() < best.candidate().validationMae()) {
+      best = drift;
+    }
+    for (Scored simpler : List.of(drift, form, network)) {
+      if (simpler == best || withinOneStandardError(simpler, best)) {
+        return simpler;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * Whether {@code simpler} is worse than {@code best} by no more than one standard error of their
+   * paired differences on the windows both forecast.
+   */
+  static boolean withinOneStandardError(Scored simpler, Scored best) {
+    double[] d = differences(simpler.errors(), best.errors());
+    if (d.length < 2) {
+      return false;
+    }
+    double mean = 0;
+    for (double x : d) {
+      mean += x;
+    }
+    mean /= d.length;
+    double var = 0;
+    for (double x : d) {
+      var += (x - mean) * (x - mean);
+    }
+    return mean <= Math.sqrt(var / (d.length - 1) / d.length);
+  }
+
+  /** Effective inputs of a least-squares form: what it reads, shrunk by its ridge. */
+  private static double complexity(ModelSpec template, Candidate c) {
+    int perStep = template.features().size() + (c.yearly() ? 2 : 0) + (c.weekday() ? 2 : 0);
+    return c.window() * perStep / (1 + c.ridge());
+  }
+
+  private static double[] differences(Map<String, Double> a, Map<String, Double> b) {
+    return a.entrySet().stream()
+        .filter(e -> b.containsKey(e.getKey()))
+        .mapToDouble(e -> e.getValue() - b.get(e.getKey()))
+        .toArray();
   }
 
   /** The template in a candidate's form, with a highway. */
@@ -307,16 +404,42 @@ public final class Selection {
         .build();
   }
 
-  /** Every form as least squares on rolling origins; returns the best. */
-  private static Candidate formStage(
-      History history,
-      ModelSpec template,
-      LocalDate testFrom,
-      Space space,
-      WindowPolicy windows,
-      List<Candidate> out) {
+  /** The origins of a history: where each starts and ends, by target day. */
+  record Origins(List<LocalDate> from, List<LocalDate> until) {
+
+    static Origins before(
+        History history, ModelSpec template, LocalDate testFrom, WindowPolicy windows) {
+      List<Sample> before =
+          Samples.of(history, template, windows).stream()
+              .filter(s -> s.targetDay().isBefore(testFrom))
+              .toList();
+      if (before.size() < 60) {
+        throw new IllegalArgumentException(
+            "too few windows before "
+                + testFrom
+                + " to choose a form ("
+                + before.size()
+                + "; a search needs 60 or more)");
+      }
+      List<LocalDate> from = new ArrayList<>();
+      List<LocalDate> until = new ArrayList<>();
+      for (int o = ORIGINS; o >= 1; o--) {
+        from.add(Split.dayAtFraction(before, 1 - o * ORIGIN_SHARE));
+        until.add(o == 1 ? testFrom : Split.dayAtFraction(before, 1 - (o - 1) * ORIGIN_SHARE));
+      }
+      return new Origins(from, until);
+    }
+
+    int count() {
+      return from.size();
+    }
+  }
+
+  /** Every form as least squares on the rolling origins, best first. */
+  private static List<Scored> formStage(
+      History history, ModelSpec template, Origins origins, Space space, WindowPolicy windows) {
     boolean positive = allPositive(history, template.features());
-    List<Candidate> forms = new ArrayList<>();
+    List<Scored> forms = new ArrayList<>();
     for (ValueTransform t : space.transforms()) {
       if (t == ValueTransform.LOG_CHANGE && !positive) {
         continue; // a log return needs positive values
@@ -335,28 +458,56 @@ public final class Selection {
                     .windowLength(window)
                     .build();
             forms.addAll(
-                rollingOrigins(
-                    history, spec, testFrom, space.ridges(), space.biasShift(), windows));
+                leastSquaresOnOrigins(
+                    history, spec, origins, space.ridges(), space.biasShift(), windows));
           }
         }
       }
     }
     if (forms.isEmpty()) {
-      throw new IllegalArgumentException(
-          "no form to try: the history has too few windows before " + testFrom);
+      throw new IllegalArgumentException("no form to try on this history");
     }
-    forms.sort(Comparator.comparingDouble(Selection::rank));
-    out.addAll(forms);
-    Candidate best = forms.get(0);
+    forms.sort(Comparator.comparingDouble(f -> rank(f.candidate())));
+    // the simplest form of the best one's transform within one standard error of it: an input or
+    // a longer window must earn its place by more than noise
+    Scored top = forms.get(0);
+    List<Scored> simplestFirst =
+        forms.stream()
+            .filter(f -> f.candidate().transform().equals(top.candidate().transform()))
+            .sorted(Comparator.comparingDouble(f -> complexity(template, f.candidate())))
+            .toList();
+    for (Scored f : simplestFirst) {
+      if (withinOneStandardError(f, top)) {
+        forms.remove(f);
+        forms.add(0, f);
+        break;
+      }
+    }
+    Candidate best = forms.get(0).candidate();
     LOG.info(
         "{}: {} forms on {} rolling origins; best {} (MAE {} vs persistence {})",
         template.name(),
         forms.size(),
-        ORIGINS,
+        origins.count(),
         best.describe(),
         best.validationMae(),
         best.persistenceMae());
-    return best;
+    return forms;
+  }
+
+  /** The drift: a change target with nothing but its mean (and the bias shift if it helps). */
+  private static Scored drift(
+      History history, ModelSpec template, Origins origins, Space space, WindowPolicy windows) {
+    ModelSpec spec =
+        template.toBuilder()
+            .transform(ValueTransform.CHANGE)
+            .calendar(false)
+            .weekday(false)
+            .windowLength(Math.min(space.windows().get(0), space.maxReadingsPerWindow() - 1))
+            .build();
+    return leastSquaresOnOrigins(
+            history, spec, origins, List.of(DRIFT_RIDGE), space.biasShift(), windows)
+        .get(0);
   }
 
   /** What forms are ordered by: their pooled MAE, a level's raised by the margin it must win by. */
@@ -367,39 +518,29 @@ public final class Selection {
   }
 
   /**
-   * Least squares of one form, per ridge, with and without the bias shift, on {@link #ORIGINS}
-   * rolling origins before the test part.
+   * Least squares of one form, per ridge, with the bias shift where it helps (or as the space
+   * says), on the rolling origins.
    */
-  static List<Candidate> rollingOrigins(
+  static List<Scored> leastSquaresOnOrigins(
       History history,
       ModelSpec spec,
-      LocalDate testFrom,
+      Origins origins,
       List<Double> ridges,
       List<Boolean> biasShift,
       WindowPolicy windows) {
     long t0 = System.nanoTime();
-    List<Sample> before =
-        Samples.of(history, spec, windows).stream()
-            .filter(s -> s.targetDay().isBefore(testFrom))
-            .toList();
-    if (before.size() < 50) {
-      return List.of();
-    }
+    List<Sample> samples = Samples.of(history, spec, windows);
     int r = ridges.size();
-    double[] plain = new double[r];
-    double[] shifted = new double[r];
-    double persistence = 0;
-    int n = 0;
-    for (int o = ORIGINS; o >= 1; o--) {
-      LocalDate from = Split.dayAtFraction(before, 1 - o * ORIGIN_SHARE);
-      LocalDate until = o == 1 ? testFrom : Split.dayAtFraction(before, 1 - (o - 1) * ORIGIN_SHARE);
-      Split split;
-      try {
-        split = Split.chronological(before, from, until);
-      } catch (IllegalArgumentException tooFew) {
-        continue;
-      }
-      if (split.validation().isEmpty() || split.train().size() < 20) {
+    List<Map<String, Double>> plain = new ArrayList<>();
+    List<Map<String, Double>> shifted = new ArrayList<>();
+    for (int i = 0; i < r; i++) {
+      plain.add(new LinkedHashMap<>());
+      shifted.add(new LinkedHashMap<>());
+    }
+    Map<String, Double> persistence = new LinkedHashMap<>();
+    for (int o = 0; o < origins.count(); o++) {
+      Split split = originSplit(samples, origins, o);
+      if (split == null) {
         continue;
       }
       ModelSpec fitted = spec.withScaling(ScalingFit.fit(spec, split.train()));
@@ -409,43 +550,67 @@ public final class Selection {
         double shift = meanResidual(fit, split.validation());
         for (Sample s : split.test()) {
           double scaled = fit.scaled(s);
-          plain[i] += Math.abs(fitted(fit, s, scaled) - s.actual());
-          shifted[i] += Math.abs(fitted(fit, s, scaled + shift) - s.actual());
+          plain
+              .get(i)
+              .put(
+                  s.key(), Math.abs(fit.encoder().toRealUnits(s.baseValue(), scaled) - s.actual()));
+          shifted
+              .get(i)
+              .put(
+                  s.key(),
+                  Math.abs(fit.encoder().toRealUnits(s.baseValue(), scaled + shift) - s.actual()));
         }
       }
       for (Sample s : split.test()) {
-        persistence += Math.abs(s.baseValue() - s.actual());
+        persistence.put(s.key(), Math.abs(s.baseValue() - s.actual()));
       }
-      n += split.test().size();
     }
-    if (n == 0) {
+    if (persistence.isEmpty()) {
       return List.of();
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
-    List<Candidate> out = new ArrayList<>();
+    double persistenceMae = mean(persistence);
+    List<Scored> out = new ArrayList<>();
     for (int i = 0; i < r; i++) {
+      double withShift = mean(shifted.get(i));
+      double without = mean(plain.get(i));
       boolean shiftHelps =
-          biasShift.contains(true) && (!biasShift.contains(false) || shifted[i] < plain[i]);
+          biasShift.contains(true) && (!biasShift.contains(false) || withShift < without);
       out.add(
-          new Candidate(
-              "form",
-              spec.targetTransform().wireName(),
-              spec.calendar(),
-              spec.weekday(),
-              spec.windowLength(),
-              null,
-              ridges.get(i),
-              shiftHelps,
-              (shiftHelps ? shifted[i] : plain[i]) / n,
-              persistence / n,
-              n,
-              seconds / r));
+          new Scored(
+              new Candidate(
+                  "form",
+                  spec.targetTransform().wireName(),
+                  spec.calendar(),
+                  spec.weekday(),
+                  spec.windowLength(),
+                  null,
+                  null,
+                  ridges.get(i),
+                  shiftHelps,
+                  shiftHelps ? withShift : without,
+                  persistenceMae,
+                  persistence.size(),
+                  seconds / r),
+              shiftHelps ? shifted.get(i) : plain.get(i)));
     }
     return out;
   }
 
-  private static double fitted(LinearFit fit, Sample s, double scaled) {
-    return fit.encoder().toRealUnits(s.baseValue(), scaled);
+  /** Origin {@code o} of a form's windows: fit, validation, and the block it is scored on. */
+  private static Split originSplit(List<Sample> samples, Origins origins, int o) {
+    List<Sample> before =
+        samples.stream().filter(s -> s.targetDay().isBefore(origins.until().get(o))).toList();
+    try {
+      Split split = Split.chronological(before, origins.from().get(o), origins.until().get(o));
+      return split.validation().isEmpty() || split.train().size() < 20 ? null : split;
+    } catch (IllegalArgumentException tooFew) {
+      return null;
+    }
+  }
+
+  private static double mean(Map<String, Double> errors) {
+    return errors.values().stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
   }
 
   /** Mean of target minus fit on windows, in scaled units: the bias shift they would give. */
@@ -460,43 +625,63 @@ public final class Selection {
     return sum / samples.size();
   }
 
-  /**
-   * A small ensemble of the form trained as the final model is, scored on the validation windows.
-   */
-  private static Candidate networkCandidate(
+  /** A small ensemble on a form, trained as the final model is at each origin, scored after it. */
+  private static Scored networkOnOrigins(
       History history,
-      ModelSpec spec,
+      ModelSpec template,
+      Candidate form,
+      int hidden,
+      TrainingSettings.Combination how,
       TrainingSettings settings,
-      LocalDate testFrom,
+      Space space,
+      Origins origins,
       WindowPolicy windows,
       IntConsumer onEpoch) {
     long t0 = System.nanoTime();
-    Split split = Split.chronological(Samples.of(history, spec, windows), testFrom);
-    ModelSpec fitted =
-        spec.withMembers(CANDIDATE_MEMBERS).withScaling(ScalingFit.fit(spec, split.train()));
-    NetworkTrainer.Result result =
-        NetworkTrainer.train(fitted, settings, split.train(), split.validation(), onEpoch);
-    double mae;
-    double persistence;
-    try (LoadedModel model = result.model()) {
-      double[] predicted = ModelScoring.predict(model, split.validation());
-      double[] actual = split.validation().stream().mapToDouble(Sample::actual).toArray();
-      mae = Metrics.of(predicted, actual).mae();
-      persistence = Metrics.of(Baselines.persistence(split.validation()), actual).mae();
+    ModelSpec spec = apply(template, form, hidden).withMembers(CANDIDATE_MEMBERS);
+    TrainingSettings trained =
+        settings.toBuilder()
+            .ridge(form.ridge())
+            .biasCorrection(form.biasShift())
+            .loss(space.lossFor(spec.targetTransform()))
+            .combination(how)
+            .build();
+    List<Sample> samples = Samples.of(history, spec, windows);
+    Map<String, Double> errors = new LinkedHashMap<>();
+    Map<String, Double> persistence = new LinkedHashMap<>();
+    for (int o = 0; o < origins.count(); o++) {
+      Split split = originSplit(samples, origins, o);
+      if (split == null) {
+        continue;
+      }
+      ModelSpec fitted = spec.withScaling(ScalingFit.fit(spec, split.train()));
+      NetworkTrainer.Result result =
+          NetworkTrainer.train(fitted, trained, split.train(), split.validation(), onEpoch);
+      try (LoadedModel model = result.model()) {
+        double[] predicted = ModelScoring.predict(model, split.test());
+        for (int i = 0; i < predicted.length; i++) {
+          Sample s = split.test().get(i);
+          errors.put(s.key(), Math.abs(predicted[i] - s.actual()));
+          persistence.put(s.key(), Math.abs(s.baseValue() - s.actual()));
+        }
+      }
     }
-    return new Candidate(
-        "network",
-        spec.targetTransform().wireName(),
-        spec.calendar(),
-        spec.weekday(),
-        spec.windowLength(),
-        spec.hiddenSize(),
-        settings.ridge(),
-        settings.biasCorrection(),
-        mae,
-        persistence,
-        split.validation().size(),
-        (System.nanoTime() - t0) / 1e9);
+    return new Scored(
+        new Candidate(
+            "network",
+            spec.targetTransform().wireName(),
+            spec.calendar(),
+            spec.weekday(),
+            spec.windowLength(),
+            hidden,
+            how.wireName(),
+            form.ridge(),
+            form.biasShift(),
+            mean(errors),
+            mean(persistence),
+            errors.size(),
+            (System.nanoTime() - t0) / 1e9),
+        errors);
   }
 
   private static boolean allPositive(History history, List<String> features) {

@@ -733,6 +733,7 @@ public final class TrainingRun {
     m.put(
         "meanBestValidationLoss",
         trained.members().stream()
+            .filter(r -> !r.validationLoss().isEmpty()) // members that were not trained
             .mapToDouble(
                 r ->
                     r.validationLoss()

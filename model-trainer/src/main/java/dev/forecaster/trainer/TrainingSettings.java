@@ -10,6 +10,7 @@ import java.util.Map;
  * @param patience epochs without a better validation loss before stopping; 0 trains every epoch
  * @param loss the training loss, on the scaled target
  * @param weightDecay L2 penalty on the weights, as Adam's weight decay; 0 = none
+ * @param combination how a highway's least squares and the members make the forecast
  * @param ridge shrinkage of a highway's least squares, relative to each input's sum of squares
  *     ({@link LinearFit#OLS}: none)
  * @param biasCorrection shift the model's output by its mean (mse) or median (mae) error on the
@@ -25,7 +26,8 @@ public record TrainingSettings(
     Loss loss,
     double weightDecay,
     boolean biasCorrection,
-    double ridge) {
+    double ridge,
+    Combination combination) {
 
   /** The training loss on the scaled target. */
   public enum Loss {
@@ -47,6 +49,20 @@ public record TrainingSettings(
     }
   }
 
+  /** How the members join a model's highway (the linear autoregression). */
+  public enum Combination {
+    /** The members learn what the highway leaves and add a share of it: highway + g × members. */
+    RESIDUAL,
+    /** The members learn the target and the two are blended: (1 - w) × highway + w × members. */
+    BLEND,
+    /** The highway alone: the members are not trained and take no share. */
+    LINEAR;
+
+    public String wireName() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
   public TrainingSettings {
     if (epochs < 1
         || batchSize < 1
@@ -54,7 +70,8 @@ public record TrainingSettings(
         || !(learningRate > 0)
         || !(weightDecay >= 0)
         || !(ridge >= 0)
-        || loss == null) {
+        || loss == null
+        || combination == null) {
       throw new IllegalArgumentException(
           "epochs and batch size must be at least 1, patience at least 0, lr positive, a loss"
               + " named");
@@ -79,7 +96,8 @@ public record TrainingSettings(
         .loss(loss)
         .weightDecay(weightDecay)
         .biasCorrection(biasCorrection)
-        .ridge(ridge);
+        .ridge(ridge)
+        .combination(combination);
   }
 
   public TrainingSettings withEpochs(int n) {
@@ -101,6 +119,7 @@ public record TrainingSettings(
     m.put("weightDecay", Double.toString(weightDecay));
     m.put("biasCorrection", Boolean.toString(biasCorrection));
     m.put("ridge", Double.toString(ridge));
+    m.put("combination", combination.wireName());
     return m;
   }
 
@@ -115,6 +134,7 @@ public record TrainingSettings(
     private double weightDecay;
     private boolean biasCorrection;
     private double ridge = LinearFit.OLS;
+    private Combination combination = Combination.RESIDUAL;
 
     private Builder() {}
 
@@ -163,6 +183,11 @@ public record TrainingSettings(
       return this;
     }
 
+    public Builder combination(Combination v) {
+      combination = v;
+      return this;
+    }
+
     public TrainingSettings build() {
       return new TrainingSettings(
           epochs,
@@ -173,7 +198,8 @@ public record TrainingSettings(
           loss,
           weightDecay,
           biasCorrection,
-          ridge);
+          ridge,
+          combination);
     }
   }
 }
