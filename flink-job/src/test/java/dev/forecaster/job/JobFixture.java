@@ -51,7 +51,12 @@ final class JobFixture implements AutoCloseable {
   final String prefix;
 
   JobFixture(String prefix) throws Exception {
-    this.broker = LocalKafkaBroker.start();
+    this(prefix, Map.of());
+  }
+
+  /** With broker properties that replace the defaults. */
+  JobFixture(String prefix, Map<String, String> brokerProperties) throws Exception {
+    this.broker = LocalKafkaBroker.builder().brokerProperties(brokerProperties).start();
     this.prefix = prefix;
     ForecastJob.ensureTopics(config(Map.of())); // as the job defines them
   }
@@ -147,7 +152,7 @@ final class JobFixture implements AutoCloseable {
             TrainingRun.Request.publish(spec, settings, LocalDate.of(2013, 3, 1), registry)
                 .forced(),
             e -> {});
-    return registry.latest("weather-test").orElseThrow();
+    return registry.serving("weather-test").orElseThrow();
   }
 
   void produceReadings(List<Reading> readings) {

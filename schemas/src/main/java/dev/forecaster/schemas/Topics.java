@@ -2,6 +2,7 @@ package dev.forecaster.schemas;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListTopicsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.config.TopicConfig;
@@ -95,12 +97,54 @@ public enum Topics {
     if (stampedOnArrival) {
       return Map.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime");
     }
-    return Map.of();
+    // the readings are the trainer's only history: kept, not deleted a week after they arrived
+    return Map.of(TopicConfig.RETENTION_MS_CONFIG, "-1", TopicConfig.RETENTION_BYTES_CONFIG, "-1");
   }
 
   /** The topic as Kafka's admin client creates it, under {@code name}. */
   public NewTopic newTopic(String name, int dataPartitions) {
     return new NewTopic(name, partitions(dataPartitions), (short) -1).configs(configs());
+  }
+
+  /**
+   * Fails with one clear line when no broker answers within {@code timeout} or one of the topics is
+   * missing: for the commands that read topics others create.
+   */
+  public static void requireExisting(
+      Map<String, Object> client, Collection<String> topics, Duration timeout) {
+    Properties p = new Properties();
+    p.putAll(client);
+    Object servers = client.get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG);
+    Set<String> existing;
+    try (Admin admin = Admin.create(p)) {
+      existing =
+          admin
+              .listTopics(new ListTopicsOptions().timeoutMs((int) timeout.toMillis()))
+              .names()
+              .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw unreachable(servers, e);
+    } catch (ExecutionException | KafkaException e) {
+      Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+      if (cause instanceof org.apache.kafka.common.errors.TimeoutException) {
+        throw unreachable(servers, e);
+      }
+      throw new IllegalStateException(
+          "cannot list the topics at " + servers + ": " + cause.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while listing the topics at " + servers, e);
+    }
+    List<String> missing = topics.stream().filter(t -> !existing.contains(t)).toList();
+    if (!missing.isEmpty()) {
+      throw new IllegalStateException(
+          "no topic "
+              + String.join(", ", missing)
+              + " at "
+              + servers
+              + " (`forecast topics` creates every topic; `forecast job` and `forecast replay`"
+              + " create theirs)");
+    }
   }
 
   private static IllegalStateException unreachable(Object servers, Exception e) {
@@ -137,7 +181,10 @@ public enum Topics {
     List<String> created = new ArrayList<>();
     try (Admin admin = Admin.create(p)) {
       Set<String> existing =
-          admin.listTopics().names().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+          admin
+              .listTopics(new ListTopicsOptions().timeoutMs((int) timeout.toMillis()))
+              .names()
+              .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
       List<NewTopic> missing = new ArrayList<>();
       names.forEach(
           (topic, name) -> {
