@@ -30,7 +30,7 @@ public final class ForecastPipeline {
       JobConfig config, DataStream<RawRecord> rawReadings, DataStream<ModelUpdate> models) {
     SingleOutputStreamOperator<ReadingEvent> readings =
         rawReadings
-            .process(new ReadingDecoder(config.requiredFeatures()))
+            .process(new ReadingDecoder(config))
             .name("decode readings")
             .uid("decode-readings");
 

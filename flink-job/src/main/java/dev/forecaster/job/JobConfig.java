@@ -56,6 +56,7 @@ public final class JobConfig implements Serializable {
   private final String modelName;
   private final List<String> requiredFeatures;
   private final boolean scoringEnabled;
+  private final int maxDaysAhead;
   private final int maxWaitingWindows;
   private final int recentReadings;
   private final int maxPendingDays;
@@ -115,6 +116,7 @@ public final class JobConfig implements Serializable {
             .filter(f -> !f.isEmpty())
             .toList();
     scoringEnabled = read(c, JobOptions.SCORING_ENABLED);
+    maxDaysAhead = read(c, JobOptions.MAX_DAYS_AHEAD);
     maxWaitingWindows = read(c, JobOptions.MAX_WAITING_WINDOWS);
     recentReadings = read(c, JobOptions.RECENT_READINGS);
     maxPendingDays = read(c, JobOptions.MAX_PENDING_DAYS);
@@ -295,6 +297,11 @@ public final class JobConfig implements Serializable {
   /** Features every reading must carry; a reading without one is a dead letter. */
   public List<String> requiredFeatures() {
     return requiredFeatures;
+  }
+
+  /** Days after today a reading may be of. */
+  public int maxDaysAhead() {
+    return maxDaysAhead;
   }
 
   public boolean scoringEnabled() {

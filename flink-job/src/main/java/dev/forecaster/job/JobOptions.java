@@ -207,7 +207,7 @@ public final class JobOptions {
           .defaultValue(Device.AUTO)
           .withDescription(
               "`cpu`, `gpu` or `auto`; without a visible GPU `auto` scores on the CPU and logs it"
-                  + " once");
+                  + " once, and `gpu` fails the job at start (`forecast job` says so and exits)");
 
   public static final ConfigOption<String> MODEL_NAME =
       key("model.name")
@@ -224,6 +224,14 @@ public final class JobOptions {
           .withDescription(
               "features every reading must carry, comma-separated; a reading without one goes to"
                   + " the dead letters (`invalid`)");
+
+  public static final ConfigOption<Integer> MAX_DAYS_AHEAD =
+      key("readings.max-days-ahead")
+          .intType()
+          .defaultValue(WindowPolicy.DEFAULT_MAX_DAYS_AHEAD)
+          .withDescription(
+              "a reading more than this many days after today (UTC) is invalid and goes to the dead"
+                  + " letters: a far-future day would make every real reading of its series late");
 
   public static final ConfigOption<Boolean> SCORING_ENABLED =
       key("scoring.enabled")
@@ -290,6 +298,7 @@ public final class JobOptions {
           new Rule<>(DEVICE, oneOf(Device.values()), d -> true),
           new Rule<>(MODEL_NAME, "a model name, or empty", s -> true),
           new Rule<>(REQUIRED_FEATURES, "names, comma-separated, or empty", s -> true),
+          new Rule<>(MAX_DAYS_AHEAD, "days ≥ 0", n -> n >= 0),
           new Rule<>(SCORING_ENABLED, "true or false", b -> true),
           new Rule<>(MAX_WAITING_WINDOWS, "a whole number ≥ 0", n -> n >= 0),
           new Rule<>(RECENT_READINGS, "a whole number ≥ 2", n -> n >= 2),

@@ -6,6 +6,8 @@ import dev.forecaster.model.WindowPolicy;
 import dev.forecaster.schemas.Codecs;
 import dev.forecaster.schemas.RecordDecodingException;
 import dev.forecaster.schemas.TrustedPackages;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
@@ -24,10 +26,21 @@ public final class ReadingDecoder extends ProcessFunction<RawRecord, ReadingEven
       DeadLetters.tag("undecodable-or-invalid");
 
   private final List<String> requiredFeatures;
+  private final int maxDaysAhead;
   private transient Counter rejected;
 
-  public ReadingDecoder(List<String> requiredFeatures) {
+  /** The decoder of a job's configuration ({@code readings.*}). */
+  public ReadingDecoder(JobConfig config) {
+    this(config.requiredFeatures(), config.maxDaysAhead());
+  }
+
+  /**
+   * @param requiredFeatures features every reading must carry
+   * @param maxDaysAhead days after today (UTC, the task manager's clock) a reading may be of
+   */
+  public ReadingDecoder(List<String> requiredFeatures, int maxDaysAhead) {
     this.requiredFeatures = List.copyOf(requiredFeatures);
+    this.maxDaysAhead = maxDaysAhead;
   }
 
   @Override
@@ -55,7 +68,7 @@ public final class ReadingDecoder extends ProcessFunction<RawRecord, ReadingEven
 
   /** Why a decoded reading cannot be used, or null. */
   String problem(Reading r) {
-    String invalid = WindowPolicy.problem(r);
+    String invalid = WindowPolicy.problem(r, LocalDate.now(ZoneOffset.UTC), maxDaysAhead);
     if (invalid != null) {
       return invalid;
     }

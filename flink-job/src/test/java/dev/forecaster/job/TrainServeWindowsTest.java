@@ -115,7 +115,7 @@ class TrainServeWindowsTest {
   /** The job's scorable windows: the window operator's output, cut to the model's length. */
   private static List<Cut> jobWindows(JobConfig config, List<Reading> readings) throws Exception {
     List<Cut> cuts = new ArrayList<>();
-    ReadingDecoder decoder = new ReadingDecoder(List.of());
+    ReadingDecoder decoder = new ReadingDecoder(List.of(), WindowPolicy.DEFAULT_MAX_DAYS_AHEAD);
     try (var harness =
         new KeyedOneInputStreamOperatorTestHarness<String, ReadingEvent, WindowReady>(
             new KeyedProcessOperator<>(new SeriesWindowFunction(config)),

@@ -2,6 +2,8 @@ package dev.forecaster.model;
 
 import dev.forecaster.avro.Reading;
 import java.io.Serializable;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -13,7 +15,8 @@ import java.util.Objects;
  *
  * <ul>
  *   <li><b>Valid:</b> a reading with a series id, at least one feature and every feature a finite
- *       number ({@link #problem}); anything else is refused (the job dead-letters it).
+ *       number, of a day no later than today plus a tolerance ({@link #problem}); anything else is
+ *       refused (the job dead-letters it).
  *   <li><b>Order:</b> a series' readings are taken in the order they arrive (Kafka keeps it per
  *       key); a file is replayed oldest day first ({@link History#inReplayOrder}).
  *   <li><b>Duplicates and late days:</b> a reading of the newest day already taken is a duplicate,
@@ -83,23 +86,60 @@ public record WindowPolicy(int maxGapDays, GapPolicy gapPolicy) implements Seria
     }
   }
 
+  /** Days after today a reading may be of (time zones, a feed a little ahead) by default. */
+  public static final int DEFAULT_MAX_DAYS_AHEAD = 2;
+
+  /** The longest series id a reading may have. */
+  public static final int MAX_SERIES_ID_LENGTH = 256;
+
+  /** The most features a reading may carry. */
+  public static final int MAX_FEATURES = 256;
+
   /**
-   * Why a reading cannot be used, or null when it can: a blank series id, no features, or a feature
-   * that is not a finite number.
+   * Why a reading cannot be used, or null when it can: a blank or overlong series id, no features
+   * or too many, a feature that is not a finite number, or a day more than {@code maxDaysAhead}
+   * after {@code today} (it would make every real reading after it late).
    */
-  public static String problem(Reading r) {
+  public static String problem(Reading r, LocalDate today, int maxDaysAhead) {
     if (r.getSeriesId() == null || r.getSeriesId().isBlank()) {
       return "blank series id";
     }
+    if (r.getSeriesId().length() > MAX_SERIES_ID_LENGTH) {
+      return "series id of "
+          + r.getSeriesId().length()
+          + " characters (at most "
+          + MAX_SERIES_ID_LENGTH
+          + ")";
+    }
     if (r.getFeatures() == null || r.getFeatures().isEmpty()) {
       return "no features";
+    }
+    if (r.getFeatures().size() > MAX_FEATURES) {
+      return r.getFeatures().size() + " features (at most " + MAX_FEATURES + ")";
     }
     for (Map.Entry<String, Double> f : r.getFeatures().entrySet()) {
       if (f.getValue() == null || !Double.isFinite(f.getValue())) {
         return "feature '" + f.getKey() + "' is not a finite number: " + f.getValue();
       }
     }
+    LocalDate latest = today.plusDays(maxDaysAhead);
+    if (r.getDay().isAfter(latest)) {
+      return "day "
+          + r.getDay()
+          + " is after "
+          + latest
+          + " (today "
+          + today
+          + " + "
+          + maxDaysAhead
+          + " days)";
+    }
     return null;
+  }
+
+  /** {@link #problem(Reading, LocalDate, int)} today (UTC) with the default tolerance. */
+  public static String problem(Reading r) {
+    return problem(r, LocalDate.now(ZoneOffset.UTC), DEFAULT_MAX_DAYS_AHEAD);
   }
 
   /** Whether a reading of {@code day} is taken into a series whose newest taken day is given. */
