@@ -14,8 +14,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.DeploymentOptions;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -74,8 +78,17 @@ public final class ForecastJob {
     return JobConfig.load(file, overrides);
   }
 
-  /** A local environment whose every server binds to 127.0.0.1 only. */
+  /** A local environment whose every server binds to 127.0.0.1 only (see below), no restore. */
   public static StreamExecutionEnvironment localEnvironment(JobConfig config) {
+    return localEnvironment(config, null);
+  }
+
+  /**
+   * A local environment whose every server binds to 127.0.0.1 only, checkpointing to {@link
+   * LocalCheckpoints#folder} (job manager memory holds only 5 MB of state), restoring {@code
+   * restoreFrom} when it is given.
+   */
+  public static StreamExecutionEnvironment localEnvironment(JobConfig config, Path restoreFrom) {
     Map<String, String> c = new LinkedHashMap<>();
     c.put("rest.bind-address", "127.0.0.1");
     c.put("rest.address", "127.0.0.1");
@@ -85,8 +98,15 @@ public final class ForecastJob {
     c.put("taskmanager.bind-host", "127.0.0.1");
     c.put("taskmanager.host", "127.0.0.1");
     c.put("taskmanager.numberOfTaskSlots", Integer.toString(Math.max(1, config.parallelism())));
-    return StreamExecutionEnvironment.createLocalEnvironment(
-        config.parallelism(), Configuration.fromMap(c));
+    Configuration conf = Configuration.fromMap(c);
+    conf.set(
+        CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+        LocalCheckpoints.folder(config).toUri().toString());
+    conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+    if (restoreFrom != null) {
+      conf.set(StateRecoveryOptions.SAVEPOINT_PATH, restoreFrom.toUri().toString());
+    }
+    return StreamExecutionEnvironment.createLocalEnvironment(config.parallelism(), conf);
   }
 
   /**
@@ -122,9 +142,8 @@ public final class ForecastJob {
 
   static void configure(StreamExecutionEnvironment env, JobConfig config) {
     env.setParallelism(config.parallelism());
-    // records wait at most this long in a network buffer between operators (Flink's default, 100
-    // ms,
-    // would dominate the latency of a forecast)
+    // records wait at most this long in a network buffer between operators (Flink's default,
+    // 100 ms, would dominate the latency of a forecast)
     env.setBufferTimeout(config.bufferTimeoutMs());
     env.enableCheckpointing(config.checkpointIntervalMs(), CheckpointingMode.EXACTLY_ONCE);
     // chained operators hand records over by reference instead of a deep Avro copy each (a sixth of
@@ -134,21 +153,19 @@ public final class ForecastJob {
     // (merging the window function into it would need copies). The evaluator keeps the scorer's
     // outputs, which the scorer never reuses.
     env.getConfig().enableObjectReuse();
-    Map<String, String> c = new LinkedHashMap<>();
-    c.put(
-        "pipeline.generic-types",
-        "false"); // state and records have explicit serializers: never Kryo
-    // job manager memory holds only 5 MB of state: checkpoints always go to a file system,
-    // a folder under the temp dir unless a durable one is configured
-    String dir =
-        config.checkpointDir().isBlank()
-            ? Path.of(System.getProperty("java.io.tmpdir"), "forecaster-checkpoints")
-                .toUri()
-                .toString()
-            : config.checkpointDir();
-    c.put("execution.checkpointing.dir", dir);
-    c.put("execution.checkpointing.storage", "filesystem");
-    env.configure(Configuration.fromMap(c));
+    Configuration c = new Configuration();
+    c.set(PipelineOptions.GENERIC_TYPES, false); // explicit serializers everywhere: never Kryo
+    // a cancelled job keeps its last checkpoint, so that the next start can restore it
+    c.set(
+        CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+        ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+    if (!config.checkpointDir().isBlank()) {
+      // given explicitly: it replaces the cluster's; otherwise the cluster's configuration decides
+      // (a local environment gets a folder of its own, see localEnvironment)
+      c.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, config.checkpointDir());
+      c.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+    }
+    env.configure(c);
   }
 
   static void attachSinks(JobConfig config, ForecastPipeline.Outputs out) {
