@@ -92,11 +92,14 @@ public final class DecisionLog {
     return records;
   }
 
+  /** The last round (of any outcome), if one ran. */
+  public Optional<RoundRecord> last() {
+    List<RoundRecord> all = readAll();
+    return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
+  }
+
   /** When the last round (of any outcome) finished, if one did. */
   public Optional<Instant> lastFinished() {
-    List<RoundRecord> all = readAll();
-    return all.isEmpty()
-        ? Optional.empty()
-        : Optional.of(Instant.parse(all.get(all.size() - 1).finishedAt()));
+    return last().map(r -> Instant.parse(r.finishedAt()));
   }
 }

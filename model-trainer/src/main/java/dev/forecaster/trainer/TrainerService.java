@@ -49,7 +49,9 @@ public final class TrainerService implements AutoCloseable {
   public enum Trigger {
     SCHEDULE,
     DRIFT,
-    REQUEST
+    REQUEST,
+    /** again after a failed round, sooner than the schedule (see {@link Settings#retryBackoff}) */
+    RETRY
   }
 
   /**
@@ -60,6 +62,8 @@ public final class TrainerService implements AutoCloseable {
    * @param stateDir the decision log and local copies of published models
    * @param publishFirst publish the first version of the model even if it does not beat
    *     persistence: with none in service the job has nothing to forecast with
+   * @param retryBackoff how long after a failed round the next one starts; it doubles with each
+   *     failure in a row, up to the schedule's own interval
    */
   public record Settings(
       Map<String, Object> kafka,
@@ -76,7 +80,8 @@ public final class TrainerService implements AutoCloseable {
       boolean publishFirst,
       WindowPolicy windows,
       Selection.Space search,
-      Duration budget) {
+      Duration budget,
+      Duration retryBackoff) {
 
     /**
      * Settings for a model and its training: the topics' default names, a round every 24 hours, no
@@ -96,7 +101,8 @@ public final class TrainerService implements AutoCloseable {
           .historyTimeout(historyTimeout)
           .publishFirst(publishFirst)
           .windows(windows)
-          .search(search, budget);
+          .search(search, budget)
+          .retryBackoff(retryBackoff);
     }
 
     /** Builds settings by name. */
@@ -116,6 +122,7 @@ public final class TrainerService implements AutoCloseable {
       private WindowPolicy windows = WindowPolicy.DEFAULT;
       private Selection.Space search;
       private Duration budget = TrainingRun.DEFAULT_BUDGET;
+      private Duration retryBackoff = Duration.ofMinutes(1);
 
       private Builder(
           Map<String, Object> kafka, ModelSpec template, TrainingSettings training, Path stateDir) {
@@ -174,6 +181,14 @@ public final class TrainerService implements AutoCloseable {
         return this;
       }
 
+      public Builder retryBackoff(Duration v) {
+        if (v.isNegative() || v.isZero()) {
+          throw new IllegalArgumentException("retry backoff must be positive, not " + v);
+        }
+        retryBackoff = v;
+        return this;
+      }
+
       public Settings build() {
         return new Settings(
             kafka,
@@ -190,7 +205,8 @@ public final class TrainerService implements AutoCloseable {
             publishFirst,
             windows,
             search,
-            budget);
+            budget,
+            retryBackoff);
       }
     }
   }
@@ -212,6 +228,7 @@ public final class TrainerService implements AutoCloseable {
   private volatile ModelUpdate serving;
   private volatile Instant nextDue;
   private volatile Instant lastDriftRound = Instant.EPOCH;
+  private int failuresInARow; // only the round thread touches it
   private Thread rounds;
   private Thread follower;
   private KafkaConsumer<byte[], byte[]> evaluations;
@@ -252,8 +269,9 @@ public final class TrainerService implements AutoCloseable {
   public TrainerService start() {
     registry.ensureTopic(); // fails fast, naming the address, when no broker answers
     refreshServing();
-    Optional<Instant> last = log.lastFinished();
-    nextDue = last.map(settings.schedule()::next).orElse(clock.instant());
+    // a restart goes on where the last run stopped: the schedule, or a retry if its round failed
+    Optional<RoundRecord> last = log.last();
+    nextDue = last.map(this::nextDue).orElse(clock.instant());
     metrics.nextRoundDue.set(nextDue.toEpochMilli() / 1000.0);
     LOG.info(
         "trainer for {}: {}; {}; next round {}",
@@ -334,12 +352,17 @@ public final class TrainerService implements AutoCloseable {
           break;
         }
         next =
-            requests.isEmpty()
-                ? new Request(
-                    Trigger.SCHEDULE,
-                    "scheduled (" + settings.schedule() + ")",
-                    new CompletableFuture<>())
-                : requests.remove(0);
+            !requests.isEmpty()
+                ? requests.remove(0)
+                : failuresInARow > 0
+                    ? new Request(
+                        Trigger.RETRY,
+                        "retry after " + failuresInARow + " failed round(s)",
+                        new CompletableFuture<>())
+                    : new Request(
+                        Trigger.SCHEDULE,
+                        "scheduled (" + settings.schedule() + ")",
+                        new CompletableFuture<>());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
@@ -348,7 +371,7 @@ public final class TrainerService implements AutoCloseable {
       }
       RoundRecord record = round(next.trigger(), next.reason());
       next.done().complete(record);
-      nextDue = settings.schedule().next(Instant.parse(record.finishedAt()));
+      nextDue = nextDue(record);
       metrics.nextRoundDue.set(nextDue.toEpochMilli() / 1000.0);
     }
     lock.lock();
@@ -358,6 +381,28 @@ public final class TrainerService implements AutoCloseable {
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * When the round after {@code last} is due: by the schedule, or after a backoff that doubles with
+   * each failed round in a row (never later than the schedule).
+   */
+  private Instant nextDue(RoundRecord last) {
+    Instant finished = Instant.parse(last.finishedAt());
+    Instant scheduled = settings.schedule().next(finished);
+    if (!"failed".equals(last.decision())) {
+      failuresInARow = 0;
+      return scheduled;
+    }
+    failuresInARow++;
+    Duration backoff = settings.retryBackoff().multipliedBy(1L << Math.min(failuresInARow - 1, 20));
+    Instant retry = finished.plus(backoff);
+    LOG.info(
+        "{}: retrying at {} ({} failed round(s) in a row)",
+        settings.template().name(),
+        retry.isBefore(scheduled) ? retry : scheduled,
+        failuresInARow);
+    return retry.isBefore(scheduled) ? retry : scheduled;
   }
 
   /**
@@ -454,7 +499,7 @@ public final class TrainerService implements AutoCloseable {
   }
 
   private void refreshServing() {
-    serving = registry.latest(settings.template().name()).orElse(null);
+    serving = registry.serving(settings.template().name()).orElse(null);
     if (serving != null) {
       metrics.servingVersion.set(serving.getVersion());
       metrics.servingBacktestMae.set(serving.getBacktestMetrics().getOrDefault("mae", Double.NaN));

@@ -356,7 +356,8 @@ public final class TrainingRun {
             "not published (--no-publish)",
             selection);
       }
-      Optional<ModelUpdate> latest = request.registry().latest(spec.name());
+      // the champion: the newest version that loads (a corrupt record above it is passed over)
+      Optional<ModelUpdate> latest = request.registry().serving(spec.name());
       ChampionComparison champion =
           latest
               .flatMap(
@@ -374,7 +375,7 @@ public final class TrainingRun {
         LOG.info("{}: {}", spec.name(), verdict.why());
         return outcome(backtest, spec, champion, verdict.decision(), 0, verdict.why(), selection);
       }
-      long version = latest.map(ModelUpdate::getVersion).orElse(0L) + 1;
+      long version = request.registry().highestVersion(spec.name()) + 1;
       spec = spec.withVersion(version, clock.millis());
       publish(request, trained.model(), spec);
       String why = published(version, pooled, latest, champion, verdict.why());

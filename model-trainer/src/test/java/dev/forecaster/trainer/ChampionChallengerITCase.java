@@ -103,7 +103,7 @@ class ChampionChallengerITCase {
 
     List<ModelUpdate> onTopic = registry.readAll();
     assertThat(onTopic).extracting(ModelUpdate::getVersion).containsExactly(1L, 2L);
-    ModelUpdate v2 = registry.latest("weather-slice").orElseThrow();
+    ModelUpdate v2 = registry.serving("weather-slice").orElseThrow();
     assertThat(v2.getBacktestMetrics().get("mae")).isEqualTo(strong.model().mae());
     assertThat(v2.getSha256()).isEqualTo(ModelArtifact.sha256(v2.getArtifact().array()));
     assertThat(modelsDir.resolve("weather-slice"))

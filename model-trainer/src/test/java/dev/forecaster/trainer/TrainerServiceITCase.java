@@ -220,6 +220,51 @@ class TrainerServiceITCase {
   }
 
   @Test
+  void aFailedRoundIsRetriedWithBackoffNotAScheduleLater() throws Exception {
+    broker.createTopic("retry-readings", 2, Map.of()); // empty: nothing to train on yet
+    broker.createTopic("retry-evaluations", 2, Map.of());
+    TrainerService.Settings s =
+        settings("retry", 1, RetrainSchedule.every(Duration.ofHours(6)), null).toBuilder()
+            .retryBackoff(Duration.ofSeconds(1))
+            .build();
+    try (TrainerService service = new TrainerService(s, Clock.systemUTC()).start()) {
+      List<RoundRecord> failed = await(service, r -> !r.isEmpty(), Duration.ofSeconds(60));
+      assertThat(failed.get(0).decision()).isEqualTo("failed");
+
+      // the readings arrive: a retry, seconds later, trains on them
+      produce(
+          "retry-readings",
+          WeatherSlice.readings().stream()
+              .map(
+                  r ->
+                      new ProducerRecord<>(
+                          "retry-readings",
+                          r.getSeriesId().getBytes(StandardCharsets.UTF_8),
+                          Codecs.READING.encode(r)))
+              .toList());
+      List<RoundRecord> rounds =
+          await(
+              service,
+              r -> r.stream().anyMatch(x -> !x.decision().equals("failed")),
+              Duration.ofSeconds(120));
+
+      RoundRecord recovered = rounds.get(rounds.size() - 1);
+      assertThat(recovered.trigger()).isEqualTo("retry");
+      assertThat(recovered.decision()).isNotEqualTo("failed");
+      assertThat(rounds.subList(1, rounds.size()))
+          .allSatisfy(r -> assertThat(r.trigger()).isEqualTo("retry"));
+      assertThat(
+              Duration.between(
+                  Instant.parse(failed.get(0).finishedAt()), Instant.parse(recovered.startedAt())))
+          .isLessThan(Duration.ofMinutes(5)); // not the 6 hours of the schedule
+      // after a round that did not fail, the schedule is back
+      assertThat(service.awaitIdle(Duration.ofSeconds(30))).isTrue();
+      assertThat(service.nextDue())
+          .isEqualTo(Instant.parse(recovered.finishedAt()).plus(Duration.ofHours(6)));
+    }
+  }
+
+  @Test
   void badLiveEvaluationsFireTheDriftTriggerAndAWorseChallengerIsNotPublished() throws Exception {
     readingsTopic("drift");
     // a well trained champion in service, v1
