@@ -4,6 +4,7 @@ import dev.forecaster.avro.Evaluation;
 import dev.forecaster.avro.Forecast;
 import dev.forecaster.avro.Reading;
 import dev.forecaster.schemas.TrustedPackages;
+import java.time.Duration;
 import java.time.LocalDate;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -11,16 +12,20 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -41,11 +46,28 @@ import org.apache.flink.util.Collector;
  * Both only become true as readings advance, which is what lets duplicates be handled cheaply: the
  * id of a settled forecast is kept until the forecast is out of reach, and a duplicate that comes
  * later is out of reach itself.
+ *
+ * <p>Event time makes the same rules hold for a series that goes quiet: when the watermark (the
+ * readings' day, see {@code watermark.*}) passes a waiting forecast's base day by more than {@code
+ * maxPendingDays}, it expires without waiting for the series' next reading; when it passes the
+ * series' newest reading by {@code state.ttl.days}, the series' state is cleared (a delisted ticker
+ * leaves nothing behind). The same processing-time TTL as the window's applies besides, for a job
+ * whose watermark stands still.
+ *
+ * <p>Live accuracy is kept per model version for the newest {@link #VERSIONS_KEPT} versions of each
+ * model, and published as the gauges of the newest one: {@code model.<name>.{version,evaluations,
+ * mae,persistenceMae}}.
  */
 public final class ForecastEvaluator extends KeyedProcessFunction<String, ScoredEvent, Evaluation> {
 
+  /** Versions of each model whose live accuracy a subtask keeps. */
+  static final int VERSIONS_KEPT = 3;
+
+  private static final long DAY_MS = 86_400_000L;
+
   private final int recentReadings;
   private final int maxPendingDays;
+  private final long ttlDays;
 
   /** The series' last readings, ordered by day, at most {@code recentReadings}. */
   private transient ListState<Reading> recent;
@@ -61,19 +83,22 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
   private transient MetricGroup metrics;
   private transient Counter expired;
   private transient Counter unmatched;
+  private transient Counter quietSeriesCleared;
   // Per subtask and not checkpointed: after a failure the live figures start again from zero.
-  private transient Map<ModelVersion, Accuracy> accuracy;
+  private transient Map<String, ModelAccuracy> accuracy;
 
-  /** The evaluator of a job's configuration ({@code evaluation.*}). */
+  /** The evaluator of a job's configuration ({@code evaluation.*}, {@code state.ttl.days}). */
   public ForecastEvaluator(JobConfig config) {
-    this(config.recentReadings(), config.maxPendingDays());
+    this(config.recentReadings(), config.maxPendingDays(), config.stateTtl().toDays());
   }
 
   /**
    * @param recentReadings readings kept per series; must exceed the longest forecast horizon
    * @param maxPendingDays days behind the newest reading after which a waiting forecast expires
+   * @param ttlDays days after its newest reading (by event time, and by processing time) after
+   *     which a quiet series' state is cleared
    */
-  public ForecastEvaluator(int recentReadings, int maxPendingDays) {
+  public ForecastEvaluator(int recentReadings, int maxPendingDays, long ttlDays) {
     if (recentReadings < 2) {
       throw new IllegalArgumentException(
           "recentReadings must be at least 2, got " + recentReadings);
@@ -82,29 +107,35 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
       throw new IllegalArgumentException(
           "maxPendingDays must be at least 1, got " + maxPendingDays);
     }
+    if (ttlDays < 1) {
+      throw new IllegalArgumentException("ttlDays must be at least 1, got " + ttlDays);
+    }
     this.recentReadings = recentReadings;
     this.maxPendingDays = maxPendingDays;
+    this.ttlDays = ttlDays;
   }
 
   @Override
   public void open(OpenContext context) {
     TrustedPackages.ensureContractsTrusted();
-    recent =
-        getRuntimeContext()
-            .getListState(
-                new ListStateDescriptor<>("recent-readings", new AvroTypeInfo<>(Reading.class)));
-    pending =
-        getRuntimeContext()
-            .getMapState(
-                new MapStateDescriptor<>(
-                    "pending-forecasts", Types.STRING, new AvroTypeInfo<>(Forecast.class)));
-    settled =
-        getRuntimeContext()
-            .getMapState(
-                new MapStateDescriptor<>("settled-forecasts", Types.STRING, Types.LOCAL_DATE));
+    StateTtlConfig ttl = SeriesWindowFunction.ttl(Duration.ofDays(ttlDays));
+    ListStateDescriptor<Reading> recentDescriptor =
+        new ListStateDescriptor<>("recent-readings", new AvroTypeInfo<>(Reading.class));
+    recentDescriptor.enableTimeToLive(ttl);
+    recent = getRuntimeContext().getListState(recentDescriptor);
+    MapStateDescriptor<String, Forecast> pendingDescriptor =
+        new MapStateDescriptor<>(
+            "pending-forecasts", Types.STRING, new AvroTypeInfo<>(Forecast.class));
+    pendingDescriptor.enableTimeToLive(ttl);
+    pending = getRuntimeContext().getMapState(pendingDescriptor);
+    MapStateDescriptor<String, LocalDate> settledDescriptor =
+        new MapStateDescriptor<>("settled-forecasts", Types.STRING, Types.LOCAL_DATE);
+    settledDescriptor.enableTimeToLive(ttl);
+    settled = getRuntimeContext().getMapState(settledDescriptor);
     metrics = getRuntimeContext().getMetricGroup();
     expired = metrics.counter("expiredForecasts");
     unmatched = metrics.counter("unmatchedForecasts");
+    quietSeriesCleared = metrics.counter("quietSeriesCleared");
     accuracy = new HashMap<>();
   }
 
@@ -112,30 +143,58 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
   public void processElement(ScoredEvent event, Context ctx, Collector<Evaluation> out)
       throws Exception {
     if (event.forecast != null) {
-      onForecast(event.forecast, out);
+      onForecast(event.forecast, ctx.timerService(), out);
     } else {
-      onReading(event.actual, out);
+      onReading(event.actual, ctx.timerService(), out);
     }
   }
 
-  private void onForecast(Forecast forecast, Collector<Evaluation> out) throws Exception {
+  private void onForecast(Forecast forecast, TimerService timers, Collector<Evaluation> out)
+      throws Exception {
     String id = forecast.getForecastId();
     if (settled.contains(id) || pending.contains(id)) {
       return; // a duplicate: the same id is the same forecast
     }
     if (!settle(forecast, recentReadings(), out)) {
       pending.put(id, forecast);
+      registerIfAhead(timers, expiresAt(forecast.getBaseDay()));
     }
   }
 
-  private void onReading(Reading reading, Collector<Evaluation> out) throws Exception {
+  /**
+   * Event time judges only series that keep up with the watermark: a series whose days are behind
+   * it (a backfill of old days into a running job) is judged by its own readings and the
+   * processing-time TTL, as it would be cleared the moment it arrived otherwise.
+   */
+  private static void registerIfAhead(TimerService timers, long timestamp) {
+    if (timestamp > timers.currentWatermark()) {
+      timers.registerEventTimeTimer(timestamp);
+    }
+  }
+
+  /** When the watermark puts a forecast of this base day out of reach. */
+  private long expiresAt(LocalDate baseDay) {
+    return (baseDay.toEpochDay() + maxPendingDays + 1) * DAY_MS;
+  }
+
+  /** When the watermark finds a series whose newest reading is of this day quiet for too long. */
+  private long quietAt(LocalDate newestDay) {
+    return (newestDay.toEpochDay() + ttlDays + 1) * DAY_MS;
+  }
+
+  private void onReading(Reading reading, TimerService timers, Collector<Evaluation> out)
+      throws Exception {
     List<Reading> readings = recentReadings();
+    if (!readings.isEmpty()) {
+      timers.deleteEventTimeTimer(quietAt(readings.get(readings.size() - 1).getDay()));
+    }
     readings.add(reading); // a new day: duplicates and late days were dead-lettered upstream
     readings.sort(Comparator.comparing(Reading::getDay));
     while (readings.size() > recentReadings) {
       readings.remove(0);
     }
     recent.update(readings);
+    registerIfAhead(timers, quietAt(readings.get(readings.size() - 1).getDay()));
 
     List<String> forgotten = new ArrayList<>();
     for (Map.Entry<String, LocalDate> entry : settled.entries()) {
@@ -155,6 +214,57 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
     }
     for (String id : done) {
       pending.remove(id); // removing the last entry clears the map state of the key
+    }
+  }
+
+  /**
+   * The watermark passed a waiting forecast's reach, or the series' newest reading by the TTL:
+   * expires what is out of reach, and clears a quiet series.
+   */
+  @Override
+  public void onTimer(long timestamp, OnTimerContext ctx, Collector<Evaluation> out)
+      throws Exception {
+    long watermarkDay = Math.floorDiv(ctx.timerService().currentWatermark(), DAY_MS);
+    List<Reading> readings = recentReadings();
+    if (readings.isEmpty() && pending.isEmpty()) {
+      return; // cleared already
+    }
+    boolean quiet =
+        readings.isEmpty()
+            || watermarkDay - readings.get(readings.size() - 1).getDay().toEpochDay() > ttlDays;
+    if (quiet) {
+      // what is still waiting expires, and every timer of the series goes with its state
+      for (Forecast f : pending.values()) {
+        expired.inc();
+        ctx.timerService().deleteEventTimeTimer(expiresAt(f.getBaseDay()));
+      }
+      for (LocalDate baseDay : settled.values()) {
+        ctx.timerService().deleteEventTimeTimer(expiresAt(baseDay));
+      }
+      recent.clear();
+      pending.clear();
+      settled.clear();
+      quietSeriesCleared.inc();
+      return;
+    }
+    List<String> gone = new ArrayList<>();
+    for (Map.Entry<String, Forecast> entry : pending.entries()) {
+      if (watermarkDay - entry.getValue().getBaseDay().toEpochDay() > maxPendingDays) {
+        gone.add(entry.getKey());
+      }
+    }
+    expired.inc(gone.size());
+    for (String id : gone) {
+      pending.remove(id);
+    }
+    gone.clear();
+    for (Map.Entry<String, LocalDate> entry : settled.entries()) {
+      if (watermarkDay - entry.getValue().toEpochDay() > maxPendingDays) {
+        gone.add(entry.getKey());
+      }
+    }
+    for (String id : gone) {
+      settled.remove(id);
     }
   }
 
@@ -242,15 +352,25 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
   }
 
   private Accuracy accuracyOf(String modelName, long modelVersion) {
-    return accuracy.computeIfAbsent(
-        new ModelVersion(modelName, modelVersion),
-        key -> Accuracy.registeredUnder(metrics, modelName, modelVersion));
+    return accuracy
+        .computeIfAbsent(modelName, name -> ModelAccuracy.registeredUnder(metrics, name))
+        .of(modelVersion);
   }
 
-  /** The live accuracy of one model version on this subtask, or null when none was scored. */
+  /**
+   * The live accuracy of one model version on this subtask, or null when none was scored (or the
+   * version is older than the newest {@link #VERSIONS_KEPT}).
+   */
   LiveAccuracy liveAccuracy(String modelName, long modelVersion) {
-    Accuracy live = accuracy.get(new ModelVersion(modelName, modelVersion));
+    ModelAccuracy model = accuracy.get(modelName);
+    Accuracy live = model == null ? null : model.versions.get(modelVersion);
     return live == null ? null : live.snapshot();
+  }
+
+  /** Versions of a model whose live accuracy this subtask keeps. */
+  Set<Long> versionsKept(String modelName) {
+    ModelAccuracy model = accuracy.get(modelName);
+    return model == null ? Set.of() : Set.copyOf(model.versions.keySet());
   }
 
   long expiredForecasts() {
@@ -267,25 +387,44 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
    */
   record LiveAccuracy(long evaluations, double mae, double persistenceMae) {}
 
-  private record ModelVersion(String name, long version) {}
+  /**
+   * The newest {@link #VERSIONS_KEPT} versions of one model, and the gauges of the newest: one set
+   * of gauges per model name, however many versions come and go.
+   */
+  static final class ModelAccuracy {
+    private final TreeMap<Long, Accuracy> versions = new TreeMap<>();
 
-  /** Running sums behind the gauges of one model version. */
+    /** Gauges {@code model.<name>.{version,evaluations,mae,persistenceMae}} under the group. */
+    static ModelAccuracy registeredUnder(MetricGroup group, String modelName) {
+      ModelAccuracy model = new ModelAccuracy();
+      MetricGroup g = group.addGroup("model", modelName);
+      g.gauge(
+          "version", (Gauge<Long>) () -> model.versions.isEmpty() ? 0 : model.versions.lastKey());
+      g.gauge("evaluations", (Gauge<Long>) () -> model.newest().evaluations);
+      g.gauge("mae", (Gauge<Double>) () -> model.newest().snapshot().mae());
+      g.gauge("persistenceMae", (Gauge<Double>) () -> model.newest().snapshot().persistenceMae());
+      return model;
+    }
+
+    private Accuracy newest() {
+      return versions.isEmpty() ? new Accuracy() : versions.lastEntry().getValue();
+    }
+
+    Accuracy of(long version) {
+      Accuracy a = versions.computeIfAbsent(version, v -> new Accuracy());
+      while (versions.size() > VERSIONS_KEPT) {
+        versions.pollFirstEntry();
+      }
+      return a;
+    }
+  }
+
+  /** Running sums of one model version. */
   static final class Accuracy {
     private long evaluations;
     private double absErrorSum;
     private long withPersistence;
     private double absPersistenceErrorSum;
-
-    /** Gauges {@code model.<name>.version.<v>.{evaluations,mae,persistenceMae}} under the group. */
-    static Accuracy registeredUnder(MetricGroup group, String modelName, long modelVersion) {
-      Accuracy accuracy = new Accuracy();
-      MetricGroup version =
-          group.addGroup("model", modelName).addGroup("version", String.valueOf(modelVersion));
-      version.gauge("evaluations", (Gauge<Long>) () -> accuracy.evaluations);
-      version.gauge("mae", (Gauge<Double>) () -> accuracy.snapshot().mae());
-      version.gauge("persistenceMae", (Gauge<Double>) () -> accuracy.snapshot().persistenceMae());
-      return accuracy;
-    }
 
     void add(Evaluation evaluation) {
       evaluations++;

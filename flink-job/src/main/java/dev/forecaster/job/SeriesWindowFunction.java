@@ -47,15 +47,19 @@ public final class SeriesWindowFunction
     this.modelName = config.modelName();
   }
 
+  /** The TTL of a series' state (processing time, renewed on every write), here and downstream. */
+  static StateTtlConfig ttl(Duration ttl) {
+    return StateTtlConfig.newBuilder(ttl)
+        .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+        .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+        .build();
+  }
+
   @Override
   public void open(OpenContext context) {
     ValueStateDescriptor<SeriesWindowState> descriptor =
         new ValueStateDescriptor<>("series-window", TypeInformation.of(SeriesWindowState.class));
-    descriptor.enableTimeToLive(
-        StateTtlConfig.newBuilder(ttl)
-            .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
-            .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
-            .build());
+    descriptor.enableTimeToLive(ttl(ttl));
     window = getRuntimeContext().getState(descriptor);
     var metrics = getRuntimeContext().getMetricGroup();
     late = metrics.counter("lateReadings");

@@ -184,7 +184,7 @@ class ForecastEvaluatorTest {
 
   @Test
   void evaluatedForecastsLeaveNoPendingState() throws Exception {
-    open(new ForecastEvaluator(3, 60));
+    open(new ForecastEvaluator(3, 60, 30));
     reading(MON, 12.0);
     harness.processElement(ScoredEvent.of(forecast(MON, 1, 13.25)), 0L);
     assertThat(seriesWith("pending-forecasts")).containsExactly(STATION);
@@ -204,7 +204,7 @@ class ForecastEvaluatorTest {
 
   @Test
   void anActualThatNeverComesExpiresTheForecast() throws Exception {
-    open(new ForecastEvaluator(16, 5));
+    open(new ForecastEvaluator(16, 5, 30));
     reading(MON, 12.0);
     harness.processElement(ScoredEvent.of(forecast(MON, 3, 13.25)), 0L);
     reading(MON.plusDays(1), 14.0);
@@ -222,7 +222,7 @@ class ForecastEvaluatorTest {
   @Test
   void aForecastOlderThanTheRecentReadingsExpiresInsteadOfMeetingTheWrongReading()
       throws Exception {
-    open(new ForecastEvaluator(3, 60));
+    open(new ForecastEvaluator(3, 60, 30));
     for (int day = 0; day < 5; day++) {
       reading(MON.plusDays(day), 10.0 + day); // MON and MON+1 are evicted
     }
@@ -276,32 +276,109 @@ class ForecastEvaluatorTest {
   }
 
   @Test
-  void gaugesAreNamedByModelAndVersion() {
+  void gaugesShowTheNewestVersionAndOnlyTheNewestVersionsAreKept() {
     MetricListener metrics = new MetricListener();
-    ForecastEvaluator.Accuracy accuracy =
-        ForecastEvaluator.Accuracy.registeredUnder(metrics.getMetricGroup(), "weather", 3);
-    accuracy.add(evaluation(forecast(MON, 1, 13.25), MON.plusDays(1), 14.0, -0.75, -2.0));
-    accuracy.add(
-        evaluation(forecast(MON.plusDays(1), 1, 14.0), MON.plusDays(2), 14.25, -0.25, null));
+    ForecastEvaluator.ModelAccuracy model =
+        ForecastEvaluator.ModelAccuracy.registeredUnder(metrics.getMetricGroup(), "weather");
+    model.of(2).add(evaluation(forecast(MON, 1, 20.0), MON.plusDays(1), 14.0, 6.0, -2.0));
+    ForecastEvaluator.Accuracy v3 = model.of(3);
+    v3.add(evaluation(forecast(MON, 1, 13.25), MON.plusDays(1), 14.0, -0.75, -2.0));
+    v3.add(evaluation(forecast(MON.plusDays(1), 1, 14.0), MON.plusDays(2), 14.25, -0.25, null));
 
-    assertThat(
-            metrics
-                .<Long>getGauge("model", "weather", "version", "3", "evaluations")
-                .orElseThrow()
-                .getValue())
-        .isEqualTo(2L);
-    assertThat(
-            metrics
-                .<Double>getGauge("model", "weather", "version", "3", "mae")
-                .orElseThrow()
-                .getValue())
-        .isEqualTo(0.5);
-    assertThat(
-            metrics
-                .<Double>getGauge("model", "weather", "version", "3", "persistenceMae")
-                .orElseThrow()
-                .getValue())
-        .isEqualTo(2.0);
+    assertThat(gauge(metrics, "version")).isEqualTo(3L);
+    assertThat(gauge(metrics, "evaluations")).isEqualTo(2L);
+    assertThat(gauge(metrics, "mae")).isEqualTo(0.5);
+    assertThat(gauge(metrics, "persistenceMae")).isEqualTo(2.0);
+
+    for (long v = 4; v < 4 + 10; v++) {
+      model.of(v);
+    }
+    assertThat(gauge(metrics, "version")).isEqualTo(13L);
+    assertThat(gauge(metrics, "evaluations")).isEqualTo(0L);
+  }
+
+  @Test
+  void aSeriesLiveAccuracyKeepsTheNewestVersionsOnly() throws Exception {
+    open(new ForecastEvaluator(JobConfig.defaultsOnly()));
+    reading(MON, 10.0);
+    for (long v = 1; v <= 10; v++) {
+      harness.processElement(ScoredEvent.of(forecast(MON, 1, 11.5, v)), 0L);
+    }
+    reading(MON.plusDays(1), 12.0);
+
+    assertThat(harness.extractOutputValues()).hasSize(10);
+    assertThat(evaluator.versionsKept("weather")).containsExactlyInAnyOrder(8L, 9L, 10L);
+  }
+
+  @Test
+  void theWatermarkExpiresAWaitingForecastWithoutANewReading() throws Exception {
+    open(new ForecastEvaluator(16, 5, 30));
+    reading(MON, 12.0);
+    harness.processElement(ScoredEvent.of(forecast(MON, 3, 13.25)), 0L);
+    reading(MON.plusDays(1), 14.0);
+
+    harness.processWatermark(watermarkOf(MON.plusDays(5)));
+    assertThat(seriesWith("pending-forecasts")).containsExactly(STATION); // not yet out of reach
+
+    harness.processWatermark(watermarkOf(MON.plusDays(6)));
+    assertThat(evaluator.expiredForecasts()).isEqualTo(1);
+    assertThat(seriesWith("pending-forecasts")).isEmpty();
+    assertThat(seriesWith("recent-readings")).containsExactly(STATION);
+  }
+
+  @Test
+  void aSeriesQuietForTheTtlLeavesNoStateBehind() throws Exception {
+    open(new ForecastEvaluator(16, 60, 30));
+    reading(MON, 12.0);
+    harness.processElement(ScoredEvent.of(forecast(MON, 1, 13.25)), 0L);
+    reading(MON.plusDays(1), 14.0); // settles it: its id stays to stop duplicates
+    harness.processElement(ScoredEvent.of(forecast(MON.plusDays(1), 3, 13.0)), 0L);
+    assertThat(harness.numKeyedStateEntries()).isEqualTo(3);
+
+    // a delisted ticker: other series move the watermark on, this one never speaks again
+    harness.processWatermark(watermarkOf(MON.plusDays(1 + 30)));
+    assertThat(harness.numKeyedStateEntries()).isEqualTo(3);
+    harness.processWatermark(watermarkOf(MON.plusDays(1 + 31)));
+
+    assertThat(harness.numKeyedStateEntries()).isZero();
+    assertThat(harness.numEventTimeTimers()).isZero();
+    assertThat(evaluator.expiredForecasts()).isEqualTo(1);
+    assertThat(harness.extractOutputValues()).hasSize(1);
+  }
+
+  @Test
+  void aSeriesThatSpeaksAgainIsNotCleared() throws Exception {
+    open(new ForecastEvaluator(16, 60, 30));
+    reading(MON, 12.0);
+    reading(MON.plusDays(20), 13.0);
+    harness.processWatermark(watermarkOf(MON.plusDays(31)));
+    harness.processElement(ScoredEvent.of(forecast(MON.plusDays(20), 1, 13.25)), 0L);
+    reading(MON.plusDays(21), 14.0);
+
+    assertThat(harness.extractOutputValues()).hasSize(1);
+    assertThat(seriesWith("recent-readings")).containsExactly(STATION);
+  }
+
+  @Test
+  void aBackfillBehindTheWatermarkIsJudgedByItsOwnReadings() throws Exception {
+    open(new ForecastEvaluator(16, 60, 30));
+    harness.processWatermark(watermarkOf(MON.plusDays(400))); // other series are a year ahead
+    reading(MON, 12.0);
+    harness.processElement(ScoredEvent.of(forecast(MON, 1, 13.25)), 0L);
+    harness.processWatermark(watermarkOf(MON.plusDays(401)));
+    reading(MON.plusDays(1), 14.0);
+
+    assertThat(harness.extractOutputValues())
+        .containsExactly(evaluation(forecast(MON, 1, 13.25), MON.plusDays(1), 14.0, -0.75, -2.0));
+    assertThat(evaluator.expiredForecasts()).isZero();
+  }
+
+  private static long watermarkOf(LocalDate day) {
+    return day.toEpochDay() * 86_400_000L;
+  }
+
+  private static Object gauge(MetricListener metrics, String name) {
+    return metrics.getGauge("model", "weather", name).orElseThrow().getValue();
   }
 
   @Test
