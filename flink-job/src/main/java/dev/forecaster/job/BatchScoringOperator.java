@@ -137,6 +137,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     droppedWaiting = metrics.counter("waitingWindowsDropped");
     metrics.gauge("windowsWaitingForAModel", (Gauge<Integer>) () -> waitingCount);
     metrics.gauge("modelVersionsLoaded", (Gauge<Integer>) SharedModels::loadedVersions);
+    SharedModels.device(device); // device=gpu without a GPU fails here, before any model comes
     for (ModelUpdate u : pendingRestore) {
       accept(u);
     }

@@ -70,14 +70,23 @@ public final class SharedModels {
     return LOADED.size();
   }
 
-  /** The device to score on: a GPU when asked for (or auto) and present, the CPU otherwise. */
-  static Device device(JobOptions.Device choice) {
+  /**
+   * The device to score on: a GPU when asked for (or auto) and present, the CPU otherwise.
+   *
+   * @throws IllegalStateException for {@code device=gpu} when PyTorch sees no GPU
+   */
+  public static Device device(JobOptions.Device choice) {
     if (choice == JobOptions.Device.CPU) {
       return Device.cpu();
     }
     int gpus = DjlRuntime.engine().getGpuCount();
     if (gpus > 0) {
       return Device.gpu();
+    }
+    if (choice == JobOptions.Device.GPU) {
+      throw new IllegalStateException(
+          "device=gpu, but PyTorch sees no GPU here (a CUDA build of pytorch-native and a driver"
+              + " are needed; docs/DEPLOY.md): set device=auto or device=cpu");
     }
     if (FALLBACK_LOGGED.compareAndSet(false, true)) {
       LOG.info(

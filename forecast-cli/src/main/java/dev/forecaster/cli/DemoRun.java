@@ -198,13 +198,15 @@ final class DemoRun {
 
   private void replay(
       KafkaProducer<byte[], byte[]> producer, JobConfig config, List<Reading> history) {
+    ReadingsProducer.Failures failures = new ReadingsProducer.Failures();
     try (ProgressBar bar = ProgressBars.of("replaying history", history.size(), " readings")) {
       for (Reading r : history) {
-        producer.send(ReadingsProducer.record(config.readingsTopic(), r));
+        producer.send(ReadingsProducer.record(config.readingsTopic(), r), failures);
         bar.step();
       }
       producer.flush();
     }
+    failures.throwIfAny(history.size(), config.readingsTopic(), config.bootstrapServers());
   }
 
   /** A first version of every model from the history read back from the readings topic. */
@@ -307,10 +309,12 @@ final class DemoRun {
       if (day == retrainDay && day > 0) {
         rounds.addAll(retrain(datasets, broker, config, day, days.size(), stateDir));
       }
+      ReadingsProducer.Failures failures = new ReadingsProducer.Failures();
       for (Reading r : days.get(day)) {
-        producer.send(ReadingsProducer.record(config.readingsTopic(), r));
+        producer.send(ReadingsProducer.record(config.readingsTopic(), r), failures);
       }
       producer.flush();
+      failures.throwIfAny(days.get(day).size(), config.readingsTopic(), config.bootstrapServers());
       fed += days.get(day).size();
       Thread.sleep(paceMs);
       out.println(progress(collector, day + 1, days.size(), fed, timeline.liveFrom()));

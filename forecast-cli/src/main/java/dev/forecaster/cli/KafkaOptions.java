@@ -1,5 +1,6 @@
 package dev.forecaster.cli;
 
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.kafka.clients.CommonClientConfigs;
@@ -10,6 +11,9 @@ import picocli.CommandLine.Option;
  * settings.
  */
 public final class KafkaOptions {
+
+  /** How long a command waits for a broker before it says that none answered. */
+  static final Duration CHECK_TIMEOUT = Duration.ofSeconds(20);
 
   @Option(
       names = "--bootstrap-servers",

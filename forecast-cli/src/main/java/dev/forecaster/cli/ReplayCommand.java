@@ -60,6 +60,14 @@ final class ReplayCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     List<Reading> readings = new ArrayList<>();
     CsvReadSummary summary = csv.reader().read(csv.csv(), readings::add);
+    if (readings.isEmpty()) {
+      throw new IllegalArgumentException(
+          "no reading could be read from "
+              + csv.csv()
+              + " ("
+              + summary.badRows()
+              + " bad rows): check the column mapping with `forecast readings`");
+    }
     readings = History.inReplayOrder(readings);
     Topics.ensure(
         kafka.clientProperties(),
@@ -67,6 +75,7 @@ final class ReplayCommand implements Callable<Integer> {
         partitions,
         Duration.ofSeconds(20));
     long interval = rate > 0 ? (long) (1e9 / rate) : 0;
+    ReadingsProducer.Failures failures = new ReadingsProducer.Failures();
     try (KafkaProducer<byte[], byte[]> producer =
             ReadingsProducer.open(
                 kafka.clientProperties(), rate > 0 ? 0 : 10, rate > 0 ? 16384 : 256 * 1024);
@@ -80,11 +89,12 @@ final class ReplayCommand implements Callable<Integer> {
           }
           next += interval;
         }
-        producer.send(ReadingsProducer.record(topic, r));
+        producer.send(ReadingsProducer.record(topic, r), failures);
         bar.step();
       }
       producer.flush();
     }
+    failures.throwIfAny(readings.size(), topic, kafka.bootstrapServers());
     out.printf(
         "replayed %d readings of %d series (%s .. %s) to %s at %s; %d bad rows skipped%n",
         readings.size(),

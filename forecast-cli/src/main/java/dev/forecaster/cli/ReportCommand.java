@@ -89,6 +89,10 @@ final class ReportCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
+    Topics.requireExisting(
+        kafka.clientProperties(),
+        List.of(readingsTopic, forecastsTopic, evaluationsTopic, deadLettersTopic, modelsTopic),
+        KafkaOptions.CHECK_TIMEOUT);
     List<Forecast> forecasts = read(forecastsTopic, Codecs.FORECAST);
     List<Evaluation> evaluations = read(evaluationsTopic, Codecs.EVALUATION);
     List<DeadLetter> deadLetters = read(deadLettersTopic, Codecs.DEAD_LETTER);

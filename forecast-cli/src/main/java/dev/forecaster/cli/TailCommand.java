@@ -61,6 +61,8 @@ final class TailCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
+    Topics.requireExisting(
+        kafka.clientProperties(), List.of(forecasts, evaluations), KafkaOptions.CHECK_TIMEOUT);
     Properties p = new Properties();
     p.putAll(kafka.clientProperties());
     p.put(ConsumerConfig.GROUP_ID_CONFIG, "forecast-tail-" + ProcessHandle.current().pid());

@@ -152,6 +152,8 @@ public final class TrainCommand implements Callable<Integer> {
 
   private History loadHistory(PrintWriter out) throws Exception {
     if (fromKafka) {
+      Topics.requireExisting(
+          kafka.clientProperties(), List.of(readingsTopic), KafkaOptions.CHECK_TIMEOUT);
       KafkaHistory.Read read =
           KafkaHistory.read(kafka.clientProperties(), readingsTopic, Duration.ofSeconds(30));
       out.printf(
