@@ -173,7 +173,7 @@ public final class ModelRegistry {
    * transactional id per topic and model name fences two trainers of one model: the later one to
    * start publishing wins, the earlier one's commit fails, and neither can publish a version that
    * is already there. Versions beyond the newest {@link #KEEP_VERSIONS} get tombstones in the same
-   * transaction.
+   * transaction. Returns once read_committed readers see the new version.
    *
    * @throws PublishConflictException when the version is already taken or another publisher fenced
    *     this one (train again on the newer version)
@@ -237,7 +237,9 @@ public final class ModelRegistry {
           .distinct()
           .forEach(v -> producer.send(new ProducerRecord<>(topic, key(name, v), null)));
       producer.commitTransaction();
-      return sent.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      RecordMetadata metadata = sent.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      awaitVisible(name, update.getVersion());
+      return metadata;
     } catch (ProducerFencedException | InvalidProducerEpochException e) {
       throw new PublishConflictException(
           "another publisher of "
@@ -262,6 +264,28 @@ public final class ModelRegistry {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while publishing", e);
+    }
+  }
+
+  /**
+   * Waits until read_committed readers see a committed version: the commit markers reach the
+   * partition after {@code commitTransaction} returns, so a read straight after it can miss it.
+   */
+  private void awaitVisible(String name, long version) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (readAll().stream()
+        .noneMatch(u -> u.getModelName().equals(name) && u.getVersion() == version)) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            name
+                + " v"
+                + version
+                + " was committed to "
+                + topic
+                + " but is not visible after "
+                + timeout);
+      }
+      Thread.sleep(100);
     }
   }
 

@@ -377,6 +377,7 @@ public final class TrainingRun {
       }
       long version = request.registry().highestVersion(spec.name()) + 1;
       spec = spec.withVersion(version, clock.millis());
+      LOG.info("{}: publishing v{}", spec.name(), version);
       publish(request, trained.model(), spec);
       String why = published(version, pooled, latest, champion, verdict.why());
       LOG.info("{}: {}", spec.name(), why);
