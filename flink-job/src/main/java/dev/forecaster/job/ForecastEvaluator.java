@@ -25,7 +25,6 @@ import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -47,12 +46,9 @@ import org.apache.flink.util.Collector;
  * id of a settled forecast is kept until the forecast is out of reach, and a duplicate that comes
  * later is out of reach itself.
  *
- * <p>Event time makes the same rules hold for a series that goes quiet: when the watermark (the
- * readings' day, see {@code watermark.*}) passes a waiting forecast's base day by more than {@code
- * maxPendingDays}, it expires without waiting for the series' next reading; when it passes the
- * series' newest reading by {@code state.ttl.days}, the series' state is cleared (a delisted ticker
- * leaves nothing behind). The same processing-time TTL as the window's applies besides, for a job
- * whose watermark stands still.
+ * <p>A series that goes quiet keeps its state until the processing-time TTL ({@code
+ * state.ttl.days}, the window's rule) clears it: a delisted ticker leaves nothing behind. Event
+ * time is not used: see {@link ForecastPipeline}.
  *
  * <p>Live accuracy is kept per model version for the newest {@link #VERSIONS_KEPT} versions of each
  * model, and published as the gauges of the newest one: {@code model.<name>.{version,evaluations,
@@ -62,8 +58,6 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
 
   /** Versions of each model whose live accuracy a subtask keeps. */
   static final int VERSIONS_KEPT = 3;
-
-  private static final long DAY_MS = 86_400_000L;
 
   private final int recentReadings;
   private final int maxPendingDays;
@@ -83,7 +77,6 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
   private transient MetricGroup metrics;
   private transient Counter expired;
   private transient Counter unmatched;
-  private transient Counter quietSeriesCleared;
   // Per subtask and not checkpointed: after a failure the live figures start again from zero.
   private transient Map<String, ModelAccuracy> accuracy;
 
@@ -95,8 +88,7 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
   /**
    * @param recentReadings readings kept per series; must exceed the longest forecast horizon
    * @param maxPendingDays days behind the newest reading after which a waiting forecast expires
-   * @param ttlDays days after its newest reading (by event time, and by processing time) after
-   *     which a quiet series' state is cleared
+   * @param ttlDays days of processing time after which a quiet series' state is cleared
    */
   public ForecastEvaluator(int recentReadings, int maxPendingDays, long ttlDays) {
     if (recentReadings < 2) {
@@ -135,7 +127,6 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
     metrics = getRuntimeContext().getMetricGroup();
     expired = metrics.counter("expiredForecasts");
     unmatched = metrics.counter("unmatchedForecasts");
-    quietSeriesCleared = metrics.counter("quietSeriesCleared");
     accuracy = new HashMap<>();
   }
 
@@ -143,58 +134,30 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
   public void processElement(ScoredEvent event, Context ctx, Collector<Evaluation> out)
       throws Exception {
     if (event.forecast != null) {
-      onForecast(event.forecast, ctx.timerService(), out);
+      onForecast(event.forecast, out);
     } else {
-      onReading(event.actual, ctx.timerService(), out);
+      onReading(event.actual, out);
     }
   }
 
-  private void onForecast(Forecast forecast, TimerService timers, Collector<Evaluation> out)
-      throws Exception {
+  private void onForecast(Forecast forecast, Collector<Evaluation> out) throws Exception {
     String id = forecast.getForecastId();
     if (settled.contains(id) || pending.contains(id)) {
       return; // a duplicate: the same id is the same forecast
     }
     if (!settle(forecast, recentReadings(), out)) {
       pending.put(id, forecast);
-      registerIfAhead(timers, expiresAt(forecast.getBaseDay()));
     }
   }
 
-  /**
-   * Event time judges only series that keep up with the watermark: a series whose days are behind
-   * it (a backfill of old days into a running job) is judged by its own readings and the
-   * processing-time TTL, as it would be cleared the moment it arrived otherwise.
-   */
-  private static void registerIfAhead(TimerService timers, long timestamp) {
-    if (timestamp > timers.currentWatermark()) {
-      timers.registerEventTimeTimer(timestamp);
-    }
-  }
-
-  /** When the watermark puts a forecast of this base day out of reach. */
-  private long expiresAt(LocalDate baseDay) {
-    return (baseDay.toEpochDay() + maxPendingDays + 1) * DAY_MS;
-  }
-
-  /** When the watermark finds a series whose newest reading is of this day quiet for too long. */
-  private long quietAt(LocalDate newestDay) {
-    return (newestDay.toEpochDay() + ttlDays + 1) * DAY_MS;
-  }
-
-  private void onReading(Reading reading, TimerService timers, Collector<Evaluation> out)
-      throws Exception {
+  private void onReading(Reading reading, Collector<Evaluation> out) throws Exception {
     List<Reading> readings = recentReadings();
-    if (!readings.isEmpty()) {
-      timers.deleteEventTimeTimer(quietAt(readings.get(readings.size() - 1).getDay()));
-    }
     readings.add(reading); // a new day: duplicates and late days were dead-lettered upstream
     readings.sort(Comparator.comparing(Reading::getDay));
     while (readings.size() > recentReadings) {
       readings.remove(0);
     }
     recent.update(readings);
-    registerIfAhead(timers, quietAt(readings.get(readings.size() - 1).getDay()));
 
     List<String> forgotten = new ArrayList<>();
     for (Map.Entry<String, LocalDate> entry : settled.entries()) {
@@ -214,57 +177,6 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
     }
     for (String id : done) {
       pending.remove(id); // removing the last entry clears the map state of the key
-    }
-  }
-
-  /**
-   * The watermark passed a waiting forecast's reach, or the series' newest reading by the TTL:
-   * expires what is out of reach, and clears a quiet series.
-   */
-  @Override
-  public void onTimer(long timestamp, OnTimerContext ctx, Collector<Evaluation> out)
-      throws Exception {
-    long watermarkDay = Math.floorDiv(ctx.timerService().currentWatermark(), DAY_MS);
-    List<Reading> readings = recentReadings();
-    if (readings.isEmpty() && pending.isEmpty()) {
-      return; // cleared already
-    }
-    boolean quiet =
-        readings.isEmpty()
-            || watermarkDay - readings.get(readings.size() - 1).getDay().toEpochDay() > ttlDays;
-    if (quiet) {
-      // what is still waiting expires, and every timer of the series goes with its state
-      for (Forecast f : pending.values()) {
-        expired.inc();
-        ctx.timerService().deleteEventTimeTimer(expiresAt(f.getBaseDay()));
-      }
-      for (LocalDate baseDay : settled.values()) {
-        ctx.timerService().deleteEventTimeTimer(expiresAt(baseDay));
-      }
-      recent.clear();
-      pending.clear();
-      settled.clear();
-      quietSeriesCleared.inc();
-      return;
-    }
-    List<String> gone = new ArrayList<>();
-    for (Map.Entry<String, Forecast> entry : pending.entries()) {
-      if (watermarkDay - entry.getValue().getBaseDay().toEpochDay() > maxPendingDays) {
-        gone.add(entry.getKey());
-      }
-    }
-    expired.inc(gone.size());
-    for (String id : gone) {
-      pending.remove(id);
-    }
-    gone.clear();
-    for (Map.Entry<String, LocalDate> entry : settled.entries()) {
-      if (watermarkDay - entry.getValue().toEpochDay() > maxPendingDays) {
-        gone.add(entry.getKey());
-      }
-    }
-    for (String id : gone) {
-      settled.remove(id);
     }
   }
 

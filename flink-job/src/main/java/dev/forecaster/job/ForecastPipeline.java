@@ -4,7 +4,6 @@ import dev.forecaster.avro.DeadLetter;
 import dev.forecaster.avro.Evaluation;
 import dev.forecaster.avro.Forecast;
 import dev.forecaster.avro.ModelUpdate;
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -12,9 +11,15 @@ import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 
 /**
- * The job as its diagram: decode → watermarks → keyBy(series) → window → score (with models
- * broadcast) → forecasts; forecasts and readings → live evaluation; rejects → dead letters. Sources
- * come in and streams go out, so tests pass their own and production passes Kafka.
+ * The job as its diagram: decode → keyBy(series) → window → score (with models broadcast) →
+ * forecasts; forecasts and readings → live evaluation; rejects → dead letters. Sources come in and
+ * streams go out, so tests pass their own and production passes Kafka.
+ *
+ * <p>No operator uses event time. Each series runs on its own calendar (a ticker's trading days, a
+ * backfill of old days beside live ones, two files of different years replayed together), so a
+ * watermark common to all series would judge one series by another's days. Every rule is the
+ * series' own readings (the window's order, the evaluator's reach) or processing time (the state
+ * TTL that clears a quiet series).
  */
 public final class ForecastPipeline {
 
@@ -36,13 +41,6 @@ public final class ForecastPipeline {
 
     SingleOutputStreamOperator<WindowReady> windows =
         readings
-            .assignTimestampsAndWatermarks(
-                WatermarkStrategy.<ReadingEvent>forBoundedOutOfOrderness(config.outOfOrderness())
-                    .withTimestampAssigner(
-                        (event, previous) -> event.reading.getDay().toEpochDay() * 86_400_000L)
-                    .withIdleness(config.idleness()))
-            .name("event time of readings")
-            .uid("reading-watermarks")
             .keyBy(event -> event.reading.getSeriesId())
             .process(new SeriesWindowFunction(config))
             .name("sliding window per series")

@@ -46,8 +46,6 @@ public final class JobConfig implements Serializable {
   private final int windowLength;
   private final WindowPolicy windowPolicy;
   private final long stateTtlDays;
-  private final long outOfOrdernessDays;
-  private final long idlenessMs;
   private final int batchSize;
   private final long batchTimeoutMs;
   private final long bufferTimeoutMs;
@@ -70,6 +68,12 @@ public final class JobConfig implements Serializable {
         (k, v) -> {
           if (k.startsWith(KAFKA_PREFIX)) {
             kafka.setProperty(k.substring(KAFKA_PREFIX.length()), v);
+          } else if (k.startsWith("watermark.")) {
+            throw new IllegalArgumentException(
+                "job setting '"
+                    + k
+                    + "' is gone: no operator uses event time, as each series keeps its own"
+                    + " calendar; a quiet series is cleared by state.ttl.days. Remove it.");
           } else if (JobOptions.rule(k) == null) {
             throw new IllegalArgumentException(
                 "unknown job setting '"
@@ -102,8 +106,6 @@ public final class JobConfig implements Serializable {
     windowPolicy =
         new WindowPolicy(read(c, JobOptions.GAP_MAX_DAYS), read(c, JobOptions.GAP_POLICY));
     stateTtlDays = read(c, JobOptions.STATE_TTL_DAYS);
-    outOfOrdernessDays = read(c, JobOptions.OUT_OF_ORDERNESS_DAYS);
-    idlenessMs = read(c, JobOptions.IDLENESS_MS);
     batchSize = read(c, JobOptions.BATCH_SIZE);
     batchTimeoutMs = read(c, JobOptions.BATCH_TIMEOUT_MS);
     bufferTimeoutMs = read(c, JobOptions.BUFFER_TIMEOUT_MS);
@@ -171,6 +173,11 @@ public final class JobConfig implements Serializable {
     }
     merged.putAll(overrides);
     return of(merged);
+  }
+
+  /** The settings given (not the defaults), as {@code --set KEY=VALUE} would give them again. */
+  public Map<String, String> toMap() {
+    return Map.copyOf(given);
   }
 
   /** This configuration with one more setting. */
@@ -252,14 +259,6 @@ public final class JobConfig implements Serializable {
 
   public Duration stateTtl() {
     return Duration.ofDays(stateTtlDays);
-  }
-
-  public Duration outOfOrderness() {
-    return Duration.ofDays(outOfOrdernessDays);
-  }
-
-  public Duration idleness() {
-    return Duration.ofMillis(idlenessMs);
   }
 
   public int batchSize() {

@@ -163,18 +163,6 @@ public final class JobOptions {
           .defaultValue(30L)
           .withDescription("a series silent this long (processing time) loses its window state");
 
-  public static final ConfigOption<Long> OUT_OF_ORDERNESS_DAYS =
-      key("watermark.out-of-orderness.days")
-          .longType()
-          .defaultValue(1L)
-          .withDescription("bounded out-of-orderness of the readings' event time (their day)");
-
-  public static final ConfigOption<Long> IDLENESS_MS =
-      key("watermark.idleness.ms")
-          .longType()
-          .defaultValue(2000L)
-          .withDescription("a quiet input stops holding the watermark back after this long");
-
   public static final ConfigOption<Integer> BATCH_SIZE =
       key("batch.size").intType().defaultValue(256).withDescription("windows per forward pass");
 
@@ -289,8 +277,6 @@ public final class JobOptions {
           new Rule<>(GAP_MAX_DAYS, "a whole number ≥ 1", n -> n >= 1),
           new Rule<>(GAP_POLICY, oneOf(WindowPolicy.GapPolicy.values()), p -> true),
           new Rule<>(STATE_TTL_DAYS, "days ≥ 1", n -> n >= 1),
-          new Rule<>(OUT_OF_ORDERNESS_DAYS, "days ≥ 0", n -> n >= 0),
-          new Rule<>(IDLENESS_MS, "milliseconds ≥ 1", n -> n >= 1),
           new Rule<>(BATCH_SIZE, "a whole number ≥ 1", n -> n >= 1),
           new Rule<>(BATCH_TIMEOUT_MS, "milliseconds ≥ 1", n -> n >= 1),
           new Rule<>(BUFFER_TIMEOUT_MS, "milliseconds ≥ 0", n -> n >= 0),

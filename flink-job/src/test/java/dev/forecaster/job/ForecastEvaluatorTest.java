@@ -25,6 +25,7 @@ class ForecastEvaluatorTest {
   private static final String STATION = "KSEA";
   private static final String TMAX = "temp_max";
   private static final LocalDate MON = LocalDate.of(2015, 3, 16);
+  private static final long DAY_MS = 86_400_000L;
   private static final Instant CREATED = Instant.parse("2026-01-05T08:00:00Z");
 
   private ForecastEvaluator evaluator;
@@ -311,70 +312,38 @@ class ForecastEvaluatorTest {
   }
 
   @Test
-  void theWatermarkExpiresAWaitingForecastWithoutANewReading() throws Exception {
-    open(new ForecastEvaluator(16, 5, 30));
-    reading(MON, 12.0);
-    harness.processElement(ScoredEvent.of(forecast(MON, 3, 13.25)), 0L);
-    reading(MON.plusDays(1), 14.0);
-
-    harness.processWatermark(watermarkOf(MON.plusDays(5)));
-    assertThat(seriesWith("pending-forecasts")).containsExactly(STATION); // not yet out of reach
-
-    harness.processWatermark(watermarkOf(MON.plusDays(6)));
-    assertThat(evaluator.expiredForecasts()).isEqualTo(1);
-    assertThat(seriesWith("pending-forecasts")).isEmpty();
-    assertThat(seriesWith("recent-readings")).containsExactly(STATION);
-  }
-
-  @Test
   void aSeriesQuietForTheTtlLeavesNoStateBehind() throws Exception {
-    open(new ForecastEvaluator(16, 60, 30));
+    open(new ForecastEvaluator(16, 60, 1));
+    harness.setStateTtlProcessingTime(0);
     reading(MON, 12.0);
     harness.processElement(ScoredEvent.of(forecast(MON, 1, 13.25)), 0L);
     reading(MON.plusDays(1), 14.0); // settles it: its id stays to stop duplicates
     harness.processElement(ScoredEvent.of(forecast(MON.plusDays(1), 3, 13.0)), 0L);
     assertThat(harness.numKeyedStateEntries()).isEqualTo(3);
 
-    // a delisted ticker: other series move the watermark on, this one never speaks again
-    harness.processWatermark(watermarkOf(MON.plusDays(1 + 30)));
-    assertThat(harness.numKeyedStateEntries()).isEqualTo(3);
-    harness.processWatermark(watermarkOf(MON.plusDays(1 + 31)));
+    // a delisted ticker: a day later only another series speaks, on a calendar years ahead
+    harness.setStateTtlProcessingTime(DAY_MS + 1);
+    for (int day = 0; day < 64 && harness.numKeyedStateEntries() > 1; day++) {
+      reading("OTHER", MON.plusYears(5).plusDays(day), 10.0);
+    }
 
-    assertThat(harness.numKeyedStateEntries()).isZero();
-    assertThat(harness.numEventTimeTimers()).isZero();
-    assertThat(evaluator.expiredForecasts()).isEqualTo(1);
+    assertThat(harness.numKeyedStateEntries()).as("only the other series' readings").isEqualTo(1);
+    assertThat(seriesWith("recent-readings")).containsExactly("OTHER");
     assertThat(harness.extractOutputValues()).hasSize(1);
   }
 
   @Test
-  void aSeriesThatSpeaksAgainIsNotCleared() throws Exception {
-    open(new ForecastEvaluator(16, 60, 30));
-    reading(MON, 12.0);
-    reading(MON.plusDays(20), 13.0);
-    harness.processWatermark(watermarkOf(MON.plusDays(31)));
-    harness.processElement(ScoredEvent.of(forecast(MON.plusDays(20), 1, 13.25)), 0L);
-    reading(MON.plusDays(21), 14.0);
-
-    assertThat(harness.extractOutputValues()).hasSize(1);
-    assertThat(seriesWith("recent-readings")).containsExactly(STATION);
-  }
-
-  @Test
-  void aBackfillBehindTheWatermarkIsJudgedByItsOwnReadings() throws Exception {
-    open(new ForecastEvaluator(16, 60, 30));
-    harness.processWatermark(watermarkOf(MON.plusDays(400))); // other series are a year ahead
+  void aSeriesFarBehindAnotherIsStillScored() throws Exception {
+    open(new ForecastEvaluator(JobConfig.defaultsOnly()));
+    reading("OTHER", MON.plusYears(5), 10.0); // a live series years ahead of a backfill
     reading(MON, 12.0);
     harness.processElement(ScoredEvent.of(forecast(MON, 1, 13.25)), 0L);
-    harness.processWatermark(watermarkOf(MON.plusDays(401)));
+    reading("OTHER", MON.plusYears(5).plusDays(1), 11.0);
     reading(MON.plusDays(1), 14.0);
 
     assertThat(harness.extractOutputValues())
         .containsExactly(evaluation(forecast(MON, 1, 13.25), MON.plusDays(1), 14.0, -0.75, -2.0));
     assertThat(evaluator.expiredForecasts()).isZero();
-  }
-
-  private static long watermarkOf(LocalDate day) {
-    return day.toEpochDay() * 86_400_000L;
   }
 
   private static Object gauge(MetricListener metrics, String name) {
@@ -412,10 +381,14 @@ class ForecastEvaluatorTest {
   }
 
   private void reading(LocalDate day, double tempMax) throws Exception {
+    reading(STATION, day, tempMax);
+  }
+
+  private void reading(String series, LocalDate day, double tempMax) throws Exception {
     harness.processElement(
         ScoredEvent.of(
             Reading.newBuilder()
-                .setSeriesId(STATION)
+                .setSeriesId(series)
                 .setDay(day)
                 .setFeatures(Map.of(TMAX, tempMax, "temp_min", 4.0))
                 .setDomain("weather")

@@ -131,6 +131,13 @@ class JobConfigTest {
   }
 
   @Test
+  void watermarkSettingsAreGoneAndSaySo() {
+    assertThatThrownBy(() -> JobConfig.of(Map.of("watermark.idleness.ms", "2000")))
+        .hasMessageContaining("'watermark.idleness.ms' is gone")
+        .hasMessageContaining("state.ttl.days");
+  }
+
+  @Test
   void aPropertiesFileThenOverrides(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("job.properties");
     Files.writeString(file, "batch.size=64\nparallelism=3\n");
