@@ -84,11 +84,10 @@ public final class ForecastJob {
   }
 
   /**
-   * A local environment whose every server binds to 127.0.0.1 only, checkpointing to {@link
-   * LocalCheckpoints#folder} (job manager memory holds only 5 MB of state), restoring {@code
-   * restoreFrom} when it is given.
+   * Settings of a Flink cluster on this machine whose every server (REST on a free port, job
+   * manager, task managers) binds to 127.0.0.1 only.
    */
-  public static StreamExecutionEnvironment localEnvironment(JobConfig config, Path restoreFrom) {
+  public static Map<String, String> loopbackOnly() {
     Map<String, String> c = new LinkedHashMap<>();
     c.put("rest.bind-address", "127.0.0.1");
     c.put("rest.address", "127.0.0.1");
@@ -97,6 +96,16 @@ public final class ForecastJob {
     c.put("jobmanager.rpc.address", "127.0.0.1");
     c.put("taskmanager.bind-host", "127.0.0.1");
     c.put("taskmanager.host", "127.0.0.1");
+    return c;
+  }
+
+  /**
+   * A local environment whose every server binds to 127.0.0.1 only, checkpointing to {@link
+   * LocalCheckpoints#folder} (job manager memory holds only 5 MB of state), restoring {@code
+   * restoreFrom} when it is given.
+   */
+  public static StreamExecutionEnvironment localEnvironment(JobConfig config, Path restoreFrom) {
+    Map<String, String> c = new LinkedHashMap<>(loopbackOnly());
     c.put("taskmanager.numberOfTaskSlots", Integer.toString(Math.max(1, config.parallelism())));
     Configuration conf = Configuration.fromMap(c);
     conf.set(
@@ -124,6 +133,15 @@ public final class ForecastJob {
   public static JobClient run(
       StreamExecutionEnvironment env, JobConfig config, String name, boolean bounded)
       throws Exception {
+    define(env, config, bounded);
+    return env.executeAsync(name);
+  }
+
+  /**
+   * Adds the job to {@code env} without running it: for a caller that submits the graph itself (a
+   * benchmark's own mini cluster).
+   */
+  public static void define(StreamExecutionEnvironment env, JobConfig config, boolean bounded) {
     TrustedPackages.ensureContractsTrusted();
     configure(env, config);
     DataStream<RawRecord> readings =
@@ -137,7 +155,6 @@ public final class ForecastJob {
             .setParallelism(1);
     ForecastPipeline.Outputs out = ForecastPipeline.build(config, readings, models);
     attachSinks(config, out);
-    return env.executeAsync(name);
   }
 
   static void configure(StreamExecutionEnvironment env, JobConfig config) {

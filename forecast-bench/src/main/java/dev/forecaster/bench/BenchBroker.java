@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -22,12 +23,13 @@ import java.util.concurrent.TimeUnit;
 final class BenchBroker implements AutoCloseable {
 
   private final LocalKafkaBroker inProcess;
-  private final Process process;
+  private final List<String> command;
   private final String bootstrapServers;
+  private Process process;
 
-  private BenchBroker(LocalKafkaBroker inProcess, Process process, String bootstrapServers) {
+  private BenchBroker(LocalKafkaBroker inProcess, List<String> command, String bootstrapServers) {
     this.inProcess = inProcess;
-    this.process = process;
+    this.command = command;
     this.bootstrapServers = bootstrapServers;
   }
 
@@ -41,30 +43,37 @@ final class BenchBroker implements AutoCloseable {
    * removed) on close.
    */
   static BenchBroker separateProcess() throws Exception {
+    return separateProcess(null, Map.of());
+  }
+
+  /**
+   * {@code forecast broker} in a child JVM on a free port, with its data in {@code dataDir} (kept,
+   * so that {@link #kill} and {@link #start} resume it) or in a temporary folder (null), and {@code
+   * properties} replacing the broker's defaults.
+   */
+  static BenchBroker separateProcess(Path dataDir, Map<String, String> properties)
+      throws Exception {
     int port;
     try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       port = probe.getLocalPort();
     }
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Xmx1g");
-    System.getProperties().stringPropertyNames().stream()
-        .filter(
-            k ->
-                k.startsWith("forecaster.")
-                    || k.startsWith("org.apache.avro.")
-                    || k.startsWith("log4j"))
-        .forEach(k -> command.add("-D" + k + "=" + System.getProperty(k)));
+    List<String> command = new ArrayList<>(BenchProcess.javaCommand("-Xmx1g"));
     command.addAll(
-        List.of(
-            "-cp",
-            System.getProperty("java.class.path"),
-            ForecastCommand.class.getName(),
-            "broker",
-            "--port",
-            Integer.toString(port)));
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    Runtime.getRuntime().addShutdownHook(new Thread(process::destroy, "bench-broker-stop"));
+        List.of(ForecastCommand.class.getName(), "broker", "--port", Integer.toString(port)));
+    if (dataDir != null) {
+      command.addAll(List.of("--data-dir", dataDir.toString()));
+    }
+    properties.forEach((k, v) -> command.addAll(List.of("--broker-property", k + "=" + v)));
+    BenchBroker broker = new BenchBroker(null, command, "127.0.0.1:" + port);
+    broker.start();
+    return broker;
+  }
+
+  /** Starts the child broker (again, after {@link #kill}: the same port and data). */
+  void start() throws Exception {
+    process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    Process started = process;
+    Runtime.getRuntime().addShutdownHook(new Thread(started::destroy, "bench-broker-stop"));
     BufferedReader lines =
         new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
     CompletableFuture<String> ready = new CompletableFuture<>();
@@ -95,9 +104,14 @@ final class BenchBroker implements AutoCloseable {
     } catch (Exception e) {
       process.destroyForcibly();
       throw new IllegalStateException(
-          "the broker process did not start on port " + port + ": " + seen, e);
+          "the broker process did not start at " + bootstrapServers + ": " + seen, e);
     }
-    return new BenchBroker(null, process, "127.0.0.1:" + port);
+  }
+
+  /** SIGKILL: the broker stops as a machine that loses power would, its data left as it is. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor();
   }
 
   String bootstrapServers() {
@@ -110,7 +124,7 @@ final class BenchBroker implements AutoCloseable {
       inProcess.close();
       return;
     }
-    process.destroy(); // SIGTERM: the broker stops and removes its data folder
+    process.destroy(); // SIGTERM: the broker stops (and removes a temporary data folder)
     if (!process.waitFor(30, TimeUnit.SECONDS)) {
       process.destroyForcibly();
     }

@@ -9,9 +9,16 @@ import picocli.CommandLine.Command;
     name = "bench",
     mixinStandardHelpOptions = true,
     description =
-        "Speed benchmarks; each prints one JSON line. All run on this machine against a Kafka"
-            + " broker on 127.0.0.1 (in-process; latency --broker process: a JVM of its own).",
-    subcommands = {ScoringBench.class, PipelineBench.class, LatencyBench.class})
+        "Benchmarks; each prints JSON lines. All run on this machine against a Kafka broker on"
+            + " 127.0.0.1 (in-process, or a JVM of its own: latency --broker process, chaos,"
+            + " soak).",
+    subcommands = {
+      ScoringBench.class,
+      PipelineBench.class,
+      LatencyBench.class,
+      ChaosBench.class,
+      SoakBench.class
+    })
 public final class BenchCommand {
 
   public static void main(String[] args) {

@@ -1,12 +1,18 @@
 package dev.forecaster.bench;
 
+import ai.djl.Device;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.forecaster.avro.ModelUpdate;
 import dev.forecaster.avro.Reading;
 import dev.forecaster.cli.CsvMappingOptions;
 import dev.forecaster.job.ForecastJob;
 import dev.forecaster.job.JobConfig;
 import dev.forecaster.model.History;
+import dev.forecaster.model.LoadedModel;
+import dev.forecaster.model.ModelArtifact;
+import dev.forecaster.model.ModelArtifactException;
 import dev.forecaster.model.ModelSpec;
+import dev.forecaster.model.ModelUpdates;
 import dev.forecaster.schemas.csv.BadRowPolicy;
 import dev.forecaster.schemas.csv.CsvReadingReader;
 import dev.forecaster.schemas.csv.DatasetPreset;
@@ -79,6 +85,16 @@ final class BenchSupport {
             History.ofFile(seattle()),
             TrainingRun.Request.publish(spec, BRIEF, LocalDate.of(2015, 3, 16), registry).forced(),
             e -> {});
+  }
+
+  /** The same trained weights under another version number (their artifact says so too). */
+  static ModelUpdate reversioned(ModelUpdate update, long version) {
+    try (LoadedModel m = ModelUpdates.load(update, Device.cpu())) {
+      ModelSpec s = m.spec().withVersion(version, System.currentTimeMillis());
+      return ModelUpdates.of(s, ModelArtifact.write(m, s));
+    } catch (ModelArtifactException e) {
+      throw new IllegalStateException("cannot load " + update.getModelName(), e);
+    }
   }
 
   /**

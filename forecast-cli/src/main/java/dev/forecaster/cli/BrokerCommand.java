@@ -3,6 +3,8 @@ package dev.forecaster.cli;
 import dev.forecaster.kafka.LocalKafkaBroker;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -35,10 +37,23 @@ final class BrokerCommand implements Callable<Integer> {
               + " end).")
   Path dataDir;
 
+  @Option(
+      names = "--broker-property",
+      paramLabel = "KEY=VALUE",
+      description =
+          "A broker setting that replaces the default, e.g. log.retention.check.interval.ms=1000;"
+              + " repeatable.")
+  Map<String, String> brokerProperties = new LinkedHashMap<>();
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
-    LocalKafkaBroker broker = LocalKafkaBroker.start(dataDir, port);
+    LocalKafkaBroker broker =
+        LocalKafkaBroker.builder()
+            .dataDir(dataDir)
+            .port(port)
+            .brokerProperties(brokerProperties)
+            .start();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(

@@ -73,10 +73,7 @@ final class BrokerWatch implements AutoCloseable {
     Instant now = Instant.now();
     if (!reachable && lostAt == null) {
       lostAt = now;
-      say(
-          "Kafka at %s is unreachable; the job keeps retrying and resumes from its last checkpoint"
-              + " when it is back",
-          servers);
+      say("Kafka at %s is unreachable; retrying until it is back", servers);
     } else if (reachable && lostAt != null) {
       say(
           "Kafka at %s is back after %d s",
@@ -91,15 +88,6 @@ final class BrokerWatch implements AutoCloseable {
         LocalTime.now(ZoneId.systemDefault()).truncatedTo(ChronoUnit.SECONDS),
         String.format(format, args));
     out.flush();
-  }
-
-  /** Whether the last check found no broker. */
-  boolean lost() {
-    try {
-      return timer.submit(() -> lostAt != null).get();
-    } catch (Exception e) {
-      return false;
-    }
   }
 
   @Override

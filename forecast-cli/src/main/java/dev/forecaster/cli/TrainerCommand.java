@@ -137,6 +137,15 @@ public final class TrainerCommand implements Callable<Integer> {
   String historyTimeout;
 
   @Option(
+      names = "--retry-backoff",
+      paramLabel = "DURATION",
+      defaultValue = "1m",
+      description =
+          "After a failed round the next starts this much later, doubling with each failure in a"
+              + " row up to the schedule's interval (default: ${DEFAULT-VALUE}).")
+  String retryBackoff;
+
+  @Option(
       names = "--metrics-port",
       paramLabel = "PORT",
       defaultValue = "9464",
@@ -182,7 +191,7 @@ public final class TrainerCommand implements Callable<Integer> {
               : "; metrics on http://" + metricsHost + ":" + http.getPort() + "/metrics",
           service.nextDue());
       out.flush();
-      try {
+      try (BrokerWatch watch = BrokerWatch.start(kafka.clientProperties(), out)) {
         service.awaitStopped();
       } finally {
         if (http != null) {
@@ -220,6 +229,7 @@ public final class TrainerCommand implements Callable<Integer> {
           .schedule(schedule)
           .drift(drift)
           .historyTimeout(RetrainSchedule.parseDuration(historyTimeout))
+          .retryBackoff(RetrainSchedule.parseDuration(retryBackoff))
           .publishFirst(publishFirst)
           .windows(model.windowPolicy())
           .search(model.search(defaults), model.budget())

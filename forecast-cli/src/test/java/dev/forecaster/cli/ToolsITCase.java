@@ -131,6 +131,7 @@ class ToolsITCase {
     LocalDate base = LocalDate.of(2015, 12, 1);
     broker.createTopic("t-forecasts", 2, Map.of());
     broker.createTopic("t-evaluations", 2, Map.of());
+    broker.createTopic("t-models", 1, Map.of()); // as `forecast topics` or the job creates it
     Properties p = new Properties();
     p.put("bootstrap.servers", broker.bootstrapServers());
     try (KafkaProducer<byte[], byte[]> producer =

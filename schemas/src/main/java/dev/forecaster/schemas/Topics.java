@@ -112,29 +112,9 @@ public enum Topics {
    */
   public static void requireExisting(
       Map<String, Object> client, Collection<String> topics, Duration timeout) {
-    Properties p = new Properties();
-    p.putAll(client);
     Object servers = client.get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG);
-    Set<String> existing;
-    try (Admin admin = Admin.create(p)) {
-      existing =
-          admin
-              .listTopics(new ListTopicsOptions().timeoutMs((int) timeout.toMillis()))
-              .names()
-              .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (TimeoutException e) {
-      throw unreachable(servers, e);
-    } catch (ExecutionException | KafkaException e) {
-      Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-      if (cause instanceof org.apache.kafka.common.errors.TimeoutException) {
-        throw unreachable(servers, e);
-      }
-      throw new IllegalStateException(
-          "cannot list the topics at " + servers + ": " + cause.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while listing the topics at " + servers, e);
-    }
+    Set<String> existing =
+        withAdmin(client, timeout, "list the topics", admin -> names(admin, timeout));
     List<String> missing = topics.stream().filter(t -> !existing.contains(t)).toList();
     if (!missing.isEmpty()) {
       throw new IllegalStateException(
@@ -145,6 +125,46 @@ public enum Topics {
               + " (`forecast topics` creates every topic; `forecast job` and `forecast replay`"
               + " create theirs)");
     }
+  }
+
+  /** An admin call that may block on the broker. */
+  @FunctionalInterface
+  private interface AdminCall<T> {
+    T on(Admin admin) throws ExecutionException, TimeoutException, InterruptedException;
+  }
+
+  /**
+   * Runs {@code call} with an admin client, turning what goes wrong into one line that names the
+   * servers: none answering within the timeout, or the broker's own error.
+   */
+  private static <T> T withAdmin(
+      Map<String, Object> client, Duration timeout, String what, AdminCall<T> call) {
+    Properties p = new Properties();
+    p.putAll(client);
+    Object servers = client.get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG);
+    try (Admin admin = Admin.create(p)) {
+      return call.on(admin);
+    } catch (TimeoutException e) {
+      throw unreachable(servers, e);
+    } catch (ExecutionException | KafkaException e) {
+      Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+      if (cause instanceof org.apache.kafka.common.errors.TimeoutException) {
+        throw unreachable(servers, e);
+      }
+      throw new IllegalStateException(
+          "cannot " + what + " at " + servers + ": " + cause.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while trying to " + what + " at " + servers, e);
+    }
+  }
+
+  private static Set<String> names(Admin admin, Duration timeout)
+      throws ExecutionException, TimeoutException, InterruptedException {
+    return admin
+        .listTopics(new ListTopicsOptions().timeoutMs((int) timeout.toMillis()))
+        .names()
+        .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   private static IllegalStateException unreachable(Object servers, Exception e) {
@@ -175,47 +195,31 @@ public enum Topics {
    */
   public static List<String> ensure(
       Map<String, Object> client, Map<Topics, String> names, int dataPartitions, Duration timeout) {
-    Properties p = new Properties();
-    p.putAll(client);
     Object servers = client.get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG);
     List<String> created = new ArrayList<>();
-    try (Admin admin = Admin.create(p)) {
-      Set<String> existing =
-          admin
-              .listTopics(new ListTopicsOptions().timeoutMs((int) timeout.toMillis()))
-              .names()
-              .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      List<NewTopic> missing = new ArrayList<>();
-      names.forEach(
-          (topic, name) -> {
-            if (!existing.contains(name)) {
-              missing.add(topic.newTopic(name, dataPartitions));
+    withAdmin(
+        client,
+        timeout,
+        "create topics",
+        admin -> {
+          Set<String> existing = names(admin, timeout);
+          for (Map.Entry<Topics, String> e : names.entrySet()) {
+            if (existing.contains(e.getValue())) {
+              continue;
             }
-          });
-      for (NewTopic t : missing) {
-        try {
-          admin.createTopics(List.of(t)).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-          created.add(t.name());
-        } catch (ExecutionException e) {
-          if (!(e.getCause() instanceof TopicExistsException)) { // created meanwhile by another
-            throw new IllegalStateException(
-                "cannot create topic " + t.name() + " at " + servers + ": " + e.getCause(), e);
+            NewTopic t = e.getKey().newTopic(e.getValue(), dataPartitions);
+            try {
+              admin.createTopics(List.of(t)).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+              created.add(t.name());
+            } catch (ExecutionException x) {
+              if (!(x.getCause() instanceof TopicExistsException)) { // created meanwhile by another
+                throw new IllegalStateException(
+                    "cannot create topic " + t.name() + " at " + servers + ": " + x.getCause(), x);
+              }
+            }
           }
-        }
-      }
-    } catch (TimeoutException e) {
-      throw unreachable(servers, e);
-    } catch (ExecutionException | KafkaException e) {
-      Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-      if (cause instanceof org.apache.kafka.common.errors.TimeoutException) {
-        throw unreachable(servers, e);
-      }
-      throw new IllegalStateException(
-          "cannot list the topics at " + servers + ": " + cause.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while creating topics at " + servers, e);
-    }
+          return null;
+        });
     return created;
   }
 }
