@@ -83,6 +83,7 @@ final class SoakBench implements Callable<Integer> {
     PrintWriter stdout = spec.commandLine().getOut();
     PrintWriter log = spec.commandLine().getErr();
     Files.createDirectories(out);
+    Files.deleteIfExists(out.resolve("samples.jsonl")); // this run's samples only
     try (BenchBroker broker = BenchBroker.separateProcess();
         BenchCluster cluster = BenchCluster.start(4)) {
       JobConfig config =
