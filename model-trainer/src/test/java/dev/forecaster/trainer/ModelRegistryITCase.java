@@ -6,14 +6,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ai.djl.Device;
 import dev.forecaster.avro.ModelUpdate;
 import dev.forecaster.kafka.LocalKafkaBroker;
-import dev.forecaster.model.Architecture;
 import dev.forecaster.model.LoadedModel;
 import dev.forecaster.model.ModelArtifact;
 import dev.forecaster.model.ModelSpec;
 import dev.forecaster.model.ModelUpdates;
 import dev.forecaster.schemas.Codecs;
 import java.nio.ByteBuffer;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -49,16 +47,7 @@ class ModelRegistryITCase {
     // the log cleaner looks for work every 100 ms instead of every 15 s
     broker = LocalKafkaBroker.builder().brokerProperty("log.cleaner.backoff.ms", "100").start();
     ModelRegistry scratch = registry("models-scratch");
-    new TrainingRun(Clock.systemUTC())
-        .run(
-            WeatherSlice.history(),
-            TrainingRun.Request.publish(
-                    WeatherSlice.spec("slice", Architecture.GRU, 1),
-                    WeatherSlice.settings(1),
-                    WeatherSlice.TEST_FROM,
-                    scratch)
-                .forced(),
-            e -> {});
+    WeatherSlice.publishOneEpoch("slice", scratch);
     trained = scratch.serving("slice").orElseThrow();
   }
 

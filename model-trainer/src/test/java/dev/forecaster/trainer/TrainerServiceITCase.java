@@ -179,16 +179,7 @@ class TrainerServiceITCase {
 
     // meanwhile two versions were published by hand
     for (int i = 0; i < 2; i++) {
-      new TrainingRun(Clock.systemUTC())
-          .run(
-              WeatherSlice.history(),
-              TrainingRun.Request.publish(
-                      WeatherSlice.spec("sched", Architecture.GRU, 1),
-                      WeatherSlice.settings(1),
-                      WeatherSlice.TEST_FROM,
-                      new ModelRegistry(kafka(), "sched-models"))
-                  .forced(),
-              e -> {});
+      WeatherSlice.publishOneEpoch("sched", new ModelRegistry(kafka(), "sched-models"));
     }
 
     // a restart with a long interval: the next round is due an hour after the last one, not now

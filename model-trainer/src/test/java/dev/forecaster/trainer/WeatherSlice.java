@@ -10,6 +10,7 @@ import dev.forecaster.schemas.csv.DatasetPreset;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.LocalDate;
 import java.util.List;
 
@@ -60,6 +61,17 @@ final class WeatherSlice {
         .loss(TrainingSettings.Loss.MSE)
         .biasCorrection(false)
         .build();
+  }
+
+  /** Trains a one-member GRU named {@code name} for one epoch and publishes it, forced. */
+  static TrainingRun.Outcome publishOneEpoch(String name, ModelRegistry registry) {
+    return new TrainingRun(Clock.systemUTC())
+        .run(
+            history(),
+            TrainingRun.Request.publish(
+                    spec(name, Architecture.GRU, 1), settings(1), TEST_FROM, registry)
+                .forced(),
+            e -> {});
   }
 
   private WeatherSlice() {}
