@@ -300,7 +300,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
                       model.series[i], baseDay, spec.horizon(), spec.name(), spec.version()))
               .setSeriesId(model.series[i])
               .setBaseDay(baseDay)
-              .setTargetDay(baseDay.plusDays(spec.horizon()))
+              .setTargetDay(spec.targetDay(baseDay))
               .setHorizon(spec.horizon())
               .setTarget(spec.target())
               .setValue(model.out[i])

@@ -85,12 +85,7 @@ class ForecastJobITCase {
 
         int expected = seattle.size() - WINDOW + 1;
         List<Forecast> forecasts = kafka.forecastsOf("Seattle", expected, Duration.ofSeconds(90));
-        List<DeadLetter> dead =
-            kafka.readUntil(
-                kafka.topic("readings.dlq"),
-                Codecs.DEAD_LETTER,
-                d -> d.size() >= 9,
-                Duration.ofSeconds(30));
+        List<DeadLetter> dead = kafka.deadLetters(9);
         List<Evaluation> evaluations =
             kafka
                 .readUntil(

@@ -1,5 +1,6 @@
 package dev.forecaster.job;
 
+import dev.forecaster.avro.DeadLetter;
 import dev.forecaster.avro.Forecast;
 import dev.forecaster.avro.ModelUpdate;
 import dev.forecaster.avro.Reading;
@@ -113,10 +114,15 @@ final class JobFixture implements AutoCloseable {
   }
 
   static List<Reading> seattle(LocalDate from, LocalDate until) throws Exception {
+    return shipped(DatasetPreset.WEATHER, from, until);
+  }
+
+  /** The readings of a shipped file from {@code from} until before {@code until}. */
+  static List<Reading> shipped(DatasetPreset preset, LocalDate from, LocalDate until)
+      throws Exception {
     Path file =
-        Path.of(System.getProperty("forecaster.data.dir", "../data"))
-            .resolve(DatasetPreset.WEATHER.shippedFile());
-    return new CsvReadingReader(DatasetPreset.WEATHER.mapping(), BadRowPolicy.FAIL)
+        Path.of(System.getProperty("forecaster.data.dir", "../data")).resolve(preset.shippedFile());
+    return new CsvReadingReader(preset.mapping(), BadRowPolicy.FAIL)
         .readAll(file).stream()
             .filter(r -> !r.getDay().isBefore(from) && r.getDay().isBefore(until))
             .toList();
@@ -133,18 +139,28 @@ final class JobFixture implements AutoCloseable {
             .target("temp_max")
             .windowLength(5)
             .build();
+    return publishModel(
+        spec, seattle(LocalDate.of(2012, 1, 1), LocalDate.of(2013, 6, 1)), epochs, 42 + hidden);
+  }
+
+  /**
+   * Trains {@code spec} on {@code readings} by the trainer's own run (test windows from March 2013)
+   * and publishes it.
+   */
+  ModelUpdate publishModel(ModelSpec spec, List<Reading> readings, int epochs, long seed)
+      throws Exception {
     ModelRegistry registry =
         new ModelRegistry(
             Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()),
             topic("models"));
-    History history = History.ofFile(seattle(LocalDate.of(2012, 1, 1), LocalDate.of(2013, 6, 1)));
+    History history = History.ofFile(readings);
     TrainingSettings settings =
         TrainingSettings.builder()
             .epochs(epochs)
             .learningRate(0.01)
             .batchSize(32)
             .patience(0)
-            .seed(42 + hidden)
+            .seed(seed)
             .build();
     new TrainingRun(Clock.systemUTC())
         .run(
@@ -152,7 +168,7 @@ final class JobFixture implements AutoCloseable {
             TrainingRun.Request.publish(spec, settings, LocalDate.of(2013, 3, 1), registry)
                 .forced(),
             e -> {});
-    return registry.serving("weather-test").orElseThrow();
+    return registry.serving(spec.name()).orElseThrow();
   }
 
   void produceReadings(List<Reading> readings) {
@@ -319,6 +335,12 @@ final class JobFixture implements AutoCloseable {
         .noneMatch(x -> x.getSeriesId().equals(probe) && x.getModelVersion() == version)) {
       throw new AssertionError("the job did not forecast with version " + version + " within 60 s");
     }
+  }
+
+  /** The committed dead letters once there are at least {@code n} (fewer if 30 s pass). */
+  List<DeadLetter> deadLetters(int n) throws Exception {
+    return readUntil(
+        topic("readings.dlq"), Codecs.DEAD_LETTER, d -> d.size() >= n, Duration.ofSeconds(30));
   }
 
   /**

@@ -119,12 +119,7 @@ class NothingLostITCase {
 
         int expected = seattle.size() - WINDOW + 1;
         List<Forecast> forecasts = kafka.forecastsOf("Seattle", expected, Duration.ofSeconds(90));
-        List<DeadLetter> dead =
-            kafka.readUntil(
-                kafka.topic("readings.dlq"),
-                Codecs.DEAD_LETTER,
-                d -> d.size() >= 2,
-                Duration.ofSeconds(30));
+        List<DeadLetter> dead = kafka.deadLetters(2);
 
         assertThat(forecasts).extracting(Forecast::getForecastId).doesNotHaveDuplicates();
         assertThat(forecasts).hasSize(expected); // the series is not locked out by 9999-12-31

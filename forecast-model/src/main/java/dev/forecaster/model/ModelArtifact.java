@@ -143,7 +143,7 @@ public final class ModelArtifact {
     }
   }
 
-  private static ModelSpec parseSpec(byte[] json) throws ModelArtifactException {
+  static ModelSpec parseSpec(byte[] json) throws ModelArtifactException {
     try {
       return JSON.readValue(json, ModelSpec.class);
     } catch (IOException | IllegalArgumentException e) {

@@ -1,5 +1,6 @@
 package dev.forecaster.model;
 
+import java.time.LocalDate;
 import java.util.List;
 import java.util.Map;
 
@@ -13,6 +14,9 @@ import java.util.Map;
  * @param weekday whether the day of the week (as sin and cos) is an input after those
  * @param windowLength readings the network sees per forecast
  * @param horizon how many readings ahead the forecast is
+ * @param readingDays the days of the week the series reads on, learned from the training history; a
+ *     forecast targets the horizon-th of them after its base day (every day when absent, as in
+ *     models trained before it existed)
  * @param members independently trained networks whose outputs the model averages (at least 1)
  * @param highway whether a linear autoregression over the whole window is added to the members'
  *     mean: the network then forecasts a correction to it (see {@link Networks})
@@ -35,6 +39,7 @@ public record ModelSpec(
     ValueTransform targetTransform,
     int windowLength,
     int horizon,
+    ReadingDays readingDays,
     boolean highway,
     Scaling scaling,
     Map<String, String> training,
@@ -47,6 +52,7 @@ public record ModelSpec(
       throw new IllegalArgumentException("a model reads at least one feature");
     }
     features = List.copyOf(features);
+    readingDays = readingDays == null ? ReadingDays.EVERY_DAY : readingDays;
     training = training == null ? Map.of() : Map.copyOf(training);
     trainingMetrics = trainingMetrics == null ? Map.of() : Map.copyOf(trainingMetrics);
     backtestMetrics = backtestMetrics == null ? Map.of() : Map.copyOf(backtestMetrics);
@@ -92,6 +98,11 @@ public record ModelSpec(
 
   public int targetIndex() {
     return features.indexOf(target);
+  }
+
+  /** The day a forecast of this model from {@code baseDay} targets: see {@link ReadingDays}. */
+  public LocalDate targetDay(LocalDate baseDay) {
+    return readingDays.after(baseDay, horizon);
   }
 
   public ModelSpec withScaling(Scaling newScaling) {
@@ -148,6 +159,7 @@ public record ModelSpec(
     private ValueTransform targetTransform = ValueTransform.LEVEL;
     private int windowLength = 7;
     private int horizon = 1;
+    private ReadingDays readingDays = ReadingDays.EVERY_DAY;
     private boolean highway;
     private Scaling scaling;
     private Map<String, String> training;
@@ -173,6 +185,7 @@ public record ModelSpec(
       targetTransform = s.targetTransform;
       windowLength = s.windowLength;
       horizon = s.horizon;
+      readingDays = s.readingDays;
       highway = s.highway;
       scaling = s.scaling;
       training = s.training;
@@ -266,6 +279,11 @@ public record ModelSpec(
       return this;
     }
 
+    public Builder readingDays(ReadingDays v) {
+      readingDays = v;
+      return this;
+    }
+
     public Builder scaling(Scaling v) {
       scaling = v;
       return this;
@@ -308,6 +326,7 @@ public record ModelSpec(
           targetTransform,
           windowLength,
           horizon,
+          readingDays,
           highway,
           scaling,
           training,

@@ -8,6 +8,7 @@ import dev.forecaster.model.ModelArtifact;
 import dev.forecaster.model.ModelArtifactException;
 import dev.forecaster.model.ModelSpec;
 import dev.forecaster.model.ModelUpdates;
+import dev.forecaster.model.ReadingDays;
 import dev.forecaster.model.Sample;
 import dev.forecaster.model.Samples;
 import dev.forecaster.model.ScalingFit;
@@ -489,15 +490,21 @@ public final class TrainingRun {
   private Trained train(
       History history, Request request, Split split, int season, IntConsumer onEpoch) {
     ModelSpec spec = request.template();
+    // the series' calendar, from the days of the training windows' targets
+    spec =
+        spec.toBuilder()
+            .readingDays(ReadingDays.learn(split.train().stream().map(Sample::targetDay).toList()))
+            .build();
     spec = spec.withScaling(ScalingFit.fit(spec, split.train()));
     LOG.info(
-        "{}: {} training, {} validation, {} test windows (test targets {} .. {})",
+        "{}: {} training, {} validation, {} test windows (test targets {} .. {}); reads on {}",
         spec.name(),
         split.train().size(),
         split.validation().size(),
         split.test().size(),
         split.testFrom(),
-        split.testTo());
+        split.testTo(),
+        spec.readingDays());
     NetworkTrainer.Result result =
         NetworkTrainer.train(spec, request.settings(), split.train(), split.validation(), onEpoch);
     LoadedModel model = result.model(); // with bias correction, the scaling of the target moved
