@@ -2,9 +2,11 @@ package dev.forecaster.job;
 
 import ai.djl.translate.TranslateException;
 import dev.forecaster.avro.Forecast;
+import dev.forecaster.avro.Interval;
 import dev.forecaster.avro.ModelUpdate;
 import dev.forecaster.avro.Reading;
 import dev.forecaster.model.BatchedPredictor;
+import dev.forecaster.model.IntervalBand;
 import dev.forecaster.model.LoadedModel;
 import dev.forecaster.model.ModelArtifactException;
 import dev.forecaster.model.ModelSpec;
@@ -279,6 +281,13 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     }
   }
 
+  /** A model's calibrated intervals around one forecast, in real units. */
+  static List<Interval> intervals(List<IntervalBand> bands, double value) {
+    return bands.stream()
+        .map(b -> new Interval(b.level(), value + b.lower(), value + b.upper()))
+        .toList();
+  }
+
   private void flush(Serving model) throws TranslateException {
     if (model.count == 0) {
       return;
@@ -304,6 +313,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
               .setHorizon(spec.horizon())
               .setTarget(spec.target())
               .setValue(model.out[i])
+              .setIntervals(intervals(spec.intervals(), model.out[i]))
               .setModelName(spec.name())
               .setModelVersion(spec.version())
               .setCreatedAt(Instant.ofEpochMilli(now))

@@ -2,6 +2,7 @@ package dev.forecaster.job;
 
 import dev.forecaster.avro.Evaluation;
 import dev.forecaster.avro.Forecast;
+import dev.forecaster.avro.IntervalHit;
 import dev.forecaster.avro.Reading;
 import dev.forecaster.schemas.TrustedPackages;
 import java.time.Duration;
@@ -10,10 +11,12 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.stream.Collectors;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -224,8 +227,23 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
             .setPersistenceError(persisted == null ? null : persisted - actual)
             .setModelName(forecast.getModelName())
             .setModelVersion(forecast.getModelVersion())
+            .setHorizon(forecast.getHorizon())
+            .setIntervals(
+                forecast.getIntervals().stream()
+                    .map(
+                        i ->
+                            new IntervalHit(
+                                i.getLevel(),
+                                i.getLower(),
+                                i.getUpper(),
+                                actual >= i.getLower() && actual <= i.getUpper()))
+                    .toList())
             .build();
-    accuracyOf(forecast.getModelName(), forecast.getModelVersion()).add(evaluation);
+    ModelAccuracy model =
+        accuracy.computeIfAbsent(
+            forecast.getModelName(), name -> ModelAccuracy.registeredUnder(metrics, name));
+    model.of(forecast.getModelVersion()).add(evaluation);
+    model.gaugeCoverageOf(evaluation);
     out.collect(evaluation);
     return true;
   }
@@ -263,12 +281,6 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
     return readings;
   }
 
-  private Accuracy accuracyOf(String modelName, long modelVersion) {
-    return accuracy
-        .computeIfAbsent(modelName, name -> ModelAccuracy.registeredUnder(metrics, name))
-        .of(modelVersion);
-  }
-
   /**
    * The live accuracy of one model version on this subtask, or null when none was scored (or the
    * version is older than the newest {@link #VERSIONS_KEPT}).
@@ -294,10 +306,12 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
   }
 
   /**
-   * Evaluations, mean absolute error of the model, and mean absolute error of persistence over the
-   * evaluations that have a persistence error (NaN when none has).
+   * Evaluations, mean absolute error of the model, mean absolute error of persistence over the
+   * evaluations that have a persistence error (NaN when none has), and the share of actuals inside
+   * each interval level of the forecasts that had one.
    */
-  record LiveAccuracy(long evaluations, double mae, double persistenceMae) {}
+  record LiveAccuracy(
+      long evaluations, double mae, double persistenceMae, Map<Double, Double> coverage) {}
 
   /**
    * The newest {@link #VERSIONS_KEPT} versions of one model, and the gauges of the newest: one set
@@ -305,11 +319,18 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
    */
   static final class ModelAccuracy {
     private final TreeMap<Long, Accuracy> versions = new TreeMap<>();
+    private final Set<Double> levelsGauged = new HashSet<>();
+    private MetricGroup group;
 
-    /** Gauges {@code model.<name>.{version,evaluations,mae,persistenceMae}} under the group. */
+    /**
+     * Gauges {@code model.<name>.{version,evaluations,mae,persistenceMae}} under the group, and
+     * {@code coverage<percent>} (e.g. {@code coverage80}) for each interval level once one is
+     * scored.
+     */
     static ModelAccuracy registeredUnder(MetricGroup group, String modelName) {
       ModelAccuracy model = new ModelAccuracy();
       MetricGroup g = group.addGroup("model", modelName);
+      model.group = g;
       g.gauge(
           "version", (Gauge<Long>) () -> model.versions.isEmpty() ? 0 : model.versions.lastKey());
       g.gauge("evaluations", (Gauge<Long>) () -> model.newest().evaluations);
@@ -320,6 +341,17 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
 
     private Accuracy newest() {
       return versions.isEmpty() ? new Accuracy() : versions.lastEntry().getValue();
+    }
+
+    void gaugeCoverageOf(Evaluation evaluation) {
+      for (IntervalHit hit : evaluation.getIntervals()) {
+        double level = hit.getLevel();
+        if (levelsGauged.add(level)) {
+          group.gauge(
+              "coverage" + Math.round(level * 100),
+              (Gauge<Double>) () -> newest().snapshot().coverage().getOrDefault(level, Double.NaN));
+        }
+      }
     }
 
     Accuracy of(long version) {
@@ -337,9 +369,15 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
     private double absErrorSum;
     private long withPersistence;
     private double absPersistenceErrorSum;
+    private final TreeMap<Double, long[]> inside = new TreeMap<>();
 
     void add(Evaluation evaluation) {
       evaluations++;
+      for (IntervalHit hit : evaluation.getIntervals()) {
+        long[] c = inside.computeIfAbsent(hit.getLevel(), l -> new long[2]);
+        c[0] += hit.getInside() ? 1 : 0;
+        c[1]++;
+      }
       absErrorSum += Math.abs(evaluation.getError());
       if (evaluation.getPersistenceError() != null) {
         withPersistence++;
@@ -351,7 +389,14 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
       return new LiveAccuracy(
           evaluations,
           evaluations == 0 ? Double.NaN : absErrorSum / evaluations,
-          withPersistence == 0 ? Double.NaN : absPersistenceErrorSum / withPersistence);
+          withPersistence == 0 ? Double.NaN : absPersistenceErrorSum / withPersistence,
+          inside.entrySet().stream()
+              .collect(
+                  Collectors.toMap(
+                      Map.Entry::getKey,
+                      e -> (double) e.getValue()[0] / e.getValue()[1],
+                      (a, b) -> a,
+                      TreeMap::new)));
     }
   }
 }

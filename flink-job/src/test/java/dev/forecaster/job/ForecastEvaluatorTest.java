@@ -1,9 +1,12 @@
 package dev.forecaster.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.entry;
 
 import dev.forecaster.avro.Evaluation;
 import dev.forecaster.avro.Forecast;
+import dev.forecaster.avro.Interval;
+import dev.forecaster.avro.IntervalHit;
 import dev.forecaster.avro.Reading;
 import dev.forecaster.schemas.ForecastIds;
 import java.time.Instant;
@@ -161,7 +164,7 @@ class ForecastEvaluatorTest {
     assertThat(harness.extractOutputValues())
         .containsExactly(evaluation(forecast, MON.plusDays(1), 14.0, -0.75, null));
     assertThat(evaluator.liveAccuracy("weather", 3))
-        .isEqualTo(new ForecastEvaluator.LiveAccuracy(1, 0.75, Double.NaN));
+        .isEqualTo(new ForecastEvaluator.LiveAccuracy(1, 0.75, Double.NaN, Map.of()));
   }
 
   @Test
@@ -270,9 +273,9 @@ class ForecastEvaluatorTest {
 
     // v3 errors -0.5, 1.5; v4 errors 0.25, -0.75; persistence errors -2 and 1 for both
     assertThat(evaluator.liveAccuracy("weather", 3))
-        .isEqualTo(new ForecastEvaluator.LiveAccuracy(2, 1.0, 1.5));
+        .isEqualTo(new ForecastEvaluator.LiveAccuracy(2, 1.0, 1.5, Map.of()));
     assertThat(evaluator.liveAccuracy("weather", 4))
-        .isEqualTo(new ForecastEvaluator.LiveAccuracy(2, 0.5, 1.5));
+        .isEqualTo(new ForecastEvaluator.LiveAccuracy(2, 0.5, 1.5, Map.of()));
     assertThat(evaluator.liveAccuracy("weather", 5)).isNull();
   }
 
@@ -309,6 +312,46 @@ class ForecastEvaluatorTest {
 
     assertThat(harness.extractOutputValues()).hasSize(10);
     assertThat(evaluator.versionsKept("weather")).containsExactlyInAnyOrder(8L, 9L, 10L);
+  }
+
+  @Test
+  void eachIntervalSaysWhetherTheActualFellInsideAndCoverageIsGaugedPerLevel() throws Exception {
+    open(new ForecastEvaluator(JobConfig.defaultsOnly()));
+    List<Interval> intervals =
+        List.of(new Interval(0.8, 12.5, 14.0), new Interval(0.95, 11.0, 15.5));
+    reading(MON, 12.0);
+    harness.processElement(
+        ScoredEvent.of(
+            Forecast.newBuilder(forecast(MON, 1, 13.25)).setIntervals(intervals).build()),
+        0L);
+    reading(MON.plusDays(1), 14.0); // on the 80% interval's upper bound: inside
+    harness.processElement(
+        ScoredEvent.of(
+            Forecast.newBuilder(forecast(MON.plusDays(1), 1, 13.25))
+                .setIntervals(intervals)
+                .build()),
+        0L);
+    reading(MON.plusDays(2), 15.0); // outside 80%, inside 95%
+
+    assertThat(harness.extractOutputValues())
+        .extracting(Evaluation::getIntervals)
+        .containsExactly(
+            List.of(
+                new IntervalHit(0.8, 12.5, 14.0, true), new IntervalHit(0.95, 11.0, 15.5, true)),
+            List.of(
+                new IntervalHit(0.8, 12.5, 14.0, false), new IntervalHit(0.95, 11.0, 15.5, true)));
+    assertThat(evaluator.liveAccuracy("weather", 3).coverage())
+        .containsExactly(entry(0.8, 0.5), entry(0.95, 1.0));
+    // the gauges of the model's newest version, per level
+    MetricListener metrics = new MetricListener();
+    ForecastEvaluator.ModelAccuracy model =
+        ForecastEvaluator.ModelAccuracy.registeredUnder(metrics.getMetricGroup(), "weather");
+    for (Evaluation e : harness.extractOutputValues()) {
+      model.of(3).add(e);
+      model.gaugeCoverageOf(e);
+    }
+    assertThat(gauge(metrics, "coverage80")).isEqualTo(0.5);
+    assertThat(gauge(metrics, "coverage95")).isEqualTo(1.0);
   }
 
   @Test
@@ -443,6 +486,7 @@ class ForecastEvaluatorTest {
         .setPersistenceError(persistenceError)
         .setModelName(forecast.getModelName())
         .setModelVersion(forecast.getModelVersion())
+        .setHorizon(forecast.getHorizon())
         .build();
   }
 }

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.forecaster.avro.Evaluation;
 import dev.forecaster.avro.Forecast;
+import dev.forecaster.avro.IntervalHit;
 import dev.forecaster.avro.ModelUpdate;
 import dev.forecaster.avro.Reading;
+import dev.forecaster.model.IntervalBand;
 import dev.forecaster.model.ModelArtifact;
 import dev.forecaster.model.ModelSpec;
 import dev.forecaster.model.ModelUpdates;
@@ -29,7 +31,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * A ticker's forecasts run on its trading days: the trainer learns the calendar from the history,
  * the job's forecast from a Friday targets Monday, and the evaluator scores it against Monday's
- * close.
+ * close. Each forecast carries the intervals the trainer calibrated, and each evaluation says
+ * whether the actual fell inside them.
  */
 class SeriesCalendarITCase {
 
@@ -87,6 +90,17 @@ class SeriesCalendarITCase {
                 Duration.ofSeconds(60));
 
         assertThat(forecasts).hasSize(expected);
+        // each forecast carries the model's calibrated intervals around its value
+        List<IntervalBand> bands =
+            ModelArtifact.readSpec(ModelUpdates.artifactBytes(model), model.getSha256())
+                .intervals();
+        assertThat(bands).extracting(IntervalBand::level).containsExactly(0.8, 0.95);
+        assertThat(forecasts)
+            .allSatisfy(
+                f ->
+                    assertThat(f.getIntervals())
+                        .containsExactlyElementsOf(
+                            BatchScoringOperator.intervals(bands, f.getValue())));
         assertThat(forecasts)
             .allSatisfy(
                 f -> {
@@ -107,6 +121,12 @@ class SeriesCalendarITCase {
           LocalDate next = close.higherKey(f.getBaseDay());
           assertThat(e.getTargetDay()).isEqualTo(next);
           assertThat(e.getActual()).isEqualTo(close.get(next));
+          assertThat(e.getIntervals())
+              .extracting(IntervalHit::getInside)
+              .containsExactlyElementsOf(
+                  f.getIntervals().stream()
+                      .map(i -> e.getActual() >= i.getLower() && e.getActual() <= i.getUpper())
+                      .toList());
           if (f.getBaseDay().getDayOfWeek() == DayOfWeek.FRIDAY
               && close.containsKey(f.getTargetDay())) {
             assertThat(e.getTargetDay()).isEqualTo(f.getTargetDay());

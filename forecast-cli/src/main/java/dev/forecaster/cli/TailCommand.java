@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -92,18 +93,25 @@ final class TailCommand implements Callable<Integer> {
       if (r.topic().equals(forecasts)) {
         Forecast f = Codecs.FORECAST.decode(r.value());
         return String.format(
-            "forecast   %-10s %s -> %s  %s %.3f  (%s v%d)",
+            "forecast   %-10s %s -> %s  %s %.3f%s  (%s v%d)",
             f.getSeriesId(),
             f.getBaseDay(),
             f.getTargetDay(),
             f.getTarget(),
             f.getValue(),
+            f.getIntervals().stream()
+                .map(
+                    i ->
+                        String.format(
+                            " %.0f%% [%.3f, %.3f]", i.getLevel() * 100, i.getLower(), i.getUpper()))
+                .collect(Collectors.joining()),
             f.getModelName(),
             f.getModelVersion());
       }
       Evaluation e = Codecs.EVALUATION.decode(r.value());
       return String.format(
-          "evaluation %-10s %s  %s predicted %.3f actual %.3f error %+.3f persistence %s  (%s v%d)",
+          "evaluation %-10s %s  %s predicted %.3f actual %.3f error %+.3f persistence %s%s  (%s"
+              + " v%d)",
           e.getSeriesId(),
           e.getTargetDay(),
           e.getTarget(),
@@ -111,6 +119,11 @@ final class TailCommand implements Callable<Integer> {
           e.getActual(),
           e.getError(),
           e.getPersistenceError() == null ? "-" : String.format("%+.3f", e.getPersistenceError()),
+          e.getIntervals().stream()
+              .map(
+                  i ->
+                      String.format(" %.0f%% %s", i.getLevel() * 100, i.getInside() ? "in" : "out"))
+              .collect(Collectors.joining()),
           e.getModelName(),
           e.getModelVersion());
     } catch (Exception e) {

@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -262,6 +263,20 @@ public final class TrainCommand implements Callable<Integer> {
             f.scores().linear().mae());
       }
     }
+    if (!o.coverage().isEmpty()) {
+      out.printf(
+          "%n  intervals (calibrated on validation windows): %s%n",
+          o.spec().intervals().stream()
+              .map(
+                  b ->
+                      String.format(
+                          "%.0f%% %+.3f .. %+.3f, test coverage %.1f%%",
+                          b.level() * 100,
+                          b.lower(),
+                          b.upper(),
+                          100 * o.coverage().getOrDefault(b.level(), Double.NaN)))
+              .collect(Collectors.joining("; ")));
+    }
     if (o.champion() != null) {
       out.printf(
           "  %-18s %10.4f   (challenger %.4f on the %d test windows both forecast)%n",
@@ -290,6 +305,18 @@ public final class TrainCommand implements Callable<Integer> {
     } else {
       root.putNull("seasonalNaive");
     }
+    ObjectNode coverage = root.putObject("coverage");
+    o.coverage().forEach((level, share) -> coverage.put(level.toString(), share));
+    ArrayNode intervals = root.putArray("intervals");
+    o.spec()
+        .intervals()
+        .forEach(
+            b ->
+                intervals
+                    .addObject()
+                    .put("level", b.level())
+                    .put("lower", b.lower())
+                    .put("upper", b.upper()));
     root.put("testWindows", o.model().n());
     root.put("testFrom", o.testFrom().toString());
     root.put("testTo", o.testTo().toString());

@@ -42,10 +42,14 @@ public final class LoadedModel implements AutoCloseable {
     return new LoadedModel(model, described);
   }
 
-  /** Whether two specs differ in nothing but their version, settings and metrics. */
+  /** Whether two specs differ in nothing but their version, settings, metrics and intervals. */
   static boolean sameNetwork(ModelSpec a, ModelSpec b) {
-    return a.withVersion(b.version(), b.createdAtMillis())
+    return a
+        .withVersion(b.version(), b.createdAtMillis())
         .withMetrics(b.training(), b.trainingMetrics(), b.backtestMetrics())
+        .toBuilder()
+        .intervals(b.intervals())
+        .build()
         .equals(b);
   }
 

@@ -21,6 +21,7 @@ import java.util.Map;
  * @param highway whether a linear autoregression over the whole window is added to the members'
  *     mean: the network then forecasts a correction to it (see {@link Networks})
  * @param scaling fitted on training rows; null until fitted
+ * @param intervals prediction intervals around the forecast, by level (empty when not calibrated)
  * @param training the training settings (learning rate, epochs, seed, ...), as text
  */
 public record ModelSpec(
@@ -42,6 +43,7 @@ public record ModelSpec(
     ReadingDays readingDays,
     boolean highway,
     Scaling scaling,
+    List<IntervalBand> intervals,
     Map<String, String> training,
     Map<String, Double> trainingMetrics,
     Map<String, Double> backtestMetrics,
@@ -53,6 +55,7 @@ public record ModelSpec(
     }
     features = List.copyOf(features);
     readingDays = readingDays == null ? ReadingDays.EVERY_DAY : readingDays;
+    intervals = intervals == null ? List.of() : List.copyOf(intervals);
     training = training == null ? Map.of() : Map.copyOf(training);
     trainingMetrics = trainingMetrics == null ? Map.of() : Map.copyOf(trainingMetrics);
     backtestMetrics = backtestMetrics == null ? Map.of() : Map.copyOf(backtestMetrics);
@@ -162,6 +165,7 @@ public record ModelSpec(
     private ReadingDays readingDays = ReadingDays.EVERY_DAY;
     private boolean highway;
     private Scaling scaling;
+    private List<IntervalBand> intervals = List.of();
     private Map<String, String> training;
     private Map<String, Double> trainingMetrics;
     private Map<String, Double> backtestMetrics;
@@ -188,6 +192,7 @@ public record ModelSpec(
       readingDays = s.readingDays;
       highway = s.highway;
       scaling = s.scaling;
+      intervals = s.intervals;
       training = s.training;
       trainingMetrics = s.trainingMetrics;
       backtestMetrics = s.backtestMetrics;
@@ -279,6 +284,11 @@ public record ModelSpec(
       return this;
     }
 
+    public Builder intervals(List<IntervalBand> v) {
+      intervals = v;
+      return this;
+    }
+
     public Builder readingDays(ReadingDays v) {
       readingDays = v;
       return this;
@@ -329,6 +339,7 @@ public record ModelSpec(
           readingDays,
           highway,
           scaling,
+          intervals,
           training,
           trainingMetrics,
           backtestMetrics,

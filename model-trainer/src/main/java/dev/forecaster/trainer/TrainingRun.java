@@ -3,6 +3,7 @@ package dev.forecaster.trainer;
 import ai.djl.Device;
 import dev.forecaster.avro.ModelUpdate;
 import dev.forecaster.model.History;
+import dev.forecaster.model.IntervalBand;
 import dev.forecaster.model.LoadedModel;
 import dev.forecaster.model.ModelArtifact;
 import dev.forecaster.model.ModelArtifactException;
@@ -267,7 +268,8 @@ public final class TrainingRun {
       long version,
       String explanation,
       Selection.Result selection,
-      List<Fold> folds) {}
+      List<Fold> folds,
+      Map<Double, Double> coverage) {}
 
   /**
    * A trained model and its backtest on one split, before any publishing decision. The caller
@@ -397,7 +399,8 @@ public final class TrainingRun {
       Scores pooled,
       Trained last,
       List<NetworkTrainer.MemberRun> members,
-      int season) {}
+      int season,
+      Map<Double, Double> coverage) {}
 
   private Backtest backtest(
       History history, Request request, LocalDate testFrom, IntConsumer onEpoch) {
@@ -416,6 +419,7 @@ public final class TrainingRun {
     List<Sample> test = new ArrayList<>();
     List<double[]> parts = new ArrayList<>();
     List<Forecasts> baselines = new ArrayList<>();
+    List<Map<Double, long[]>> hits = new ArrayList<>();
     Trained last = null;
     for (int k = 0; k < starts.size(); k++) {
       LocalDate until = k + 1 < starts.size() ? starts.get(k + 1) : null;
@@ -434,6 +438,11 @@ public final class TrainingRun {
       test.addAll(split.test());
       parts.add(last.predicted());
       baselines.add(last.baselines());
+      hits.add(
+          Conformal.hits(
+              last.spec().intervals(),
+              last.predicted(),
+              split.test().stream().mapToDouble(Sample::actual).toArray()));
     }
     double[] predicted = concat(parts);
     Forecasts pooledBaselines =
@@ -450,7 +459,8 @@ public final class TrainingRun {
         scores(predicted, actual, pooledBaselines),
         last,
         last.members(),
-        season);
+        season,
+        Conformal.coverage(hits));
   }
 
   private static double[] concat(List<double[]> parts) {
@@ -509,6 +519,14 @@ public final class TrainingRun {
         NetworkTrainer.train(spec, request.settings(), split.train(), split.validation(), onEpoch);
     LoadedModel model = result.model(); // with bias correction, the scaling of the target moved
     try {
+      // intervals from the validation windows: early stopping saw their loss, the weights never
+      // fitted them
+      List<IntervalBand> bands =
+          split.validation().size() < Conformal.MIN_RESIDUALS
+              ? List.of()
+              : Conformal.calibrate(
+                  ModelScoring.predict(model, split.validation()),
+                  split.validation().stream().mapToDouble(Sample::actual).toArray());
       double[] predicted = ModelScoring.predict(model, split.test());
       List<Sample> fitted = new ArrayList<>(split.train());
       fitted.addAll(split.validation());
@@ -521,7 +539,10 @@ public final class TrainingRun {
               .withMetrics(
                   request.settings().asMap(),
                   trainingMetrics(result),
-                  backtestMetrics(scores, split));
+                  backtestMetrics(scores, split))
+              .toBuilder()
+              .intervals(bands)
+              .build();
       LoadedModel described = model.describedAs(measured);
       return new Trained(described, split, scores, predicted, baselines, result.members());
     } catch (RuntimeException e) {
@@ -642,7 +663,8 @@ public final class TrainingRun {
         version,
         why,
         selection,
-        b.folds());
+        b.folds(),
+        b.coverage());
   }
 
   /**

@@ -6,9 +6,11 @@ import ai.djl.Device;
 import dev.forecaster.avro.Reading;
 import dev.forecaster.model.Architecture;
 import dev.forecaster.model.History;
+import dev.forecaster.model.IntervalBand;
 import dev.forecaster.model.LoadedModel;
 import dev.forecaster.model.ModelArtifact;
 import dev.forecaster.model.ModelSpec;
+import dev.forecaster.model.ReadingDays;
 import dev.forecaster.model.Sample;
 import dev.forecaster.model.Samples;
 import dev.forecaster.model.Scaling;
@@ -68,6 +70,31 @@ class TrainingRunTest {
     assertThat(second.predicted()).containsExactly(first.predicted());
     assertThat(second.members().get(0).weights()).isEqualTo(first.members().get(0).weights());
     assertThat(first.decision()).isEqualTo(TrainingRun.Decision.NOT_PUBLISHED);
+  }
+
+  @Test
+  void theModelCarriesIntervalsCalibratedOnValidationAndTheTestScoresTheirCoverage() {
+    TrainingRun.Outcome o =
+        new TrainingRun(CLOCK)
+            .run(
+                WeatherSlice.history(),
+                TrainingRun.Request.backtest(
+                    WeatherSlice.spec("slice", Architecture.GRU, 1),
+                    WeatherSlice.settings(5),
+                    WeatherSlice.TEST_FROM),
+                e -> {});
+
+    List<IntervalBand> bands = o.spec().intervals();
+    assertThat(bands).extracting(IntervalBand::level).containsExactly(0.8, 0.95);
+    assertThat(bands.get(0).lower()).isNegative();
+    assertThat(bands.get(0).upper()).isPositive();
+    assertThat(bands.get(1).upper() - bands.get(1).lower())
+        .isGreaterThan(bands.get(0).upper() - bands.get(0).lower());
+    double[] actual = o.test().stream().mapToDouble(Sample::actual).toArray();
+    assertThat(o.coverage())
+        .isEqualTo(Conformal.coverage(List.of(Conformal.hits(bands, o.predicted(), actual))));
+    assertThat(o.coverage().get(0.8)).isBetween(0.6, 0.95);
+    assertThat(o.spec().readingDays()).isEqualTo(ReadingDays.EVERY_DAY);
   }
 
   @Test

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import dev.forecaster.avro.Evaluation;
+import dev.forecaster.avro.Forecast;
+import dev.forecaster.avro.Interval;
 import dev.forecaster.avro.Reading;
 import dev.forecaster.schemas.RecordDecodingException.Reason;
 import java.io.ByteArrayOutputStream;
@@ -22,6 +25,7 @@ import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificRecord;
@@ -91,6 +95,57 @@ class AvroCodecTest {
     assertThat(SchemaHistory.olderVersionsOf(Reading.getClassSchema().getFullName()))
         .containsExactly(older);
     assertThat(Codecs.READING.decode(fromOldProducer).getFeatures()).containsEntry("wind", 4.7);
+  }
+
+  @Test
+  void aConsumerOfTheOldForecastSchemaReadsNewForecastsWithIntervals() throws Exception {
+    Schema v1 = SchemaHistory.olderVersionsOf(Forecast.getClassSchema().getFullName()).get(0);
+    assertThat(v1.getField("intervals")).isNull();
+    Forecast forecast =
+        Forecast.newBuilder(ContractSamples.forecast())
+            .setIntervals(List.of(new Interval(0.8, 10.5, 14.0), new Interval(0.95, 9.0, 15.5)))
+            .build();
+    byte[] bytes = Codecs.FORECAST.encode(forecast);
+
+    // an old consumer knows the writer's schema (from a registry, or the new jar's schema) and
+    // reads with its own: the new field is skipped
+    BinaryMessageDecoder<GenericRecord> old = new BinaryMessageDecoder<>(GenericData.get(), v1);
+    old.addSchema(Forecast.getClassSchema());
+    GenericRecord read = old.decode(bytes);
+
+    assertThat(read.getSchema()).isEqualTo(v1);
+    assertThat(read.get("forecastId").toString()).isEqualTo(forecast.getForecastId());
+    assertThat(read.get("value")).isEqualTo(forecast.getValue());
+    assertThat(read.get("horizon")).isEqualTo(forecast.getHorizon());
+  }
+
+  @Test
+  void oldForecastsAndEvaluationsReadWithoutIntervalsAndHorizonOne() throws Exception {
+    Schema forecastV1 =
+        SchemaHistory.olderVersionsOf(Forecast.getClassSchema().getFullName()).get(0);
+    Schema evaluationV1 =
+        SchemaHistory.olderVersionsOf(Evaluation.getClassSchema().getFullName()).get(0);
+    byte[] oldForecast = reencode(ContractSamples.forecast(), forecastV1);
+    byte[] oldEvaluation = reencode(ContractSamples.evaluation(), evaluationV1);
+
+    Forecast forecast = Codecs.FORECAST.decode(oldForecast);
+    Evaluation evaluation = Codecs.EVALUATION.decode(oldEvaluation);
+
+    assertThat(forecast.getIntervals()).isEmpty();
+    assertThat(forecast.getValue()).isEqualTo(ContractSamples.forecast().getValue());
+    assertThat(evaluation.getIntervals()).isEmpty();
+    assertThat(evaluation.getHorizon()).isEqualTo(1);
+    assertThat(evaluation.getActual()).isEqualTo(ContractSamples.evaluation().getActual());
+  }
+
+  /** A record as an older producer wrote it: the fields of the older schema, in its encoding. */
+  private static byte[] reencode(SpecificRecord record, Schema older) throws IOException {
+    GenericRecord copy = new GenericData.Record(older);
+    for (Schema.Field f : older.getFields()) {
+      Object value = record.get(record.getSchema().getField(f.name()).pos());
+      copy.put(f.name(), value);
+    }
+    return toArray(new BinaryMessageEncoder<GenericRecord>(SpecificData.get(), older).encode(copy));
   }
 
   @Test
