@@ -6,6 +6,7 @@ import dev.forecaster.avro.Interval;
 import dev.forecaster.avro.ModelUpdate;
 import dev.forecaster.avro.Reading;
 import dev.forecaster.model.BatchedPredictor;
+import dev.forecaster.model.Conformal;
 import dev.forecaster.model.IntervalBand;
 import dev.forecaster.model.LoadedModel;
 import dev.forecaster.model.ModelArtifactException;
@@ -263,6 +264,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       }
       return;
     }
+    model.learnFrom(window, columns);
     model.append(window, columns, rows, actualSent);
     if (model.count == batchSize) {
       flush(model);
@@ -300,8 +302,10 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     }
     long now = System.currentTimeMillis();
     ModelSpec spec = model.spec;
+    List<IntervalBand> bands = model.bands();
     for (int i = 0; i < model.count; i++) {
       LocalDate baseDay = LocalDate.ofEpochDay(model.baseDays[i]);
+      model.remember(i);
       Forecast forecast =
           Forecast.newBuilder()
               .setForecastId(
@@ -313,7 +317,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
               .setHorizon(spec.horizon())
               .setTarget(spec.target())
               .setValue(model.out[i])
-              .setIntervals(intervals(spec.intervals(), model.out[i]))
+              .setIntervals(intervals(bands, model.out[i]))
               .setModelName(spec.name())
               .setModelVersion(spec.version())
               .setCreatedAt(Instant.ofEpochMilli(now))
@@ -403,9 +407,22 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     private String[] lastNames;
     private int[] lastColumns;
 
+    /** The served intervals, rolling on with this subtask's residuals (see {@link Conformal}). */
+    final Conformal.Rolling calibration;
+
+    /**
+     * This subtask's newest one-step forecast per series, {base day, value}, until the next window
+     * of the series brings its actual.
+     */
+    final Map<String, double[]> awaitingActual = new HashMap<>();
+
+    final int targetFeature;
+
     Serving(ModelUpdate update, LoadedModel model, int batchSize) {
       this.update = update;
       this.spec = model.spec();
+      this.calibration = new Conformal.Rolling(spec.calibrationResiduals());
+      this.targetFeature = spec.features().indexOf(spec.target());
       this.encoder = model.encoder();
       this.predictor = model.newPredictor();
       this.fpw = encoder.floatsPerWindow();
@@ -418,6 +435,36 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       this.actualSent = new boolean[batchSize];
       this.scratch = new double[spec.readingsPerWindow()][spec.features().size()];
       this.scratchDays = new int[spec.readingsPerWindow()];
+    }
+
+    /**
+     * The intervals to serve: the rolling calibration's, or the model's fixed ones while it has too
+     * few residuals (a model trained before rolling calibration existed has only those).
+     */
+    List<IntervalBand> bands() {
+      List<IntervalBand> rolling = calibration.bands();
+      return rolling.isEmpty() ? spec.intervals() : rolling;
+    }
+
+    /**
+     * A window whose previous reading was the base day of this subtask's last one-step forecast of
+     * its series brings that forecast's actual: its residual joins the calibration.
+     */
+    void learnFrom(WindowReady w, int[] columns) {
+      double[] last = awaitingActual.remove(w.seriesId);
+      int rows = w.rows();
+      if (last == null || rows < 2 || w.epochDays[rows - 2] != (int) last[0]) {
+        return;
+      }
+      double actual = w.values[(rows - 1) * w.featureNames.length + columns[targetFeature]];
+      calibration.add(actual - last[1]);
+    }
+
+    /** Keeps forecast {@code i} of the batch until its actual comes (one-step models only). */
+    void remember(int i) {
+      if (spec.horizon() == 1 && !spec.calibrationResiduals().isEmpty()) {
+        awaitingActual.put(series[i], new double[] {baseDays[i], out[i]});
+      }
     }
 
     /** Where each model feature is among the window's features; null if one is missing. */

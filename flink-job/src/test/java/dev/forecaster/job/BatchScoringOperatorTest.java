@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import dev.forecaster.avro.Forecast;
 import dev.forecaster.avro.ModelUpdate;
 import dev.forecaster.avro.Reading;
+import dev.forecaster.model.Conformal;
 import dev.forecaster.model.ModelArtifact;
 import dev.forecaster.model.ModelUpdates;
 import dev.forecaster.schemas.ForecastIds;
@@ -80,6 +81,43 @@ class BatchScoringOperatorTest {
     assertThat(harness.extractOutputStreamRecords())
         .extracting(StreamRecord::getTimestamp)
         .containsExactlyElementsOf(both);
+  }
+
+  @Test
+  void servedIntervalsRollOnWithTheResidualsOfTheSubtasksOwnForecasts() throws Exception {
+    var harness = harness(Map.of("batch.size", "1"));
+    List<Double> tight = new ArrayList<>(); // validation residuals of a few hundredths of a degree
+    for (int i = 0; i < Conformal.ROLLING; i++) {
+      tight.add((i % 10) * 0.02 - 0.09);
+    }
+    ModelUpdate model = TinyModels.calibrated(TinyModels.update(42, 1), tight);
+    harness.processElement2(model, 0L);
+
+    for (int n = ROWS; n <= june.size(); n++) {
+      send(harness, seattleUpTo(n));
+    }
+
+    List<Forecast> forecasts = forecasts(harness);
+    assertThat(forecasts).hasSize(june.size() - ROWS + 1);
+    Forecast first = forecasts.get(0);
+    Forecast last = forecasts.get(forecasts.size() - 1);
+    assertThat(first.getIntervals())
+        .containsExactlyElementsOf(
+            BatchScoringOperator.intervals(Conformal.bands(toArray(tight)), first.getValue()));
+    // a day's error of the small model is degrees, not hundredths: the 95% band widens
+    assertThat(width(last, 0.95)).isGreaterThan(1.0).isGreaterThan(10 * width(first, 0.95));
+  }
+
+  private static double width(Forecast f, double level) {
+    return f.getIntervals().stream()
+        .filter(i -> i.getLevel() == level)
+        .mapToDouble(i -> i.getUpper() - i.getLower())
+        .findFirst()
+        .orElseThrow();
+  }
+
+  private static double[] toArray(List<Double> values) {
+    return values.stream().mapToDouble(Double::doubleValue).toArray();
   }
 
   @Test

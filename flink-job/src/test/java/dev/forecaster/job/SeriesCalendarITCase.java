@@ -1,13 +1,15 @@
 package dev.forecaster.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.forecaster.avro.Evaluation;
 import dev.forecaster.avro.Forecast;
+import dev.forecaster.avro.Interval;
 import dev.forecaster.avro.IntervalHit;
 import dev.forecaster.avro.ModelUpdate;
 import dev.forecaster.avro.Reading;
-import dev.forecaster.model.IntervalBand;
+import dev.forecaster.model.Conformal;
 import dev.forecaster.model.ModelArtifact;
 import dev.forecaster.model.ModelSpec;
 import dev.forecaster.model.ModelUpdates;
@@ -17,6 +19,7 @@ import dev.forecaster.schemas.csv.DatasetPreset;
 import java.time.DayOfWeek;
 import java.time.Duration;
 import java.time.LocalDate;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -90,26 +93,28 @@ class SeriesCalendarITCase {
                 Duration.ofSeconds(60));
 
         assertThat(forecasts).hasSize(expected);
-        // each forecast carries the model's calibrated intervals around its value
-        List<IntervalBand> bands =
-            ModelArtifact.readSpec(ModelUpdates.artifactBytes(model), model.getSha256())
-                .intervals();
-        assertThat(bands).extracting(IntervalBand::level).containsExactly(0.8, 0.95);
+        // each forecast carries intervals around its value; the first ones are calibrated on the
+        // trainer's newest validation residuals, later ones roll on with the job's own residuals
+        ModelSpec served =
+            ModelArtifact.readSpec(ModelUpdates.artifactBytes(model), model.getSha256());
+        assertThat(served.calibrationResiduals())
+            .hasSizeBetween(Conformal.MIN_RESIDUALS, Conformal.ROLLING);
         assertThat(forecasts)
             .allSatisfy(
                 f ->
                     assertThat(f.getIntervals())
-                        .containsExactlyElementsOf(
-                            BatchScoringOperator.intervals(bands, f.getValue())));
-        assertThat(forecasts)
-            .allSatisfy(
-                f -> {
-                  assertThat(f.getTargetDay().getDayOfWeek())
-                      .isNotIn(DayOfWeek.SATURDAY, DayOfWeek.SUNDAY);
-                  if (f.getBaseDay().getDayOfWeek() == DayOfWeek.FRIDAY) {
-                    assertThat(f.getTargetDay()).isEqualTo(f.getBaseDay().plusDays(3));
-                  }
-                });
+                        .extracting(Interval::getLevel, i -> i.getLower() < i.getUpper())
+                        .containsExactly(tuple(0.8, true), tuple(0.95, true)));
+        Forecast first =
+            forecasts.stream().min(Comparator.comparing(Forecast::getBaseDay)).orElseThrow();
+        assertThat(first.getIntervals())
+            .containsExactlyElementsOf(
+                BatchScoringOperator.intervals(
+                    Conformal.bands(
+                        served.calibrationResiduals().stream()
+                            .mapToDouble(Double::doubleValue)
+                            .toArray()),
+                    first.getValue()));
         Map<String, Forecast> byId =
             forecasts.stream()
                 .collect(Collectors.toMap(Forecast::getForecastId, Function.identity()));

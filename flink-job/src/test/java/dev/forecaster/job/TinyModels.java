@@ -3,6 +3,7 @@ package dev.forecaster.job;
 import ai.djl.Device;
 import dev.forecaster.avro.ModelUpdate;
 import dev.forecaster.avro.Reading;
+import dev.forecaster.model.Conformal;
 import dev.forecaster.model.History;
 import dev.forecaster.model.LoadedModel;
 import dev.forecaster.model.ModelArtifact;
@@ -44,6 +45,22 @@ final class TinyModels {
     ModelSpec published = trained.spec().withVersion(version, 1_700_000_000_000L + version);
     try (LoadedModel model = Networks.assemble(trained.spec(), trained.weights(), Device.cpu())) {
       return ModelUpdates.of(published, ModelArtifact.write(model, published));
+    }
+  }
+
+  /**
+   * The same model with its served intervals starting from {@code residuals} (as the trainer's
+   * validation residuals would): the spec and artifact rewritten, the weights unchanged.
+   */
+  static ModelUpdate calibrated(ModelUpdate update, List<Double> residuals) throws Exception {
+    try (LoadedModel model = ModelUpdates.load(update, Device.cpu())) {
+      double[] r = residuals.stream().mapToDouble(Double::doubleValue).toArray();
+      ModelSpec spec =
+          model.spec().toBuilder()
+              .calibrationResiduals(residuals)
+              .intervals(Conformal.bands(r))
+              .build();
+      return ModelUpdates.of(spec, ModelArtifact.write(model, spec));
     }
   }
 

@@ -378,8 +378,21 @@ final class DemoRun {
                 day, days, readings, c.forecasts.size()));
     for (var series : liveFrom.entrySet()) {
       double[] mae = Report.liveMae(c.evaluations, series.getKey(), series.getValue());
+      Map<Double, Double> coverage =
+          Report.liveCoverage(c.evaluations, series.getKey(), series.getValue());
       line.append(
-          String.format("  %s MAE %s (persistence %s)", series.getKey(), fmt(mae[0]), fmt(mae[1])));
+          String.format(
+              "  %s MAE %s (persistence %s)%s",
+              series.getKey(),
+              fmt(mae[0]),
+              fmt(mae[1]),
+              coverage.isEmpty()
+                  ? ""
+                  : coverage.entrySet().stream()
+                      .map(
+                          e ->
+                              String.format(" %.0f%%:%.0f%%", e.getKey() * 100, e.getValue() * 100))
+                      .collect(Collectors.joining("", " inside", ""))));
     }
     return line.toString();
   }

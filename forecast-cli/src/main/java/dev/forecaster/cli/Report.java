@@ -1,11 +1,13 @@
 package dev.forecaster.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.forecaster.avro.Evaluation;
 import dev.forecaster.avro.Forecast;
+import dev.forecaster.avro.IntervalHit;
 import dev.forecaster.trainer.RoundRecord;
 import java.awt.Color;
 import java.awt.image.BufferedImage;
@@ -62,6 +64,27 @@ final class Report {
       }
     }
     return new double[] {n == 0 ? Double.NaN : model / n, p == 0 ? Double.NaN : persistence / p, n};
+  }
+
+  /**
+   * Share of a series' live evaluations (from its first live day on) whose actual fell inside each
+   * interval level, by level; empty when its forecasts had no intervals.
+   */
+  static Map<Double, Double> liveCoverage(
+      List<Evaluation> evaluations, String series, LocalDate from) {
+    Map<Double, long[]> counts = new TreeMap<>();
+    for (Evaluation e : evaluations) {
+      if (e.getSeriesId().equals(series) && !e.getTargetDay().isBefore(from)) {
+        for (IntervalHit hit : e.getIntervals()) {
+          long[] c = counts.computeIfAbsent(hit.getLevel(), l -> new long[2]);
+          c[0] += hit.getInside() ? 1 : 0;
+          c[1]++;
+        }
+      }
+    }
+    Map<Double, Double> coverage = new TreeMap<>();
+    counts.forEach((level, c) -> coverage.put(level, (double) c[0] / c[1]));
+    return coverage;
   }
 
   /**
@@ -126,6 +149,9 @@ final class Report {
       node.put("liveEvaluations", (long) mae[2]);
       node.put("liveMae", mae[0]);
       node.put("persistenceMae", mae[1]);
+      ObjectNode coverage = node.putObject("liveCoverage");
+      liveCoverage(o.evaluations(), s.getKey(), s.getValue())
+          .forEach((level, share) -> coverage.put(level.toString(), share));
       ArrayNode versions = node.putArray("modelVersions");
       new TreeSet<>(
               o.forecasts().stream()
@@ -195,7 +221,8 @@ final class Report {
   private static void liveAccuracy(StringBuilder h, ReportData o, ObjectNode summary) {
     h.append(
         "<h2>Live accuracy</h2><table><tr><th>series</th><th>live from</th><th>forecasts"
-            + " scored</th><th>model MAE</th><th>persistence MAE</th><th>model versions</th></tr>");
+            + " scored</th><th>model MAE</th><th>persistence MAE</th><th>inside 80% / 95%"
+            + " intervals</th><th>model versions</th></tr>");
     for (var s : o.liveFrom().entrySet()) {
       ObjectNode n = (ObjectNode) summary.get("series").get(s.getKey());
       double model = n.get("liveMae").asDouble();
@@ -203,16 +230,22 @@ final class Report {
       h.append(
           String.format(
               "<tr><td>%s</td><td>%s</td><td>%d</td><td"
-                  + " class=\"%s\">%.3f</td><td>%.3f</td><td>%s</td></tr>",
+                  + " class=\"%s\">%.3f</td><td>%.3f</td><td>%s / %s</td><td>%s</td></tr>",
               esc(s.getKey()),
               s.getValue(),
               n.get("liveEvaluations").asLong(),
               model <= pers ? "good" : "bad",
               model,
               pers,
+              percent(n.get("liveCoverage").get("0.8")),
+              percent(n.get("liveCoverage").get("0.95")),
               n.get("modelVersions").toString()));
     }
     h.append("</table>");
+  }
+
+  private static String percent(JsonNode share) {
+    return share == null ? "-" : String.format("%.0f%%", 100 * share.asDouble());
   }
 
   private static void versionTable(StringBuilder h, ReportData o) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.forecaster.avro.Reading;
+import dev.forecaster.model.Conformal;
 import dev.forecaster.model.History;
 import dev.forecaster.model.ModelSpec;
 import dev.forecaster.schemas.Topics;
@@ -265,17 +266,17 @@ public final class TrainCommand implements Callable<Integer> {
     }
     if (!o.coverage().isEmpty()) {
       out.printf(
-          "%n  intervals (calibrated on validation windows): %s%n",
-          o.spec().intervals().stream()
+          "%n  intervals, test coverage as served (rolling over the newest %d residuals):%s%n",
+          Conformal.ROLLING,
+          o.coverage().entrySet().stream()
               .map(
-                  b ->
+                  c ->
                       String.format(
-                          "%.0f%% %+.3f .. %+.3f, test coverage %.1f%%",
-                          b.level() * 100,
-                          b.lower(),
-                          b.upper(),
-                          100 * o.coverage().getOrDefault(b.level(), Double.NaN)))
-              .collect(Collectors.joining("; ")));
+                          " %.0f%% %.1f%% (fixed at validation: %.1f%%)",
+                          c.getKey() * 100,
+                          100 * c.getValue(),
+                          100 * o.staticCoverage().getOrDefault(c.getKey(), Double.NaN)))
+              .collect(Collectors.joining(";")));
     }
     if (o.champion() != null) {
       out.printf(
@@ -307,6 +308,17 @@ public final class TrainCommand implements Callable<Integer> {
     }
     ObjectNode coverage = root.putObject("coverage");
     o.coverage().forEach((level, share) -> coverage.put(level.toString(), share));
+    ObjectNode fixed = root.putObject("coverageFixedAtValidation");
+    o.staticCoverage().forEach((level, share) -> fixed.put(level.toString(), share));
+    // per horizon, on the same test windows: one entry while models forecast one horizon
+    ObjectNode horizon =
+        root.putArray("byHorizon")
+            .addObject()
+            .put("horizon", o.spec().horizon())
+            .put("mae", o.model().mae())
+            .put("persistenceMae", o.persistence().mae())
+            .put("linearMae", o.linear().mae());
+    horizon.set("coverage", coverage.deepCopy());
     ArrayNode intervals = root.putArray("intervals");
     o.spec()
         .intervals()

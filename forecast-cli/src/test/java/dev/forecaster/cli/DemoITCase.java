@@ -71,6 +71,9 @@ class DemoITCase {
       assertThat(s.get("liveMae").asDouble()).as(series).isPositive().isFinite();
       assertThat(s.get("persistenceMae").asDouble()).as(series).isPositive().isFinite();
       assertThat(s.get("modelVersions").get(0).asLong()).as(series).isEqualTo(1);
+      // the trainer's models carry intervals: the live evaluations say how often they held
+      assertThat(s.get("liveCoverage").fieldNames()).toIterable().containsExactly("0.8", "0.95");
+      assertThat(s.get("liveCoverage").get("0.95").asDouble()).as(series).isBetween(0.0, 1.0);
     }
     // half-way through the live days the trainer's round ran for both models; a published
     // version takes over mid-stream: v1 up to a day, v2 after it, never back

@@ -78,6 +78,18 @@ class TrainCommandTest {
       assertThat(json.get(part).get("mae").asDouble()).as(part).isPositive();
       assertThat(json.get(part).has("rmse") && json.get(part).has("mape")).isTrue();
     }
+    // intervals: served (rolling) and fixed coverage on the test windows, per horizon too
+    assertThat(json.get("coverage").fieldNames()).toIterable().containsExactly("0.8", "0.95");
+    assertThat(json.get("coverage").get("0.8").asDouble()).isBetween(0.0, 1.0);
+    assertThat(json.get("coverageFixedAtValidation").has("0.95")).isTrue();
+    assertThat(json.get("intervals")).hasSize(2);
+    JsonNode h1 = json.get("byHorizon").get(0);
+    assertThat(h1.get("horizon").asInt()).isEqualTo(1);
+    assertThat(h1.get("mae").asDouble()).isEqualTo(json.get("model").get("mae").asDouble());
+    assertThat(h1.get("persistenceMae").asDouble())
+        .isEqualTo(json.get("persistence").get("mae").asDouble());
+    assertThat(h1.get("coverage")).isEqualTo(json.get("coverage"));
+    assertThat(cli.out.toString()).contains("intervals, test coverage as served");
     BufferedImage chart = ImageIO.read(dir.resolve("c.png").toFile());
     assertThat(chart.getWidth()).isEqualTo(1100);
     assertThat(chart.getHeight()).isEqualTo(840);

@@ -49,6 +49,7 @@ public final class LoadedModel implements AutoCloseable {
         .withMetrics(b.training(), b.trainingMetrics(), b.backtestMetrics())
         .toBuilder()
         .intervals(b.intervals())
+        .calibrationResiduals(b.calibrationResiduals())
         .build()
         .equals(b);
   }

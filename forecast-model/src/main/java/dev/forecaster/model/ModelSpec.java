@@ -21,7 +21,10 @@ import java.util.Map;
  * @param highway whether a linear autoregression over the whole window is added to the members'
  *     mean: the network then forecasts a correction to it (see {@link Networks})
  * @param scaling fitted on training rows; null until fitted
- * @param intervals prediction intervals around the forecast, by level (empty when not calibrated)
+ * @param intervals prediction intervals around the forecast, by level, from all validation
+ *     residuals (empty when not calibrated)
+ * @param calibrationResiduals the newest validation residuals (actual − forecast, oldest first),
+ *     where the served intervals' rolling calibration starts ({@link Conformal.Rolling})
  * @param training the training settings (learning rate, epochs, seed, ...), as text
  */
 public record ModelSpec(
@@ -44,6 +47,7 @@ public record ModelSpec(
     boolean highway,
     Scaling scaling,
     List<IntervalBand> intervals,
+    List<Double> calibrationResiduals,
     Map<String, String> training,
     Map<String, Double> trainingMetrics,
     Map<String, Double> backtestMetrics,
@@ -56,6 +60,8 @@ public record ModelSpec(
     features = List.copyOf(features);
     readingDays = readingDays == null ? ReadingDays.EVERY_DAY : readingDays;
     intervals = intervals == null ? List.of() : List.copyOf(intervals);
+    calibrationResiduals =
+        calibrationResiduals == null ? List.of() : List.copyOf(calibrationResiduals);
     training = training == null ? Map.of() : Map.copyOf(training);
     trainingMetrics = trainingMetrics == null ? Map.of() : Map.copyOf(trainingMetrics);
     backtestMetrics = backtestMetrics == null ? Map.of() : Map.copyOf(backtestMetrics);
@@ -166,6 +172,7 @@ public record ModelSpec(
     private boolean highway;
     private Scaling scaling;
     private List<IntervalBand> intervals = List.of();
+    private List<Double> calibrationResiduals = List.of();
     private Map<String, String> training;
     private Map<String, Double> trainingMetrics;
     private Map<String, Double> backtestMetrics;
@@ -193,6 +200,7 @@ public record ModelSpec(
       highway = s.highway;
       scaling = s.scaling;
       intervals = s.intervals;
+      calibrationResiduals = s.calibrationResiduals;
       training = s.training;
       trainingMetrics = s.trainingMetrics;
       backtestMetrics = s.backtestMetrics;
@@ -289,6 +297,11 @@ public record ModelSpec(
       return this;
     }
 
+    public Builder calibrationResiduals(List<Double> v) {
+      calibrationResiduals = v;
+      return this;
+    }
+
     public Builder readingDays(ReadingDays v) {
       readingDays = v;
       return this;
@@ -340,6 +353,7 @@ public record ModelSpec(
           highway,
           scaling,
           intervals,
+          calibrationResiduals,
           training,
           trainingMetrics,
           backtestMetrics,

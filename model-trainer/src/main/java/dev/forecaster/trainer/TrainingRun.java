@@ -2,6 +2,7 @@ package dev.forecaster.trainer;
 
 import ai.djl.Device;
 import dev.forecaster.avro.ModelUpdate;
+import dev.forecaster.model.Conformal;
 import dev.forecaster.model.History;
 import dev.forecaster.model.IntervalBand;
 import dev.forecaster.model.LoadedModel;
@@ -269,7 +270,8 @@ public final class TrainingRun {
       String explanation,
       Selection.Result selection,
       List<Fold> folds,
-      Map<Double, Double> coverage) {}
+      Map<Double, Double> coverage,
+      Map<Double, Double> staticCoverage) {}
 
   /**
    * A trained model and its backtest on one split, before any publishing decision. The caller
@@ -400,7 +402,8 @@ public final class TrainingRun {
       Trained last,
       List<NetworkTrainer.MemberRun> members,
       int season,
-      Map<Double, Double> coverage) {}
+      Map<Double, Double> coverage,
+      Map<Double, Double> staticCoverage) {}
 
   private Backtest backtest(
       History history, Request request, LocalDate testFrom, IntConsumer onEpoch) {
@@ -420,6 +423,7 @@ public final class TrainingRun {
     List<double[]> parts = new ArrayList<>();
     List<Forecasts> baselines = new ArrayList<>();
     List<Map<Double, long[]>> hits = new ArrayList<>();
+    List<Map<Double, long[]>> staticHits = new ArrayList<>();
     Trained last = null;
     for (int k = 0; k < starts.size(); k++) {
       LocalDate until = k + 1 < starts.size() ? starts.get(k + 1) : null;
@@ -438,11 +442,9 @@ public final class TrainingRun {
       test.addAll(split.test());
       parts.add(last.predicted());
       baselines.add(last.baselines());
-      hits.add(
-          Conformal.hits(
-              last.spec().intervals(),
-              last.predicted(),
-              split.test().stream().mapToDouble(Sample::actual).toArray()));
+      double[] actualOfFold = split.test().stream().mapToDouble(Sample::actual).toArray();
+      staticHits.add(Conformal.hits(last.spec().intervals(), last.predicted(), actualOfFold));
+      hits.add(servedHits(last.spec(), split.test(), last.predicted()));
     }
     double[] predicted = concat(parts);
     Forecasts pooledBaselines =
@@ -460,7 +462,44 @@ public final class TrainingRun {
         last,
         last.members(),
         season,
-        Conformal.coverage(hits));
+        Conformal.coverage(hits),
+        Conformal.coverage(staticHits));
+  }
+
+  /**
+   * Coverage of the intervals as the job serves them ({@link Conformal.Rolling}): each test day's
+   * forecasts get the bands calibrated on the residuals known before that day (the validation
+   * residuals, then the test days before it), and the day's residuals join afterwards.
+   */
+  private static Map<Double, long[]> servedHits(
+      ModelSpec spec, List<Sample> test, double[] predicted) {
+    Conformal.Rolling rolling = new Conformal.Rolling(spec.calibrationResiduals());
+    Map<Double, long[]> hits = new LinkedHashMap<>();
+    Integer[] order = new Integer[test.size()];
+    Arrays.setAll(order, i -> i);
+    Arrays.sort(order, Comparator.comparing(i -> test.get(i).targetDay()));
+    int from = 0;
+    while (from < order.length) {
+      LocalDate day = test.get(order[from]).targetDay();
+      int to = from;
+      while (to < order.length && test.get(order[to]).targetDay().equals(day)) {
+        to++;
+      }
+      List<IntervalBand> bands = rolling.bands();
+      for (int k = from; k < to; k++) {
+        int i = order[k];
+        for (IntervalBand band : bands) {
+          long[] c = hits.computeIfAbsent(band.level(), l -> new long[2]);
+          c[0] += band.covers(predicted[i], test.get(i).actual()) ? 1 : 0;
+          c[1]++;
+        }
+      }
+      for (int k = from; k < to; k++) {
+        rolling.add(test.get(order[k]).actual() - predicted[order[k]]);
+      }
+      from = to;
+    }
+    return hits;
   }
 
   private static double[] concat(List<double[]> parts) {
@@ -521,12 +560,17 @@ public final class TrainingRun {
     try {
       // intervals from the validation windows: early stopping saw their loss, the weights never
       // fitted them
-      List<IntervalBand> bands =
-          split.validation().size() < Conformal.MIN_RESIDUALS
-              ? List.of()
-              : Conformal.calibrate(
+      double[] residuals =
+          split.validation().isEmpty()
+              ? new double[0]
+              : Conformal.residuals(
                   ModelScoring.predict(model, split.validation()),
                   split.validation().stream().mapToDouble(Sample::actual).toArray());
+      List<Double> newest =
+          Arrays.stream(residuals)
+              .skip(Math.max(0, residuals.length - Conformal.ROLLING))
+              .boxed()
+              .toList();
       double[] predicted = ModelScoring.predict(model, split.test());
       List<Sample> fitted = new ArrayList<>(split.train());
       fitted.addAll(split.validation());
@@ -541,7 +585,8 @@ public final class TrainingRun {
                   trainingMetrics(result),
                   backtestMetrics(scores, split))
               .toBuilder()
-              .intervals(bands)
+              .intervals(Conformal.bands(residuals))
+              .calibrationResiduals(residuals.length < Conformal.MIN_RESIDUALS ? List.of() : newest)
               .build();
       LoadedModel described = model.describedAs(measured);
       return new Trained(described, split, scores, predicted, baselines, result.members());
@@ -664,7 +709,8 @@ public final class TrainingRun {
         why,
         selection,
         b.folds(),
-        b.coverage());
+        b.coverage(),
+        b.staticCoverage());
   }
 
   /**

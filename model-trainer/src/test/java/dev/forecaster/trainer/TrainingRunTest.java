@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.djl.Device;
 import dev.forecaster.avro.Reading;
 import dev.forecaster.model.Architecture;
+import dev.forecaster.model.Conformal;
 import dev.forecaster.model.History;
 import dev.forecaster.model.IntervalBand;
 import dev.forecaster.model.LoadedModel;
@@ -91,8 +92,12 @@ class TrainingRunTest {
     assertThat(bands.get(1).upper() - bands.get(1).lower())
         .isGreaterThan(bands.get(0).upper() - bands.get(0).lower());
     double[] actual = o.test().stream().mapToDouble(Sample::actual).toArray();
-    assertThat(o.coverage())
+    assertThat(o.staticCoverage())
         .isEqualTo(Conformal.coverage(List.of(Conformal.hits(bands, o.predicted(), actual))));
+    // served intervals start from the newest validation residuals and roll on through the test
+    assertThat(o.spec().calibrationResiduals())
+        .hasSizeBetween(Conformal.MIN_RESIDUALS, Conformal.ROLLING);
+    assertThat(o.coverage()).containsOnlyKeys(0.8, 0.95);
     assertThat(o.coverage().get(0.8)).isBetween(0.6, 0.95);
     assertThat(o.spec().readingDays()).isEqualTo(ReadingDays.EVERY_DAY);
   }
