@@ -32,9 +32,12 @@ import org.jfree.chart.ChartFactory;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.DeviationRenderer;
 import org.jfree.data.time.Day;
 import org.jfree.data.time.TimeSeries;
 import org.jfree.data.time.TimeSeriesCollection;
+import org.jfree.data.xy.YIntervalSeries;
+import org.jfree.data.xy.YIntervalSeriesCollection;
 
 /** The report (one HTML page, charts inline) and its summary JSON, of the demo or of the topics. */
 final class Report {
@@ -319,7 +322,7 @@ final class Report {
     }
   }
 
-  private static JFreeChart actualVsForecast(String series, List<Evaluation> live) {
+  static JFreeChart actualVsForecast(String series, List<Evaluation> live) {
     TimeSeries actual = new TimeSeries("actual");
     TimeSeries forecast = new TimeSeries("forecast");
     TimeSeries persistence = new TimeSeries("persistence");
@@ -330,15 +333,56 @@ final class Report {
         persistence.addOrUpdate(day(e.getTargetDay()), e.getActual() + e.getPersistenceError());
       }
     }
-    return styled(
-        ChartFactory.createTimeSeriesChart(
-            series + ": actual and forecast, live period",
-            "day",
-            live.isEmpty() ? "" : live.get(0).getTarget(),
-            collection(actual, forecast, persistence)),
-        BLACK,
-        RED,
-        GREY);
+    JFreeChart chart =
+        styled(
+            ChartFactory.createTimeSeriesChart(
+                series + ": actual and forecast, live period",
+                "day",
+                live.isEmpty() ? "" : live.get(0).getTarget(),
+                collection(actual, forecast, persistence)),
+            BLACK,
+            RED,
+            GREY);
+    fan(chart, live);
+    return chart;
+  }
+
+  /**
+   * The forecasts' 95% and 80% intervals as shaded bands behind the lines (a fan chart), when the
+   * forecasts had intervals.
+   */
+  private static void fan(JFreeChart chart, List<Evaluation> live) {
+    YIntervalSeriesCollection bands = new YIntervalSeriesCollection();
+    for (double level : List.of(0.95, 0.8)) {
+      YIntervalSeries band = new YIntervalSeries(String.format("%.0f%% interval", level * 100));
+      for (Evaluation e : live) {
+        for (IntervalHit i : e.getIntervals()) {
+          if (i.getLevel() == level) {
+            band.add(
+                day(e.getTargetDay()).getFirstMillisecond(),
+                e.getPredicted(),
+                i.getLower(),
+                i.getUpper());
+          }
+        }
+      }
+      if (!band.isEmpty()) {
+        bands.addSeries(band);
+      }
+    }
+    if (bands.getSeriesCount() == 0) {
+      return;
+    }
+    DeviationRenderer renderer = new DeviationRenderer(true, false);
+    renderer.setAlpha(1f);
+    for (int k = 0; k < bands.getSeriesCount(); k++) {
+      Color fill = k == 0 ? new Color(0xF6, 0xD5, 0xD5) : new Color(0xEC, 0xA9, 0xA9);
+      renderer.setSeriesFillPaint(k, fill);
+      renderer.setSeriesPaint(k, fill);
+    }
+    XYPlot plot = chart.getXYPlot();
+    plot.setDataset(1, bands); // drawn before dataset 0: behind the lines
+    plot.setRenderer(1, renderer);
   }
 
   private static JFreeChart errors(String series, List<Evaluation> live) {
