@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.TimeZone;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
 import javax.imageio.ImageIO;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.JFreeChart;
@@ -155,6 +156,24 @@ final class Report {
       ObjectNode coverage = node.putObject("liveCoverage");
       liveCoverage(o.evaluations(), s.getKey(), s.getValue())
           .forEach((level, share) -> coverage.put(level.toString(), share));
+      ArrayNode byHorizon = node.putArray("liveByHorizon");
+      Map<Integer, List<Evaluation>> perHorizon =
+          o.evaluations().stream()
+              .filter(e -> e.getSeriesId().equals(s.getKey()))
+              .collect(
+                  Collectors.groupingBy(Evaluation::getHorizon, TreeMap::new, Collectors.toList()));
+      perHorizon.forEach(
+          (h, es) -> {
+            double[] m = liveMae(es, s.getKey(), s.getValue());
+            ObjectNode hn = byHorizon.addObject();
+            hn.put("horizon", h);
+            hn.put("evaluations", (long) m[2]);
+            hn.put("mae", m[0]);
+            hn.put("persistenceMae", m[1]);
+            ObjectNode hc = hn.putObject("coverage");
+            liveCoverage(es, s.getKey(), s.getValue())
+                .forEach((level, share) -> hc.put(level.toString(), share));
+          });
       ArrayNode versions = node.putArray("modelVersions");
       new TreeSet<>(
               o.forecasts().stream()

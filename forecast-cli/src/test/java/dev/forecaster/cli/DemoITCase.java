@@ -74,6 +74,12 @@ class DemoITCase {
       // the trainer's models carry intervals: the live evaluations say how often they held
       assertThat(s.get("liveCoverage").fieldNames()).toIterable().containsExactly("0.8", "0.95");
       assertThat(s.get("liveCoverage").get("0.95").asDouble()).as(series).isBetween(0.0, 1.0);
+      JsonNode h1 = s.get("liveByHorizon").get(0); // one horizon: the same figures as the series'
+      assertThat(s.get("liveByHorizon")).hasSize(1);
+      assertThat(h1.get("horizon").asInt()).isEqualTo(1);
+      assertThat(h1.get("mae").asDouble()).isEqualTo(s.get("liveMae").asDouble());
+      assertThat(h1.get("persistenceMae").asDouble()).isEqualTo(s.get("persistenceMae").asDouble());
+      assertThat(h1.get("coverage")).isEqualTo(s.get("liveCoverage"));
     }
     // half-way through the live days the trainer's round ran for both models; a published
     // version takes over mid-stream: v1 up to a day, v2 after it, never back
