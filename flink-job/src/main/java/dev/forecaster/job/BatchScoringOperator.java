@@ -285,9 +285,14 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
 
   /** A model's calibrated intervals around one forecast, in real units. */
   static List<Interval> intervals(List<IntervalBand> bands, double value) {
-    return bands.stream()
-        .map(b -> new Interval(b.level(), value + b.lower(), value + b.upper()))
-        .toList();
+    if (bands.isEmpty()) {
+      return List.of();
+    }
+    List<Interval> intervals = new ArrayList<>(bands.size()); // per forecast: no stream
+    for (IntervalBand b : bands) {
+      intervals.add(new Interval(b.level(), value + b.lower(), value + b.upper()));
+    }
+    return intervals;
   }
 
   private void flush(Serving model) throws TranslateException {
@@ -411,8 +416,8 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     final Conformal.Rolling calibration;
 
     /**
-     * This subtask's newest one-step forecast per series, {base day, value}, until the next window
-     * of the series brings its actual.
+     * This subtask's newest one-step forecast per series, {base day, value}; the base day is NaN
+     * once the next window of the series brought its actual. One array per series, reused.
      */
     final Map<String, double[]> awaitingActual = new HashMap<>();
 
@@ -422,7 +427,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       this.update = update;
       this.spec = model.spec();
       this.calibration = new Conformal.Rolling(spec.calibrationResiduals());
-      this.targetFeature = spec.features().indexOf(spec.target());
+      this.targetFeature = spec.targetIndex();
       this.encoder = model.encoder();
       this.predictor = model.newPredictor();
       this.fpw = encoder.floatsPerWindow();
@@ -451,9 +456,14 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
      * its series brings that forecast's actual: its residual joins the calibration.
      */
     void learnFrom(WindowReady w, int[] columns) {
-      double[] last = awaitingActual.remove(w.seriesId);
+      double[] last = awaitingActual.get(w.seriesId);
+      if (last == null || Double.isNaN(last[0])) {
+        return;
+      }
+      double baseDay = last[0];
+      last[0] = Double.NaN; // the next window settles the forecast, whatever it brings
       int rows = w.rows();
-      if (last == null || rows < 2 || w.epochDays[rows - 2] != (int) last[0]) {
+      if (rows < 2 || w.epochDays[rows - 2] != baseDay) {
         return;
       }
       double actual = w.values[(rows - 1) * w.featureNames.length + columns[targetFeature]];
@@ -463,7 +473,9 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     /** Keeps forecast {@code i} of the batch until its actual comes (one-step models only). */
     void remember(int i) {
       if (spec.horizon() == 1 && !spec.calibrationResiduals().isEmpty()) {
-        awaitingActual.put(series[i], new double[] {baseDays[i], out[i]});
+        double[] last = awaitingActual.computeIfAbsent(series[i], s -> new double[2]);
+        last[0] = baseDays[i];
+        last[1] = out[i];
       }
     }
 

@@ -91,8 +91,11 @@ final class JobCommand implements Callable<Integer> {
     Set<String> keep = new HashSet<>();
     keep.add(job.getJobID().toHexString());
     restore.ifPresent(p -> keep.add(p.getParent().getFileName().toString()));
-    LocalCheckpoints.prune(
-        checkpoints, keep); // earlier runs' folders: this run and its source stay
+    if (jobConfig.checkpointDir().isBlank()) {
+      // only in the folder this command owns (one per consumer group): a checkpoint.dir the user
+      // gave may hold other jobs' checkpoints
+      LocalCheckpoints.prune(checkpoints, keep); // earlier runs: this run and its source stay
+    }
     Thread stop = new Thread(() -> job.cancel().join(), "cancel-job");
     Runtime.getRuntime().addShutdownHook(stop);
     out.printf(

@@ -18,10 +18,11 @@ import java.util.Set;
  *
  * <p>What is assumed: the calendar is weekly. It is learned from the days of a history ({@link
  * #learn}): a weekday is a reading day when it holds at least a quarter of the readings it would
- * hold if readings were spread evenly over the week, so that a few stray weekend days do not make
- * weekends reading days and a few holidays do not remove a weekday. Holidays are not known in
- * advance: a forecast from the day before a holiday targets the holiday, and the evaluator, which
- * counts readings, scores it against the next reading that comes (the evaluation says which day).
+ * hold if readings were spread evenly over the week (and on at least two days), so that a few stray
+ * weekend days do not make weekends reading days and a few holidays do not remove a weekday.
+ * Holidays are not known in advance: a forecast from the day before a holiday targets the holiday,
+ * and the evaluator, which counts readings, scores it against the next reading that comes (the
+ * evaluation says which day).
  */
 public record ReadingDays(Set<DayOfWeek> days) {
 
@@ -50,7 +51,7 @@ public record ReadingDays(Set<DayOfWeek> days) {
     EnumSet<DayOfWeek> days = EnumSet.noneOf(DayOfWeek.class);
     counts.forEach(
         (day, n) -> {
-          if (n >= even / 4) {
+          if (n >= Math.max(2, even / 4)) { // one stray day never makes a reading day
             days.add(day);
           }
         });

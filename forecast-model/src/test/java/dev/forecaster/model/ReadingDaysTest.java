@@ -32,6 +32,20 @@ class ReadingDaysTest {
   }
 
   @Test
+  void aShortHistoryWithOneStrayWeekendDayIsStillWeekdays() {
+    List<LocalDate> days = new ArrayList<>();
+    for (int i = 0; i < 21; i++) { // three weeks of trading days from a Monday
+      LocalDate d = LocalDate.of(2013, 6, 3).plusDays(i);
+      if (d.getDayOfWeek().getValue() <= 5) {
+        days.add(d);
+      }
+    }
+    days.add(LocalDate.of(2013, 6, 8)); // one Saturday
+
+    assertThat(ReadingDays.learn(days)).isEqualTo(ReadingDays.WEEKDAYS);
+  }
+
+  @Test
   void aDailySeriesWithGapsReadsEveryDay() {
     List<LocalDate> days = new ArrayList<>();
     for (int i = 0; i < 700; i++) {

@@ -474,6 +474,8 @@ public final class TrainingRun {
   private static Map<Double, long[]> servedHits(
       ModelSpec spec, List<Sample> test, double[] predicted) {
     Conformal.Rolling rolling = new Conformal.Rolling(spec.calibrationResiduals());
+    // as the job does: only one-step models with calibration residuals roll on
+    boolean rolls = spec.horizon() == 1 && !spec.calibrationResiduals().isEmpty();
     Map<Double, long[]> hits = new LinkedHashMap<>();
     Integer[] order = new Integer[test.size()];
     Arrays.setAll(order, i -> i);
@@ -485,7 +487,7 @@ public final class TrainingRun {
       while (to < order.length && test.get(order[to]).targetDay().equals(day)) {
         to++;
       }
-      List<IntervalBand> bands = rolling.bands();
+      List<IntervalBand> bands = rolling.bands().isEmpty() ? spec.intervals() : rolling.bands();
       for (int k = from; k < to; k++) {
         int i = order[k];
         for (IntervalBand band : bands) {
@@ -494,7 +496,7 @@ public final class TrainingRun {
           c[1]++;
         }
       }
-      for (int k = from; k < to; k++) {
+      for (int k = from; rolls && k < to; k++) {
         rolling.add(test.get(order[k]).actual() - predicted[order[k]]);
       }
       from = to;

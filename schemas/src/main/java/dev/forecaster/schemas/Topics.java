@@ -33,7 +33,10 @@ public enum Topics {
   EVALUATIONS(Defaults.EVALUATIONS, false, true),
   /** Records the job could not use, with their reason. */
   DEAD_LETTERS(Defaults.DEAD_LETTERS, false, true),
-  /** Model updates, compacted by model name: the newest record per name is kept. */
+  /**
+   * Model updates, compacted by key {@code <name>/v<version>}: every version has its record, and
+   * the publisher tombstones those beyond the newest few.
+   */
   MODELS(Defaults.MODELS, true, false);
 
   /**
