@@ -11,7 +11,8 @@ import ai.djl.translate.TranslatorContext;
 import java.nio.FloatBuffer;
 
 /**
- * Scores N windows in one forward pass and returns N forecasts in real units.
+ * Scores N windows in one forward pass and returns N × {@link #outputs()} forecasts in real units
+ * (every horizon of each window).
  *
  * <p>Not thread-safe (it wraps a DJL {@link Predictor}): one per thread. The native memory of each
  * call lives in the predictor context's own manager and is freed when the call returns; close the
@@ -22,16 +23,24 @@ public final class BatchedPredictor implements AutoCloseable {
   private final WindowEncoder encoder;
   private final Predictor<Batch, float[]> predictor;
   private final int floatsPerWindow;
+  private final int outputs;
 
   BatchedPredictor(LoadedModel model) {
     this.encoder = model.encoder();
+    this.outputs = model.spec().horizons();
     this.floatsPerWindow = encoder.floatsPerWindow();
     this.predictor = model.djlModel().newPredictor(new BatchTranslator(model.spec()));
   }
 
+  /** Forecasts per window: one per horizon. */
+  public int outputs() {
+    return outputs;
+  }
+
   /**
    * Predicts {@code count} windows already encoded by {@link WindowEncoder#encode}, back to back in
-   * {@code encoded}, writing the forecasts in real units into {@code out}.
+   * {@code encoded}, writing the forecasts in real units into {@code out}: window i's forecast of
+   * its {@code j}-th horizon at {@code i * outputs() + j}.
    *
    * @param baseValues each window's raw target value at its last reading
    */
@@ -42,12 +51,15 @@ public final class BatchedPredictor implements AutoCloseable {
     }
     if (encoded.length < count * floatsPerWindow
         || baseValues.length < count
-        || out.length < count) {
+        || out.length < count * outputs) {
       throw new IllegalArgumentException("buffers hold fewer than " + count + " windows");
     }
     float[] network = predictor.predict(new Batch(encoded, count));
     for (int i = 0; i < count; i++) {
-      out[i] = encoder.toRealUnits(baseValues[i], network[i]);
+      for (int j = 0; j < outputs; j++) {
+        int o = i * outputs + j;
+        out[o] = encoder.toRealUnits(baseValues[i], network[o]);
+      }
     }
   }
 

@@ -50,6 +50,8 @@ public final class LoadedModel implements AutoCloseable {
         .toBuilder()
         .intervals(b.intervals())
         .calibrationResiduals(b.calibrationResiduals())
+        .laterIntervals(b.laterIntervals())
+        .laterCalibrationResiduals(b.laterCalibrationResiduals())
         .build()
         .equals(b);
   }

@@ -13,7 +13,10 @@ import java.util.Map;
  * @param calendar whether day-of-year (as sin and cos) is an input after the features
  * @param weekday whether the day of the week (as sin and cos) is an input after those
  * @param windowLength readings the network sees per forecast
- * @param horizon how many readings ahead the forecast is
+ * @param horizon how many readings ahead the first forecast is
+ * @param horizons how many forecasts one window gives: {@code horizon}, {@code horizon + 1}, ...
+ *     readings ahead, one output of the network each (1 when absent, as in models trained before it
+ *     existed)
  * @param readingDays the days of the week the series reads on, learned from the training history; a
  *     forecast targets the horizon-th of them after its base day (every day when absent, as in
  *     models trained before it existed)
@@ -25,6 +28,8 @@ import java.util.Map;
  *     residuals (empty when not calibrated)
  * @param calibrationResiduals the newest validation residuals (actual − forecast, oldest first),
  *     where the served intervals' rolling calibration starts ({@link Conformal.Rolling})
+ * @param laterIntervals {@code intervals} of the later horizons, one list each (horizon + 1, ...)
+ * @param laterCalibrationResiduals {@code calibrationResiduals} of the later horizons
  * @param training the training settings (learning rate, epochs, seed, ...), as text
  */
 public record ModelSpec(
@@ -43,11 +48,14 @@ public record ModelSpec(
     ValueTransform targetTransform,
     int windowLength,
     int horizon,
+    int horizons,
     ReadingDays readingDays,
     boolean highway,
     Scaling scaling,
     List<IntervalBand> intervals,
     List<Double> calibrationResiduals,
+    List<List<IntervalBand>> laterIntervals,
+    List<List<Double>> laterCalibrationResiduals,
     Map<String, String> training,
     Map<String, Double> trainingMetrics,
     Map<String, Double> backtestMetrics,
@@ -62,6 +70,13 @@ public record ModelSpec(
     intervals = intervals == null ? List.of() : List.copyOf(intervals);
     calibrationResiduals =
         calibrationResiduals == null ? List.of() : List.copyOf(calibrationResiduals);
+    horizons = horizons == 0 ? 1 : horizons; // absent in specs written before it existed
+    laterIntervals =
+        laterIntervals == null ? List.of() : laterIntervals.stream().map(List::copyOf).toList();
+    laterCalibrationResiduals =
+        laterCalibrationResiduals == null
+            ? List.of()
+            : laterCalibrationResiduals.stream().map(List::copyOf).toList();
     training = training == null ? Map.of() : Map.copyOf(training);
     trainingMetrics = trainingMetrics == null ? Map.of() : Map.copyOf(trainingMetrics);
     backtestMetrics = backtestMetrics == null ? Map.of() : Map.copyOf(backtestMetrics);
@@ -75,9 +90,20 @@ public record ModelSpec(
       throw new IllegalArgumentException(
           "the target '" + target + "' must be one of the features " + features);
     }
-    if (windowLength < 1 || horizon < 1 || hiddenSize < 1 || layers < 1 || members < 1) {
+    if (windowLength < 1
+        || horizon < 1
+        || horizons < 1
+        || hiddenSize < 1
+        || layers < 1
+        || members < 1) {
       throw new IllegalArgumentException(
-          "window, horizon, hidden size, layers and members must be at least 1");
+          "window, horizon, horizons, hidden size, layers and members must be at least 1");
+    }
+    for (List<?> later : List.of(laterIntervals, laterCalibrationResiduals)) {
+      if (!later.isEmpty() && later.size() != horizons - 1) {
+        throw new IllegalArgumentException(
+            "a model of " + horizons + " horizons has " + later.size() + " later calibrations");
+      }
     }
     if (dropout < 0 || dropout >= 1) {
       throw new IllegalArgumentException("dropout must be in [0, 1): " + dropout);
@@ -111,7 +137,50 @@ public record ModelSpec(
 
   /** The day a forecast of this model from {@code baseDay} targets: see {@link ReadingDays}. */
   public LocalDate targetDay(LocalDate baseDay) {
-    return readingDays.after(baseDay, horizon);
+    return targetDay(baseDay, 0);
+  }
+
+  /** The day the {@code output}-th forecast (0: the first) from {@code baseDay} targets. */
+  public LocalDate targetDay(LocalDate baseDay, int output) {
+    return readingDays.after(baseDay, horizon + output);
+  }
+
+  /** How many readings ahead the {@code output}-th forecast (0: the first) is. */
+  public int horizonOf(int output) {
+    return horizon + output;
+  }
+
+  /** The intervals of the {@code output}-th forecast (0: the first); empty when not calibrated. */
+  public List<IntervalBand> intervals(int output) {
+    if (output == 0) {
+      return intervals;
+    }
+    return laterIntervals.isEmpty() ? List.of() : laterIntervals.get(output - 1);
+  }
+
+  /** The calibration residuals of the {@code output}-th forecast (0: the first). */
+  public List<Double> calibrationResiduals(int output) {
+    if (output == 0) {
+      return calibrationResiduals;
+    }
+    return laterCalibrationResiduals.isEmpty()
+        ? List.of()
+        : laterCalibrationResiduals.get(output - 1);
+  }
+
+  /**
+   * The one-output model of this one's {@code output}-th forecast: its horizon, its calibration,
+   * the rest the same (a model of several horizons is one of these per horizon, side by side).
+   */
+  public ModelSpec output(int output) {
+    return toBuilder()
+        .horizon(horizonOf(output))
+        .horizons(1)
+        .intervals(intervals(output))
+        .calibrationResiduals(calibrationResiduals(output))
+        .laterIntervals(List.of())
+        .laterCalibrationResiduals(List.of())
+        .build();
   }
 
   public ModelSpec withScaling(Scaling newScaling) {
@@ -168,11 +237,14 @@ public record ModelSpec(
     private ValueTransform targetTransform = ValueTransform.LEVEL;
     private int windowLength = 7;
     private int horizon = 1;
+    private int horizons = 1;
     private ReadingDays readingDays = ReadingDays.EVERY_DAY;
     private boolean highway;
     private Scaling scaling;
     private List<IntervalBand> intervals = List.of();
     private List<Double> calibrationResiduals = List.of();
+    private List<List<IntervalBand>> laterIntervals = List.of();
+    private List<List<Double>> laterCalibrationResiduals = List.of();
     private Map<String, String> training;
     private Map<String, Double> trainingMetrics;
     private Map<String, Double> backtestMetrics;
@@ -196,11 +268,14 @@ public record ModelSpec(
       targetTransform = s.targetTransform;
       windowLength = s.windowLength;
       horizon = s.horizon;
+      horizons = s.horizons;
       readingDays = s.readingDays;
       highway = s.highway;
       scaling = s.scaling;
       intervals = s.intervals;
       calibrationResiduals = s.calibrationResiduals;
+      laterIntervals = s.laterIntervals;
+      laterCalibrationResiduals = s.laterCalibrationResiduals;
       training = s.training;
       trainingMetrics = s.trainingMetrics;
       backtestMetrics = s.backtestMetrics;
@@ -292,6 +367,22 @@ public record ModelSpec(
       return this;
     }
 
+    /** How many consecutive horizons one window is forecast for, from {@link #horizon}. */
+    public Builder horizons(int v) {
+      horizons = v;
+      return this;
+    }
+
+    public Builder laterIntervals(List<List<IntervalBand>> v) {
+      laterIntervals = v;
+      return this;
+    }
+
+    public Builder laterCalibrationResiduals(List<List<Double>> v) {
+      laterCalibrationResiduals = v;
+      return this;
+    }
+
     public Builder intervals(List<IntervalBand> v) {
       intervals = v;
       return this;
@@ -349,11 +440,14 @@ public record ModelSpec(
           targetTransform,
           windowLength,
           horizon,
+          horizons,
           readingDays,
           highway,
           scaling,
           intervals,
           calibrationResiduals,
+          laterIntervals,
+          laterCalibrationResiduals,
           training,
           trainingMetrics,
           backtestMetrics,

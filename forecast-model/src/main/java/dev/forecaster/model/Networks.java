@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.MalformedModelException;
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -67,11 +68,27 @@ public final class Networks {
   }
 
   /**
-   * The whole model, (batch, window, inputs) → (batch, 1): the mean of its members' outputs, plus,
-   * with {@link ModelSpec#highway()}, a linear autoregression over the flattened window (the
-   * highway of LSTNet): the members then forecast a correction to the linear forecast.
+   * The whole model, (batch, window, inputs) → (batch, horizons). For one horizon, (batch, 1): the
+   * mean of its members' outputs, plus, with {@link ModelSpec#highway()}, a linear autoregression
+   * over the flattened window (the highway of LSTNet): the members then forecast a correction to
+   * the linear forecast. For several horizons, one such network per horizon side by side (the
+   * direct strategy, each trained on its own horizon), their outputs as columns: one forward pass
+   * scores every horizon.
    */
   public static Block build(ModelSpec spec) {
+    if (spec.horizons() > 1) {
+      // one network per horizon side by side: one forward pass gives (batch, horizons)
+      List<Block> outputs = new ArrayList<>();
+      for (int j = 0; j < spec.horizons(); j++) {
+        // each horizon reads the window alone: a recurrent layer appends its initial states to
+        // the input list it is given, which the next horizon's highway must not see
+        outputs.add(
+            new SequentialBlock()
+                .add(new LambdaBlock(Networks::windowOnly, "windowOnly"))
+                .add(build(spec.output(j))));
+      }
+      return new ParallelBlock(Networks::concat, outputs);
+    }
     List<Block> members = new ArrayList<>();
     for (int i = 0; i < spec.members(); i++) {
       members.add(member(spec));
@@ -96,8 +113,31 @@ public final class Networks {
    *     block writes them
    * @param memberScale what each member's output is multiplied by (its head's weights are): how
    *     much of the members' correction the model takes, in the units of the scaled target
+   * @param memberShift what is added to each member's output (to its head's bias) after that
    */
-  public record Parts(double[] highway, List<byte[]> members, double memberScale) {}
+  public record Parts(
+      double[] highway, List<byte[]> members, double memberScale, double memberShift) {
+
+    public Parts(double[] highway, List<byte[]> members, double memberScale) {
+      this(highway, members, memberScale, 0.0);
+    }
+
+    /**
+     * The same model with its output multiplied by {@code scale}, then {@code shift} added: how a
+     * network trained on a target scaled one way gives it scaled another way.
+     */
+    public Parts affine(double scale, double shift) {
+      if (highway == null) {
+        return new Parts(null, members, memberScale * scale, memberShift * scale + shift);
+      }
+      double[] h = highway.clone();
+      for (int i = 0; i < h.length; i++) {
+        h[i] *= scale;
+      }
+      h[h.length - 1] += shift;
+      return new Parts(h, members, memberScale * scale, memberShift * scale);
+    }
+  }
 
   /**
    * A model from its members' trained weights (each as written by {@code Block.saveParameters} of a
@@ -109,40 +149,72 @@ public final class Networks {
 
   /** A model from its trained parts. The caller owns the returned model. */
   public static LoadedModel assemble(ModelSpec spec, Parts parts, Device device) {
-    if (parts.members().size() != spec.members()) {
+    return assembleHorizons(spec, List.of(parts), device);
+  }
+
+  /**
+   * A model of one or more horizons from the trained parts of each (in horizon order, all trained
+   * on the target scaled as {@code spec}'s scaling says). The caller owns the returned model.
+   */
+  public static LoadedModel assembleHorizons(
+      ModelSpec spec, List<Parts> perHorizon, Device device) {
+    if (perHorizon.size() != spec.horizons()) {
       throw new IllegalArgumentException(
-          spec.members() + " members, " + parts.members().size() + " sets of weights");
+          spec.horizons() + " horizons, " + perHorizon.size() + " sets of parts");
     }
-    if (spec.highway() != (parts.highway() != null)) {
-      throw new IllegalArgumentException(
-          "the spec " + (spec.highway() ? "has" : "has no") + " highway, the parts disagree");
+    for (Parts parts : perHorizon) {
+      if (parts.members().size() != spec.members()) {
+        throw new IllegalArgumentException(
+            spec.members() + " members, " + parts.members().size() + " sets of weights");
+      }
+      if (spec.highway() != (parts.highway() != null)) {
+        throw new IllegalArgumentException(
+            "the spec " + (spec.highway() ? "has" : "has no") + " highway, the parts disagree");
+      }
     }
     try {
       return instantiate(
           spec,
           device,
           (network, manager) -> {
-            Block ensemble = network;
-            if (spec.highway()) {
-              List<Block> branches = network.getChildren().values();
-              setLinear(branches.get(0), parts.highway());
-              ensemble = branches.get(1);
+            if (spec.horizons() == 1) {
+              load(spec, network, perHorizon.get(0), manager);
+              return;
             }
-            List<Block> children = ensemble.getChildren().values();
-            for (int i = 0; i < children.size(); i++) {
-              loadWeights(children.get(i), manager, parts.members().get(i));
-              if (parts.memberScale() != 1.0) {
-                List<Block> layers = children.get(i).getChildren().values();
-                layers
-                    .get(layers.size() - 1)
-                    .getParameters()
-                    .forEach(p -> p.getValue().getArray().muli((float) parts.memberScale()));
-              }
+            List<Block> outputs = network.getChildren().values();
+            for (int j = 0; j < outputs.size(); j++) {
+              Block own = outputs.get(j).getChildren().values().get(1); // after windowOnly
+              load(spec, own, perHorizon.get(j), manager);
             }
           });
     } catch (IOException | MalformedModelException | RuntimeException e) {
       throw new IllegalStateException(
           "the trained parts do not fit the network of " + spec.name() + ": " + e, e);
+    }
+  }
+
+  /** Puts one horizon's parts into its network. */
+  private static void load(ModelSpec spec, Block network, Parts parts, NDManager manager)
+      throws IOException, MalformedModelException {
+    Block ensemble = network;
+    if (spec.highway()) {
+      List<Block> branches = network.getChildren().values();
+      setLinear(branches.get(0), parts.highway());
+      ensemble = branches.get(1);
+    }
+    List<Block> children = ensemble.getChildren().values();
+    for (int i = 0; i < children.size(); i++) {
+      loadWeights(children.get(i), manager, parts.members().get(i));
+      if (parts.memberScale() != 1.0 || parts.memberShift() != 0.0) {
+        List<Block> layers = children.get(i).getChildren().values();
+        for (var p : layers.get(layers.size() - 1).getParameters()) {
+          NDArray array = p.getValue().getArray();
+          array.muli((float) parts.memberScale());
+          if (!p.getKey().endsWith("weight")) {
+            array.addi((float) parts.memberShift());
+          }
+        }
+      }
     }
   }
 
@@ -199,7 +271,7 @@ public final class Networks {
    * itself takes whatever shapes the stream holds, so weights of another network would load and
    * fail (or worse, not) only when scoring.
    */
-  static void loadWeights(Block block, NDManager manager, byte[] weights)
+  public static void loadWeights(Block block, NDManager manager, byte[] weights)
       throws IOException, MalformedModelException {
     Map<String, Shape> expected = new LinkedHashMap<>();
     block
@@ -232,6 +304,16 @@ public final class Networks {
   private static NDList flatten(NDList window) {
     NDArray x = window.singletonOrThrow();
     return new NDList(x.reshape(x.getShape().get(0), -1));
+  }
+
+  private static NDList windowOnly(NDList inputs) {
+    return new NDList(inputs.head());
+  }
+
+  private static NDList concat(List<NDList> outputs) {
+    NDList columns = new NDList(outputs.size());
+    outputs.forEach(o -> columns.add(o.singletonOrThrow()));
+    return new NDList(NDArrays.concat(columns, 1));
   }
 
   private static NDList sum(List<NDList> outputs) {

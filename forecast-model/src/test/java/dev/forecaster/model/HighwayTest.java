@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.within;
 import ai.djl.Device;
 import java.time.LocalDate;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /** A model with a highway: the linear autoregression runs inside the network the job serves. */
@@ -16,12 +15,7 @@ class HighwayTest {
       TestModels.spec(Architecture.GRU, 2).toBuilder().highway(true).weekday(true).build();
 
   private static double[] coefficients(long seed) {
-    Random r = new Random(seed);
-    double[] c = new double[SPEC.windowLength() * SPEC.inputsPerStep() + 1];
-    for (int i = 0; i < c.length; i++) {
-      c[i] = r.nextGaussian() * 0.3;
-    }
-    return c;
+    return TestModels.coefficients(SPEC, seed);
   }
 
   @Test

@@ -46,7 +46,14 @@ final class TestModels {
    */
   static LoadedModel randomModel(ModelSpec spec, double[] coefficients, double memberScale)
       throws IOException {
-    DjlRuntime.engine().setRandomSeed(1234);
+    return Networks.assemble(
+        spec, randomParts(spec, coefficients, memberScale, 1234), Device.cpu());
+  }
+
+  /** The parts of {@link #randomModel}, the members' weights drawn from {@code seed}. */
+  static Networks.Parts randomParts(
+      ModelSpec spec, double[] coefficients, double memberScale, int seed) throws IOException {
+    DjlRuntime.engine().setRandomSeed(seed);
     List<byte[]> weights = new ArrayList<>();
     for (int i = 0; i < spec.members(); i++) {
       try (Model m = Model.newInstance("member", Device.cpu(), "PyTorch")) {
@@ -58,8 +65,17 @@ final class TestModels {
         weights.add(out.toByteArray());
       }
     }
-    return Networks.assemble(
-        spec, new Networks.Parts(coefficients, weights, memberScale), Device.cpu());
+    return new Networks.Parts(coefficients, weights, memberScale);
+  }
+
+  /** Seeded highway coefficients for {@code spec}'s encoded window, the intercept last. */
+  static double[] coefficients(ModelSpec spec, long seed) {
+    Random r = new Random(seed);
+    double[] c = new double[spec.windowLength() * spec.inputsPerStep() + 1];
+    for (int i = 0; i < c.length; i++) {
+      c[i] = r.nextGaussian() * 0.3;
+    }
+    return c;
   }
 
   /** {@code n} windows of plausible weather, each {@code rows} readings of (temp_max, wind). */
@@ -91,7 +107,10 @@ final class TestModels {
 
   private TestModels() {}
 
-  /** Forecasts of raw windows in one batch, encoded as the job and the trainer encode them. */
+  /**
+   * Forecasts of raw windows in one batch, encoded as the job and the trainer encode them: window
+   * i's j-th horizon at {@code i * horizons + j}.
+   */
   static double[] predict(
       LoadedModel model, BatchedPredictor predictor, List<double[][]> windows, List<int[]> days)
       throws Exception {
@@ -103,7 +122,7 @@ final class TestModels {
       model.encoder().encode(windows.get(i), days.get(i), encoded, i * fpw);
       base[i] = model.encoder().baseValue(windows.get(i));
     }
-    double[] out = new double[n];
+    double[] out = new double[n * predictor.outputs()];
     predictor.predict(encoded, base, n, out);
     return out;
   }
