@@ -13,12 +13,24 @@ public final class ModelScoring {
 
   private ModelScoring() {}
 
+  /** Each window's forecast of the model's first horizon. */
   public static double[] predict(LoadedModel model, List<Sample> samples) {
-    double[] out = new double[samples.size()];
+    double[][] all = predictAll(model, samples);
+    double[] first = new double[all.length];
+    for (int i = 0; i < first.length; i++) {
+      first[i] = all[i][0];
+    }
+    return first;
+  }
+
+  /** Each window's forecasts, one per horizon of the model. */
+  public static double[][] predictAll(LoadedModel model, List<Sample> samples) {
+    int outputs = model.spec().horizons();
+    double[][] out = new double[samples.size()][];
     int fpw = model.encoder().floatsPerWindow();
     float[] encoded = new float[BATCH * fpw];
     double[] base = new double[BATCH];
-    double[] batchOut = new double[BATCH];
+    double[] batchOut = new double[BATCH * outputs];
     try (BatchedPredictor predictor = model.newPredictor()) {
       for (int start = 0; start < samples.size(); start += BATCH) {
         int n = Math.min(BATCH, samples.size() - start);
@@ -28,7 +40,11 @@ public final class ModelScoring {
           base[i] = s.baseValue();
         }
         predictor.predict(encoded, base, n, batchOut);
-        System.arraycopy(batchOut, 0, out, start, n);
+        for (int i = 0; i < n; i++) {
+          double[] row = new double[outputs];
+          System.arraycopy(batchOut, i * outputs, row, 0, outputs);
+          out[start + i] = row;
+        }
       }
     } catch (TranslateException e) {
       throw new IllegalStateException(

@@ -1,6 +1,7 @@
 package dev.forecaster.trainer;
 
 import ai.djl.Device;
+import ai.djl.MalformedModelException;
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -43,10 +44,15 @@ public final class NetworkTrainer {
   /**
    * The trained model (caller closes it), how each member's training went, the shift of its scaled
    * output that bias correction applied (0 without), and, with a highway, how much of the members'
-   * correction the model takes (1 without).
+   * correction the model takes (1 without), and the model's trained parts (the target scaled as the
+   * model's own scaling says).
    */
   public record Result(
-      LoadedModel model, List<MemberRun> members, double outputShift, double gate) {}
+      LoadedModel model,
+      List<MemberRun> members,
+      double outputShift,
+      double gate,
+      Networks.Parts parts) {}
 
   /** One member's training: its weights at the best epoch and its loss curves. */
   public record MemberRun(
@@ -78,6 +84,25 @@ public final class NetworkTrainer {
       List<Sample> train,
       List<Sample> validation,
       IntConsumer onEpoch) {
+    return train(spec, settings, train, validation, onEpoch, null);
+  }
+
+  /**
+   * {@link #train} with each member starting from {@code warmStart}'s weights of the same member (a
+   * network of the same form trained on a neighbouring target: another horizon), instead of random
+   * ones; null starts from random weights.
+   */
+  public static Result train(
+      ModelSpec spec,
+      TrainingSettings settings,
+      List<Sample> train,
+      List<Sample> validation,
+      IntConsumer onEpoch,
+      List<byte[]> warmStart) {
+    if (spec.horizons() != 1) {
+      throw new IllegalArgumentException(
+          "a network is trained for one horizon; a model of several is one network each");
+    }
     WindowEncoder encoder = new WindowEncoder(spec);
     List<Sample> checked = validation.isEmpty() ? train : validation;
     LinearFit highway = spec.highway() ? LinearFit.fit(spec, train, settings.ridge()) : null;
@@ -90,7 +115,7 @@ public final class NetworkTrainer {
         residual ? Scaling.safeStd(trainSet.sumOfSquares(), trainSet.count) : 1.0;
     trainSet.divideTargets(residualScale);
     validationSet.divideTargets(residualScale);
-    MemberFit fit = new MemberFit(spec, settings, trainSet, validationSet, onEpoch);
+    MemberFit fit = new MemberFit(spec, settings, trainSet, validationSet, onEpoch, warmStart);
     List<MemberRun> runs = new ArrayList<>();
     if (how == TrainingSettings.Combination.LINEAR) {
       for (int i = 0; i < spec.members(); i++) {
@@ -110,7 +135,7 @@ public final class NetworkTrainer {
     Networks.Parts parts = parts(highway, weights, how, share, residualScale);
     LoadedModel model = Networks.assemble(spec, parts, Device.cpu());
     if (!settings.biasCorrection() || validation.isEmpty()) {
-      return new Result(model, runs, 0, share);
+      return new Result(model, runs, 0, share, parts);
     }
     double shift;
     try (LoadedModel uncorrected = model) {
@@ -124,7 +149,7 @@ public final class NetworkTrainer {
                 s.inputStd(),
                 s.targetMean() + shift * s.targetStd(),
                 s.targetStd()));
-    return new Result(Networks.assemble(corrected, parts, Device.cpu()), runs, shift, share);
+    return new Result(Networks.assemble(corrected, parts, Device.cpu()), runs, shift, share, parts);
   }
 
   /** The model's parts: the highway's coefficients and the members' share, as combined. */
@@ -225,13 +250,17 @@ public final class NetworkTrainer {
     private final IntConsumer onEpoch;
     private final Loss loss;
     private final int floatsPerWindow;
+    private final List<byte[]> warmStart;
+    private int next;
 
     MemberFit(
         ModelSpec spec,
         TrainingSettings settings,
         Encoded trainSet,
         Encoded validationSet,
-        IntConsumer onEpoch) {
+        IntConsumer onEpoch,
+        List<byte[]> warmStart) {
+      this.warmStart = warmStart;
       this.spec = spec;
       this.settings = settings;
       this.trainSet = trainSet;
@@ -286,11 +315,28 @@ public final class NetworkTrainer {
           synchronized (
               SEEDING) { // the engine's seed is global: set it and draw the weights at once
             DjlRuntime.engine().setRandomSeed((int) seed);
+            int index = next++;
+            if (warmStart != null && index < warmStart.size()) {
+              // parameters already there are kept by the trainer's initialisation, which only
+              // attaches their gradients
+              startFrom(network, model.getNDManager(), warmStart.get(index));
+            }
             trainer.initialize(
                 new Shape(settings.batchSize(), spec.windowLength(), spec.inputsPerStep()));
           }
           return epochs(trainer, network, seed);
         }
+      }
+    }
+
+    /** Loads trained weights of the same form into the network before its training starts. */
+    private void startFrom(Block network, NDManager manager, byte[] weights) {
+      try {
+        network.initialize(manager, DataType.FLOAT32, Networks.inputShape(spec));
+        Networks.loadWeights(network, manager, weights);
+      } catch (IOException | MalformedModelException e) {
+        throw new IllegalArgumentException(
+            "the warm start's weights do not fit the member: " + e.getMessage(), e);
       }
     }
 

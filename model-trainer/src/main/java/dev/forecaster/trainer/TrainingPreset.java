@@ -16,7 +16,9 @@ import java.util.Map;
  * as log returns, so the model never has to extrapolate a price level it has not seen; trained on
  * absolute error, which keeps it from chasing the noise of daily returns. Weather forecasts are
  * shifted by their error on the validation windows (the climate drifts: 2015 was warmer than the
- * years before); returns have no level to drift from, so stock is not.
+ * years before); returns have no level to drift from, so stock is not. Both forecast more than the
+ * next reading: weather the week ahead (7 horizons), stock the trading week (5), one network per
+ * horizon of the same form.
  */
 public enum TrainingPreset {
   WEATHER(
@@ -27,6 +29,7 @@ public enum TrainingPreset {
           .calendar(true)
           .transform(ValueTransform.LEVEL)
           .windowLength(7)
+          .horizons(7)
           .members(10),
       Map.of(Architecture.GRU, 4, Architecture.LSTM, 8),
       TrainingSettings.builder()
@@ -45,6 +48,7 @@ public enum TrainingPreset {
           .calendar(false)
           .transform(ValueTransform.LOG_CHANGE)
           .windowLength(10)
+          .horizons(5)
           .members(5),
       Map.of(Architecture.GRU, 8, Architecture.LSTM, 8),
       TrainingSettings.builder()

@@ -10,9 +10,11 @@ import dev.forecaster.model.ModelArtifact;
 import dev.forecaster.model.ModelArtifactException;
 import dev.forecaster.model.ModelSpec;
 import dev.forecaster.model.ModelUpdates;
+import dev.forecaster.model.Networks;
 import dev.forecaster.model.ReadingDays;
 import dev.forecaster.model.Sample;
 import dev.forecaster.model.Samples;
+import dev.forecaster.model.Scaling;
 import dev.forecaster.model.ScalingFit;
 import dev.forecaster.model.WindowPolicy;
 import java.io.IOException;
@@ -251,6 +253,9 @@ public final class TrainingRun {
    * @param season the season of the seasonal naive baseline in days (0: none found)
    * @param selection what the search tried and chose; null without a search
    * @param folds the rolling-origin backtest, one fold or more
+   * @param coverage the first horizon's test coverage as served, by level
+   * @param staticCoverage the first horizon's test coverage with the intervals fixed at validation
+   * @param byHorizon every horizon's backtest, pooled over the folds, on its own test windows
    */
   public record Outcome(
       ModelSpec spec,
@@ -271,7 +276,30 @@ public final class TrainingRun {
       Selection.Result selection,
       List<Fold> folds,
       Map<Double, Double> coverage,
+      Map<Double, Double> staticCoverage,
+      List<HorizonOutcome> byHorizon) {}
+
+  /**
+   * One horizon's backtest pooled over the folds. Its test windows are those whose target (that
+   * many readings after the window) falls in the test period; the baselines forecast the same
+   * windows (persistence: the last value whatever the horizon; least squares: fitted for this
+   * horizon).
+   */
+  public record HorizonOutcome(
+      int horizon,
+      Scores scores,
+      Map<Double, Double> coverage,
       Map<Double, Double> staticCoverage) {}
+
+  /**
+   * One horizon of a trained model on one split.
+   *
+   * @param spec the one-horizon model of it (its horizon, intervals and calibration residuals)
+   * @param split the windows of this horizon
+   * @param predicted the model's forecast of this horizon for each test window of the split
+   */
+  public record HorizonResult(
+      ModelSpec spec, Split split, double[] predicted, Forecasts baselines, Scores scores) {}
 
   /**
    * A trained model and its backtest on one split, before any publishing decision. The caller
@@ -283,7 +311,9 @@ public final class TrainingRun {
       Scores scores,
       double[] predicted,
       Forecasts baselines,
-      List<NetworkTrainer.MemberRun> members)
+      List<NetworkTrainer.MemberRun> members,
+      List<HorizonResult> horizons,
+      Networks.Parts parts)
       implements AutoCloseable {
 
     public ModelSpec spec() {
@@ -326,7 +356,7 @@ public final class TrainingRun {
       selection =
           Selection.select(
               history,
-              request.template(),
+              request.template().output(0), // the form is chosen on the first horizon
               request.settings(),
               testFrom,
               request.search(),
@@ -335,7 +365,7 @@ public final class TrainingRun {
               onEpoch);
       chosen =
           new Request(
-              selection.spec(),
+              selection.spec().toBuilder().horizons(request.template().horizons()).build(),
               selection.settings(),
               testFrom,
               request.registry(),
@@ -402,8 +432,7 @@ public final class TrainingRun {
       Trained last,
       List<NetworkTrainer.MemberRun> members,
       int season,
-      Map<Double, Double> coverage,
-      Map<Double, Double> staticCoverage) {}
+      List<HorizonOutcome> byHorizon) {}
 
   private Backtest backtest(
       History history, Request request, LocalDate testFrom, IntConsumer onEpoch) {
@@ -418,12 +447,12 @@ public final class TrainingRun {
       starts.add(Split.dayAtFraction(allTest, (double) k / request.folds()));
     }
     int season = Baselines.season(history, request.template().target(), testFrom);
+    int horizons = request.template().horizons();
     List<Fold> folds = new ArrayList<>();
-    List<Sample> test = new ArrayList<>();
-    List<double[]> parts = new ArrayList<>();
-    List<Forecasts> baselines = new ArrayList<>();
-    List<Map<Double, long[]>> hits = new ArrayList<>();
-    List<Map<Double, long[]>> staticHits = new ArrayList<>();
+    List<List<HorizonResult>> results = new ArrayList<>(); // per horizon, per fold
+    for (int j = 0; j < horizons; j++) {
+      results.add(new ArrayList<>());
+    }
     Trained last = null;
     for (int k = 0; k < starts.size(); k++) {
       LocalDate until = k + 1 < starts.size() ? starts.get(k + 1) : null;
@@ -435,69 +464,96 @@ public final class TrainingRun {
               history,
               request,
               Split.chronological(samples, starts.get(k), until),
+              until,
               season,
               onEpoch);
       Split split = last.split();
       folds.add(new Fold(k + 1, split.testFrom(), split.testTo(), last.scores()));
-      test.addAll(split.test());
-      parts.add(last.predicted());
-      baselines.add(last.baselines());
-      double[] actualOfFold = split.test().stream().mapToDouble(Sample::actual).toArray();
-      staticHits.add(Conformal.hits(last.spec().intervals(), last.predicted(), actualOfFold));
-      hits.add(servedHits(last.spec(), split.test(), last.predicted()));
+      for (int j = 0; j < horizons; j++) {
+        results.get(j).add(last.horizons().get(j));
+      }
     }
-    double[] predicted = concat(parts);
-    Forecasts pooledBaselines =
-        new Forecasts(
-            concat(baselines.stream().map(Forecasts::persistence).toList()),
-            concat(baselines.stream().map(Forecasts::linear).toList()),
-            season == 0 ? null : concat(baselines.stream().map(Forecasts::seasonalNaive).toList()),
-            baselines.get(0).naiveScale());
-    double[] actual = test.stream().mapToDouble(Sample::actual).toArray();
-    return new Backtest(
-        folds,
-        test,
-        predicted,
-        scores(predicted, actual, pooledBaselines),
-        last,
-        last.members(),
-        season,
-        Conformal.coverage(hits),
-        Conformal.coverage(staticHits));
+    List<HorizonOutcome> byHorizon = new ArrayList<>();
+    List<Sample> test = List.of();
+    double[] predicted = null;
+    Scores pooled = null;
+    for (int j = 0; j < horizons; j++) {
+      List<HorizonResult> parts = results.get(j);
+      List<Sample> horizonTest = new ArrayList<>();
+      List<Map<Double, long[]>> hits = new ArrayList<>();
+      List<Map<Double, long[]>> staticHits = new ArrayList<>();
+      for (HorizonResult r : parts) {
+        List<Sample> t = r.split().test();
+        horizonTest.addAll(t);
+        double[] actualOfFold = t.stream().mapToDouble(Sample::actual).toArray();
+        staticHits.add(Conformal.hits(r.spec().intervals(), r.predicted(), actualOfFold));
+        hits.add(servedHits(r.spec(), t, r.predicted()));
+      }
+      double[] horizonPredicted = concat(parts.stream().map(HorizonResult::predicted).toList());
+      Forecasts baselines =
+          new Forecasts(
+              concat(parts.stream().map(r -> r.baselines().persistence()).toList()),
+              concat(parts.stream().map(r -> r.baselines().linear()).toList()),
+              season == 0
+                  ? null
+                  : concat(parts.stream().map(r -> r.baselines().seasonalNaive()).toList()),
+              parts.get(0).baselines().naiveScale());
+      double[] actual = horizonTest.stream().mapToDouble(Sample::actual).toArray();
+      Scores scores = scores(horizonPredicted, actual, baselines);
+      byHorizon.add(
+          new HorizonOutcome(
+              parts.get(0).spec().horizon(),
+              scores,
+              Conformal.coverage(hits),
+              Conformal.coverage(staticHits)));
+      if (j == 0) {
+        test = horizonTest;
+        predicted = horizonPredicted;
+        pooled = scores;
+      }
+    }
+    return new Backtest(folds, test, predicted, pooled, last, last.members(), season, byHorizon);
   }
 
   /**
-   * Coverage of the intervals as the job serves them ({@link Conformal.Rolling}): each test day's
-   * forecasts get the bands calibrated on the residuals known before that day (the validation
-   * residuals, then the test days before it), and the day's residuals join afterwards.
+   * Coverage of the intervals as the job serves them ({@link Conformal.Rolling}): the forecasts of
+   * each base day get the bands calibrated on the residuals known that day (the validation
+   * residuals, then those of the test forecasts whose target day has come), as the job's scorer
+   * learns a forecast's residual when the reading of its target day arrives.
    */
   private static Map<Double, long[]> servedHits(
       ModelSpec spec, List<Sample> test, double[] predicted) {
     Conformal.Rolling rolling = new Conformal.Rolling(spec.calibrationResiduals());
-    // as the job does: only one-step models with calibration residuals roll on
-    boolean rolls = spec.horizon() == 1 && !spec.calibrationResiduals().isEmpty();
+    // as the job does: only models with calibration residuals roll on
+    boolean rolls = !spec.calibrationResiduals().isEmpty();
     Map<Double, long[]> hits = new LinkedHashMap<>();
-    Integer[] order = new Integer[test.size()];
-    Arrays.setAll(order, i -> i);
-    Arrays.sort(order, Comparator.comparing(i -> test.get(i).targetDay()));
+    Integer[] byBase = new Integer[test.size()];
+    Arrays.setAll(byBase, i -> i);
+    Arrays.sort(byBase, Comparator.comparing(i -> test.get(i).baseDay()));
+    Integer[] byTarget = byBase.clone();
+    Arrays.sort(byTarget, Comparator.comparing(i -> test.get(i).targetDay()));
+    int known = 0; // the residuals of byTarget[0 .. known) have joined
     int from = 0;
-    while (from < order.length) {
-      LocalDate day = test.get(order[from]).targetDay();
+    while (from < byBase.length) {
+      LocalDate day = test.get(byBase[from]).baseDay();
+      while (rolls
+          && known < byTarget.length
+          && !test.get(byTarget[known]).targetDay().isAfter(day)) {
+        int i = byTarget[known++];
+        rolling.add(test.get(i).actual() - predicted[i]);
+      }
       int to = from;
-      while (to < order.length && test.get(order[to]).targetDay().equals(day)) {
+      while (to < byBase.length && test.get(byBase[to]).baseDay().equals(day)) {
         to++;
       }
       List<IntervalBand> bands = rolling.bands().isEmpty() ? spec.intervals() : rolling.bands();
       for (int k = from; k < to; k++) {
-        int i = order[k];
+        int i = byBase[k];
         for (IntervalBand band : bands) {
           long[] c = hits.computeIfAbsent(band.level(), l -> new long[2]);
           c[0] += band.covers(predicted[i], test.get(i).actual()) ? 1 : 0;
           c[1]++;
         }
-      }
-      for (int k = from; rolls && k < to; k++) {
-        rolling.add(test.get(order[k]).actual() - predicted[order[k]]);
       }
       from = to;
     }
@@ -521,6 +577,7 @@ public final class TrainingRun {
         history,
         request,
         split,
+        null,
         Baselines.season(history, request.template().target(), split.testFrom()),
         onEpoch);
   }
@@ -538,18 +595,156 @@ public final class TrainingRun {
     }
   }
 
+  /**
+   * Trains the request's model on {@code split} (whose test part ends before {@code until}; null:
+   * at the end). A model of several horizons is one network per horizon, each trained on its own
+   * windows (the direct strategy: the first horizon's network is the one-horizon model's), all
+   * reading the same encoded window, put side by side into one model; every horizon is then
+   * backtested on its own test windows through that one model.
+   */
   private Trained train(
-      History history, Request request, Split split, int season, IntConsumer onEpoch) {
-    ModelSpec spec = request.template();
-    // the series' calendar, from the days of the training windows' targets
-    spec =
-        spec.toBuilder()
-            .readingDays(ReadingDays.learn(split.train().stream().map(Sample::targetDay).toList()))
+      History history,
+      Request request,
+      Split split,
+      LocalDate until,
+      int season,
+      IntConsumer onEpoch) {
+    ModelSpec template = request.template();
+    if (template.horizons() == 1) {
+      return trainOne(history, template, request.settings(), split, season, onEpoch, null, null);
+    }
+    List<Trained> perHorizon = new ArrayList<>();
+    try {
+      for (int j = 0; j < template.horizons(); j++) {
+        ModelSpec one = template.output(j);
+        Split own =
+            j == 0
+                ? split
+                : Split.chronological(
+                    Samples.of(history, one, request.windows()), split.testFrom(), until);
+        ModelSpec like = perHorizon.isEmpty() ? null : perHorizon.get(0).spec();
+        // the previous horizon's members are where this one's start: a day further ahead is
+        // almost the same target, so it needs far fewer epochs than from random weights (at most
+        // a quarter of them; early stopping usually ends it sooner)
+        List<byte[]> warmStart =
+            perHorizon.isEmpty()
+                ? null
+                : perHorizon.get(j - 1).members().stream()
+                    .map(NetworkTrainer.MemberRun::weights)
+                    .toList();
+        TrainingSettings settings =
+            warmStart == null
+                ? request.settings()
+                : request.settings().withEpochs(Math.max(1, request.settings().epochs() / 4));
+        perHorizon.add(trainOne(history, one, settings, own, season, onEpoch, like, warmStart));
+      }
+      return fuse(template, perHorizon);
+    } finally {
+      perHorizon.forEach(Trained::close);
+    }
+  }
+
+  /**
+   * One model of every horizon from one-horizon models: each network's output rescaled to the first
+   * one's target scaling, intervals and residuals kept per horizon; every horizon is scored again
+   * through the fused model (what is published is what was backtested).
+   */
+  private static Trained fuse(ModelSpec template, List<Trained> perHorizon) {
+    ModelSpec first = perHorizon.get(0).spec();
+    Scaling to = first.scaling();
+    List<Networks.Parts> parts = new ArrayList<>();
+    for (Trained t : perHorizon) {
+      Scaling from = t.spec().scaling();
+      parts.add(
+          t.parts()
+              .affine(
+                  from.targetStd() / to.targetStd(),
+                  (from.targetMean() - to.targetMean()) / to.targetStd()));
+    }
+    List<Trained> later = perHorizon.subList(1, perHorizon.size());
+    ModelSpec spec =
+        first.toBuilder()
+            .horizon(template.horizon())
+            .horizons(template.horizons())
+            .laterIntervals(later.stream().map(t -> t.spec().intervals()).toList())
+            .laterCalibrationResiduals(
+                later.stream().map(t -> t.spec().calibrationResiduals()).toList())
             .build();
-    spec = spec.withScaling(ScalingFit.fit(spec, split.train()));
+    LoadedModel model = Networks.assembleHorizons(spec, parts, Device.cpu());
+    try {
+      List<HorizonResult> horizons = new ArrayList<>();
+      for (int j = 0; j < perHorizon.size(); j++) {
+        HorizonResult own = perHorizon.get(j).horizons().get(0);
+        List<Sample> test = own.split().test();
+        double[][] all = ModelScoring.predictAll(model, test);
+        double[] predicted = new double[test.size()];
+        for (int i = 0; i < predicted.length; i++) {
+          predicted[i] = all[i][j];
+        }
+        double[] actual = test.stream().mapToDouble(Sample::actual).toArray();
+        horizons.add(
+            new HorizonResult(
+                own.spec(),
+                own.split(),
+                predicted,
+                own.baselines(),
+                scores(predicted, actual, own.baselines())));
+      }
+      HorizonResult h1 = horizons.get(0);
+      return new Trained(
+          model,
+          h1.split(),
+          h1.scores(),
+          h1.predicted(),
+          h1.baselines(),
+          perHorizon.get(0).members(),
+          horizons,
+          null);
+    } catch (RuntimeException e) {
+      model.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Trains a one-horizon model on {@code split}.
+   *
+   * @param like a model of an earlier horizon whose calendar and input scaling this one takes (so
+   *     that both read the same encoded window); null: its own
+   * @param warmStart the members' initial weights (see {@link NetworkTrainer#train}); null: random
+   */
+  private static Trained trainOne(
+      History history,
+      ModelSpec template,
+      TrainingSettings settings,
+      Split split,
+      int season,
+      IntConsumer onEpoch,
+      ModelSpec like,
+      List<byte[]> warmStart) {
+    ModelSpec spec;
+    Scaling scaling;
+    if (like == null) {
+      // the series' calendar, from the days of the training windows' targets
+      spec =
+          template.toBuilder()
+              .readingDays(
+                  ReadingDays.learn(split.train().stream().map(Sample::targetDay).toList()))
+              .build();
+      scaling = ScalingFit.fit(spec, split.train());
+    } else {
+      spec = template.toBuilder().readingDays(like.readingDays()).build();
+      Scaling own = ScalingFit.fit(spec, split.train());
+      Scaling inputs = like.scaling();
+      scaling =
+          new Scaling(inputs.inputMean(), inputs.inputStd(), own.targetMean(), own.targetStd());
+    }
+    spec = spec.withScaling(scaling);
     LOG.info(
-        "{}: {} training, {} validation, {} test windows (test targets {} .. {}); reads on {}",
+        "{} (horizon {}): {} training, {} validation, {} test windows (test targets {} .. {});"
+            + " reads on {}",
         spec.name(),
+        spec.horizon(),
         split.train().size(),
         split.validation().size(),
         split.test().size(),
@@ -557,7 +752,7 @@ public final class TrainingRun {
         split.testTo(),
         spec.readingDays());
     NetworkTrainer.Result result =
-        NetworkTrainer.train(spec, request.settings(), split.train(), split.validation(), onEpoch);
+        NetworkTrainer.train(spec, settings, split.train(), split.validation(), onEpoch, warmStart);
     LoadedModel model = result.model(); // with bias correction, the scaling of the target moved
     try {
       // intervals from the validation windows: early stopping saw their loss, the weights never
@@ -574,24 +769,30 @@ public final class TrainingRun {
               .boxed()
               .toList();
       double[] predicted = ModelScoring.predict(model, split.test());
-      List<Sample> fitted = new ArrayList<>(split.train());
-      fitted.addAll(split.validation());
-      Forecasts baselines = baselines(history, model.spec(), split.test(), fitted, season);
+      List<Sample> beforeTest = new ArrayList<>(split.train());
+      beforeTest.addAll(split.validation());
+      Forecasts baselines = baselines(history, model.spec(), split.test(), beforeTest, season);
       double[] actual = split.test().stream().mapToDouble(Sample::actual).toArray();
       Scores scores = scores(predicted, actual, baselines);
       ModelSpec measured =
           model
               .spec()
               .withMetrics(
-                  request.settings().asMap(),
-                  trainingMetrics(result),
-                  backtestMetrics(scores, split))
+                  settings.asMap(), trainingMetrics(result), backtestMetrics(scores, split))
               .toBuilder()
               .intervals(Conformal.bands(residuals))
               .calibrationResiduals(residuals.length < Conformal.MIN_RESIDUALS ? List.of() : newest)
               .build();
       LoadedModel described = model.describedAs(measured);
-      return new Trained(described, split, scores, predicted, baselines, result.members());
+      return new Trained(
+          described,
+          split,
+          scores,
+          predicted,
+          baselines,
+          result.members(),
+          List.of(new HorizonResult(measured, split, predicted, baselines, scores)),
+          result.parts());
     } catch (RuntimeException e) {
       model.close();
       throw e;
@@ -711,8 +912,9 @@ public final class TrainingRun {
         why,
         selection,
         b.folds(),
-        b.coverage(),
-        b.staticCoverage());
+        b.byHorizon().get(0).coverage(),
+        b.byHorizon().get(0).staticCoverage(),
+        b.byHorizon());
   }
 
   /**

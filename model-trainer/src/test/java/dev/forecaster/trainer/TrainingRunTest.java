@@ -1,6 +1,7 @@
 package dev.forecaster.trainer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.Device;
 import dev.forecaster.avro.Reading;
@@ -71,6 +72,82 @@ class TrainingRunTest {
     assertThat(second.predicted()).containsExactly(first.predicted());
     assertThat(second.members().get(0).weights()).isEqualTo(first.members().get(0).weights());
     assertThat(first.decision()).isEqualTo(TrainingRun.Decision.NOT_PUBLISHED);
+  }
+
+  @Test
+  void aWarmStartedMemberStartsWhereTheWeightsItWasGivenEnded() {
+    History history = WeatherSlice.history();
+    ModelSpec spec = WeatherSlice.spec("slice", Architecture.GRU, 1);
+    Split split = Split.chronological(Samples.of(history, spec), WeatherSlice.TEST_FROM);
+    ModelSpec fitted = spec.withScaling(ScalingFit.fit(spec, split.train()));
+    NetworkTrainer.Result first =
+        NetworkTrainer.train(
+            fitted, WeatherSlice.settings(12), split.train(), split.validation(), e -> {});
+    first.model().close();
+    TrainingSettings still =
+        WeatherSlice.settings(1).toBuilder().learningRate(1e-9).seed(7).build();
+    List<byte[]> trained = first.members().stream().map(NetworkTrainer.MemberRun::weights).toList();
+    NetworkTrainer.Result warm =
+        NetworkTrainer.train(fitted, still, split.train(), split.validation(), e -> {}, trained);
+    NetworkTrainer.Result cold =
+        NetworkTrainer.train(fitted, still, split.train(), split.validation(), e -> {});
+    warm.model().close();
+    cold.model().close();
+
+    double trainedLoss = first.members().get(0).validationLoss().get(11);
+    assertThat(warm.members().get(0).validationLoss().get(0)).isCloseTo(trainedLoss, within(1e-4));
+    assertThat(cold.members().get(0).validationLoss().get(0)).isGreaterThan(2 * trainedLoss);
+  }
+
+  @Test
+  void aModelOfSeveralHorizonsIsTheOneHorizonModelPlusANetworkPerLaterHorizon() throws Exception {
+    ModelSpec one = WeatherSlice.spec("slice", Architecture.GRU, 1);
+    TrainingRun.Outcome single =
+        new TrainingRun(CLOCK)
+            .run(
+                WeatherSlice.history(),
+                TrainingRun.Request.backtest(one, WeatherSlice.settings(4), WeatherSlice.TEST_FROM),
+                e -> {});
+    TrainingRun.Outcome three =
+        new TrainingRun(CLOCK)
+            .run(
+                WeatherSlice.history(),
+                TrainingRun.Request.backtest(
+                    one.toBuilder().horizons(3).build(),
+                    WeatherSlice.settings(4),
+                    WeatherSlice.TEST_FROM),
+                e -> {});
+
+    // h = 1 is exactly the one-horizon model (same windows, same seeds, same network)
+    assertThat(three.test())
+        .extracting(Sample::key)
+        .isEqualTo(single.test().stream().map(Sample::key).toList());
+    assertThat(three.predicted()).containsExactly(single.predicted(), within(1e-9));
+    assertThat(three.model().mae()).isEqualTo(single.model().mae(), within(1e-9));
+    assertThat(three.byHorizon())
+        .extracting(TrainingRun.HorizonOutcome::horizon)
+        .containsExactly(1, 2, 3);
+    for (TrainingRun.HorizonOutcome h : three.byHorizon()) {
+      // every horizon against persistence and least squares on its own test windows, with
+      // intervals calibrated on its own validation residuals
+      assertThat(h.scores().model().n()).isGreaterThan(80);
+      assertThat(h.scores().persistence().n()).isEqualTo(h.scores().model().n());
+      assertThat(h.scores().linear().n()).isEqualTo(h.scores().model().n());
+      assertThat(h.coverage()).containsOnlyKeys(0.8, 0.95);
+      assertThat(h.coverage().get(0.95)).isBetween(0.7, 1.0);
+    }
+    // a day further ahead is harder for persistence
+    assertThat(three.byHorizon().get(2).scores().persistence().mae())
+        .isGreaterThan(three.byHorizon().get(0).scores().persistence().mae());
+    ModelSpec spec = three.spec();
+    assertThat(spec.horizons()).isEqualTo(3);
+    assertThat(spec.laterIntervals()).hasSize(2);
+    assertThat(spec.laterCalibrationResiduals())
+        .hasSize(2)
+        .allSatisfy(r -> assertThat(r).isNotEmpty());
+    assertThat(spec.intervals(2).get(1).upper() - spec.intervals(2).get(1).lower())
+        .as("the 95%% band of h = 3 is wider than that of h = 1")
+        .isGreaterThan(spec.intervals(0).get(1).upper() - spec.intervals(0).get(1).lower());
   }
 
   @Test
