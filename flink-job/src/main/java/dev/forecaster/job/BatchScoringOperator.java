@@ -303,31 +303,40 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       model.predictor.predict(model.encoded, model.base, model.count, model.out);
     } else {
       // scoring switched off (benchmarks): everything but the forward pass; persistence stands in
-      System.arraycopy(model.base, 0, model.out, 0, model.count);
+      for (int i = 0; i < model.count; i++) {
+        Arrays.fill(model.out, i * model.outputs, (i + 1) * model.outputs, model.base[i]);
+      }
     }
     long now = System.currentTimeMillis();
     ModelSpec spec = model.spec;
-    List<IntervalBand> bands = model.bands();
+    int outputs = model.outputs;
+    for (int j = 0; j < outputs; j++) {
+      model.bands[j] = model.bands(j);
+    }
     for (int i = 0; i < model.count; i++) {
       LocalDate baseDay = LocalDate.ofEpochDay(model.baseDays[i]);
       model.remember(i);
-      Forecast forecast =
-          Forecast.newBuilder()
-              .setForecastId(
-                  ForecastIds.of(
-                      model.series[i], baseDay, spec.horizon(), spec.name(), spec.version()))
-              .setSeriesId(model.series[i])
-              .setBaseDay(baseDay)
-              .setTargetDay(spec.targetDay(baseDay))
-              .setHorizon(spec.horizon())
-              .setTarget(spec.target())
-              .setValue(model.out[i])
-              .setIntervals(intervals(bands, model.out[i]))
-              .setModelName(spec.name())
-              .setModelVersion(spec.version())
-              .setCreatedAt(Instant.ofEpochMilli(now))
-              .build();
-      output.collect(new StreamRecord<>(ScoredEvent.of(forecast), model.baseDays[i] * 86_400_000L));
+      for (int j = 0; j < outputs; j++) {
+        double value = model.out[i * outputs + j];
+        int horizon = spec.horizonOf(j);
+        Forecast forecast =
+            Forecast.newBuilder()
+                .setForecastId(
+                    ForecastIds.of(model.series[i], baseDay, horizon, spec.name(), spec.version()))
+                .setSeriesId(model.series[i])
+                .setBaseDay(baseDay)
+                .setTargetDay(spec.targetDay(baseDay, j))
+                .setHorizon(horizon)
+                .setTarget(spec.target())
+                .setValue(value)
+                .setIntervals(intervals(model.bands[j], value))
+                .setModelName(spec.name())
+                .setModelVersion(spec.version())
+                .setCreatedAt(Instant.ofEpochMilli(now))
+                .build();
+        output.collect(
+            new StreamRecord<>(ScoredEvent.of(forecast), model.baseDays[i] * 86_400_000L));
+      }
     }
     for (int i = 0; i < model.count; i++) {
       if (!model.actualSent[i]) {
@@ -408,32 +417,60 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     final boolean[] actualSent;
     final double[][] scratch;
     final int[] scratchDays;
+
+    /** The day before each buffered window's base day in it (NaN for a window of one reading). */
+    final double[] previousDays;
+
+    /** Forecasts per window: one per horizon. */
+    final int outputs;
+
+    /** Each horizon's bands as of the flush under way. */
+    final List<IntervalBand>[] bands;
+
     int count;
     private String[] lastNames;
     private int[] lastColumns;
 
-    /** The served intervals, rolling on with this subtask's residuals (see {@link Conformal}). */
-    final Conformal.Rolling calibration;
+    /**
+     * The served intervals of each horizon, rolling on with this subtask's residuals (see {@link
+     * Conformal}).
+     */
+    final Conformal.Rolling[] calibration;
 
     /**
-     * This subtask's newest one-step forecast per series, {base day, value}; the base day is NaN
-     * once the next window of the series brought its actual. One array per series, reused.
+     * This subtask's newest forecasts per series, newest first, as long as each window followed the
+     * one before it: {@code [n, base day, value of each horizon, base day, ...]}, n entries of 1 +
+     * outputs doubles, at most as many as the furthest horizon (the oldest has that horizon's
+     * actual in the next window). One array per series, reused.
      */
     final Map<String, double[]> awaitingActual = new HashMap<>();
+
+    final boolean rolls;
 
     final int targetFeature;
 
     Serving(ModelUpdate update, LoadedModel model, int batchSize) {
       this.update = update;
       this.spec = model.spec();
-      this.calibration = new Conformal.Rolling(spec.calibrationResiduals());
+      this.outputs = spec.horizons();
+      this.calibration = new Conformal.Rolling[outputs];
+      boolean anyResiduals = false;
+      for (int j = 0; j < outputs; j++) {
+        calibration[j] = new Conformal.Rolling(spec.calibrationResiduals(j));
+        anyResiduals |= !spec.calibrationResiduals(j).isEmpty();
+      }
+      this.rolls = anyResiduals;
+      @SuppressWarnings("unchecked")
+      List<IntervalBand>[] perHorizon = new List[outputs];
+      this.bands = perHorizon;
+      this.previousDays = new double[batchSize];
       this.targetFeature = spec.targetIndex();
       this.encoder = model.encoder();
       this.predictor = model.newPredictor();
       this.fpw = encoder.floatsPerWindow();
       this.encoded = new float[batchSize * fpw];
       this.base = new double[batchSize];
-      this.out = new double[batchSize];
+      this.out = new double[batchSize * outputs];
       this.series = new String[batchSize];
       this.baseDays = new int[batchSize];
       this.windows = new WindowReady[batchSize];
@@ -443,40 +480,59 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     }
 
     /**
-     * The intervals to serve: the rolling calibration's, or the model's fixed ones while it has too
-     * few residuals (a model trained before rolling calibration existed has only those).
+     * The intervals to serve for the {@code output}-th horizon: the rolling calibration's, or the
+     * model's fixed ones while it has too few residuals (a model trained before rolling calibration
+     * existed has only those).
      */
-    List<IntervalBand> bands() {
-      List<IntervalBand> rolling = calibration.bands();
-      return rolling.isEmpty() ? spec.intervals() : rolling;
+    List<IntervalBand> bands(int output) {
+      List<IntervalBand> rolling = calibration[output].bands();
+      return rolling.isEmpty() ? spec.intervals(output) : rolling;
     }
 
     /**
-     * A window whose previous reading was the base day of this subtask's last one-step forecast of
-     * its series brings that forecast's actual: its residual joins the calibration.
+     * A window whose previous reading was the base day of this subtask's newest forecast of its
+     * series brings an actual to each remembered forecast: the newest one's first horizon, the one
+     * before its second, and so on. Their residuals join the calibrations. (A model of horizon k >
+     * 1 alone has nothing due in the next window: the k-th forecast back is.)
      */
     void learnFrom(WindowReady w, int[] columns) {
-      double[] last = awaitingActual.get(w.seriesId);
-      if (last == null || Double.isNaN(last[0])) {
-        return;
-      }
-      double baseDay = last[0];
-      last[0] = Double.NaN; // the next window settles the forecast, whatever it brings
+      double[] ring = awaitingActual.get(w.seriesId);
       int rows = w.rows();
-      if (rows < 2 || w.epochDays[rows - 2] != baseDay) {
+      if (ring == null || ring[0] == 0 || rows < 2 || w.epochDays[rows - 2] != ring[1]) {
         return;
       }
       double actual = w.values[(rows - 1) * w.featureNames.length + columns[targetFeature]];
-      calibration.add(actual - last[1]);
+      int first = spec.horizon();
+      int entries = (int) ring[0];
+      for (int k = 1; k <= entries; k++) {
+        int output = k - first; // the k-th newest forecast's actual is k readings after its base
+        if (output >= 0 && output < outputs) {
+          calibration[output].add(actual - ring[1 + (k - 1) * (1 + outputs) + 1 + output]);
+        }
+      }
     }
 
-    /** Keeps forecast {@code i} of the batch until its actual comes (one-step models only). */
+    /**
+     * Keeps the forecasts of window {@code i} of the batch until their actuals come, after the
+     * series' earlier ones if its window followed the newest of them (else instead of them).
+     */
     void remember(int i) {
-      if (spec.horizon() == 1 && !spec.calibrationResiduals().isEmpty()) {
-        double[] last = awaitingActual.computeIfAbsent(series[i], s -> new double[2]);
-        last[0] = baseDays[i];
-        last[1] = out[i];
+      if (!rolls) {
+        return;
       }
+      int entry = 1 + outputs;
+      int capacity = spec.horizon() + outputs - 1; // the oldest forecast with a horizon still due
+      double[] ring =
+          awaitingActual.computeIfAbsent(series[i], s -> new double[1 + capacity * entry]);
+      int entries = (int) ring[0];
+      if (entries > 0 && previousDays[i] != ring[1]) {
+        entries = 0; // a window between them was not forecast here: their actuals cannot be placed
+      }
+      int keep = Math.min(entries, capacity - 1);
+      System.arraycopy(ring, 1, ring, 1 + entry, keep * entry);
+      ring[1] = baseDays[i];
+      System.arraycopy(out, i * outputs, ring, 2, outputs);
+      ring[0] = keep + 1;
     }
 
     /** Where each model feature is among the window's features; null if one is missing. */
@@ -509,6 +565,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       base[count] = encoder.baseValue(scratch);
       series[count] = w.seriesId;
       baseDays[count] = scratchDays[rows - 1];
+      previousDays[count] = w.rows() >= 2 ? w.epochDays[w.rows() - 2] : Double.NaN;
       windows[count] = w;
       actualSent[count] = actualAlreadySent;
       count++;

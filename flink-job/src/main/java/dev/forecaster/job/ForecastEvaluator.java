@@ -54,8 +54,9 @@ import org.apache.flink.util.Collector;
  * time is not used: see {@link ForecastPipeline}.
  *
  * <p>Live accuracy is kept per model version for the newest {@link #VERSIONS_KEPT} versions of each
- * model, and published as the gauges of the newest one: {@code model.<name>.{version,evaluations,
- * mae,persistenceMae}}.
+ * model and horizon, and published as the gauges of the newest one: {@code
+ * model.<name>.{version,evaluations,mae,persistenceMae,coverage80,coverage95}} for its first
+ * horizon, and the same but the version under {@code model.<name>.horizon.<h>} for each.
  */
 public final class ForecastEvaluator extends KeyedProcessFunction<String, ScoredEvent, Evaluation> {
 
@@ -291,6 +292,13 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
     return live == null ? null : live.snapshot();
   }
 
+  /** {@link #liveAccuracy(String, long)} of one horizon; null when none was scored. */
+  LiveAccuracy liveAccuracy(String modelName, long modelVersion, int horizon) {
+    ModelAccuracy model = accuracy.get(modelName);
+    Accuracy live = model == null ? null : model.versions.get(modelVersion);
+    return live == null || !live.horizons().contains(horizon) ? null : live.snapshot(horizon);
+  }
+
   /** Versions of a model whose live accuracy this subtask keeps. */
   Set<Long> versionsKept(String modelName) {
     ModelAccuracy model = accuracy.get(modelName);
@@ -320,12 +328,14 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
   static final class ModelAccuracy {
     private final TreeMap<Long, Accuracy> versions = new TreeMap<>();
     private final Set<Double> levelsGauged = new HashSet<>();
+    private final Set<Integer> horizonsGauged = new HashSet<>();
+    private final Set<String> horizonLevelsGauged = new HashSet<>();
     private MetricGroup group;
 
     /**
-     * Gauges {@code model.<name>.{version,evaluations,mae,persistenceMae}} under the group, and
-     * {@code coverage<percent>} (e.g. {@code coverage80}) for each interval level once one is
-     * scored.
+     * Gauges {@code model.<name>.{version,evaluations,mae,persistenceMae}} under the group (of the
+     * model's first horizon), {@code coverage<percent>} (e.g. {@code coverage80}) for each interval
+     * level once one is scored, and the same per horizon under {@code model.<name>.horizon.<h>}.
      */
     static ModelAccuracy registeredUnder(MetricGroup group, String modelName) {
       ModelAccuracy model = new ModelAccuracy();
@@ -333,7 +343,7 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
       model.group = g;
       g.gauge(
           "version", (Gauge<Long>) () -> model.versions.isEmpty() ? 0 : model.versions.lastKey());
-      g.gauge("evaluations", (Gauge<Long>) () -> model.newest().evaluations);
+      g.gauge("evaluations", (Gauge<Long>) () -> model.newest().snapshot().evaluations());
       g.gauge("mae", (Gauge<Double>) () -> model.newest().snapshot().mae());
       g.gauge("persistenceMae", (Gauge<Double>) () -> model.newest().snapshot().persistenceMae());
       return model;
@@ -344,12 +354,28 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
     }
 
     void gaugeCoverageOf(Evaluation evaluation) {
+      int h = evaluation.getHorizon();
+      if (horizonsGauged.add(h)) {
+        MetricGroup g = group.addGroup("horizon", Integer.toString(h));
+        g.gauge("evaluations", (Gauge<Long>) () -> newest().snapshot(h).evaluations());
+        g.gauge("mae", (Gauge<Double>) () -> newest().snapshot(h).mae());
+        g.gauge("persistenceMae", (Gauge<Double>) () -> newest().snapshot(h).persistenceMae());
+      }
       for (IntervalHit hit : evaluation.getIntervals()) {
         double level = hit.getLevel();
+        String gauge = "coverage" + Math.round(level * 100);
         if (levelsGauged.add(level)) {
           group.gauge(
-              "coverage" + Math.round(level * 100),
+              gauge,
               (Gauge<Double>) () -> newest().snapshot().coverage().getOrDefault(level, Double.NaN));
+        }
+        if (horizonLevelsGauged.add(h + "/" + level)) {
+          group
+              .addGroup("horizon", Integer.toString(h))
+              .gauge(
+                  gauge,
+                  (Gauge<Double>)
+                      () -> newest().snapshot(h).coverage().getOrDefault(level, Double.NaN));
         }
       }
     }
@@ -363,8 +389,33 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
     }
   }
 
-  /** Running sums of one model version. */
+  /** Running sums of one model version, per horizon. */
   static final class Accuracy {
+    private final TreeMap<Integer, Sums> byHorizon = new TreeMap<>();
+
+    void add(Evaluation evaluation) {
+      byHorizon.computeIfAbsent(evaluation.getHorizon(), h -> new Sums()).add(evaluation);
+    }
+
+    /** The first horizon's (the nearest: what a one-horizon model forecasts). */
+    LiveAccuracy snapshot() {
+      return byHorizon.isEmpty()
+          ? new Sums().snapshot()
+          : byHorizon.firstEntry().getValue().snapshot();
+    }
+
+    LiveAccuracy snapshot(int horizon) {
+      Sums sums = byHorizon.get(horizon);
+      return (sums == null ? new Sums() : sums).snapshot();
+    }
+
+    Set<Integer> horizons() {
+      return Set.copyOf(byHorizon.keySet());
+    }
+  }
+
+  /** Running sums of one model version and horizon. */
+  static final class Sums {
     private long evaluations;
     private double absErrorSum;
     private long withPersistence;

@@ -108,6 +108,62 @@ class BatchScoringOperatorTest {
     assertThat(width(last, 0.95)).isGreaterThan(1.0).isGreaterThan(10 * width(first, 0.95));
   }
 
+  @Test
+  void aModelOfSeveralHorizonsForecastsEachOneFromEveryWindowInOneBatch() throws Exception {
+    var harness = harness(Map.of("batch.size", "2", "batch.timeout.ms", Long.toString(HOUR_MS)));
+    ModelUpdate model = TinyModels.horizons(42, 3, 1, List.of());
+    harness.processElement2(model, 0L);
+
+    send(harness, seattleUpTo(10));
+    send(harness, seattleUpTo(11));
+
+    double[][] offline = TinyModels.offlineAll(model, List.of(seattleUpTo(10), seattleUpTo(11)));
+    List<Forecast> forecasts = forecasts(harness);
+    assertThat(forecasts).hasSize(2 * 3);
+    for (int i = 0; i < 2; i++) {
+      LocalDate base = june.get(9 + i).getDay();
+      for (int h = 1; h <= 3; h++) {
+        Forecast f = forecasts.get(i * 3 + h - 1);
+        assertThat(f.getBaseDay()).isEqualTo(base);
+        assertThat(f.getHorizon()).isEqualTo(h);
+        assertThat(f.getTargetDay()).isEqualTo(base.plusDays(h));
+        assertThat(f.getForecastId())
+            .isEqualTo(ForecastIds.of("Seattle", base, h, TinyModels.NAME, 1));
+        assertThat(f.getValue()).isCloseTo(offline[i][h - 1], within(1e-5));
+      }
+      // three networks, three different forecasts
+      assertThat(offline[i][0]).isNotCloseTo(offline[i][1], within(1e-3));
+    }
+  }
+
+  @Test
+  void eachHorizonsServedIntervalsRollOnWithItsOwnResiduals() throws Exception {
+    var harness = harness(Map.of("batch.size", "1"));
+    List<Double> tight = new ArrayList<>();
+    for (int i = 0; i < Conformal.ROLLING; i++) {
+      tight.add((i % 10) * 0.02 - 0.09);
+    }
+    ModelUpdate model = TinyModels.horizons(42, 3, 1, tight);
+    harness.processElement2(model, 0L);
+
+    for (int n = ROWS; n <= june.size(); n++) {
+      send(harness, seattleUpTo(n));
+    }
+
+    List<Forecast> forecasts = forecasts(harness);
+    for (int h = 1; h <= 3; h++) {
+      int horizon = h;
+      List<Forecast> own = forecasts.stream().filter(f -> f.getHorizon() == horizon).toList();
+      assertThat(own).hasSize(june.size() - ROWS + 1);
+      // a day's error is degrees, not hundredths: each horizon's 95% band widens as its own
+      // forecasts meet their actuals, h readings after their base day
+      assertThat(width(own.get(own.size() - 1), 0.95))
+          .as("horizon %d", h)
+          .isGreaterThan(1.0)
+          .isGreaterThan(10 * width(own.get(0), 0.95));
+    }
+  }
+
   private static double width(Forecast f, double level) {
     return f.getIntervals().stream()
         .filter(i -> i.getLevel() == level)

@@ -280,6 +280,37 @@ class ForecastEvaluatorTest {
   }
 
   @Test
+  void accuracyAndCoverageAreKeptAndGaugedPerHorizon() throws Exception {
+    open(new ForecastEvaluator(JobConfig.defaultsOnly()));
+    List<Interval> wide = List.of(new Interval(0.8, 0.0, 30.0));
+    reading(MON, 10.0);
+    harness.processElement(ScoredEvent.of(forecast(MON, 1, 11.5, 3)), 0L);
+    harness.processElement(
+        ScoredEvent.of(Forecast.newBuilder(forecast(MON, 2, 14.0, 3)).setIntervals(wide).build()),
+        0L);
+    reading(MON.plusDays(1), 12.0); // h = 1: error -0.5
+    reading(MON.plusDays(2), 11.0); // h = 2: error 3.0, inside
+
+    assertThat(evaluator.liveAccuracy("weather", 3, 1))
+        .isEqualTo(new ForecastEvaluator.LiveAccuracy(1, 0.5, 2.0, Map.of()));
+    assertThat(evaluator.liveAccuracy("weather", 3, 2))
+        .isEqualTo(new ForecastEvaluator.LiveAccuracy(1, 3.0, 1.0, Map.of(0.8, 1.0)));
+    assertThat(evaluator.liveAccuracy("weather", 3, 3)).isNull();
+    // the model's headline is its nearest horizon
+    assertThat(evaluator.liveAccuracy("weather", 3).mae()).isEqualTo(0.5);
+    MetricListener metrics = gaugedAsVersion3(harness.extractOutputValues());
+    assertThat(gauge(metrics, "mae")).isEqualTo(0.5);
+    assertThat(metrics.getGauge("model", "weather", "horizon", "2", "mae").orElseThrow().getValue())
+        .isEqualTo(3.0);
+    assertThat(
+            metrics
+                .getGauge("model", "weather", "horizon", "2", "coverage80")
+                .orElseThrow()
+                .getValue())
+        .isEqualTo(1.0);
+  }
+
+  @Test
   void gaugesShowTheNewestVersionAndOnlyTheNewestVersionsAreKept() {
     MetricListener metrics = new MetricListener();
     ForecastEvaluator.ModelAccuracy model =
@@ -343,13 +374,7 @@ class ForecastEvaluatorTest {
     assertThat(evaluator.liveAccuracy("weather", 3).coverage())
         .containsExactly(entry(0.8, 0.5), entry(0.95, 1.0));
     // the gauges of the model's newest version, per level
-    MetricListener metrics = new MetricListener();
-    ForecastEvaluator.ModelAccuracy model =
-        ForecastEvaluator.ModelAccuracy.registeredUnder(metrics.getMetricGroup(), "weather");
-    for (Evaluation e : harness.extractOutputValues()) {
-      model.of(3).add(e);
-      model.gaugeCoverageOf(e);
-    }
+    MetricListener metrics = gaugedAsVersion3(harness.extractOutputValues());
     assertThat(gauge(metrics, "coverage80")).isEqualTo(0.5);
     assertThat(gauge(metrics, "coverage95")).isEqualTo(1.0);
   }
@@ -387,6 +412,18 @@ class ForecastEvaluatorTest {
     assertThat(harness.extractOutputValues())
         .containsExactly(evaluation(forecast(MON, 1, 13.25), MON.plusDays(1), 14.0, -0.75, -2.0));
     assertThat(evaluator.expiredForecasts()).isZero();
+  }
+
+  /** The gauges of model "weather" after {@code evaluations} of its version 3. */
+  private static MetricListener gaugedAsVersion3(List<Evaluation> evaluations) {
+    MetricListener metrics = new MetricListener();
+    ForecastEvaluator.ModelAccuracy model =
+        ForecastEvaluator.ModelAccuracy.registeredUnder(metrics.getMetricGroup(), "weather");
+    for (Evaluation e : evaluations) {
+      model.of(3).add(e);
+      model.gaugeCoverageOf(e);
+    }
+    return metrics;
   }
 
   private static Object gauge(MetricListener metrics, String name) {

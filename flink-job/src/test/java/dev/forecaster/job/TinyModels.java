@@ -18,6 +18,8 @@ import dev.forecaster.trainer.NetworkTrainer;
 import dev.forecaster.trainer.Split;
 import dev.forecaster.trainer.TrainingSettings;
 import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -45,6 +47,39 @@ final class TinyModels {
     ModelSpec published = trained.spec().withVersion(version, 1_700_000_000_000L + version);
     try (LoadedModel model = Networks.assemble(trained.spec(), trained.weights(), Device.cpu())) {
       return ModelUpdates.of(published, ModelArtifact.write(model, published));
+    }
+  }
+
+  /**
+   * A model of {@code horizons} horizons: the networks trained from {@code seed}, {@code seed + 1},
+   * ... side by side (as the trainer fuses one network per horizon), each horizon's served
+   * intervals starting from {@code residuals}.
+   */
+  static ModelUpdate horizons(long seed, int horizons, long version, List<Double> residuals) {
+    List<Networks.Parts> parts = new ArrayList<>();
+    for (int j = 0; j < horizons; j++) {
+      Trained trained = TRAINED.computeIfAbsent(seed + j, TinyModels::train);
+      parts.add(new Networks.Parts(null, trained.weights(), 1.0));
+    }
+    double[] r = residuals.stream().mapToDouble(Double::doubleValue).toArray();
+    ModelSpec spec =
+        TRAINED.get(seed).spec().toBuilder()
+            .horizons(horizons)
+            .intervals(Conformal.bands(r))
+            .calibrationResiduals(residuals)
+            .laterIntervals(Collections.nCopies(horizons - 1, Conformal.bands(r)))
+            .laterCalibrationResiduals(Collections.nCopies(horizons - 1, residuals))
+            .build()
+            .withVersion(version, 1_700_000_000_000L + version);
+    try (LoadedModel model = Networks.assembleHorizons(spec, parts, Device.cpu())) {
+      return ModelUpdates.of(spec, ModelArtifact.write(model, spec));
+    }
+  }
+
+  /** Every horizon's offline forecast of each window: {@code [window][horizon]}. */
+  static double[][] offlineAll(ModelUpdate update, List<List<Reading>> windows) throws Exception {
+    try (LoadedModel model = ModelUpdates.load(update, Device.cpu())) {
+      return ModelScoring.predictAll(model, windows.stream().map(TinyModels::sample).toList());
     }
   }
 
