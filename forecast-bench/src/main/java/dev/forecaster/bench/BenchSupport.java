@@ -55,7 +55,13 @@ final class BenchSupport {
 
   /** The reference network: GRU, hidden 10, window 6, four raw features, no calendar. */
   static ModelSpec referenceSpec(String name, int members) {
+    return referenceSpec(name, members, 1);
+  }
+
+  /** The reference network forecasting the next {@code horizons} readings (one network each). */
+  static ModelSpec referenceSpec(String name, int members, int horizons) {
     return ModelSpec.builder()
+        .horizons(horizons)
         .name(name)
         .hiddenSize(10)
         .members(members)

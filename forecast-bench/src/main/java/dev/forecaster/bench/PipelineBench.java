@@ -12,6 +12,7 @@ import java.util.concurrent.Callable;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -52,6 +53,8 @@ final class PipelineBench implements Callable<Integer> {
           "Runs of each job, alternating; the best of each counts (default: ${DEFAULT-VALUE}).")
   int rounds;
 
+  @Mixin HorizonsOption horizonsOption;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter err = spec.commandLine().getErr();
@@ -60,7 +63,9 @@ final class PipelineBench implements Callable<Integer> {
           BenchSupport.topics(
               broker, "scored", parallelism, Map.of("checkpoint.interval.ms", "2000"));
       BenchSupport.publishModel(
-          broker.bootstrapServers(), scored.modelsTopic(), BenchSupport.referenceSpec("bench", 1));
+          broker.bootstrapServers(),
+          scored.modelsTopic(),
+          BenchSupport.referenceSpec("bench", 1, horizonsOption.horizons));
       int days = readings / series;
       produce(broker, scored, days, err);
       double without = 0;
@@ -85,6 +90,7 @@ final class PipelineBench implements Callable<Integer> {
       out.put("readings", days * series);
       out.put("series", series);
       out.put("parallelism", parallelism);
+      out.put("horizons", horizonsOption.horizons);
       spec.commandLine().getOut().println(out);
     }
     return 0;

@@ -9,6 +9,7 @@ import dev.forecaster.trainer.TrainingRun;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -42,10 +43,13 @@ final class ScoringBench implements Callable<Integer> {
       description = "Measuring time per batch size (default: ${DEFAULT-VALUE}).")
   int seconds;
 
+  @Mixin HorizonsOption horizonsOption;
+
   @Override
   public Integer call() throws Exception {
     try (TrainingRun.Trained trained =
-            BenchSupport.train(BenchSupport.referenceSpec("bench", members));
+            BenchSupport.train(
+                BenchSupport.referenceSpec("bench", members, horizonsOption.horizons));
         BatchedPredictor predictor = trained.model().newPredictor()) {
       LoadedModel model = trained.model();
       List<Sample> samples = trained.split().train();
@@ -64,6 +68,7 @@ final class ScoringBench implements Callable<Integer> {
       out.put("batch" + batch + "PerSecond", Math.round(batched));
       out.put("speedup", Math.round(batched / single * 10) / 10.0);
       out.put("members", members);
+      out.put("horizons", horizonsOption.horizons);
       spec.commandLine().getOut().println(out);
     }
     return 0;
@@ -72,7 +77,7 @@ final class ScoringBench implements Callable<Integer> {
   /** Windows per second at batch {@code n}, after a second of warm-up. */
   private double rate(BatchedPredictor predictor, float[] encoded, double[] base, int n)
       throws TranslateException {
-    double[] out = new double[n];
+    double[] out = new double[n * predictor.outputs()];
     long warm = System.nanoTime() + 1_000_000_000L;
     while (System.nanoTime() < warm) {
       predictor.predict(encoded, base, n, out);
