@@ -1,5 +1,6 @@
 package dev.forecaster.cli;
 
+import dev.forecaster.avro.Evaluation;
 import dev.forecaster.avro.Reading;
 import dev.forecaster.job.ForecastJob;
 import dev.forecaster.job.JobConfig;
@@ -376,10 +377,11 @@ final class DemoRun {
             String.format(
                 "live day %3d/%d  readings %6d  forecasts %6d  |",
                 day, days, readings, c.forecasts.size()));
+    List<Evaluation> nearest = Report.nearestHorizon(List.copyOf(c.evaluations));
     for (var series : liveFrom.entrySet()) {
-      double[] mae = Report.liveMae(c.evaluations, series.getKey(), series.getValue());
+      double[] mae = Report.liveMae(nearest, series.getKey(), series.getValue());
       Map<Double, Double> coverage =
-          Report.liveCoverage(c.evaluations, series.getKey(), series.getValue());
+          Report.liveCoverage(nearest, series.getKey(), series.getValue());
       line.append(
           String.format(
               "  %s MAE %s (persistence %s)%s",

@@ -50,8 +50,16 @@ public final class ModelOptions {
       names = "--horizon",
       paramLabel = "N",
       defaultValue = "1",
-      description = "Readings ahead to forecast (default: ${DEFAULT-VALUE}).")
+      description = "Readings ahead of the first forecast (default: ${DEFAULT-VALUE}).")
   int horizon;
+
+  @Option(
+      names = "--horizons",
+      paramLabel = "H",
+      description =
+          "Forecasts per window: the next H readings, one network each, scored in one forward"
+              + " pass (default: the preset's, else 1).")
+  Integer horizons;
 
   @Option(names = "--hidden", paramLabel = "N", description = "Hidden units per layer.")
   Integer hidden;
@@ -261,6 +269,14 @@ public final class ModelOptions {
             .layers(layers)
             .dropout(dropout)
             .horizon(horizon);
+    if (horizons != null) {
+      if (horizons < 1) {
+        throw new IllegalArgumentException("--horizons must be at least 1, got " + horizons);
+      }
+      b.horizons(horizons);
+    } else if (d == null) {
+      b.horizons(1);
+    }
     if (hidden != null) {
       b.hiddenSize(hidden);
     }

@@ -71,6 +71,21 @@ final class Report {
   }
 
   /**
+   * The evaluations of each series' nearest horizon (h = 1 for the models the trainer publishes):
+   * what the headline accuracy, coverage and charts of a series are about; the other horizons are
+   * in the table by horizon.
+   */
+  static List<Evaluation> nearestHorizon(List<Evaluation> evaluations) {
+    Map<String, Integer> nearest = new TreeMap<>();
+    for (Evaluation e : evaluations) {
+      nearest.merge(e.getSeriesId(), e.getHorizon(), Math::min);
+    }
+    return evaluations.stream()
+        .filter(e -> e.getHorizon() == nearest.get(e.getSeriesId()))
+        .toList();
+  }
+
+  /**
    * Share of a series' live evaluations (from its first live day on) whose actual fell inside each
    * interval level, by level; empty when its forecasts had no intervals.
    */
@@ -92,49 +107,63 @@ final class Report {
   }
 
   /**
-   * The live forecasts of one model version for a series: which base days, how many, how accurate.
+   * The live forecasts of one model version and horizon for a series: which base days, how many,
+   * how accurate, how often inside each interval.
    */
   record VersionSpan(
       long version,
+      int horizon,
       LocalDate first,
       LocalDate last,
       int forecasts,
       int evaluations,
       double mae,
-      double persistenceMae) {}
+      double persistenceMae,
+      Map<Double, Double> coverage) {}
 
   /**
-   * Per model version, the series' live forecasts (base day from the day before its first live
-   * day).
+   * Per model version and horizon, the series' live forecasts (base day from the day before its
+   * first live day).
    */
   static List<VersionSpan> liveByVersion(ReportData o, String series, LocalDate liveFrom) {
-    Map<Long, List<Forecast>> byVersion = new TreeMap<>();
+    Map<List<Long>, List<Forecast>> byVersion =
+        new TreeMap<>(
+            Comparator.<List<Long>, Long>comparing(k -> k.get(0)).thenComparing(k -> k.get(1)));
     o.forecasts().stream()
         .filter(
             f -> f.getSeriesId().equals(series) && !f.getBaseDay().isBefore(liveFrom.minusDays(1)))
         .forEach(
-            f -> byVersion.computeIfAbsent(f.getModelVersion(), v -> new ArrayList<>()).add(f));
+            f ->
+                byVersion
+                    .computeIfAbsent(
+                        List.of(f.getModelVersion(), (long) f.getHorizon()), v -> new ArrayList<>())
+                    .add(f));
     List<VersionSpan> spans = new ArrayList<>();
     byVersion.forEach(
-        (version, fs) -> {
+        (key, fs) -> {
+          long version = key.get(0);
+          int horizon = key.get(1).intValue();
           List<Evaluation> es =
               o.evaluations().stream()
                   .filter(
                       e ->
                           e.getSeriesId().equals(series)
                               && e.getModelVersion() == version
+                              && e.getHorizon() == horizon
                               && !e.getTargetDay().isBefore(liveFrom))
                   .toList();
           double[] mae = liveMae(es, series, liveFrom);
           spans.add(
               new VersionSpan(
                   version,
+                  horizon,
                   fs.stream().map(Forecast::getBaseDay).min(Comparator.naturalOrder()).get(),
                   fs.stream().map(Forecast::getBaseDay).max(Comparator.naturalOrder()).get(),
                   fs.size(),
                   es.size(),
                   mae[0],
-                  mae[1]));
+                  mae[1],
+                  liveCoverage(es, series, liveFrom)));
         });
     return spans;
   }
@@ -146,15 +175,16 @@ final class Report {
     root.put("evaluations", o.evaluations().size());
     root.put("deadLetters", o.deadLetters().size());
     ObjectNode series = root.putObject("series");
+    List<Evaluation> nearest = nearestHorizon(o.evaluations());
     for (var s : o.liveFrom().entrySet()) {
-      double[] mae = liveMae(o.evaluations(), s.getKey(), s.getValue());
+      double[] mae = liveMae(nearest, s.getKey(), s.getValue());
       ObjectNode node = series.putObject(s.getKey());
       node.put("liveFrom", s.getValue().toString());
       node.put("liveEvaluations", (long) mae[2]);
       node.put("liveMae", mae[0]);
       node.put("persistenceMae", mae[1]);
       ObjectNode coverage = node.putObject("liveCoverage");
-      liveCoverage(o.evaluations(), s.getKey(), s.getValue())
+      liveCoverage(nearest, s.getKey(), s.getValue())
           .forEach((level, share) -> coverage.put(level.toString(), share));
       ArrayNode byHorizon = node.putArray("liveByHorizon");
       Map<Integer, List<Evaluation>> perHorizon =
@@ -185,12 +215,15 @@ final class Report {
       for (VersionSpan v : liveByVersion(o, s.getKey(), s.getValue())) {
         ObjectNode n = live.addObject();
         n.put("version", v.version());
+        n.put("horizon", v.horizon());
         n.put("firstBaseDay", v.first().toString());
         n.put("lastBaseDay", v.last().toString());
         n.put("forecasts", v.forecasts());
         n.put("evaluations", v.evaluations());
         n.put("mae", v.mae());
         n.put("persistenceMae", v.persistenceMae());
+        ObjectNode vc = n.putObject("coverage");
+        v.coverage().forEach((level, share) -> vc.put(level.toString(), share));
       }
     }
     ArrayNode rounds = root.putArray("trainerRounds");
@@ -266,32 +299,41 @@ final class Report {
     h.append("</table>");
   }
 
+  private static String share(Double share) {
+    return share == null ? "-" : String.format("%.0f%%", 100 * share);
+  }
+
   private static String percent(JsonNode share) {
     return share == null ? "-" : String.format("%.0f%%", 100 * share.asDouble());
   }
 
   private static void versionTable(StringBuilder h, ReportData o) {
     h.append(
-        "<h2>Model versions in the live period</h2><p>Which version made each live forecast (by the"
-            + " day it was made from), and how accurate each was on the days it"
-            + " forecast.</p><table><tr><th>series</th><th>version</th><th>base"
+        "<h2>By model version and horizon</h2><p>Which version made each live forecast (by the"
+            + " day it was made from), and, per horizon (readings ahead), how accurate it was and"
+            + " how often the actual fell inside its 80% and 95% intervals on the days it"
+            + " forecast. Persistence forecasts the last reading for every"
+            + " horizon.</p><table><tr><th>series</th><th>version</th><th>horizon</th><th>base"
             + " days</th><th>forecasts</th><th>scored</th><th>model MAE</th><th>persistence"
-            + " MAE</th></tr>");
+            + " MAE</th><th>inside 80% / 95%</th></tr>");
     for (var s : o.liveFrom().entrySet()) {
       for (VersionSpan v : liveByVersion(o, s.getKey(), s.getValue())) {
         h.append(
             String.format(
-                "<tr><td>%s</td><td>v%d</td><td>%s .. %s</td><td>%d</td><td>%d</td><td"
-                    + " class=\"%s\">%s</td><td>%s</td></tr>",
+                "<tr><td>%s</td><td>v%d</td><td>%d</td><td>%s .. %s</td><td>%d</td><td>%d</td><td"
+                    + " class=\"%s\">%s</td><td>%s</td><td>%s / %s</td></tr>",
                 esc(s.getKey()),
                 v.version(),
+                v.horizon(),
                 v.first(),
                 v.last(),
                 v.forecasts(),
                 v.evaluations(),
                 v.mae() <= v.persistenceMae() ? "good" : "bad",
                 fmt(v.mae()),
-                fmt(v.persistenceMae())));
+                fmt(v.persistenceMae()),
+                share(v.coverage().get(0.8)),
+                share(v.coverage().get(0.95))));
       }
     }
     h.append("</table>");
@@ -325,10 +367,11 @@ final class Report {
   }
 
   private static void charts(StringBuilder h, ReportData o) throws IOException {
+    List<Evaluation> nearest = nearestHorizon(o.evaluations());
     for (var s : o.liveFrom().entrySet()) {
       h.append("<h2>").append(esc(s.getKey())).append("</h2>");
       List<Evaluation> live =
-          o.evaluations().stream()
+          nearest.stream()
               .filter(
                   e ->
                       e.getSeriesId().equals(s.getKey())

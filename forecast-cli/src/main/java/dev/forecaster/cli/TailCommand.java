@@ -2,11 +2,14 @@ package dev.forecaster.cli;
 
 import dev.forecaster.avro.Evaluation;
 import dev.forecaster.avro.Forecast;
+import dev.forecaster.model.Conformal;
 import dev.forecaster.schemas.Codecs;
 import dev.forecaster.schemas.Topics;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
@@ -59,6 +62,14 @@ final class TailCommand implements Callable<Integer> {
       description = "Stop after N records; 0 follows until Ctrl-C.")
   long max;
 
+  /** The interval levels whose running coverage an evaluation line shows. */
+  private static final List<Double> LEVELS = Conformal.LEVELS;
+
+  /**
+   * Per model version and horizon: evaluations seen, then inside and with an interval per level.
+   */
+  private final Map<String, long[]> running = new HashMap<>();
+
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
@@ -93,10 +104,11 @@ final class TailCommand implements Callable<Integer> {
       if (r.topic().equals(forecasts)) {
         Forecast f = Codecs.FORECAST.decode(r.value());
         return String.format(
-            "forecast   %-10s %s -> %s  %s %.3f%s  (%s v%d)",
+            "forecast   %-10s %s -> %s h=%d  %s %.3f%s  (%s v%d)",
             f.getSeriesId(),
             f.getBaseDay(),
             f.getTargetDay(),
+            f.getHorizon(),
             f.getTarget(),
             f.getValue(),
             f.getIntervals().stream()
@@ -109,11 +121,31 @@ final class TailCommand implements Callable<Integer> {
             f.getModelVersion());
       }
       Evaluation e = Codecs.EVALUATION.decode(r.value());
+      String key = e.getModelName() + " v" + e.getModelVersion() + " h=" + e.getHorizon();
+      long[] tally = running.computeIfAbsent(key, k -> new long[1 + 2 * LEVELS.size()]);
+      tally[0]++;
+      for (var i : e.getIntervals()) {
+        int at = LEVELS.indexOf(i.getLevel());
+        if (at >= 0) {
+          tally[1 + 2 * at] += i.getInside() ? 1 : 0;
+          tally[2 + 2 * at]++;
+        }
+      }
+      StringBuilder coverage = new StringBuilder();
+      for (int k = 0; k < LEVELS.size(); k++) {
+        if (tally[2 + 2 * k] > 0) {
+          coverage.append(
+              String.format(
+                  " %.0f%%:%.0f%%",
+                  LEVELS.get(k) * 100, 100.0 * tally[1 + 2 * k] / tally[2 + 2 * k]));
+        }
+      }
       return String.format(
-          "evaluation %-10s %s  %s predicted %.3f actual %.3f error %+.3f persistence %s%s  (%s"
-              + " v%d)",
+          "evaluation %-10s %s h=%d  %s predicted %.3f actual %.3f error %+.3f persistence %s%s"
+              + "  (%s; inside so far%s of %d)",
           e.getSeriesId(),
           e.getTargetDay(),
+          e.getHorizon(),
           e.getTarget(),
           e.getPredicted(),
           e.getActual(),
@@ -124,8 +156,9 @@ final class TailCommand implements Callable<Integer> {
                   i ->
                       String.format(" %.0f%% %s", i.getLevel() * 100, i.getInside() ? "in" : "out"))
               .collect(Collectors.joining()),
-          e.getModelName(),
-          e.getModelVersion());
+          key,
+          coverage.length() == 0 ? " -" : coverage,
+          tally[0]);
     } catch (Exception e) {
       return "unreadable record at "
           + r.topic()

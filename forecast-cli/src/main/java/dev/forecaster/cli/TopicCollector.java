@@ -106,9 +106,10 @@ final class TopicCollector implements AutoCloseable {
     return unreadable.get();
   }
 
-  /** Evaluations of each series' live days. */
+  /** One-day-ahead evaluations of each series' live days (one per live reading). */
   long liveEvaluations(Map<String, LocalDate> liveFrom) {
     return evaluations.stream()
+        .filter(e -> e.getHorizon() == 1)
         .filter(e -> !e.getTargetDay().isBefore(liveFrom.get(e.getSeriesId())))
         .count();
   }

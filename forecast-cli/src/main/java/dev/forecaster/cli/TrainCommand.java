@@ -26,6 +26,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import me.tongfei.progressbar.ProgressBar;
@@ -221,10 +223,14 @@ public final class TrainCommand implements Callable<Integer> {
       out.printf("chosen:   %s%n", sel.chosen().describe());
     }
     out.printf(
-        "model:    %s, %s, window %d, hidden %d, %d member(s), target %s (%s), inputs %s%s%s%s%n",
+        "model:    %s, %s, window %d, %s, hidden %d, %d member(s), target %s (%s), inputs"
+            + " %s%s%s%s%n",
         s.name(),
         s.architecture().wireName(),
         s.windowLength(),
+        s.horizons() == 1
+            ? "horizon " + s.horizon()
+            : "horizons " + s.horizon() + ".." + s.horizonOf(s.horizons() - 1),
         s.hiddenSize(),
         s.members(),
         s.target(),
@@ -278,6 +284,23 @@ public final class TrainCommand implements Callable<Integer> {
                           100 * o.staticCoverage().getOrDefault(c.getKey(), Double.NaN)))
               .collect(Collectors.joining(";")));
     }
+    if (o.byHorizon().size() > 1) {
+      out.printf(
+          "%n  by horizon (each on its own test windows)   MAE  persistence     linear   coverage"
+              + " as served%n");
+      for (TrainingRun.HorizonOutcome h : o.byHorizon()) {
+        out.printf(
+            "  h = %-2d  %5d windows %16.4f %12.4f %10.4f   %s%n",
+            h.horizon(),
+            h.scores().model().n(),
+            h.scores().model().mae(),
+            h.scores().persistence().mae(),
+            h.scores().linear().mae(),
+            h.coverage().entrySet().stream()
+                .map(c -> String.format("%.0f%% %.1f%%", c.getKey() * 100, 100 * c.getValue()))
+                .collect(Collectors.joining(", ")));
+      }
+    }
     if (o.champion() != null) {
       out.printf(
           "  %-18s %10.4f   (challenger %.4f on the %d test windows both forecast)%n",
@@ -310,15 +333,36 @@ public final class TrainCommand implements Callable<Integer> {
     o.coverage().forEach((level, share) -> coverage.put(level.toString(), share));
     ObjectNode fixed = root.putObject("coverageFixedAtValidation");
     o.staticCoverage().forEach((level, share) -> fixed.put(level.toString(), share));
-    // per horizon, on the same test windows: one entry while models forecast one horizon
-    ObjectNode horizon =
-        root.putArray("byHorizon")
-            .addObject()
-            .put("horizon", o.spec().horizon())
-            .put("mae", o.model().mae())
-            .put("persistenceMae", o.persistence().mae())
-            .put("linearMae", o.linear().mae());
-    horizon.set("coverage", coverage.deepCopy());
+    // every horizon on its own test windows, beside persistence and least squares on the same
+    ArrayNode byHorizon = root.putArray("byHorizon");
+    for (TrainingRun.HorizonOutcome h : o.byHorizon()) {
+      ObjectNode entry =
+          byHorizon
+              .addObject()
+              .put("horizon", h.horizon())
+              .put("windows", h.scores().model().n())
+              .put("mae", h.scores().model().mae())
+              .put("persistenceMae", h.scores().persistence().mae())
+              .put("linearMae", h.scores().linear().mae());
+      ObjectNode served = entry.putObject("coverage");
+      h.coverage().forEach((level, share) -> served.put(level.toString(), share));
+      ObjectNode atValidation = entry.putObject("coverageFixedAtValidation");
+      h.staticCoverage().forEach((level, share) -> atValidation.put(level.toString(), share));
+    }
+    // every horizon's test windows together, as served
+    Map<Double, double[]> pooled = new TreeMap<>();
+    for (TrainingRun.HorizonOutcome h : o.byHorizon()) {
+      int n = h.scores().model().n();
+      h.coverage()
+          .forEach(
+              (level, share) -> {
+                double[] c = pooled.computeIfAbsent(level, l -> new double[2]);
+                c[0] += share * n;
+                c[1] += n;
+              });
+    }
+    ObjectNode allHorizons = root.putObject("coverageOverAllHorizons");
+    pooled.forEach((level, c) -> allHorizons.put(level.toString(), c[0] / c[1]));
     ArrayNode intervals = root.putArray("intervals");
     o.spec()
         .intervals()

@@ -47,8 +47,9 @@ class DemoITCase {
     assertThat(exit).as(cli.err.toString()).isZero();
     JsonNode json = new ObjectMapper().readTree(summary.toFile());
     assertThat(json.get("readings").asLong()).isEqualTo(1461 + 5105);
-    // one forecast per window the trainer's policy cuts from the shipped files (windows that came
-    // before their model waited for it), whichever version served it
+    // one forecast per window the trainer's policy cuts from the shipped files and horizon (the
+    // demo's models forecast 3 readings ahead; windows that came before their model waited for
+    // it), whichever version served it
     long windows = 0;
     for (DatasetPreset p : DatasetPreset.values()) {
       List<Reading> readings =
@@ -61,7 +62,7 @@ class DemoITCase {
                   WindowPolicy.DEFAULT)
               .size();
     }
-    assertThat(json.get("forecasts").asLong()).isEqualTo(windows);
+    assertThat(json.get("forecasts").asLong()).isEqualTo(3 * windows);
     assertThat(json.get("evaluations").asLong()).isGreaterThanOrEqualTo(2 * 12);
     assertThat(json.get("deadLetters").asLong()).isZero();
     for (String series : List.of("Seattle", "SP500")) {
@@ -74,9 +75,13 @@ class DemoITCase {
       // the trainer's models carry intervals: the live evaluations say how often they held
       assertThat(s.get("liveCoverage").fieldNames()).toIterable().containsExactly("0.8", "0.95");
       assertThat(s.get("liveCoverage").get("0.95").asDouble()).as(series).isBetween(0.0, 1.0);
-      JsonNode h1 = s.get("liveByHorizon").get(0); // one horizon: the same figures as the series'
-      assertThat(s.get("liveByHorizon")).hasSize(1);
-      assertThat(h1.get("horizon").asInt()).isEqualTo(1);
+      // per horizon; the series' headline figures are those of the next-day forecasts
+      JsonNode h1 = s.get("liveByHorizon").get(0);
+      assertThat(s.get("liveByHorizon"))
+          .extracting(h -> h.get("horizon").asInt())
+          .containsExactly(1, 2, 3);
+      assertThat(s.get("liveByHorizon").get(2).get("evaluations").asLong()).isEqualTo(12);
+      assertThat(s.get("liveByHorizon").get(2).get("coverage").has("0.95")).isTrue();
       assertThat(h1.get("mae").asDouble()).isEqualTo(s.get("liveMae").asDouble());
       assertThat(h1.get("persistenceMae").asDouble()).isEqualTo(s.get("persistenceMae").asDouble());
       assertThat(h1.get("coverage")).isEqualTo(s.get("liveCoverage"));
@@ -95,13 +100,18 @@ class DemoITCase {
       if (round.get("decision").asText().equals("published")) {
         published++;
         assertThat(round.get("version").asLong()).isEqualTo(2);
-        assertThat(spans).hasSize(2);
-        assertThat(spans.get(0).get("version").asLong()).isEqualTo(1);
-        assertThat(spans.get(1).get("version").asLong()).isEqualTo(2);
-        assertThat(spans.get(1).get("firstBaseDay").asText())
+        // per version and horizon: v1 h = 1, 2, 3, then v2 h = 1, 2, 3
+        assertThat(spans).hasSize(6);
+        assertThat(spans)
+            .extracting(v -> v.get("version").asLong())
+            .containsExactly(1L, 1L, 1L, 2L, 2L, 2L);
+        assertThat(spans)
+            .extracting(v -> v.get("horizon").asInt())
+            .containsExactly(1, 2, 3, 1, 2, 3);
+        assertThat(spans.get(3).get("firstBaseDay").asText())
             .isGreaterThan(spans.get(0).get("lastBaseDay").asText());
       } else {
-        assertThat(spans).hasSize(1);
+        assertThat(spans).hasSize(3);
       }
     }
     // the first versions are trained briefly on purpose: the full round beats at least one
@@ -113,7 +123,7 @@ class DemoITCase {
             "Seattle",
             "SP500",
             "data:image/png;base64,",
-            "Model versions in the live period",
+            "By model version and horizon",
             "Retraining during the live period");
     assertThat(cli.out.toString()).contains("live day  12/12");
   }

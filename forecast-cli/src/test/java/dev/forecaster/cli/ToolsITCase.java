@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.forecaster.avro.Evaluation;
 import dev.forecaster.avro.Forecast;
+import dev.forecaster.avro.IntervalHit;
 import dev.forecaster.kafka.LocalKafkaBroker;
 import dev.forecaster.schemas.Codecs;
 import dev.forecaster.schemas.ForecastIds;
@@ -172,6 +173,7 @@ class ToolsITCase {
                         .setPersistenceError(2.0)
                         .setModelName("weather")
                         .setModelVersion(2)
+                        .setIntervals(List.of(new IntervalHit(0.8, 9.0 + i, 12.0 + i, i % 2 == 0)))
                         .build())));
       }
       producer.flush();
@@ -191,10 +193,14 @@ class ToolsITCase {
             "10");
     assertThat(exit).isZero();
     assertThat(tail.out.toString())
-        .contains("forecast   Seattle    2015-12-01 -> 2015-12-02  temp_max 10.000  (weather v2)")
         .contains(
-            "evaluation Seattle    2015-12-02  temp_max predicted 10.000 actual 11.000 error -1.000"
-                + " persistence +2.000");
+            "forecast   Seattle    2015-12-01 -> 2015-12-02 h=1  temp_max 10.000  (weather v2)")
+        .contains(
+            "evaluation Seattle    2015-12-02 h=1  temp_max predicted 10.000 actual 11.000 error"
+                + " -1.000 persistence +2.000 80% in  (weather v2 h=1; inside so far 80%:100% of"
+                + " 1)")
+        // the running coverage of the model version and horizon: 3 of 5 inside
+        .contains("80% in  (weather v2 h=1; inside so far 80%:60% of 5)");
 
     CliRun report = new CliRun();
     Path html = dir.resolve("r.html");

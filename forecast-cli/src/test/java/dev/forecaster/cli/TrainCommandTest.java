@@ -1,6 +1,7 @@
 package dev.forecaster.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -59,6 +60,8 @@ class TrainCommandTest {
             "3",
             "--hidden",
             "4",
+            "--horizons",
+            "2",
             "--test-from",
             "2013-10-01",
             "--metrics-json",
@@ -89,6 +92,21 @@ class TrainCommandTest {
     assertThat(h1.get("persistenceMae").asDouble())
         .isEqualTo(json.get("persistence").get("mae").asDouble());
     assertThat(h1.get("coverage")).isEqualTo(json.get("coverage"));
+    // the second horizon on its own windows: those whose target, two readings on, is tested
+    JsonNode h2 = json.get("byHorizon").get(1);
+    assertThat(json.get("byHorizon")).hasSize(2);
+    assertThat(h2.get("horizon").asInt()).isEqualTo(2);
+    assertThat(h2.get("windows").asInt()).isEqualTo(91);
+    assertThat(h2.get("persistenceMae").asDouble())
+        .isNotEqualTo(h1.get("persistenceMae").asDouble());
+    assertThat(h2.get("linearMae").asDouble()).isPositive();
+    assertThat(h2.get("coverage").fieldNames()).toIterable().containsExactly("0.8", "0.95");
+    assertThat(json.get("coverageOverAllHorizons").get("0.8").asDouble())
+        .isCloseTo(
+            (h1.get("coverage").get("0.8").asDouble() + h2.get("coverage").get("0.8").asDouble())
+                / 2,
+            within(1e-9));
+    assertThat(cli.out.toString()).contains("horizons 1..2", "by horizon", "h = 2");
     assertThat(cli.out.toString()).contains("intervals, test coverage as served");
     BufferedImage chart = ImageIO.read(dir.resolve("c.png").toFile());
     assertThat(chart.getWidth()).isEqualTo(1100);
