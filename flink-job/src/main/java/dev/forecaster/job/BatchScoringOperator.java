@@ -52,8 +52,9 @@ import org.slf4j.LoggerFactory;
  * the old one; a version that does not load keeps the old one serving and is counted. A window that
  * arrives before its model exists waits, and every waiting window of a model is scored, in arrival
  * order, when the model comes; at most {@code scoring.max-waiting-windows} wait per subtask
- * (beyond, the oldest of that model are dropped and counted), and they are part of every
- * checkpoint.
+ * (beyond, the oldest of that model are dropped, their actuals emitted, and counted), and they are
+ * part of every checkpoint. A waiting window's actual is emitted after its forecast, as every
+ * window's is.
  */
 public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEvent>
     implements TwoInputStreamOperator<WindowReady, ModelUpdate, ScoredEvent> {
@@ -200,7 +201,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     if (parked != null) {
       waitingCount -= parked.size();
       for (WindowReady w : parked) {
-        add(next, w, true); // their actuals went out when they arrived
+        add(next, w); // each window's actual follows its forecast, as for any window
       }
     }
   }
@@ -210,9 +211,11 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     WindowReady window = element.getValue();
     Serving model = serving.get(window.modelName);
     if (model == null) {
+      // its actual waits with it: the evaluator then meets it after its forecast, however long
+      // the model took, instead of having long moved on when a late forecast comes
       park(window);
       if (waitingCount > maxWaiting) {
-        waiting.get(window.modelName).removeFirst();
+        emitActual(waiting.get(window.modelName).removeFirst());
         waitingCount--;
         if (droppedWaiting.getCount() == 0) {
           LOG.warn(
@@ -223,10 +226,9 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
         }
         droppedWaiting.inc();
       }
-      emitActual(window);
       return;
     }
-    add(model, window, false);
+    add(model, window);
   }
 
   private void emitActual(WindowReady window) {
@@ -247,25 +249,21 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
         new StreamRecord<>(ScoredEvent.of(actual), window.epochDays[last] * 86_400_000L));
   }
 
-  private void add(Serving model, WindowReady window, boolean actualSent) throws Exception {
+  private void add(Serving model, WindowReady window) throws Exception {
     int rows = model.spec.readingsPerWindow();
     if (window.rows() < rows) {
       incomplete.inc();
-      if (!actualSent) {
-        emitActual(window);
-      }
+      emitActual(window);
       return;
     }
     int[] columns = model.columns(window.featureNames);
     if (columns == null) {
       unscorable.inc();
-      if (!actualSent) {
-        emitActual(window);
-      }
+      emitActual(window);
       return;
     }
     model.learnFrom(window, columns);
-    model.append(window, columns, rows, actualSent);
+    model.append(window, columns, rows);
     if (model.count == batchSize) {
       flush(model);
     } else if (model.count == 1) {
@@ -339,9 +337,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       }
     }
     for (int i = 0; i < model.count; i++) {
-      if (!model.actualSent[i]) {
-        emitActual(model.windows[i]);
-      }
+      emitActual(model.windows[i]);
       model.windows[i] = null;
     }
     scored.inc(model.count);
@@ -414,7 +410,6 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     final String[] series;
     final int[] baseDays;
     final WindowReady[] windows;
-    final boolean[] actualSent;
     final double[][] scratch;
     final int[] scratchDays;
 
@@ -474,7 +469,6 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       this.series = new String[batchSize];
       this.baseDays = new int[batchSize];
       this.windows = new WindowReady[batchSize];
-      this.actualSent = new boolean[batchSize];
       this.scratch = new double[spec.readingsPerWindow()][spec.features().size()];
       this.scratchDays = new int[spec.readingsPerWindow()];
     }
@@ -552,7 +546,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       return columns;
     }
 
-    void append(WindowReady w, int[] columns, int rows, boolean actualAlreadySent) {
+    void append(WindowReady w, int[] columns, int rows) {
       int width = w.featureNames.length;
       int first = w.rows() - rows;
       for (int r = 0; r < rows; r++) {
@@ -567,7 +561,6 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       baseDays[count] = scratchDays[rows - 1];
       previousDays[count] = w.rows() >= 2 ? w.epochDays[w.rows() - 2] : Double.NaN;
       windows[count] = w;
-      actualSent[count] = actualAlreadySent;
       count++;
     }
 
