@@ -262,7 +262,6 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       emitActual(window);
       return;
     }
-    model.learnFrom(window, columns);
     model.append(window, columns, rows);
     if (model.count == batchSize) {
       flush(model);
@@ -308,12 +307,17 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     long now = System.currentTimeMillis();
     ModelSpec spec = model.spec;
     int outputs = model.outputs;
+    // each window's reading settles earlier forecasts of its series, in window order (two windows
+    // of a series in one batch both count); the batch is then served with the bands of all of them
+    for (int i = 0; i < model.count; i++) {
+      model.learnFrom(model.windows[i], model.columns(model.windows[i].featureNames));
+      model.remember(i);
+    }
     for (int j = 0; j < outputs; j++) {
       model.bands[j] = model.bands(j);
     }
     for (int i = 0; i < model.count; i++) {
       LocalDate baseDay = LocalDate.ofEpochDay(model.baseDays[i]);
-      model.remember(i);
       for (int j = 0; j < outputs; j++) {
         double value = model.out[i * outputs + j];
         int horizon = spec.horizonOf(j);
@@ -440,6 +444,9 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
      */
     final Map<String, double[]> awaitingActual = new HashMap<>();
 
+    /** Whether each horizon's intervals roll on (it has calibration residuals to start from). */
+    final boolean[] rollsAt;
+
     final boolean rolls;
 
     final int targetFeature;
@@ -449,10 +456,12 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       this.spec = model.spec();
       this.outputs = spec.horizons();
       this.calibration = new Conformal.Rolling[outputs];
+      this.rollsAt = new boolean[outputs];
       boolean anyResiduals = false;
       for (int j = 0; j < outputs; j++) {
         calibration[j] = new Conformal.Rolling(spec.calibrationResiduals(j));
-        anyResiduals |= !spec.calibrationResiduals(j).isEmpty();
+        rollsAt[j] = !spec.calibrationResiduals(j).isEmpty();
+        anyResiduals |= rollsAt[j];
       }
       this.rolls = anyResiduals;
       @SuppressWarnings("unchecked")
@@ -500,7 +509,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       int entries = (int) ring[0];
       for (int k = 1; k <= entries; k++) {
         int output = k - first; // the k-th newest forecast's actual is k readings after its base
-        if (output >= 0 && output < outputs) {
+        if (output >= 0 && output < outputs && rollsAt[output]) {
           calibration[output].add(actual - ring[1 + (k - 1) * (1 + outputs) + 1 + output]);
         }
       }

@@ -164,6 +164,27 @@ class BatchScoringOperatorTest {
     }
   }
 
+  @Test
+  void windowsOfOneSeriesInOneBatchEachSettleTheForecastsBeforeThem() throws Exception {
+    // a replay burst: each batch holds eight consecutive windows of one series
+    var harness = harness(Map.of("batch.size", "8", "batch.timeout.ms", Long.toString(HOUR_MS)));
+    List<Double> tight = new ArrayList<>();
+    for (int i = 0; i < Conformal.ROLLING; i++) {
+      tight.add((i % 10) * 0.02 - 0.09);
+    }
+    harness.processElement2(TinyModels.calibrated(TinyModels.update(42, 1), tight), 0L);
+
+    for (int n = ROWS; n < ROWS + 16; n++) {
+      send(harness, seattleUpTo(n));
+    }
+
+    List<Forecast> forecasts = forecasts(harness);
+    assertThat(forecasts).hasSize(16);
+    // the second batch is served with the residuals of the first batch's forecasts (and of its
+    // own windows' readings): more than the 5% beyond the 95% band of the tight ones
+    assertThat(width(forecasts.get(15), 0.95)).isGreaterThan(10 * width(forecasts.get(0), 0.95));
+  }
+
   private static double width(Forecast f, double level) {
     return f.getIntervals().stream()
         .filter(i -> i.getLevel() == level)

@@ -106,10 +106,9 @@ final class TopicCollector implements AutoCloseable {
     return unreadable.get();
   }
 
-  /** One-day-ahead evaluations of each series' live days (one per live reading). */
+  /** Evaluations of each series' live days at its nearest horizon (one per live reading). */
   long liveEvaluations(Map<String, LocalDate> liveFrom) {
-    return evaluations.stream()
-        .filter(e -> e.getHorizon() == 1)
+    return Report.nearestHorizon(List.copyOf(evaluations)).stream()
         .filter(e -> !e.getTargetDay().isBefore(liveFrom.get(e.getSeriesId())))
         .count();
   }

@@ -9,9 +9,10 @@ import java.util.Optional;
 import java.util.OptionalDouble;
 
 /**
- * Live accuracy of one model name, per version, over its last K evaluations; it reports drift when
- * the live MAE of a version exceeds that version's backtest MAE by more than a margin. Thread-safe:
- * the evaluations follower records while the service checks.
+ * Live accuracy of one model name, per version, over its last K evaluations of the model's first
+ * horizon (the one its backtest MAE is of); it reports drift when the live MAE of a version exceeds
+ * that version's backtest MAE by more than a margin. Thread-safe: the evaluations follower records
+ * while the service checks.
  */
 public final class DriftMonitor {
 
@@ -49,6 +50,7 @@ public final class DriftMonitor {
   }
 
   private final String modelName;
+  private final int horizon;
   private final Policy policy;
 
   /**
@@ -56,8 +58,18 @@ public final class DriftMonitor {
    */
   private final Map<Long, ArrayDeque<double[]>> recent = new HashMap<>();
 
+  /** A monitor of a model whose first forecast is one reading ahead. */
   public DriftMonitor(String modelName, Policy policy) {
+    this(modelName, 1, policy);
+  }
+
+  /**
+   * @param horizon the model's first horizon: evaluations of later ones (larger errors, no backtest
+   *     MAE of their own here) are not kept
+   */
+  public DriftMonitor(String modelName, int horizon, Policy policy) {
     this.modelName = modelName;
+    this.horizon = horizon;
     this.policy = policy;
   }
 
@@ -65,7 +77,9 @@ public final class DriftMonitor {
    * Keeps an evaluation of this monitor's model; others are ignored. Returns whether it was kept.
    */
   public synchronized boolean record(Evaluation e) {
-    if (!modelName.equals(e.getModelName()) || !Double.isFinite(e.getError())) {
+    if (!modelName.equals(e.getModelName())
+        || e.getHorizon() != horizon
+        || !Double.isFinite(e.getError())) {
       return false;
     }
     ArrayDeque<double[]> q = recent.computeIfAbsent(e.getModelVersion(), v -> new ArrayDeque<>());

@@ -243,7 +243,8 @@ public final class TrainerService implements AutoCloseable {
     this.monitor =
         settings.drift() == null
             ? null
-            : new DriftMonitor(settings.template().name(), settings.drift());
+            : new DriftMonitor(
+                settings.template().name(), settings.template().horizon(), settings.drift());
     metrics.liveMae.set(Double.NaN); // no evaluation yet
     metrics.servingVersion.set(Double.NaN);
     metrics.servingBacktestMae.set(Double.NaN);

@@ -69,4 +69,19 @@ class DriftMonitorTest {
     assertThat(monitor.check(2, 1.0)).isPresent();
     assertThat(monitor.newestVersion()).hasValue(2L);
   }
+
+  @Test
+  void laterHorizonsDoNotCountAgainstTheFirstHorizonsBacktest() {
+    for (int i = 0; i < 4; i++) {
+      monitor.record(evaluation("weather", 1, 0.5));
+      // a week ahead errs more than the next day: not drift of the next-day model
+      assertThat(monitor.record(withHorizon(evaluation("weather", 1, 6.0), 7))).isFalse();
+    }
+    assertThat(monitor.check(1, 1.0)).isEmpty();
+    assertThat(monitor.liveMae(1)).hasValue(0.5);
+  }
+
+  private static Evaluation withHorizon(Evaluation e, int horizon) {
+    return Evaluation.newBuilder(e).setHorizon(horizon).build();
+  }
 }
