@@ -20,9 +20,9 @@ import java.util.stream.Collectors;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
-import org.apache.flink.api.common.state.MapState;
-import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
@@ -60,6 +60,11 @@ import org.apache.flink.util.Collector;
  */
 public final class ForecastEvaluator extends KeyedProcessFunction<String, ScoredEvent, Evaluation> {
 
+  /** State names of the series' waiting and settled forecasts. */
+  static final String PENDING = "pending-forecasts-by-id";
+
+  static final String SETTLED = "settled-forecast-ids";
+
   /** Versions of each model whose live accuracy a subtask keeps. */
   static final int VERSIONS_KEPT = 3;
 
@@ -70,13 +75,19 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
   /** The series' last readings, ordered by day, at most {@code recentReadings}. */
   private transient ListState<Reading> recent;
 
-  /** Forecasts waiting for their actual reading, by forecast id. */
-  private transient MapState<String, Forecast> pending;
+  /**
+   * Forecasts waiting for their actual reading, by forecast id. One value per series, not a map
+   * state: the TTL's incremental cleanup of a map state walks every entry of the keys it visits on
+   * every access, which with several horizons (dozens of entries per series) cost more than the
+   * rest of the job; a value costs one timestamp check.
+   */
+  private transient ValueState<Map<String, Forecast>> pending;
 
   /**
-   * Ids of forecasts already scored or found unmatched, with their base day, until out of reach.
+   * Ids of forecasts already scored or found unmatched, with their base day, until out of reach
+   * (one value per series, as {@link #pending}).
    */
-  private transient MapState<String, LocalDate> settled;
+  private transient ValueState<Map<String, LocalDate>> settled;
 
   private transient MetricGroup metrics;
   private transient Counter expired;
@@ -119,15 +130,15 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
         new ListStateDescriptor<>("recent-readings", new AvroTypeInfo<>(Reading.class));
     recentDescriptor.enableTimeToLive(ttl);
     recent = getRuntimeContext().getListState(recentDescriptor);
-    MapStateDescriptor<String, Forecast> pendingDescriptor =
-        new MapStateDescriptor<>(
-            "pending-forecasts", Types.STRING, new AvroTypeInfo<>(Forecast.class));
+    ValueStateDescriptor<Map<String, Forecast>> pendingDescriptor =
+        new ValueStateDescriptor<>(
+            PENDING, Types.MAP(Types.STRING, new AvroTypeInfo<>(Forecast.class)));
     pendingDescriptor.enableTimeToLive(ttl);
-    pending = getRuntimeContext().getMapState(pendingDescriptor);
-    MapStateDescriptor<String, LocalDate> settledDescriptor =
-        new MapStateDescriptor<>("settled-forecasts", Types.STRING, Types.LOCAL_DATE);
+    pending = getRuntimeContext().getState(pendingDescriptor);
+    ValueStateDescriptor<Map<String, LocalDate>> settledDescriptor =
+        new ValueStateDescriptor<>(SETTLED, Types.MAP(Types.STRING, Types.LOCAL_DATE));
     settledDescriptor.enableTimeToLive(ttl);
-    settled = getRuntimeContext().getMapState(settledDescriptor);
+    settled = getRuntimeContext().getState(settledDescriptor);
     metrics = getRuntimeContext().getMetricGroup();
     expired = metrics.counter("expiredForecasts");
     unmatched = metrics.counter("unmatchedForecasts");
@@ -146,11 +157,30 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
 
   private void onForecast(Forecast forecast, Collector<Evaluation> out) throws Exception {
     String id = forecast.getForecastId();
-    if (settled.contains(id) || pending.contains(id)) {
+    Map<String, LocalDate> done = orEmpty(settled.value());
+    Map<String, Forecast> waiting = orEmpty(pending.value());
+    if (done.containsKey(id) || waiting.containsKey(id)) {
       return; // a duplicate: the same id is the same forecast
     }
-    if (!settle(forecast, recentReadings(), out)) {
-      pending.put(id, forecast);
+    if (settle(forecast, recentReadings(), done, out)) {
+      store(settled, done);
+    } else {
+      waiting.put(id, forecast);
+      store(pending, waiting);
+    }
+  }
+
+  private static <V> Map<String, V> orEmpty(Map<String, V> map) {
+    return map == null ? new HashMap<>() : map;
+  }
+
+  /** Writes a series' map back, or clears the state when it is empty (no state left behind). */
+  private static <V> void store(ValueState<Map<String, V>> state, Map<String, V> map)
+      throws Exception {
+    if (map.isEmpty()) {
+      state.clear();
+    } else {
+      state.update(map);
     }
   }
 
@@ -163,24 +193,24 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
     }
     recent.update(readings);
 
-    List<String> forgotten = new ArrayList<>();
-    for (Map.Entry<String, LocalDate> entry : settled.entries()) {
-      if (outOfReach(entry.getValue(), readings)) {
-        forgotten.add(entry.getKey());
+    Map<String, LocalDate> done = orEmpty(settled.value());
+    int before = done.size();
+    done.values().removeIf(baseDay -> outOfReach(baseDay, readings));
+    Map<String, Forecast> waiting = pending.value();
+    if (waiting != null) {
+      // in base-day order, so that evaluations come out in a stable order
+      List<Forecast> byBaseDay = new ArrayList<>(waiting.values());
+      byBaseDay.sort(
+          Comparator.comparing(Forecast::getBaseDay).thenComparing(Forecast::getForecastId));
+      for (Forecast f : byBaseDay) {
+        if (settle(f, readings, done, out)) {
+          waiting.remove(f.getForecastId());
+        }
       }
+      store(pending, waiting);
     }
-    for (String id : forgotten) {
-      settled.remove(id);
-    }
-
-    List<String> done = new ArrayList<>();
-    for (Map.Entry<String, Forecast> entry : pending.entries()) {
-      if (settle(entry.getValue(), readings, out)) {
-        done.add(entry.getKey());
-      }
-    }
-    for (String id : done) {
-      pending.remove(id); // removing the last entry clears the map state of the key
+    if (done.size() != before || waiting != null) {
+      store(settled, done);
     }
   }
 
@@ -188,8 +218,11 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
    * Scores the forecast if its actual reading is among {@code readings}, or drops it when it is out
    * of reach or unmatched. Returns false only when the forecast must keep waiting.
    */
-  private boolean settle(Forecast forecast, List<Reading> readings, Collector<Evaluation> out)
-      throws Exception {
+  private boolean settle(
+      Forecast forecast,
+      List<Reading> readings,
+      Map<String, LocalDate> settledIds,
+      Collector<Evaluation> out) {
     LocalDate baseDay = forecast.getBaseDay();
     if (outOfReach(baseDay, readings)) {
       expired.inc();
@@ -203,7 +236,7 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
     if (actualReading == null) {
       return false;
     }
-    settled.put(forecast.getForecastId(), baseDay);
+    settledIds.put(forecast.getForecastId(), baseDay);
     String target = forecast.getTarget();
     Double actual = actualReading.getFeatures().get(target);
     if (actual == null) {

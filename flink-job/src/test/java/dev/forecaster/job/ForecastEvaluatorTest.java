@@ -191,17 +191,17 @@ class ForecastEvaluatorTest {
     open(new ForecastEvaluator(3, 60, 30));
     reading(MON, 12.0);
     harness.processElement(ScoredEvent.of(forecast(MON, 1, 13.25)), 0L);
-    assertThat(seriesWith("pending-forecasts")).containsExactly(STATION);
+    assertThat(seriesWith(ForecastEvaluator.PENDING)).containsExactly(STATION);
 
     reading(MON.plusDays(1), 14.0);
     assertThat(harness.extractOutputValues()).hasSize(1);
-    assertThat(seriesWith("pending-forecasts")).isEmpty();
-    assertThat(seriesWith("settled-forecasts")).containsExactly(STATION);
+    assertThat(seriesWith(ForecastEvaluator.PENDING)).isEmpty();
+    assertThat(seriesWith(ForecastEvaluator.SETTLED)).containsExactly(STATION);
 
     // once the base day has left the recent readings the id is no longer needed to stop duplicates
     reading(MON.plusDays(2), 15.0);
     reading(MON.plusDays(3), 16.0);
-    assertThat(seriesWith("settled-forecasts")).isEmpty();
+    assertThat(seriesWith(ForecastEvaluator.SETTLED)).isEmpty();
     assertThat(harness.numKeyedStateEntries()).isEqualTo(1); // the recent readings alone
     assertThat(harness.extractOutputValues()).hasSize(1);
   }
@@ -212,14 +212,14 @@ class ForecastEvaluatorTest {
     reading(MON, 12.0);
     harness.processElement(ScoredEvent.of(forecast(MON, 3, 13.25)), 0L);
     reading(MON.plusDays(1), 14.0);
-    assertThat(seriesWith("pending-forecasts")).containsExactly(STATION);
+    assertThat(seriesWith(ForecastEvaluator.PENDING)).containsExactly(STATION);
 
     // the station falls silent for a week: its third reading would come too late to mean anything
     reading(MON.plusDays(9), 15.0);
 
     assertThat(harness.extractOutputValues()).isEmpty();
     assertThat(evaluator.expiredForecasts()).isEqualTo(1);
-    assertThat(seriesWith("pending-forecasts")).isEmpty();
+    assertThat(seriesWith(ForecastEvaluator.PENDING)).isEmpty();
     assertThat(harness.numKeyedStateEntries()).isEqualTo(1);
   }
 
@@ -236,7 +236,7 @@ class ForecastEvaluatorTest {
     // counting steps among what is left would pair it with MON+2 instead of MON+1
     assertThat(harness.extractOutputValues()).isEmpty();
     assertThat(evaluator.expiredForecasts()).isEqualTo(1);
-    assertThat(seriesWith("pending-forecasts")).isEmpty();
+    assertThat(seriesWith(ForecastEvaluator.PENDING)).isEmpty();
   }
 
   @Test
@@ -257,7 +257,7 @@ class ForecastEvaluatorTest {
 
     assertThat(harness.extractOutputValues()).isEmpty();
     assertThat(evaluator.unmatchedForecasts()).isEqualTo(1);
-    assertThat(seriesWith("pending-forecasts")).isEmpty();
+    assertThat(seriesWith(ForecastEvaluator.PENDING)).isEmpty();
   }
 
   @Test
