@@ -5,6 +5,7 @@ import dev.forecaster.avro.Reading;
 import dev.forecaster.job.ForecastJob;
 import dev.forecaster.job.JobConfig;
 import dev.forecaster.kafka.LocalKafkaBroker;
+import dev.forecaster.model.Conformal;
 import dev.forecaster.model.History;
 import dev.forecaster.model.ModelSpec;
 import dev.forecaster.trainer.KafkaHistory;
@@ -27,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -370,6 +372,10 @@ final class DemoRun {
     return rounds;
   }
 
+  /**
+   * The console line of a live day: per series and horizon (h = 1 first, then the others after a
+   * slash), the live MAE, persistence's, and how often the actual fell inside each interval.
+   */
   private static String progress(
       TopicCollector c, int day, int days, long readings, Map<String, LocalDate> liveFrom) {
     StringBuilder line =
@@ -377,24 +383,39 @@ final class DemoRun {
             String.format(
                 "live day %3d/%d  readings %6d  forecasts %6d  |",
                 day, days, readings, c.forecasts.size()));
-    List<Evaluation> nearest = Report.nearestHorizon(List.copyOf(c.evaluations));
+    Map<Integer, List<Evaluation>> byHorizon =
+        c.evaluations.stream()
+            .collect(
+                Collectors.groupingBy(Evaluation::getHorizon, TreeMap::new, Collectors.toList()));
     for (var series : liveFrom.entrySet()) {
-      double[] mae = Report.liveMae(nearest, series.getKey(), series.getValue());
-      Map<Double, Double> coverage =
-          Report.liveCoverage(nearest, series.getKey(), series.getValue());
+      List<String> model = new ArrayList<>();
+      List<String> persistence = new ArrayList<>();
+      Map<Double, List<String>> inside = new TreeMap<>();
+      for (List<Evaluation> es : byHorizon.values()) {
+        double[] mae = Report.liveMae(es, series.getKey(), series.getValue());
+        model.add(fmt(mae[0]));
+        persistence.add(fmt(mae[1]));
+        Map<Double, Double> coverage = Report.liveCoverage(es, series.getKey(), series.getValue());
+        for (double level : Conformal.LEVELS) {
+          Double share = coverage.get(level);
+          inside
+              .computeIfAbsent(level, l -> new ArrayList<>())
+              .add(share == null ? "-" : String.format("%.0f", share * 100));
+        }
+      }
+      inside.values().removeIf(shares -> shares.stream().allMatch("-"::equals));
       line.append(
           String.format(
               "  %s MAE %s (persistence %s)%s",
               series.getKey(),
-              fmt(mae[0]),
-              fmt(mae[1]),
-              coverage.isEmpty()
-                  ? ""
-                  : coverage.entrySet().stream()
-                      .map(
-                          e ->
-                              String.format(" %.0f%%:%.0f%%", e.getKey() * 100, e.getValue() * 100))
-                      .collect(Collectors.joining("", " inside", ""))));
+              model.isEmpty() ? "-" : String.join("/", model),
+              persistence.isEmpty() ? "-" : String.join("/", persistence),
+              inside.entrySet().stream()
+                  .map(
+                      e ->
+                          String.format(
+                              " %.0f%%:%s%%", e.getKey() * 100, String.join("/", e.getValue())))
+                  .collect(Collectors.joining("", inside.isEmpty() ? "" : " inside", ""))));
     }
     return line.toString();
   }
