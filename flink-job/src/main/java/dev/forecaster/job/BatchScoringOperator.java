@@ -262,7 +262,10 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       emitActual(window);
       return;
     }
-    model.append(window, columns, rows);
+    // the window's reading settles earlier forecasts of its series as it arrives: the batch it
+    // joins is served with those residuals
+    boolean learned = model.learnFrom(window, columns);
+    model.append(window, columns, rows, learned);
     if (model.count == batchSize) {
       flush(model);
     } else if (model.count == 1) {
@@ -307,14 +310,16 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     long now = System.currentTimeMillis();
     ModelSpec spec = model.spec;
     int outputs = model.outputs;
-    // each window's reading settles earlier forecasts of its series, in window order (two windows
-    // of a series in one batch both count); the batch is then served with the bands of all of them
-    for (int i = 0; i < model.count; i++) {
-      model.learnFrom(model.windows[i], model.columns(model.windows[i].featureNames));
-      model.remember(i);
-    }
     for (int j = 0; j < outputs; j++) {
       model.bands[j] = model.bands(j);
+    }
+    // a window whose previous window of the series was still in this batch when it arrived
+    // settles that one's forecasts now, in window order: its residuals serve from the next batch
+    for (int i = 0; i < model.count; i++) {
+      if (!model.learned[i]) {
+        model.learnFrom(model.windows[i], model.columns(model.windows[i].featureNames));
+      }
+      model.remember(i);
     }
     for (int i = 0; i < model.count; i++) {
       LocalDate baseDay = LocalDate.ofEpochDay(model.baseDays[i]);
@@ -420,6 +425,9 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     /** The day before each buffered window's base day in it (NaN for a window of one reading). */
     final double[] previousDays;
 
+    /** Whether each buffered window settled earlier forecasts when it arrived. */
+    final boolean[] learned;
+
     /** Forecasts per window: one per horizon. */
     final int outputs;
 
@@ -468,6 +476,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       List<IntervalBand>[] perHorizon = new List[outputs];
       this.bands = perHorizon;
       this.previousDays = new double[batchSize];
+      this.learned = new boolean[batchSize];
       this.targetFeature = spec.targetIndex();
       this.encoder = model.encoder();
       this.predictor = model.newPredictor();
@@ -496,13 +505,14 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
      * A window whose previous reading was the base day of this subtask's newest forecast of its
      * series brings an actual to each remembered forecast: the newest one's first horizon, the one
      * before its second, and so on. Their residuals join the calibrations. (A model of horizon k >
-     * 1 alone has nothing due in the next window: the k-th forecast back is.)
+     * 1 alone has nothing due in the next window: the k-th forecast back is.) Returns whether the
+     * window followed this subtask's newest forecast of its series.
      */
-    void learnFrom(WindowReady w, int[] columns) {
+    boolean learnFrom(WindowReady w, int[] columns) {
       double[] ring = awaitingActual.get(w.seriesId);
       int rows = w.rows();
       if (ring == null || ring[0] == 0 || rows < 2 || w.epochDays[rows - 2] != ring[1]) {
-        return;
+        return false;
       }
       double actual = w.values[(rows - 1) * w.featureNames.length + columns[targetFeature]];
       int first = spec.horizon();
@@ -513,6 +523,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
           calibration[output].add(actual - ring[1 + (k - 1) * (1 + outputs) + 1 + output]);
         }
       }
+      return true;
     }
 
     /**
@@ -555,7 +566,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       return columns;
     }
 
-    void append(WindowReady w, int[] columns, int rows) {
+    void append(WindowReady w, int[] columns, int rows, boolean learnedFrom) {
       int width = w.featureNames.length;
       int first = w.rows() - rows;
       for (int r = 0; r < rows; r++) {
@@ -569,6 +580,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       series[count] = w.seriesId;
       baseDays[count] = scratchDays[rows - 1];
       previousDays[count] = w.rows() >= 2 ? w.epochDays[w.rows() - 2] : Double.NaN;
+      learned[count] = learnedFrom;
       windows[count] = w;
       count++;
     }

@@ -174,15 +174,20 @@ class BatchScoringOperatorTest {
     }
     harness.processElement2(TinyModels.calibrated(TinyModels.update(42, 1), tight), 0L);
 
-    for (int n = ROWS; n < ROWS + 16; n++) {
+    for (int n = ROWS; n < ROWS + 24; n++) {
       send(harness, seattleUpTo(n));
     }
 
     List<Forecast> forecasts = forecasts(harness);
-    assertThat(forecasts).hasSize(16);
-    // the second batch is served with the residuals of the first batch's forecasts (and of its
-    // own windows' readings): more than the 5% beyond the 95% band of the tight ones
-    assertThat(width(forecasts.get(15), 0.95)).isGreaterThan(10 * width(forecasts.get(0), 0.95));
+    assertThat(forecasts).hasSize(24);
+    // the first batch is served with the trainer's residuals; the third with the residuals the
+    // first two settled (8 + 8, of which one when its window came and the others in window order
+    // at their batch's end): more than the 5% beyond the 95% band of the tight ones
+    assertThat(forecasts.get(0).getIntervals())
+        .containsExactlyElementsOf(
+            BatchScoringOperator.intervals(
+                Conformal.bands(toArray(tight)), forecasts.get(0).getValue()));
+    assertThat(width(forecasts.get(23), 0.95)).isGreaterThan(10 * width(forecasts.get(0), 0.95));
   }
 
   private static double width(Forecast f, double level) {

@@ -32,6 +32,7 @@ import javax.imageio.ImageIO;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.plot.SeriesRenderingOrder;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.DeviationRenderer;
 import org.jfree.data.time.Day;
@@ -445,6 +446,8 @@ final class Report {
     XYPlot plot = chart.getXYPlot();
     plot.setDataset(1, bands); // drawn before dataset 0: behind the lines
     plot.setRenderer(1, renderer);
+    // the 95% band first, the 80% band over it (by default an XY plot draws its last series first)
+    plot.setSeriesRenderingOrder(SeriesRenderingOrder.FORWARD);
   }
 
   private static JFreeChart errors(String series, List<Evaluation> live) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.forecaster.avro.Evaluation;
 import dev.forecaster.avro.IntervalHit;
+import java.awt.image.BufferedImage;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,6 +47,20 @@ class ReportChartsTest {
     assertThat(bands.getStartYValue(1, 3)).isEqualTo(11.0);
     assertThat(bands.getEndYValue(0, 3)).isEqualTo(17.0);
     assertThat(chart.getXYPlot().getDataset(0).getSeriesCount()).isEqualTo(3);
+    // both bands show: the narrower 80% band is drawn over the 95% one, not hidden under it
+    BufferedImage image = chart.createBufferedImage(1100, 340);
+    assertThat(pixelsOf(image, 0xECA9A9)).as("80% band").isGreaterThan(1000);
+    assertThat(pixelsOf(image, 0xF6D5D5)).as("95% band").isGreaterThan(1000);
+  }
+
+  private static int pixelsOf(BufferedImage image, int rgb) {
+    int n = 0;
+    for (int x = 0; x < image.getWidth(); x++) {
+      for (int y = 0; y < image.getHeight(); y++) {
+        n += (image.getRGB(x, y) & 0xFFFFFF) == rgb ? 1 : 0;
+      }
+    }
+    return n;
   }
 
   @Test
