@@ -4,6 +4,7 @@ import dev.forecaster.avro.DeadLetter;
 import dev.forecaster.avro.Evaluation;
 import dev.forecaster.avro.Forecast;
 import dev.forecaster.avro.ModelUpdate;
+import dev.forecaster.avro.Reading;
 import dev.forecaster.schemas.Codecs;
 import dev.forecaster.schemas.Topics;
 import dev.forecaster.schemas.TrustedPackages;
@@ -22,6 +23,7 @@ import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.slf4j.LoggerFactory;
@@ -155,6 +157,30 @@ public final class ForecastJob {
             .setParallelism(1);
     ForecastPipeline.Outputs out = ForecastPipeline.build(config, readings, models);
     attachSinks(config, out);
+  }
+
+  /**
+   * The engine's floor, for the benchmarks: the same readings read, decoded and written to {@code
+   * topic} exactly once, with the job's settings and nothing else (no keyBy, window, scoring or
+   * evaluation; dead letters are left out). Bounded: it ends at the readings' end offsets.
+   */
+  public static JobClient runPassthrough(
+      StreamExecutionEnvironment env, JobConfig config, String topic, String name)
+      throws Exception {
+    TrustedPackages.ensureContractsTrusted();
+    configure(env, config);
+    env.fromSource(KafkaIo.readings(config, true), WatermarkStrategy.noWatermarks(), "readings")
+        .setParallelism(config.parallelism())
+        .process(new ReadingDecoder(config))
+        .name("decode readings")
+        .map(event -> event.reading)
+        .returns(new AvroTypeInfo<>(Reading.class))
+        .name("reading")
+        .sinkTo(
+            KafkaIo.<Reading>sink(
+                config, topic, Codecs.READING, Reading::getSeriesId, "passthrough", 0))
+        .name("copy");
+    return env.executeAsync(name);
   }
 
   static void configure(StreamExecutionEnvironment env, JobConfig config) {

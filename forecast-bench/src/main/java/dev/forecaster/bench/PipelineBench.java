@@ -17,13 +17,17 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** The whole job, with and without scoring, over the same readings in Kafka. */
+/**
+ * The whole job, with and without scoring, and the engine alone (decode and copy), over the same
+ * readings in Kafka.
+ */
 @Command(
     name = "pipeline",
     mixinStandardHelpOptions = true,
     description =
-        "Readings per second through the whole job (exactly-once) with scoring and with scoring"
-            + " switched off.")
+        "Readings per second through the whole job (exactly-once) with scoring, with scoring"
+            + " switched off, and through a bare copy of the readings (decode, write back,"
+            + " exactly-once).")
 final class PipelineBench implements Callable<Integer> {
 
   @Spec CommandSpec spec;
@@ -68,9 +72,13 @@ final class PipelineBench implements Callable<Integer> {
           BenchSupport.referenceSpec("bench", 1, horizonsOption.horizons));
       int days = readings / series;
       produce(broker, scored, days, err);
+      JobConfig copy = scored.with("topic.forecasts", "scored-passthrough");
+      ForecastJob.ensureTopics(copy);
       double without = 0;
       double withScoring = 0;
-      for (int round = 1; round <= rounds; round++) { // alternating, so warm-up and noise hit both
+      double bare = 0;
+      for (int round = 1; round <= rounds; round++) { // alternating, so warm-up and noise hit all
+        bare = Math.max(bare, passthrough(copy, round, err, days * series));
         without = Math.max(without, run(unscored(scored, round), "unscored", err, days * series));
         withScoring =
             Math.max(
@@ -87,6 +95,8 @@ final class PipelineBench implements Callable<Integer> {
       out.put("scoredPerSecond", Math.round(withScoring));
       out.put("unscoredPerSecond", Math.round(without));
       out.put("ratio", Math.round(withScoring / without * 1000) / 1000.0);
+      out.put("passthroughPerSecond", Math.round(bare));
+      out.put("scoredToPassthrough", Math.round(withScoring / bare * 1000) / 1000.0);
       out.put("readings", days * series);
       out.put("series", series);
       out.put("parallelism", parallelism);
@@ -120,6 +130,26 @@ final class PipelineBench implements Callable<Integer> {
         .with("scoring.enabled", "false")
         .with("group.id", "unscored-" + round)
         .with("transactional.id.prefix", "unscored-" + round);
+  }
+
+  /**
+   * The same readings through the engine alone: read, decoded and written back exactly once with
+   * the job's settings, no keyBy (see {@link ForecastJob#runPassthrough}).
+   */
+  private static double passthrough(JobConfig copy, int round, PrintWriter err, long readings)
+      throws Exception {
+    JobConfig config =
+        copy.with("group.id", "passthrough-" + round)
+            .with("transactional.id.prefix", "passthrough-" + round);
+    long start = System.nanoTime();
+    JobClient job =
+        ForecastJob.runPassthrough(
+            ForecastJob.localEnvironment(config), config, config.forecastsTopic(), "passthrough");
+    job.getJobExecutionResult().get();
+    double seconds = (System.nanoTime() - start) / 1e9;
+    err.printf("passthrough: %d readings in %.1f s (job start included)%n", readings, seconds);
+    err.flush();
+    return readings / seconds;
   }
 
   private static double run(JobConfig config, String name, PrintWriter err, long readings)
