@@ -178,15 +178,10 @@ final class Report {
     ObjectNode series = root.putObject("series");
     List<Evaluation> nearest = nearestHorizon(o.evaluations());
     for (var s : o.liveFrom().entrySet()) {
-      double[] mae = liveMae(nearest, s.getKey(), s.getValue());
       ObjectNode node = series.putObject(s.getKey());
       node.put("liveFrom", s.getValue().toString());
-      node.put("liveEvaluations", (long) mae[2]);
-      node.put("liveMae", mae[0]);
-      node.put("persistenceMae", mae[1]);
-      ObjectNode coverage = node.putObject("liveCoverage");
-      liveCoverage(nearest, s.getKey(), s.getValue())
-          .forEach((level, share) -> coverage.put(level.toString(), share));
+      putFigures(
+          node, nearest, s.getKey(), s.getValue(), "liveEvaluations", "liveMae", "liveCoverage");
       ArrayNode byHorizon = node.putArray("liveByHorizon");
       Map<Integer, List<Evaluation>> perHorizon =
           o.evaluations().stream()
@@ -194,17 +189,15 @@ final class Report {
               .collect(
                   Collectors.groupingBy(Evaluation::getHorizon, TreeMap::new, Collectors.toList()));
       perHorizon.forEach(
-          (h, es) -> {
-            double[] m = liveMae(es, s.getKey(), s.getValue());
-            ObjectNode hn = byHorizon.addObject();
-            hn.put("horizon", h);
-            hn.put("evaluations", (long) m[2]);
-            hn.put("mae", m[0]);
-            hn.put("persistenceMae", m[1]);
-            ObjectNode hc = hn.putObject("coverage");
-            liveCoverage(es, s.getKey(), s.getValue())
-                .forEach((level, share) -> hc.put(level.toString(), share));
-          });
+          (h, es) ->
+              putFigures(
+                  byHorizon.addObject().put("horizon", h),
+                  es,
+                  s.getKey(),
+                  s.getValue(),
+                  "evaluations",
+                  "mae",
+                  "coverage"));
       ArrayNode versions = node.putArray("modelVersions");
       new TreeSet<>(
               o.forecasts().stream()
@@ -230,6 +223,27 @@ final class Report {
     ArrayNode rounds = root.putArray("trainerRounds");
     o.rounds().forEach(r -> rounds.add(JSON.valueToTree(r)));
     return root;
+  }
+
+  /**
+   * A series' live figures over {@code evaluations} into {@code node}: how many, the model's MAE,
+   * persistence's ({@code persistenceMae}) and the coverage of each interval level.
+   */
+  private static void putFigures(
+      ObjectNode node,
+      List<Evaluation> evaluations,
+      String series,
+      LocalDate from,
+      String countKey,
+      String maeKey,
+      String coverageKey) {
+    double[] mae = liveMae(evaluations, series, from);
+    node.put(countKey, (long) mae[2]);
+    node.put(maeKey, mae[0]);
+    node.put("persistenceMae", mae[1]);
+    ObjectNode coverage = node.putObject(coverageKey);
+    liveCoverage(evaluations, series, from)
+        .forEach((level, share) -> coverage.put(level.toString(), share));
   }
 
   static void writeSummary(Path file, ReportData o) throws IOException {
