@@ -7,6 +7,7 @@ import dev.forecaster.avro.Reading;
 import dev.forecaster.cli.ReadingsProducer;
 import dev.forecaster.job.ForecastJob;
 import dev.forecaster.job.JobConfig;
+import dev.forecaster.model.ModelSpec;
 import dev.forecaster.schemas.Codecs;
 import dev.forecaster.schemas.RecordDecodingException;
 import java.io.PrintWriter;
@@ -29,6 +30,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -96,6 +98,8 @@ final class LatencyBench implements Callable<Integer> {
               + " ${DEFAULT-VALUE}).")
   int readerFetchMinBytes;
 
+  @Mixin ModelOption modelOption;
+
   @Option(
       names = "--set",
       paramLabel = "KEY=VALUE",
@@ -115,8 +119,8 @@ final class LatencyBench implements Callable<Integer> {
               Map.of("delivery.guarantee", "at-least-once", "checkpoint.interval.ms", "5000"));
       job.putAll(settings);
       JobConfig config = BenchSupport.topics(broker, "latency", 2, job);
-      BenchSupport.publishModel(
-          broker.bootstrapServers(), config.modelsTopic(), BenchSupport.referenceSpec("bench", 1));
+      ModelSpec model = modelOption.spec("bench");
+      BenchSupport.publishModel(broker.bootstrapServers(), config.modelsTopic(), model);
       int warmDays = Math.max(6, rate * warmupSeconds / series);
       int days = warmDays + rate * seconds / series;
       // one slot per reading (day x series) in flat arrays: the harness allocates nothing per
@@ -132,11 +136,14 @@ final class LatencyBench implements Callable<Integer> {
       reader.setDaemon(true);
       reader.start();
       send(broker, records, days, warmDays, sends);
-      sends.awaitForecasts(BenchSupport.REFERENCE_WINDOW, Duration.ofSeconds(10));
+      sends.awaitForecasts(model.readingsPerWindow(), Duration.ofSeconds(10));
       running.cancel().get();
       reader.interrupt();
       reader.join(5000);
-      spec.commandLine().getOut().println(report(config, job, days, warmDays, sends));
+      ObjectNode out = report(config, job, days, warmDays, sends);
+      out.put("model", modelOption.model);
+      out.put("networks", model.members() * model.horizons());
+      spec.commandLine().getOut().println(out);
       err.flush();
     }
     return 0;

@@ -5,6 +5,7 @@ import dev.forecaster.avro.Reading;
 import dev.forecaster.cli.ReadingsProducer;
 import dev.forecaster.job.ForecastJob;
 import dev.forecaster.job.JobConfig;
+import dev.forecaster.model.ModelSpec;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Map;
@@ -57,7 +58,7 @@ final class PipelineBench implements Callable<Integer> {
           "Runs of each job, alternating; the best of each counts (default: ${DEFAULT-VALUE}).")
   int rounds;
 
-  @Mixin HorizonsOption horizonsOption;
+  @Mixin ModelOption modelOption;
 
   @Override
   public Integer call() throws Exception {
@@ -66,10 +67,8 @@ final class PipelineBench implements Callable<Integer> {
       JobConfig scored =
           BenchSupport.topics(
               broker, "scored", parallelism, Map.of("checkpoint.interval.ms", "2000"));
-      BenchSupport.publishModel(
-          broker.bootstrapServers(),
-          scored.modelsTopic(),
-          BenchSupport.referenceSpec("bench", 1, horizonsOption.horizons));
+      ModelSpec model = modelOption.spec("bench");
+      BenchSupport.publishModel(broker.bootstrapServers(), scored.modelsTopic(), model);
       int days = readings / series;
       produce(broker, scored, days, err);
       JobConfig copy = scored.with("topic.forecasts", "scored-passthrough");
@@ -100,7 +99,9 @@ final class PipelineBench implements Callable<Integer> {
       out.put("readings", days * series);
       out.put("series", series);
       out.put("parallelism", parallelism);
-      out.put("horizons", horizonsOption.horizons);
+      out.put("model", modelOption.model);
+      out.put("networks", model.members() * model.horizons());
+      out.put("horizons", model.horizons());
       spec.commandLine().getOut().println(out);
     }
     return 0;

@@ -4,9 +4,14 @@ import ai.djl.translate.TranslateException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.forecaster.model.BatchedPredictor;
 import dev.forecaster.model.LoadedModel;
+import dev.forecaster.model.ModelSpec;
 import dev.forecaster.model.Sample;
 import dev.forecaster.trainer.TrainingRun;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -14,13 +19,16 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** Batched against one-window-at-a-time scoring through the job's predictor. */
+/**
+ * Batched against one-window-at-a-time scoring through the job's predictor, fused against the
+ * networks one by one.
+ */
 @Command(
     name = "scoring",
     mixinStandardHelpOptions = true,
     description =
         "Windows per second through BatchedPredictor at batch 1 and at --batch, one PyTorch"
-            + " thread.")
+            + " thread: the serving (fused) pass and the networks run one by one, interleaved.")
 final class ScoringBench implements Callable<Integer> {
 
   @Spec CommandSpec spec;
@@ -32,46 +40,84 @@ final class ScoringBench implements Callable<Integer> {
   int batch;
 
   @Option(
-      names = "--members",
-      defaultValue = "1",
-      description = "Networks averaged in the model (default: ${DEFAULT-VALUE}).")
-  int members;
-
-  @Option(
       names = "--seconds",
       defaultValue = "5",
       description = "Measuring time per batch size (default: ${DEFAULT-VALUE}).")
   int seconds;
 
-  @Mixin HorizonsOption horizonsOption;
+  @Option(
+      names = "--rounds",
+      defaultValue = "3",
+      description =
+          "Measurements of each variant, interleaved; the median is printed (default:"
+              + " ${DEFAULT-VALUE}).")
+  int rounds;
+
+  @Mixin ModelOption modelOption;
 
   @Override
   public Integer call() throws Exception {
-    try (TrainingRun.Trained trained =
-            BenchSupport.train(
-                BenchSupport.referenceSpec("bench", members, horizonsOption.horizons));
-        BatchedPredictor predictor = trained.model().newPredictor()) {
-      LoadedModel model = trained.model();
+    ModelSpec model = modelOption.spec("bench");
+    try (TrainingRun.Trained trained = BenchSupport.train(model);
+        BatchedPredictor fused = trained.model().newPredictor();
+        BatchedPredictor oneByOne = trained.model().newUnfusedPredictor()) {
+      LoadedModel loaded = trained.model();
       List<Sample> samples = trained.split().train();
-      int fpw = model.encoder().floatsPerWindow();
+      int fpw = loaded.encoder().floatsPerWindow();
       float[] encoded = new float[batch * fpw];
       double[] base = new double[batch];
       for (int i = 0; i < batch; i++) {
         Sample s = samples.get(i % samples.size());
-        model.encoder().encode(s.values(), s.epochDays(), encoded, i * fpw);
+        loaded.encoder().encode(s.values(), s.epochDays(), encoded, i * fpw);
         base[i] = s.baseValue();
       }
-      double single = rate(predictor, encoded, base, 1);
-      double batched = rate(predictor, encoded, base, batch);
+      // interleaved, so that the machine's moods hit every variant alike
+      Map<String, List<Double>> rates = new LinkedHashMap<>();
+      for (int round = 0; round < rounds; round++) {
+        for (int n : new int[] {1, batch}) {
+          rates
+              .computeIfAbsent("fused" + n, k -> new ArrayList<>())
+              .add(rate(fused, encoded, base, n));
+          rates
+              .computeIfAbsent("oneByOne" + n, k -> new ArrayList<>())
+              .add(rate(oneByOne, encoded, base, n));
+        }
+      }
       ObjectNode out = BenchSupport.JSON.createObjectNode();
+      out.put("model", modelOption.model);
+      out.put("networks", model.members() * model.horizons());
+      out.put("members", model.members());
+      out.put("horizons", model.horizons());
+      out.put("hiddenSize", model.hiddenSize());
+      out.put("rounds", rounds);
+      double single = median(rates.get("fused1"));
+      double batched = median(rates.get("fused" + batch));
       out.put("batch1PerSecond", Math.round(single));
       out.put("batch" + batch + "PerSecond", Math.round(batched));
       out.put("speedup", Math.round(batched / single * 10) / 10.0);
-      out.put("members", members);
-      out.put("horizons", horizonsOption.horizons);
+      out.put("oneByOneBatch1PerSecond", Math.round(median(rates.get("oneByOne1"))));
+      out.put(
+          "oneByOneBatch" + batch + "PerSecond", Math.round(median(rates.get("oneByOne" + batch))));
+      out.put("fusedGainBatch1", Math.round(single / median(rates.get("oneByOne1")) * 10) / 10.0);
+      out.put(
+          "fusedGainBatch" + batch,
+          Math.round(batched / median(rates.get("oneByOne" + batch)) * 10) / 10.0);
+      ObjectNode spread = out.putObject("rangePerSecond");
+      rates.forEach(
+          (k, v) ->
+              spread
+                  .putArray(k)
+                  .add(Math.round(Collections.min(v)))
+                  .add(Math.round(Collections.max(v))));
       spec.commandLine().getOut().println(out);
     }
     return 0;
+  }
+
+  private static double median(List<Double> values) {
+    List<Double> sorted = values.stream().sorted().toList();
+    int n = sorted.size();
+    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
   }
 
   /** Windows per second at batch {@code n}, after a second of warm-up. */

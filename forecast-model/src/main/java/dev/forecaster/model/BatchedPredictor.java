@@ -1,5 +1,6 @@
 package dev.forecaster.model;
 
+import ai.djl.Model;
 import ai.djl.inference.Predictor;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -24,12 +25,19 @@ public final class BatchedPredictor implements AutoCloseable {
   private final Predictor<Batch, float[]> predictor;
   private final int floatsPerWindow;
   private final int outputs;
+  private final String network;
 
-  BatchedPredictor(LoadedModel model) {
+  BatchedPredictor(LoadedModel model, Model network) {
     this.encoder = model.encoder();
     this.outputs = model.spec().horizons();
     this.floatsPerWindow = encoder.floatsPerWindow();
-    this.predictor = model.djlModel().newPredictor(new BatchTranslator(model.spec()));
+    this.predictor = network.newPredictor(new BatchTranslator(model.spec()));
+    this.network = network.getName();
+  }
+
+  /** The name of the DJL model it runs (the fused serving form's ends in {@code -fused}). */
+  public String network() {
+    return network;
   }
 
   /** Forecasts per window: one per horizon. */

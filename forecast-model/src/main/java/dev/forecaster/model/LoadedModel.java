@@ -11,6 +11,7 @@ public final class LoadedModel implements AutoCloseable {
   private final Model model;
   private final ModelSpec spec;
   private final WindowEncoder encoder;
+  private Model serving;
 
   /** Wraps a DJL model whose block is the network of {@code spec} (trained or loaded). */
   public LoadedModel(Model model, ModelSpec spec) {
@@ -39,7 +40,12 @@ public final class LoadedModel implements AutoCloseable {
     if (!sameNetwork(spec, described)) {
       throw new IllegalArgumentException("the spec describes another network than the model's");
     }
-    return new LoadedModel(model, described);
+    LoadedModel same = new LoadedModel(model, described);
+    synchronized (this) { // the fused form, if built, computes the same network: it moves too
+      same.serving = serving;
+      serving = null;
+    }
+    return same;
   }
 
   /** Whether two specs differ in nothing but their version, settings, metrics and intervals. */
@@ -56,13 +62,34 @@ public final class LoadedModel implements AutoCloseable {
         .equals(b);
   }
 
-  /** A predictor for the calling thread: predictors are not thread-safe. */
+  /**
+   * A predictor for the calling thread: predictors are not thread-safe. It runs the model's
+   * networks fused ({@link FusedNetwork}): one pass computes every member of every horizon.
+   */
   public BatchedPredictor newPredictor() {
-    return new BatchedPredictor(this);
+    return new BatchedPredictor(this, serving());
+  }
+
+  /**
+   * A predictor that runs the networks one after another, as trained: the same forecasts, slower
+   * with several members or horizons; for comparison.
+   */
+  public BatchedPredictor newUnfusedPredictor() {
+    return new BatchedPredictor(this, model);
+  }
+
+  private synchronized Model serving() {
+    if (serving == null) {
+      serving = FusedNetwork.serving(spec, model.getBlock(), model.getNDManager().getDevice());
+    }
+    return serving;
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (serving != null) {
+      serving.close();
+    }
     model.close();
   }
 }
