@@ -202,7 +202,8 @@ class ForecastEvaluatorTest {
     reading(MON.plusDays(2), 15.0);
     reading(MON.plusDays(3), 16.0);
     assertThat(seriesWith(ForecastEvaluator.SETTLED)).isEmpty();
-    assertThat(harness.numKeyedStateEntries()).isEqualTo(1); // the recent readings alone
+    // the recent readings and the time of the last event alone
+    assertThat(harness.numKeyedStateEntries()).isEqualTo(2);
     assertThat(harness.extractOutputValues()).hasSize(1);
   }
 
@@ -220,7 +221,7 @@ class ForecastEvaluatorTest {
     assertThat(harness.extractOutputValues()).isEmpty();
     assertThat(evaluator.expiredForecasts()).isEqualTo(1);
     assertThat(seriesWith(ForecastEvaluator.PENDING)).isEmpty();
-    assertThat(harness.numKeyedStateEntries()).isEqualTo(1);
+    assertThat(harness.numKeyedStateEntries()).isEqualTo(2); // readings, time of the last event
   }
 
   @Test
@@ -382,22 +383,34 @@ class ForecastEvaluatorTest {
   @Test
   void aSeriesQuietForTheTtlLeavesNoStateBehind() throws Exception {
     open(new ForecastEvaluator(16, 60, 1));
-    harness.setStateTtlProcessingTime(0);
+    harness.setProcessingTime(0);
     reading(MON, 12.0);
     harness.processElement(ScoredEvent.of(forecast(MON, 1, 13.25)), 0L);
     reading(MON.plusDays(1), 14.0); // settles it: its id stays to stop duplicates
     harness.processElement(ScoredEvent.of(forecast(MON.plusDays(1), 3, 13.0)), 0L);
-    assertThat(harness.numKeyedStateEntries()).isEqualTo(3);
+    // readings, the waiting forecast, the settled id, the time of the last event
+    assertThat(harness.numKeyedStateEntries()).isEqualTo(4);
 
-    // a delisted ticker: a day later only another series speaks, on a calendar years ahead
-    harness.setStateTtlProcessingTime(DAY_MS + 1);
-    for (int day = 0; day < 64 && harness.numKeyedStateEntries() > 1; day++) {
-      reading("OTHER", MON.plusYears(5).plusDays(day), 10.0);
-    }
+    // half a day later another series speaks; the first is still within its TTL
+    harness.setProcessingTime(DAY_MS / 2);
+    reading("OTHER", MON.plusYears(5), 10.0);
+    harness.setProcessingTime(DAY_MS - 1);
+    assertThat(seriesWith(ForecastEvaluator.RECENT)).containsExactlyInAnyOrder(STATION, "OTHER");
 
-    assertThat(harness.numKeyedStateEntries()).as("only the other series' readings").isEqualTo(1);
-    assertThat(seriesWith("recent-readings")).containsExactly("OTHER");
+    // a delisted ticker: a day after its last event its state goes, the other's stays
+    harness.setProcessingTime(DAY_MS + 1);
+    assertThat(harness.numKeyedStateEntries()).as("only the other series' state").isEqualTo(2);
+    assertThat(seriesWith(ForecastEvaluator.RECENT)).containsExactly("OTHER");
+    assertThat(seriesWith(ForecastEvaluator.PENDING)).isEmpty();
+    assertThat(seriesWith(ForecastEvaluator.SETTLED)).isEmpty();
     assertThat(harness.extractOutputValues()).hasSize(1);
+
+    // the other series, active since, keeps its state past its first timer
+    reading("OTHER", MON.plusYears(5).plusDays(1), 11.0);
+    harness.setProcessingTime(DAY_MS * 3 / 2 + 1);
+    assertThat(seriesWith(ForecastEvaluator.RECENT)).containsExactly("OTHER");
+    harness.setProcessingTime(DAY_MS * 2 + 2);
+    assertThat(harness.numKeyedStateEntries()).isZero();
   }
 
   @Test
