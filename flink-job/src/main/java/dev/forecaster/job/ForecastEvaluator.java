@@ -2,13 +2,15 @@ package dev.forecaster.job;
 
 import dev.forecaster.avro.Evaluation;
 import dev.forecaster.avro.Forecast;
+import dev.forecaster.avro.Interval;
 import dev.forecaster.avro.IntervalHit;
 import dev.forecaster.avro.Reading;
+import dev.forecaster.schemas.ForecastIds;
 import dev.forecaster.schemas.TrustedPackages;
 import java.time.Duration;
 import java.time.LocalDate;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -18,12 +20,9 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.ListState;
-import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.MetricGroup;
@@ -63,17 +62,11 @@ import org.apache.flink.util.Collector;
 public final class ForecastEvaluator extends KeyedProcessFunction<String, ScoredEvent, Evaluation> {
 
   /**
-   * State names: the series' recent readings, waiting and settled forecasts, and the processing
-   * time of its last event. (Renamed when the TTL gave way to a timer: a state restored under its
-   * old name with another TTL setting would fail the restore.)
+   * The state name: one value per series ({@link SeriesEvaluation}). It replaced four states (the
+   * readings as Avro records, the waiting forecasts, the settled ids, the last event's time): a
+   * series with seven horizons held about 11 KB in them, which every full checkpoint copied.
    */
-  static final String RECENT = "series-recent-readings";
-
-  static final String PENDING = "series-pending-forecasts";
-
-  static final String SETTLED = "series-settled-forecasts";
-
-  static final String LAST_EVENT = "series-last-event-time";
+  static final String STATE = "series-evaluation";
 
   /** Versions of each model whose live accuracy a subtask keeps. */
   static final int VERSIONS_KEPT = 3;
@@ -82,25 +75,7 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
   private final int maxPendingDays;
   private final long ttlDays;
 
-  /** The series' last readings, ordered by day, at most {@code recentReadings}. */
-  private transient ListState<Reading> recent;
-
-  /**
-   * Forecasts waiting for their actual reading, by forecast id. One value per series, not a map
-   * state: the TTL's incremental cleanup of a map state walks every entry of the keys it visits on
-   * every access, which with several horizons (dozens of entries per series) cost more than the
-   * rest of the job; a value costs one timestamp check.
-   */
-  private transient ValueState<Map<String, Forecast>> pending;
-
-  /**
-   * Ids of forecasts already scored or found unmatched, with their base day, until out of reach
-   * (one value per series, as {@link #pending}).
-   */
-  private transient ValueState<Map<String, LocalDate>> settled;
-
-  /** Processing time of the series' last event; its clean-up timer is due a TTL after it. */
-  private transient ValueState<Long> lastEvent;
+  private transient ValueState<SeriesEvaluation> state;
 
   private transient MetricGroup metrics;
   private transient Counter expired;
@@ -138,19 +113,10 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
   @Override
   public void open(OpenContext context) {
     TrustedPackages.ensureContractsTrusted();
-    recent =
-        getRuntimeContext()
-            .getListState(new ListStateDescriptor<>(RECENT, new AvroTypeInfo<>(Reading.class)));
-    pending =
+    state =
         getRuntimeContext()
             .getState(
-                new ValueStateDescriptor<>(
-                    PENDING, Types.MAP(Types.STRING, new AvroTypeInfo<>(Forecast.class))));
-    settled =
-        getRuntimeContext()
-            .getState(
-                new ValueStateDescriptor<>(SETTLED, Types.MAP(Types.STRING, Types.LOCAL_DATE)));
-    lastEvent = getRuntimeContext().getState(new ValueStateDescriptor<>(LAST_EVENT, Types.LONG));
+                new ValueStateDescriptor<>(STATE, TypeInformation.of(SeriesEvaluation.class)));
     metrics = getRuntimeContext().getMetricGroup();
     expired = metrics.counter("expiredForecasts");
     unmatched = metrics.counter("unmatchedForecasts");
@@ -161,30 +127,18 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
   public void processElement(ScoredEvent event, Context ctx, Collector<Evaluation> out)
       throws Exception {
     long now = ctx.timerService().currentProcessingTime();
-    if (lastEvent.value() == null) { // the series' first event (or first since it was cleared)
+    SeriesEvaluation series = state.value();
+    if (series == null) { // the series' first event (or first since it was cleared)
+      series = new SeriesEvaluation();
       ctx.timerService().registerProcessingTimeTimer(now + ttlMillis());
     }
-    lastEvent.update(now);
+    series.lastEventMillis = now;
     if (event.forecast != null) {
-      onForecast(event.forecast, out);
+      onForecast(series, event.forecast, out);
     } else {
-      onReading(event.actual, out);
+      onReading(series, event.actual, out);
     }
-  }
-
-  private void onForecast(Forecast forecast, Collector<Evaluation> out) throws Exception {
-    String id = forecast.getForecastId();
-    Map<String, LocalDate> done = orEmpty(settled.value());
-    Map<String, Forecast> waiting = orEmpty(pending.value());
-    if (done.containsKey(id) || waiting.containsKey(id)) {
-      return; // a duplicate: the same id is the same forecast
-    }
-    if (settle(forecast, recentReadings(), done, out)) {
-      store(settled, done);
-    } else {
-      waiting.put(id, forecast);
-      store(pending, waiting);
-    }
+    state.update(series);
   }
 
   /**
@@ -194,17 +148,14 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
   @Override
   public void onTimer(long timestamp, OnTimerContext ctx, Collector<Evaluation> out)
       throws Exception {
-    Long last = lastEvent.value();
-    if (last == null) {
+    SeriesEvaluation series = state.value();
+    if (series == null) {
       return;
     }
-    if (last + ttlMillis() <= timestamp) {
-      recent.clear();
-      pending.clear();
-      settled.clear();
-      lastEvent.clear();
+    if (series.lastEventMillis + ttlMillis() <= timestamp) {
+      state.clear();
     } else {
-      ctx.timerService().registerProcessingTimeTimer(last + ttlMillis());
+      ctx.timerService().registerProcessingTimeTimer(series.lastEventMillis + ttlMillis());
     }
   }
 
@@ -212,149 +163,158 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
     return Duration.ofDays(ttlDays).toMillis();
   }
 
-  private static <V> Map<String, V> orEmpty(Map<String, V> map) {
-    return map == null ? new HashMap<>() : map;
+  /** The current series' state, for tests; null when it has none. */
+  SeriesEvaluation currentState() throws Exception {
+    return state.value();
   }
 
-  /** Writes a series' map back, or clears the state when it is empty (no state left behind). */
-  private static <V> void store(ValueState<Map<String, V>> state, Map<String, V> map)
-      throws Exception {
-    if (map.isEmpty()) {
-      state.clear();
-    } else {
-      state.update(map);
+  private void onForecast(SeriesEvaluation series, Forecast forecast, Collector<Evaluation> out) {
+    int model = series.name(forecast.getModelName());
+    int baseDay = (int) forecast.getBaseDay().toEpochDay();
+    if (!series.firstSight(model, forecast.getModelVersion(), forecast.getHorizon(), baseDay)) {
+      // a redelivery: forecasts of one version and horizon come in base-day order (readings
+      // come in day order, windows and their forecasts follow them)
+      return;
+    }
+    SeriesEvaluation.Waiting w = new SeriesEvaluation.Waiting();
+    w.baseDay = baseDay;
+    w.horizon = forecast.getHorizon();
+    w.model = model;
+    w.version = forecast.getModelVersion();
+    w.target = series.name(forecast.getTarget());
+    w.value = forecast.getValue();
+    List<Interval> intervals = forecast.getIntervals();
+    w.intervals = new double[3 * intervals.size()];
+    for (int i = 0; i < intervals.size(); i++) {
+      w.intervals[3 * i] = intervals.get(i).getLevel();
+      w.intervals[3 * i + 1] = intervals.get(i).getLower();
+      w.intervals[3 * i + 2] = intervals.get(i).getUpper();
+    }
+    if (!settle(series, forecast.getSeriesId(), w, out)) {
+      series.addWaiting(w);
     }
   }
 
-  private void onReading(Reading reading, Collector<Evaluation> out) throws Exception {
-    List<Reading> readings = recentReadings();
-    readings.add(reading); // a new day: duplicates and late days were dead-lettered upstream
-    readings.sort(Comparator.comparing(Reading::getDay));
-    while (readings.size() > recentReadings) {
-      readings.remove(0);
+  private void onReading(SeriesEvaluation series, Reading reading, Collector<Evaluation> out) {
+    // a new day: duplicates and late days were dead-lettered upstream
+    series.addReading((int) reading.getDay().toEpochDay(), reading.getFeatures(), recentReadings);
+    series.forgetSeen(baseDay -> outOfReach(series, baseDay));
+    if (series.nothingWaits()) {
+      return;
     }
-    recent.update(readings);
-
-    Map<String, LocalDate> done = orEmpty(settled.value());
-    int before = done.size();
-    done.values().removeIf(baseDay -> outOfReach(baseDay, readings));
-    Map<String, Forecast> waiting = pending.value();
-    if (waiting != null) {
-      // in base-day order, so that evaluations come out in a stable order
-      List<Forecast> byBaseDay = new ArrayList<>(waiting.values());
-      byBaseDay.sort(
-          Comparator.comparing(Forecast::getBaseDay).thenComparing(Forecast::getForecastId));
-      for (Forecast f : byBaseDay) {
-        if (settle(f, readings, done, out)) {
-          waiting.remove(f.getForecastId());
+    // in base-day order, so that evaluations come out in a stable order
+    List<SeriesEvaluation.Waiting> byBaseDay = new ArrayList<>(Arrays.asList(series.waiting));
+    byBaseDay.sort(
+        Comparator.comparingInt((SeriesEvaluation.Waiting w) -> w.baseDay)
+            .thenComparingInt(w -> w.horizon)
+            .thenComparing(w -> series.names[w.model])
+            .thenComparingLong(w -> w.version));
+    List<SeriesEvaluation.Waiting> still = new ArrayList<>();
+    for (SeriesEvaluation.Waiting w : byBaseDay) {
+      if (!settle(series, reading.getSeriesId(), w, out)) {
+        still.add(w);
+      }
+    }
+    if (still.size() != series.waiting.length) {
+      // the others in arrival order, as they were
+      List<SeriesEvaluation.Waiting> kept = new ArrayList<>();
+      for (SeriesEvaluation.Waiting w : series.waiting) {
+        if (still.contains(w)) {
+          kept.add(w);
         }
       }
-      store(pending, waiting);
-    }
-    if (done.size() != before || waiting != null) {
-      store(settled, done);
+      series.waiting = kept.toArray(new SeriesEvaluation.Waiting[0]);
     }
   }
 
   /**
-   * Scores the forecast if its actual reading is among {@code readings}, or drops it when it is out
+   * Scores the forecast if its actual reading is among the recent ones, or drops it when it is out
    * of reach or unmatched. Returns false only when the forecast must keep waiting.
    */
   private boolean settle(
-      Forecast forecast,
-      List<Reading> readings,
-      Map<String, LocalDate> settledIds,
+      SeriesEvaluation series,
+      String seriesId,
+      SeriesEvaluation.Waiting w,
       Collector<Evaluation> out) {
-    LocalDate baseDay = forecast.getBaseDay();
-    if (outOfReach(baseDay, readings)) {
+    if (outOfReach(series, w.baseDay)) {
       expired.inc();
       return true;
     }
-    if (forecast.getHorizon() < 1) {
+    if (w.horizon < 1) {
       unmatched.inc();
       return true;
     }
-    Reading actualReading = stepsAfter(readings, baseDay, forecast.getHorizon());
-    if (actualReading == null) {
+    int row = stepsAfter(series, w.baseDay, w.horizon);
+    if (row < 0) {
       return false;
     }
-    settledIds.put(forecast.getForecastId(), baseDay);
-    String target = forecast.getTarget();
-    Double actual = actualReading.getFeatures().get(target);
-    if (actual == null) {
+    String target = series.names[w.target];
+    double actual = series.value(row, target);
+    if (Double.isNaN(actual)) {
       unmatched.inc();
       return true;
     }
-    Double persisted =
-        readings.stream()
-            .filter(r -> r.getDay().equals(baseDay))
-            .findFirst()
-            .map(r -> r.getFeatures().get(target))
-            .orElse(null);
+    Double persisted = null;
+    for (int r = 0; r < series.days.length; r++) {
+      if (series.days[r] == w.baseDay) {
+        double v = series.value(r, target);
+        persisted = Double.isNaN(v) ? null : v;
+      }
+    }
+    String modelName = series.names[w.model];
+    LocalDate baseDay = LocalDate.ofEpochDay(w.baseDay);
+    List<IntervalHit> hits = new ArrayList<>(w.intervals.length / 3);
+    for (int i = 0; i < w.intervals.length; i += 3) {
+      double lower = w.intervals[i + 1];
+      double upper = w.intervals[i + 2];
+      hits.add(new IntervalHit(w.intervals[i], lower, upper, actual >= lower && actual <= upper));
+    }
     Evaluation evaluation =
         Evaluation.newBuilder()
-            .setForecastId(forecast.getForecastId())
-            .setSeriesId(forecast.getSeriesId())
-            .setTargetDay(actualReading.getDay())
+            // the scorer's id, made again: the same series, base day, horizon, model and version
+            .setForecastId(ForecastIds.of(seriesId, baseDay, w.horizon, modelName, w.version))
+            .setSeriesId(seriesId)
+            .setTargetDay(LocalDate.ofEpochDay(series.days[row]))
             .setTarget(target)
-            .setPredicted(forecast.getValue())
+            .setPredicted(w.value)
             .setActual(actual)
-            .setError(forecast.getValue() - actual)
+            .setError(w.value - actual)
             .setPersistenceError(persisted == null ? null : persisted - actual)
-            .setModelName(forecast.getModelName())
-            .setModelVersion(forecast.getModelVersion())
-            .setHorizon(forecast.getHorizon())
-            .setIntervals(
-                forecast.getIntervals().stream()
-                    .map(
-                        i ->
-                            new IntervalHit(
-                                i.getLevel(),
-                                i.getLower(),
-                                i.getUpper(),
-                                actual >= i.getLower() && actual <= i.getUpper()))
-                    .toList())
+            .setModelName(modelName)
+            .setModelVersion(w.version)
+            .setHorizon(w.horizon)
+            .setIntervals(hits)
             .build();
     ModelAccuracy model =
-        accuracy.computeIfAbsent(
-            forecast.getModelName(), name -> ModelAccuracy.registeredUnder(metrics, name));
-    model.of(forecast.getModelVersion()).add(evaluation);
+        accuracy.computeIfAbsent(modelName, name -> ModelAccuracy.registeredUnder(metrics, name));
+    model.of(w.version).add(evaluation);
     model.gaugeCoverageOf(evaluation);
     out.collect(evaluation);
     return true;
   }
 
-  /** True once the forecast can no longer be scored, whatever readings come next. */
-  private boolean outOfReach(LocalDate baseDay, List<Reading> readings) {
-    if (readings.isEmpty()) {
+  /** True once a forecast from {@code baseDay} can no longer be scored, whatever comes next. */
+  private boolean outOfReach(SeriesEvaluation series, int baseDay) {
+    int n = series.days.length;
+    if (n == 0) {
       return false;
     }
-    LocalDate newest = readings.get(readings.size() - 1).getDay();
-    if (ChronoUnit.DAYS.between(baseDay, newest) > maxPendingDays) {
+    if (series.days[n - 1] - baseDay > maxPendingDays) {
       return true;
     }
     // once readings have been evicted, some after the base day may be gone: steps can't be counted
-    return readings.size() >= recentReadings && baseDay.isBefore(readings.get(0).getDay());
+    return n >= recentReadings && baseDay < series.days[0];
   }
 
-  /** The {@code steps}-th reading after {@code day}, or null when it has not arrived yet. */
-  private static Reading stepsAfter(List<Reading> readings, LocalDate day, int steps) {
+  /** The row of the {@code steps}-th recent reading after {@code day}, or -1 when not arrived. */
+  private static int stepsAfter(SeriesEvaluation series, int day, int steps) {
     int seen = 0;
-    for (Reading reading : readings) {
-      if (reading.getDay().isAfter(day) && ++seen == steps) {
-        return reading;
+    for (int r = 0; r < series.days.length; r++) {
+      if (series.days[r] > day && ++seen == steps) {
+        return r;
       }
     }
-    return null;
-  }
-
-  private List<Reading> recentReadings() throws Exception {
-    List<Reading> readings = new ArrayList<>();
-    Iterable<Reading> stored = recent.get();
-    if (stored != null) {
-      stored.forEach(readings::add);
-    }
-    return readings;
+    return -1;
   }
 
   /**

@@ -20,6 +20,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.DeploymentOptions;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.core.execution.JobClient;
@@ -109,6 +110,11 @@ public final class ForecastJob {
   public static StreamExecutionEnvironment localEnvironment(JobConfig config, Path restoreFrom) {
     Map<String, String> c = new LinkedHashMap<>(loopbackOnly());
     c.put("taskmanager.numberOfTaskSlots", Integer.toString(Math.max(1, config.parallelism())));
+    if (config.stateBackend().equals("rocksdb")) {
+      // RocksDB's memtables and block cache live in managed memory: a local cluster's default
+      // (a fraction of a small total) makes it flush constantly
+      c.put("taskmanager.memory.managed.size", "512m");
+    }
     Configuration conf = Configuration.fromMap(c);
     conf.set(
         CheckpointingOptions.CHECKPOINTS_DIRECTORY,
@@ -207,6 +213,12 @@ public final class ForecastJob {
       // (a local environment gets a folder of its own, see localEnvironment)
       c.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, config.checkpointDir());
       c.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+    }
+    if (!config.stateBackend().isBlank()) {
+      // given explicitly: it replaces the cluster's; RocksDB then checkpoints incrementally (only
+      // the files changed since the last checkpoint are uploaded)
+      c.set(StateBackendOptions.STATE_BACKEND, config.stateBackend());
+      c.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, config.stateBackend().equals("rocksdb"));
     }
     env.configure(c);
   }

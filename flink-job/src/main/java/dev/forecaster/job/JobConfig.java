@@ -40,6 +40,7 @@ public final class JobConfig implements Serializable {
   private final int parallelism;
   private final long checkpointIntervalMs;
   private final String checkpointDir;
+  private final String stateBackend;
   private final JobOptions.Delivery delivery;
   private final String transactionalIdPrefix;
   private final long transactionTimeoutMs;
@@ -99,6 +100,7 @@ public final class JobConfig implements Serializable {
     parallelism = read(c, JobOptions.PARALLELISM);
     checkpointIntervalMs = read(c, JobOptions.CHECKPOINT_INTERVAL_MS);
     checkpointDir = read(c, JobOptions.CHECKPOINT_DIR);
+    stateBackend = read(c, JobOptions.STATE_BACKEND);
     delivery = read(c, JobOptions.DELIVERY);
     transactionalIdPrefix = read(c, JobOptions.TRANSACTIONAL_ID_PREFIX);
     transactionTimeoutMs = read(c, JobOptions.TRANSACTION_TIMEOUT_MS);
@@ -234,6 +236,11 @@ public final class JobConfig implements Serializable {
 
   public String checkpointDir() {
     return checkpointDir;
+  }
+
+  /** {@code hashmap}, {@code rocksdb}, or empty for the cluster's own setting. */
+  public String stateBackend() {
+    return stateBackend;
   }
 
   public JobOptions.Delivery delivery() {

@@ -117,6 +117,15 @@ public final class JobOptions {
               "checkpoint storage (file system); empty: a `forecaster-checkpoints` folder under the"
                   + " temp dir; on a cluster a durable shared one, e.g. `s3://bucket/checkpoints`");
 
+  public static final ConfigOption<String> STATE_BACKEND =
+      key("state.backend")
+          .stringType()
+          .defaultValue("")
+          .withDescription(
+              "`hashmap` (state on the heap, every checkpoint a full copy) or `rocksdb` (state on"
+                  + " local disk, incremental checkpoints); empty: the cluster's setting (Flink's"
+                  + " default is hashmap). docs/DEPLOY.md says when to switch");
+
   public static final ConfigOption<Delivery> DELIVERY =
       key("delivery.guarantee")
           .enumType(Delivery.class)
@@ -270,6 +279,10 @@ public final class JobOptions {
           new Rule<>(PARALLELISM, "a whole number ≥ 1", n -> n >= 1),
           new Rule<>(CHECKPOINT_INTERVAL_MS, "milliseconds ≥ 10", n -> n >= 10),
           new Rule<>(CHECKPOINT_DIR, "a URI, or empty", s -> true),
+          new Rule<>(
+              STATE_BACKEND,
+              "hashmap, rocksdb, or empty",
+              s -> s.isEmpty() || s.equals("hashmap") || s.equals("rocksdb")),
           new Rule<>(DELIVERY, oneOf(Delivery.values()), d -> true),
           new Rule<>(TRANSACTIONAL_ID_PREFIX, "text", s -> !s.isBlank()),
           new Rule<>(TRANSACTION_TIMEOUT_MS, "milliseconds ≥ 1000", n -> n >= 1000),

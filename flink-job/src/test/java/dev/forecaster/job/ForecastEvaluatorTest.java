@@ -191,19 +191,20 @@ class ForecastEvaluatorTest {
     open(new ForecastEvaluator(3, 60, 30));
     reading(MON, 12.0);
     harness.processElement(ScoredEvent.of(forecast(MON, 1, 13.25)), 0L);
-    assertThat(seriesWith(ForecastEvaluator.PENDING)).containsExactly(STATION);
+    assertThat(waiting(STATION)).isEqualTo(1);
 
     reading(MON.plusDays(1), 14.0);
     assertThat(harness.extractOutputValues()).hasSize(1);
-    assertThat(seriesWith(ForecastEvaluator.PENDING)).isEmpty();
-    assertThat(seriesWith(ForecastEvaluator.SETTLED)).containsExactly(STATION);
+    assertThat(waiting(STATION)).isZero();
+    assertThat(remembered(STATION))
+        .as("the forecast's version and horizon, against redelivery")
+        .isEqualTo(1);
 
     // once the base day has left the recent readings the id is no longer needed to stop duplicates
     reading(MON.plusDays(2), 15.0);
     reading(MON.plusDays(3), 16.0);
-    assertThat(seriesWith(ForecastEvaluator.SETTLED)).isEmpty();
-    // the recent readings and the time of the last event alone
-    assertThat(harness.numKeyedStateEntries()).isEqualTo(2);
+    assertThat(remembered(STATION)).isZero();
+    assertThat(harness.numKeyedStateEntries()).isEqualTo(1); // one value per series
     assertThat(harness.extractOutputValues()).hasSize(1);
   }
 
@@ -213,15 +214,15 @@ class ForecastEvaluatorTest {
     reading(MON, 12.0);
     harness.processElement(ScoredEvent.of(forecast(MON, 3, 13.25)), 0L);
     reading(MON.plusDays(1), 14.0);
-    assertThat(seriesWith(ForecastEvaluator.PENDING)).containsExactly(STATION);
+    assertThat(waiting(STATION)).isEqualTo(1);
 
     // the station falls silent for a week: its third reading would come too late to mean anything
     reading(MON.plusDays(9), 15.0);
 
     assertThat(harness.extractOutputValues()).isEmpty();
     assertThat(evaluator.expiredForecasts()).isEqualTo(1);
-    assertThat(seriesWith(ForecastEvaluator.PENDING)).isEmpty();
-    assertThat(harness.numKeyedStateEntries()).isEqualTo(2); // readings, time of the last event
+    assertThat(waiting(STATION)).isZero();
+    assertThat(harness.numKeyedStateEntries()).isEqualTo(1); // one value per series
   }
 
   @Test
@@ -237,7 +238,7 @@ class ForecastEvaluatorTest {
     // counting steps among what is left would pair it with MON+2 instead of MON+1
     assertThat(harness.extractOutputValues()).isEmpty();
     assertThat(evaluator.expiredForecasts()).isEqualTo(1);
-    assertThat(seriesWith(ForecastEvaluator.PENDING)).isEmpty();
+    assertThat(waiting(STATION)).isZero();
   }
 
   @Test
@@ -258,7 +259,7 @@ class ForecastEvaluatorTest {
 
     assertThat(harness.extractOutputValues()).isEmpty();
     assertThat(evaluator.unmatchedForecasts()).isEqualTo(1);
-    assertThat(seriesWith(ForecastEvaluator.PENDING)).isEmpty();
+    assertThat(waiting(STATION)).isZero();
   }
 
   @Test
@@ -388,27 +389,27 @@ class ForecastEvaluatorTest {
     harness.processElement(ScoredEvent.of(forecast(MON, 1, 13.25)), 0L);
     reading(MON.plusDays(1), 14.0); // settles it: its id stays to stop duplicates
     harness.processElement(ScoredEvent.of(forecast(MON.plusDays(1), 3, 13.0)), 0L);
-    // readings, the waiting forecast, the settled id, the time of the last event
-    assertThat(harness.numKeyedStateEntries()).isEqualTo(4);
+    assertThat(waiting(STATION)).isEqualTo(1);
+    assertThat(remembered(STATION)).isEqualTo(2);
 
     // half a day later another series speaks; the first is still within its TTL
     harness.setProcessingTime(DAY_MS / 2);
     reading("OTHER", MON.plusYears(5), 10.0);
     harness.setProcessingTime(DAY_MS - 1);
-    assertThat(seriesWith(ForecastEvaluator.RECENT)).containsExactlyInAnyOrder(STATION, "OTHER");
+    assertThat(seriesWith(ForecastEvaluator.STATE)).containsExactlyInAnyOrder(STATION, "OTHER");
 
     // a delisted ticker: a day after its last event its state goes, the other's stays
     harness.setProcessingTime(DAY_MS + 1);
-    assertThat(harness.numKeyedStateEntries()).as("only the other series' state").isEqualTo(2);
-    assertThat(seriesWith(ForecastEvaluator.RECENT)).containsExactly("OTHER");
-    assertThat(seriesWith(ForecastEvaluator.PENDING)).isEmpty();
-    assertThat(seriesWith(ForecastEvaluator.SETTLED)).isEmpty();
+    assertThat(harness.numKeyedStateEntries()).as("only the other series' state").isEqualTo(1);
+    assertThat(seriesWith(ForecastEvaluator.STATE)).containsExactly("OTHER");
+    assertThat(waiting(STATION)).isZero();
+    assertThat(remembered(STATION)).isZero();
     assertThat(harness.extractOutputValues()).hasSize(1);
 
     // the other series, active since, keeps its state past its first timer
     reading("OTHER", MON.plusYears(5).plusDays(1), 11.0);
     harness.setProcessingTime(DAY_MS * 3 / 2 + 1);
-    assertThat(seriesWith(ForecastEvaluator.RECENT)).containsExactly("OTHER");
+    assertThat(seriesWith(ForecastEvaluator.STATE)).containsExactly("OTHER");
     harness.setProcessingTime(DAY_MS * 2 + 2);
     assertThat(harness.numKeyedStateEntries()).isZero();
   }
@@ -490,6 +491,23 @@ class ForecastEvaluatorTest {
   }
 
   /** The series that hold an entry in the named keyed state. */
+  /** Forecasts of {@code series} waiting for their actual. */
+  private int waiting(String series) throws Exception {
+    SeriesEvaluation state = stateOf(series);
+    return state == null ? 0 : state.waiting.length;
+  }
+
+  /** Versions and horizons {@code series} remembers the newest base day of. */
+  private int remembered(String series) throws Exception {
+    SeriesEvaluation state = stateOf(series);
+    return state == null ? 0 : state.seenVersions.length;
+  }
+
+  private SeriesEvaluation stateOf(String series) throws Exception {
+    harness.getOperator().setCurrentKey(series);
+    return evaluator.currentState();
+  }
+
   private List<String> seriesWith(String state) throws Exception {
     try (var keys =
         harness

@@ -6,6 +6,7 @@ import java.util.Map;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.junit.jupiter.api.Test;
 
@@ -36,5 +37,24 @@ class ForecastJobConfigureTest {
 
     assertThat(env.getConfiguration().get(CheckpointingOptions.CHECKPOINTS_DIRECTORY))
         .isEqualTo("s3://job/checkpoints");
+  }
+
+  @Test
+  void theClustersStateBackendStaysUnlessTheJobNamesOne() {
+    Configuration cluster = new Configuration();
+    cluster.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
+    StreamExecutionEnvironment kept = StreamExecutionEnvironment.getExecutionEnvironment(cluster);
+    ForecastJob.configure(kept, JobConfig.defaultsOnly());
+    assertThat(kept.getConfiguration().get(StateBackendOptions.STATE_BACKEND)).isEqualTo("rocksdb");
+
+    StreamExecutionEnvironment rocks = StreamExecutionEnvironment.getExecutionEnvironment();
+    ForecastJob.configure(rocks, JobConfig.of(Map.of("state.backend", "rocksdb")));
+    assertThat(rocks.getConfiguration().get(StateBackendOptions.STATE_BACKEND))
+        .isEqualTo("rocksdb");
+    assertThat(rocks.getConfiguration().get(CheckpointingOptions.INCREMENTAL_CHECKPOINTS)).isTrue();
+
+    StreamExecutionEnvironment heap = StreamExecutionEnvironment.getExecutionEnvironment(cluster);
+    ForecastJob.configure(heap, JobConfig.of(Map.of("state.backend", "hashmap")));
+    assertThat(heap.getConfiguration().get(StateBackendOptions.STATE_BACKEND)).isEqualTo("hashmap");
   }
 }

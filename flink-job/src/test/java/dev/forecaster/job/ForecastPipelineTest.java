@@ -10,6 +10,7 @@ import dev.forecaster.avro.ModelUpdate;
 import dev.forecaster.avro.Reading;
 import dev.forecaster.schemas.Codecs;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,8 +21,10 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.util.CloseableIterator;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The pipeline's wiring on Flink's mini cluster without a broker: in-memory readings and models in,
@@ -34,8 +37,15 @@ class ForecastPipelineTest {
 
   private static final int WINDOW = TinyModels.WINDOW;
 
-  @Test
-  void readingsBecomeForecastsEvaluationsAndDeadLettersThroughEveryStage() throws Exception {
+  @TempDir static Path checkpoints;
+
+  /**
+   * On the heap (Flink's default), and on RocksDB, which serializes every state on every access.
+   */
+  @ParameterizedTest(name = "state.backend={0}")
+  @ValueSource(strings = {"", "rocksdb"})
+  void readingsBecomeForecastsEvaluationsAndDeadLettersThroughEveryStage(String stateBackend)
+      throws Exception {
     List<Reading> seattle = JobFixture.seattle(LocalDate.of(2013, 6, 1), LocalDate.of(2013, 7, 1));
     List<Reading> portland =
         seattle.stream().map(r -> Reading.newBuilder(r).setSeriesId("Portland").build()).toList();
@@ -67,7 +77,11 @@ class ForecastPipelineTest {
                 "parallelism",
                 "2",
                 "checkpoint.interval.ms",
-                "500"));
+                "500",
+                "state.backend",
+                stateBackend,
+                "checkpoint.dir",
+                checkpoints.resolve("backend-" + stateBackend).toUri().toString()));
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     ForecastJob.configure(env, config);
     DataStream<RawRecord> readings = env.fromData(raw, TypeInformation.of(RawRecord.class));

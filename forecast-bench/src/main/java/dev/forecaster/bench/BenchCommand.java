@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       ScoringBench.class,
       PipelineBench.class,
       LatencyBench.class,
+      SwapBench.class,
       ChaosBench.class,
       SoakBench.class
     })

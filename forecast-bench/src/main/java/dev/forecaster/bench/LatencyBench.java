@@ -126,7 +126,7 @@ final class LatencyBench implements Callable<Integer> {
       // one slot per reading (day x series) in flat arrays: the harness allocates nothing per
       // record, so that its own garbage does not show up as the job's latency
       Sends sends = new Sends(days, series);
-      List<ProducerRecord<byte[], byte[]>> records = encode(config, days);
+      List<ProducerRecord<byte[], byte[]>> records = encode(config, days, series);
       JobClient running =
           ForecastJob.run(ForecastJob.localEnvironment(config), config, "latency", false);
       Thread reader =
@@ -135,7 +135,7 @@ final class LatencyBench implements Callable<Integer> {
               "forecast-reader");
       reader.setDaemon(true);
       reader.start();
-      send(broker, records, days, warmDays, sends);
+      send(broker, records, rate, producerLingerMs, warmDays, sends, () -> {});
       sends.awaitForecasts(model.readingsPerWindow(), Duration.ofSeconds(10));
       running.cancel().get();
       reader.interrupt();
@@ -150,7 +150,8 @@ final class LatencyBench implements Callable<Integer> {
   }
 
   /** Every record encoded before the clock starts: the send loop only paces and sends. */
-  private List<ProducerRecord<byte[], byte[]>> encode(JobConfig config, int days) throws Exception {
+  static List<ProducerRecord<byte[], byte[]>> encode(JobConfig config, int days, int series)
+      throws Exception {
     List<Reading> seattle = BenchSupport.seattle();
     List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
     for (int d = 0; d < days; d++) {
@@ -162,20 +163,28 @@ final class LatencyBench implements Callable<Integer> {
     return records;
   }
 
-  /** Sends at the rate; measuring starts at {@code warmDays}, when windows are full. */
-  private void send(
+  /**
+   * Sends at the rate, day by day, recording each send in {@code sends}; measuring starts at {@code
+   * warmDays}, when windows are full, and {@code measuring} runs then.
+   */
+  static void send(
       BenchBroker broker,
       List<ProducerRecord<byte[], byte[]>> records,
-      int days,
+      int rate,
+      int lingerMs,
       int warmDays,
-      Sends sends) {
+      Sends sends,
+      Runnable measuring) {
+    int series = sends.series;
+    int days = records.size() / series;
     try (KafkaProducer<byte[], byte[]> producer =
-        ReadingsProducer.open(broker.bootstrapServers(), producerLingerMs, 16384)) {
+        ReadingsProducer.open(broker.bootstrapServers(), lingerMs, 16384)) {
       long interval = 1_000_000_000L / rate;
       long next = System.nanoTime();
       for (int d = 0; d < days; d++) {
         if (d == warmDays) { // windows complete, model loaded, code compiled: measure from here
           next = System.nanoTime();
+          measuring.run();
         }
         for (int s = 0; s < series; s++) {
           long wait = next - System.nanoTime();
@@ -234,7 +243,7 @@ final class LatencyBench implements Callable<Integer> {
     return out;
   }
 
-  private static double percentile(long[] sorted, double q) {
+  static double percentile(long[] sorted, double q) {
     if (sorted.length == 0) {
       return Double.NaN;
     }

@@ -5,10 +5,12 @@ import dev.forecaster.avro.Reading;
 import dev.forecaster.cli.ReadingsProducer;
 import dev.forecaster.job.ForecastJob;
 import dev.forecaster.job.JobConfig;
+import dev.forecaster.job.LocalCheckpoints;
 import dev.forecaster.model.ModelSpec;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -60,13 +62,34 @@ final class PipelineBench implements Callable<Integer> {
 
   @Mixin ModelOption modelOption;
 
+  @Option(
+      names = "--state-backend",
+      paramLabel = "hashmap|rocksdb",
+      defaultValue = "hashmap",
+      description =
+          "The jobs' state backend (rocksdb: incremental checkpoints) (default: ${DEFAULT-VALUE}).")
+  String stateBackend;
+
+  @Option(
+      names = "--checkpoint-interval-ms",
+      defaultValue = "2000",
+      description = "The jobs' checkpoint interval (default: ${DEFAULT-VALUE}).")
+  long checkpointIntervalMs;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter err = spec.commandLine().getErr();
     try (BenchBroker broker = BenchBroker.inProcess()) {
       JobConfig scored =
           BenchSupport.topics(
-              broker, "scored", parallelism, Map.of("checkpoint.interval.ms", "2000"));
+              broker,
+              "scored",
+              parallelism,
+              Map.of(
+                  "checkpoint.interval.ms",
+                  Long.toString(checkpointIntervalMs),
+                  "state.backend",
+                  stateBackend));
       ModelSpec model = modelOption.spec("bench");
       BenchSupport.publishModel(broker.bootstrapServers(), scored.modelsTopic(), model);
       int days = readings / series;
@@ -76,19 +99,18 @@ final class PipelineBench implements Callable<Integer> {
       double without = 0;
       double withScoring = 0;
       double bare = 0;
+      Stats stats = null;
       for (int round = 1; round <= rounds; round++) { // alternating, so warm-up and noise hit all
         bare = Math.max(bare, passthrough(copy, round, err, days * series));
         without = Math.max(without, run(unscored(scored, round), "unscored", err, days * series));
-        withScoring =
-            Math.max(
-                withScoring,
-                run(
-                    scored
-                        .with("group.id", "scored-" + round)
-                        .with("transactional.id.prefix", "scored-" + round),
-                    "scored",
-                    err,
-                    days * series));
+        JobConfig scoredRound =
+            scored
+                .with("group.id", "scored-" + round)
+                .with("transactional.id.prefix", "scored-" + round);
+        try (CheckpointWatch watch = new CheckpointWatch(LocalCheckpoints.folder(scoredRound))) {
+          withScoring = Math.max(withScoring, run(scoredRound, "scored", err, days * series));
+          stats = new Stats(watch.durationsMs(), watch.newest());
+        }
       }
       ObjectNode out = BenchSupport.JSON.createObjectNode();
       out.put("scoredPerSecond", Math.round(withScoring));
@@ -96,6 +118,9 @@ final class PipelineBench implements Callable<Integer> {
       out.put("ratio", Math.round(withScoring / without * 1000) / 1000.0);
       out.put("passthroughPerSecond", Math.round(bare));
       out.put("scoredToPassthrough", Math.round(withScoring / bare * 1000) / 1000.0);
+      out.put("stateBackend", stateBackend);
+      out.put("checkpointIntervalMs", checkpointIntervalMs);
+      stats.report(out, series);
       out.put("readings", days * series);
       out.put("series", series);
       out.put("parallelism", parallelism);
@@ -105,6 +130,25 @@ final class PipelineBench implements Callable<Integer> {
       spec.commandLine().getOut().println(out);
     }
     return 0;
+  }
+
+  /** The checkpoints of the last scored run. */
+  private record Stats(List<Long> durationsMs, Optional<CheckpointWatch.Sizes> newest) {
+
+    void report(ObjectNode out, int series) {
+      out.put("checkpoints", durationsMs.size());
+      List<Long> sorted = durationsMs.stream().sorted().toList();
+      if (!sorted.isEmpty()) {
+        out.put("checkpointMedianMs", sorted.get(sorted.size() / 2));
+        out.put("checkpointMaxMs", sorted.get(sorted.size() - 1));
+      }
+      newest.ifPresent(
+          s -> {
+            out.put("stateBytes", s.stateBytes());
+            out.put("stateBytesPerSeries", Math.round((double) s.stateBytes() / series));
+            out.put("lastCheckpointWrittenBytes", s.writtenBytes());
+          });
+    }
   }
 
   private void produce(BenchBroker broker, JobConfig config, int days, PrintWriter err)
