@@ -43,9 +43,12 @@ import org.apache.flink.util.Collector;
  * <p>Bounds: a forecast is out of reach, and dropped as expired, once its base day is more than
  * {@code maxPendingDays} before the newest reading, or once readings after its base day may have
  * been evicted from the recent ones (so the recent readings must outnumber the longest horizon).
- * Both only become true as readings advance, which is what lets duplicates be handled cheaply: the
- * id of a settled forecast is kept until the forecast is out of reach, and a duplicate that comes
- * later is out of reach itself.
+ * Both only become true as readings advance.
+ *
+ * <p>Duplicates: forecasts of one model version and horizon come in base-day order (readings come
+ * in day order, late ones were dead-lettered, and windows and forecasts follow them), so the series
+ * keeps, per version and horizon, the newest base day seen (until it is out of reach): a forecast
+ * from that day or before is a redelivery, dropped and counted ({@code redeliveredForecasts}).
  *
  * <p>A series that goes quiet keeps its state until {@code state.ttl.days} of processing time after
  * its last event (the window's rule), when a timer clears it: a delisted ticker leaves nothing
@@ -80,6 +83,7 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
   private transient MetricGroup metrics;
   private transient Counter expired;
   private transient Counter unmatched;
+  private transient Counter redelivered;
   // Per subtask and not checkpointed: after a failure the live figures start again from zero.
   private transient Map<String, ModelAccuracy> accuracy;
 
@@ -120,6 +124,7 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
     metrics = getRuntimeContext().getMetricGroup();
     expired = metrics.counter("expiredForecasts");
     unmatched = metrics.counter("unmatchedForecasts");
+    redelivered = metrics.counter("redeliveredForecasts");
     accuracy = new HashMap<>();
   }
 
@@ -172,8 +177,7 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
     int model = series.name(forecast.getModelName());
     int baseDay = (int) forecast.getBaseDay().toEpochDay();
     if (!series.firstSight(model, forecast.getModelVersion(), forecast.getHorizon(), baseDay)) {
-      // a redelivery: forecasts of one version and horizon come in base-day order (readings
-      // come in day order, windows and their forecasts follow them)
+      redelivered.inc(); // see the class comment: in base-day order, so seen already
       return;
     }
     SeriesEvaluation.Waiting w = new SeriesEvaluation.Waiting();
@@ -338,6 +342,10 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
   Set<Long> versionsKept(String modelName) {
     ModelAccuracy model = accuracy.get(modelName);
     return model == null ? Set.of() : Set.copyOf(model.versions.keySet());
+  }
+
+  long redeliveredForecasts() {
+    return redelivered.getCount();
   }
 
   long expiredForecasts() {

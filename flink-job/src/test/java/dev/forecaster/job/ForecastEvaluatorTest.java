@@ -184,6 +184,7 @@ class ForecastEvaluatorTest {
     assertThat(harness.extractOutputValues())
         .containsExactly(evaluation(forecast, MON.plusDays(1), 14.0, -0.75, -2.0));
     assertThat(evaluator.liveAccuracy("weather", 3).evaluations()).isEqualTo(1);
+    assertThat(evaluator.redeliveredForecasts()).isEqualTo(2);
   }
 
   @Test

@@ -86,7 +86,8 @@ final class CheckpointWatch implements AutoCloseable {
               long done = Files.getLastModifiedTime(metadata).toMillis();
               durationsMs.add(Math.max(0, done - triggered.get(chk)));
               triggered.put(chk, -1L); // counted
-              if (newest == null || sizes.get().checkpointId() > newest.checkpointId()) {
+              if (!sizes.get().finished()
+                  && (newest == null || sizes.get().checkpointId() > newest.checkpointId())) {
                 newest = sizes.get();
               }
             }
@@ -108,11 +109,14 @@ final class CheckpointWatch implements AutoCloseable {
               metadata.getParent().toString());
       long full = 0;
       long written = 0;
+      boolean finished = false;
       for (OperatorState s : m.getOperatorStates()) {
         full += s.getStateSize();
         written += s.getCheckpointedSize();
+        finished |= s.isFullyFinished();
       }
-      return Optional.of(new Sizes(m.getCheckpointId(), full, written));
+      // the checkpoint after the end of a bounded input holds finished operators without state
+      return Optional.of(new Sizes(m.getCheckpointId(), full, written, finished));
     } catch (IOException | RuntimeException e) {
       return Optional.empty();
     }
@@ -129,7 +133,7 @@ final class CheckpointWatch implements AutoCloseable {
     return List.copyOf(durationsMs);
   }
 
-  /** What the newest completed checkpoint seen holds. */
+  /** What the newest completed checkpoint seen holds, of those taken while every task ran. */
   synchronized Optional<Sizes> newest() {
     return Optional.ofNullable(newest);
   }
@@ -137,6 +141,7 @@ final class CheckpointWatch implements AutoCloseable {
   /**
    * @param stateBytes the whole state the checkpoint restores
    * @param writtenBytes what this checkpoint wrote (less than the whole with incremental ones)
+   * @param finished whether some operator had finished (its state is then not in it)
    */
-  record Sizes(long checkpointId, long stateBytes, long writtenBytes) {}
+  record Sizes(long checkpointId, long stateBytes, long writtenBytes, boolean finished) {}
 }

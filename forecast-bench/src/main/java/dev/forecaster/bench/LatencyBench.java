@@ -121,7 +121,7 @@ final class LatencyBench implements Callable<Integer> {
       JobConfig config = BenchSupport.topics(broker, "latency", 2, job);
       ModelSpec model = modelOption.spec("bench");
       BenchSupport.publishModel(broker.bootstrapServers(), config.modelsTopic(), model);
-      int warmDays = Math.max(6, rate * warmupSeconds / series);
+      int warmDays = Math.max(model.readingsPerWindow(), rate * warmupSeconds / series);
       int days = warmDays + rate * seconds / series;
       // one slot per reading (day x series) in flat arrays: the harness allocates nothing per
       // record, so that its own garbage does not show up as the job's latency

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -57,6 +58,10 @@ final class ScoringBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (rounds < 1 || batch < 2 || seconds < 1) {
+      throw new ParameterException(
+          spec.commandLine(), "--rounds and --seconds are at least 1, --batch at least 2");
+    }
     ModelSpec model = modelOption.spec("bench");
     try (TrainingRun.Trained trained = BenchSupport.train(model);
         BatchedPredictor fused = trained.model().newPredictor();

@@ -41,14 +41,23 @@ import picocli.CommandLine.Spec;
 /**
  * Model swaps under load: readings at a steady rate, a new version of the served model published
  * every few seconds, every forecast read back read_committed.
+ *
+ * <p>Times are taken where the job makes a forecast (its {@code createdAt}): {@code maxGapMs} is
+ * the largest gap between consecutive forecasts made, {@code p99DuringSwapMs} the p99 from a
+ * reading's send to its first forecast's making, over the readings sent from a version's
+ * publication until {@code --swap-window-ms} after its first forecast. A read_committed consumer
+ * sees forecasts only at each checkpoint, which no swap changes: {@code maxArrivalGapMs} shows it.
+ * {@code lost} counts the measured readings' forecasts that never came; {@code duplicated} every
+ * forecast that came twice, warm-up included.
  */
 @Command(
     name = "swap",
     mixinStandardHelpOptions = true,
     description =
         "Readings at a steady rate while a new model version is published every --every-seconds:"
-            + " the largest gap between forecasts, the latency during swaps, forecasts lost and"
-            + " duplicated (the job exactly-once, read back read_committed).")
+            + " the largest gap between forecasts made, the p99 from send to forecast made during"
+            + " swaps, forecasts lost and duplicated (the job exactly-once, read back"
+            + " read_committed).")
 final class SwapBench implements Callable<Integer> {
 
   @Spec CommandSpec spec;
@@ -149,7 +158,10 @@ final class SwapBench implements Callable<Integer> {
       arrivals.await(expected, Duration.ofSeconds(30 + 2 * config.checkpointIntervalMs() / 1000));
       running.cancel().get();
       stop.set(true);
-      reader.join(10_000);
+      reader.join(30_000);
+      if (reader.isAlive()) {
+        throw new IllegalStateException("the forecasts reader did not stop");
+      }
       ObjectNode out = report(config, model, warmDays, sends, arrivals, publishedAt);
       out.set("job", BenchSupport.JSON.valueToTree(job));
       spec.commandLine().getOut().println(out);
@@ -307,7 +319,7 @@ final class SwapBench implements Callable<Integer> {
         }
       }
       byVersion.merge(f.getModelVersion(), 1L, Long::sum);
-      firstCreatedByVersion.merge(f.getModelVersion(), createdAt[i], Math::min);
+      firstCreatedByVersion.merge(f.getModelVersion(), f.getCreatedAt().toEpochMilli(), Math::min);
     }
 
     /** Waits until {@code expected} distinct forecasts of measured readings have come. */

@@ -44,6 +44,9 @@ final class FusedNetwork {
   private final List<NDArray> laterInputBias = new ArrayList<>();
   private final List<NDArray> recurrent = new ArrayList<>();
   private final List<NDArray> recurrentBias = new ArrayList<>();
+  // each layer's recurrent bias split by gate, once: the first step (state zero) uses it alone, and
+  // splitting a model array per pass would leave the pieces on the model's manager until it closes
+  private final List<NDList> recurrentBiasGates = new ArrayList<>();
   private final NDArray head;
   private final NDArray headBias;
   private final NDArray highway;
@@ -97,6 +100,7 @@ final class FusedNetwork {
       recurrent.add(stacked(manager, members, "l_" + l + "_h2h_WEIGHT", hidden, gh));
       recurrentBias.add(
           stackedBias(manager, members, "l_" + l + "_h2h_BIAS", gh).reshape(nets, 1, gh));
+      recurrentBiasGates.add(recurrentBias.get(l).split(gates, 2));
     }
     // heads: (K, h, 1), already divided by M so that summing a horizon's members gives their mean
     float[] hw = new float[nets * hidden];
@@ -176,30 +180,31 @@ final class FusedNetwork {
       NDArray c = null;
       for (int t = 0; t < window; t++) {
         NDArray fromInput = projected.get(":, :, " + t + ", :");
-        NDArray fromState =
+        // the state's part of the gates; at the first step (state zero) the bias alone
+        NDList fromState =
             h == null
-                ? recurrentBias.get(l)
-                : h.batchMatMul(recurrent.get(l)).add(recurrentBias.get(l));
+                ? recurrentBiasGates.get(l)
+                : h.batchMatMul(recurrent.get(l)).add(recurrentBias.get(l)).split(gates, 2);
+        NDList xi = fromInput.split(gates, 2);
         if (gru) {
-          NDList xi = fromInput.split(3, 2);
-          NDList hi = fromState.split(3, 2);
-          NDArray reset = Activation.sigmoid(xi.get(0).add(hi.get(0)));
-          NDArray update = Activation.sigmoid(xi.get(1).add(hi.get(1)));
-          NDArray candidate = xi.get(2).add(reset.mul(hi.get(2))).tanh();
+          NDArray reset = Activation.sigmoid(xi.get(0).add(fromState.get(0)));
+          NDArray update = Activation.sigmoid(xi.get(1).add(fromState.get(1)));
+          NDArray candidate = xi.get(2).add(reset.mul(fromState.get(2))).tanh();
           // h' = (1 − z)·n + z·h; the first step starts from h = 0
           h =
               h == null
                   ? candidate.sub(update.mul(candidate))
                   : candidate.add(update.mul(h.sub(candidate)));
         } else {
-          NDList g = fromInput.add(fromState).split(4, 2);
-          NDArray input = Activation.sigmoid(g.get(0));
-          NDArray cellInput = g.get(2).tanh();
+          NDArray input = Activation.sigmoid(xi.get(0).add(fromState.get(0)));
+          NDArray cellInput = xi.get(2).add(fromState.get(2)).tanh();
           c =
               c == null
                   ? input.mul(cellInput)
-                  : Activation.sigmoid(g.get(1)).mul(c).add(input.mul(cellInput));
-          h = Activation.sigmoid(g.get(3)).mul(c.tanh());
+                  : Activation.sigmoid(xi.get(1).add(fromState.get(1)))
+                      .mul(c)
+                      .add(input.mul(cellInput));
+          h = Activation.sigmoid(xi.get(3).add(fromState.get(3))).mul(c.tanh());
         }
         if (keepSequence) {
           steps.add(h);

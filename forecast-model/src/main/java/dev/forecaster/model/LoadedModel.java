@@ -63,22 +63,39 @@ public final class LoadedModel implements AutoCloseable {
   }
 
   /**
-   * A predictor for the calling thread: predictors are not thread-safe. It runs the model's
-   * networks fused ({@link FusedNetwork}): one pass computes every member of every horizon.
+   * Networks (members × horizons) from which the fused pass is the faster: measured with {@code
+   * bench scoring} (docs/BENCHMARKS.md), one network runs faster as PyTorch's own recurrent layer
+   * at every batch size, and the fused pass overtakes the networks run one by one at batch 1 from
+   * two networks and at batch 256 from about four.
+   */
+  static final int FUSED_FROM_NETWORKS = 4;
+
+  /**
+   * A predictor for the calling thread: predictors are not thread-safe. From {@link
+   * #FUSED_FROM_NETWORKS} networks on it runs them fused ({@link FusedNetwork}): one pass computes
+   * every member of every horizon.
    */
   public BatchedPredictor newPredictor() {
+    return spec.members() * spec.horizons() >= FUSED_FROM_NETWORKS
+        ? newFusedPredictor()
+        : newUnfusedPredictor();
+  }
+
+  /** A predictor that runs the networks fused, whatever their number. */
+  BatchedPredictor newFusedPredictor() {
     return new BatchedPredictor(this, serving());
   }
 
   /**
-   * A predictor that runs the networks one after another, as trained: the same forecasts, slower
-   * with several members or horizons; for comparison.
+   * A predictor that runs the networks one after another, as trained: the same forecasts; for
+   * comparison.
    */
   public BatchedPredictor newUnfusedPredictor() {
     return new BatchedPredictor(this, model);
   }
 
-  private synchronized Model serving() {
+  /** The fused form (built on first use): weights copied from the network as it is then. */
+  synchronized Model serving() {
     if (serving == null) {
       serving = FusedNetwork.serving(spec, model.getBlock(), model.getNDManager().getDevice());
     }

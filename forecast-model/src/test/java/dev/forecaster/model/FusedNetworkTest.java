@@ -40,7 +40,7 @@ class FusedNetworkTest {
     List<double[][]> windows = TestModels.windows(37, 3, 11);
     List<int[]> days = TestModels.days(37, 3);
     try (LoadedModel model = Networks.assembleHorizons(spec, parts, Device.cpu());
-        BatchedPredictor fused = model.newPredictor();
+        BatchedPredictor fused = model.newFusedPredictor();
         BatchedPredictor oneByOne = model.newUnfusedPredictor()) {
       double[] expected = TestModels.predict(model, oneByOne, windows, days);
       double[] actual = TestModels.predict(model, fused, windows, days);
@@ -53,11 +53,23 @@ class FusedNetworkTest {
       for (int j = 0; j < horizons; j++) {
         assertThat(single[j]).isCloseTo(expected[5 * horizons + j], within(1e-4));
       }
+      // a pass leaves nothing on the model's own memory: every array it makes is the call's
+      int kept = model.serving().getNDManager().getManagedArrays().size();
+      for (int i = 0; i < 5; i++) {
+        TestModels.predict(model, fused, windows, days);
+      }
+      assertThat(model.serving().getNDManager().getManagedArrays()).hasSize(kept);
     }
   }
 
   @Test
-  void theServingPredictorIsTheFusedOneAndDescribingAModelAgainKeepsIt() throws Exception {
+  void fromFourNetworksTheServingPredictorIsFusedAndDescribingAModelAgainKeepsIt()
+      throws Exception {
+    ModelSpec one = TestModels.spec(Architecture.GRU, 1);
+    try (LoadedModel single = TestModels.randomModel(one);
+        BatchedPredictor p = single.newPredictor()) {
+      assertThat(p.network()).doesNotEndWith("-fused"); // one network: PyTorch's own layer
+    }
     ModelSpec spec = TestModels.spec(Architecture.GRU, 2).toBuilder().horizons(2).build();
     List<Networks.Parts> parts =
         List.of(
