@@ -76,13 +76,16 @@ public final class LoadedModel implements AutoCloseable {
    * every member of every horizon.
    */
   public BatchedPredictor newPredictor() {
-    return spec.members() * spec.horizons() >= FUSED_FROM_NETWORKS
-        ? newFusedPredictor()
-        : newUnfusedPredictor();
+    return servesFused() ? newFusedPredictor() : newUnfusedPredictor();
   }
 
-  /** A predictor that runs the networks fused, whatever their number. */
-  BatchedPredictor newFusedPredictor() {
+  /** Whether {@link #newPredictor()} runs the networks fused. */
+  public boolean servesFused() {
+    return spec.members() * spec.horizons() >= FUSED_FROM_NETWORKS;
+  }
+
+  /** A predictor that runs the networks fused, whatever their number; for comparison. */
+  public BatchedPredictor newFusedPredictor() {
     return new BatchedPredictor(this, serving());
   }
 
