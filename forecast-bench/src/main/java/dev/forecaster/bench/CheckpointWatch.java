@@ -21,7 +21,8 @@ import org.apache.flink.runtime.checkpoint.metadata.CheckpointMetadata;
 /**
  * Watches the checkpoint folder of a job on this machine: how long each checkpoint took (from its
  * {@code chk-<n>} folder appearing, when Flink triggers it, to its {@code _metadata}, written when
- * it completes; polled every 20 ms) and, from each one's metadata, the size of the state it holds.
+ * it completes; polled every 20 ms) and, from each one's metadata, the size of the state it holds;
+ * one line on stderr per checkpoint.
  */
 final class CheckpointWatch implements AutoCloseable {
 
@@ -29,7 +30,7 @@ final class CheckpointWatch implements AutoCloseable {
   private final Thread thread;
   private final Map<Path, Long> triggered = new HashMap<>();
   private final List<Long> durationsMs = new ArrayList<>();
-  private Sizes newest;
+  private Sizes largest;
   private volatile boolean stop;
 
   /** Jobs whose checkpoints were there before: an earlier run's, not watched. */
@@ -84,11 +85,17 @@ final class CheckpointWatch implements AutoCloseable {
                 continue; // still being written: the next poll reads it
               }
               long done = Files.getLastModifiedTime(metadata).toMillis();
-              durationsMs.add(Math.max(0, done - triggered.get(chk)));
+              long took = Math.max(0, done - triggered.get(chk));
+              durationsMs.add(took);
+              System.err.printf(
+                  "checkpoint %d: %.1f MB of state, %.1f MB written, %d ms%n",
+                  sizes.get().checkpointId(),
+                  sizes.get().stateBytes() / 1e6,
+                  sizes.get().writtenBytes() / 1e6,
+                  took);
               triggered.put(chk, -1L); // counted
-              if (!sizes.get().finished()
-                  && (newest == null || sizes.get().checkpointId() > newest.checkpointId())) {
-                newest = sizes.get();
+              if (largest == null || sizes.get().stateBytes() > largest.stateBytes()) {
+                largest = sizes.get();
               }
             }
           }
@@ -109,14 +116,11 @@ final class CheckpointWatch implements AutoCloseable {
               metadata.getParent().toString());
       long full = 0;
       long written = 0;
-      boolean finished = false;
       for (OperatorState s : m.getOperatorStates()) {
         full += s.getStateSize();
         written += s.getCheckpointedSize();
-        finished |= s.isFullyFinished();
       }
-      // the checkpoint after the end of a bounded input holds finished operators without state
-      return Optional.of(new Sizes(m.getCheckpointId(), full, written, finished));
+      return Optional.of(new Sizes(m.getCheckpointId(), full, written));
     } catch (IOException | RuntimeException e) {
       return Optional.empty();
     }
@@ -133,15 +137,18 @@ final class CheckpointWatch implements AutoCloseable {
     return List.copyOf(durationsMs);
   }
 
-  /** What the newest completed checkpoint seen holds, of those taken while every task ran. */
-  synchronized Optional<Sizes> newest() {
-    return Optional.ofNullable(newest);
+  /**
+   * The checkpoint that held the most state: the state's size once it stopped growing (a bounded
+   * run's last checkpoints, after the end of its input, may hold less: tasks that finished leave
+   * theirs out).
+   */
+  synchronized Optional<Sizes> largest() {
+    return Optional.ofNullable(largest);
   }
 
   /**
    * @param stateBytes the whole state the checkpoint restores
    * @param writtenBytes what this checkpoint wrote (less than the whole with incremental ones)
-   * @param finished whether some operator had finished (its state is then not in it)
    */
-  record Sizes(long checkpointId, long stateBytes, long writtenBytes, boolean finished) {}
+  record Sizes(long checkpointId, long stateBytes, long writtenBytes) {}
 }

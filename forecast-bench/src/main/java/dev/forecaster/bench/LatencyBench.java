@@ -43,27 +43,9 @@ import picocli.CommandLine.Spec;
     description =
         "p50/p99 from a reading's send to its forecast's arrival, at a steady rate, at-least-once"
             + " delivery.")
-final class LatencyBench implements Callable<Integer> {
+final class LatencyBench extends SteadyLoadBench implements Callable<Integer> {
 
   @Spec CommandSpec spec;
-
-  @Option(
-      names = "--rate",
-      defaultValue = "5000",
-      description = "Readings per second (default: ${DEFAULT-VALUE}).")
-  int rate;
-
-  @Option(
-      names = "--seconds",
-      defaultValue = "60",
-      description = "Measured seconds (default: ${DEFAULT-VALUE}).")
-  int seconds;
-
-  @Option(
-      names = "--series",
-      defaultValue = "1000",
-      description = "Series (default: ${DEFAULT-VALUE}).")
-  int series;
 
   @Option(
       names = "--broker",
@@ -73,14 +55,6 @@ final class LatencyBench implements Callable<Integer> {
           "The broker in a JVM of its own, as in production, or in the job's (default:"
               + " ${DEFAULT-VALUE}).")
   String brokerMode;
-
-  @Option(
-      names = "--warmup-seconds",
-      defaultValue = "30",
-      description =
-          "Seconds at the rate before measuring: windows fill, the JIT compiles (default:"
-              + " ${DEFAULT-VALUE}).")
-  int warmupSeconds;
 
   @Option(
       names = "--producer-linger-ms",
@@ -121,8 +95,8 @@ final class LatencyBench implements Callable<Integer> {
       JobConfig config = BenchSupport.topics(broker, "latency", 2, job);
       ModelSpec model = modelOption.spec("bench");
       BenchSupport.publishModel(broker.bootstrapServers(), config.modelsTopic(), model);
-      int warmDays = Math.max(model.readingsPerWindow(), rate * warmupSeconds / series);
-      int days = warmDays + rate * seconds / series;
+      int warmDays = warmDays(model);
+      int days = days(warmDays);
       // one slot per reading (day x series) in flat arrays: the harness allocates nothing per
       // record, so that its own garbage does not show up as the job's latency
       Sends sends = new Sends(days, series);

@@ -126,7 +126,7 @@ final class PipelineBench implements Callable<Integer> {
         } finally {
           watch.close(); // after its last look at the folder
         }
-        stats = new Stats(watch.durationsMs(), watch.newest());
+        stats = new Stats(watch.durationsMs(), watch.largest());
       }
       ObjectNode out = BenchSupport.JSON.createObjectNode();
       out.put("scoredPerSecond", Math.round(withScoring));
@@ -151,7 +151,7 @@ final class PipelineBench implements Callable<Integer> {
   }
 
   /** The checkpoints of the last scored run. */
-  private record Stats(List<Long> durationsMs, Optional<CheckpointWatch.Sizes> newest) {
+  private record Stats(List<Long> durationsMs, Optional<CheckpointWatch.Sizes> largest) {
 
     void report(ObjectNode out, int series) {
       out.put("checkpoints", durationsMs.size());
@@ -160,11 +160,11 @@ final class PipelineBench implements Callable<Integer> {
         out.put("checkpointMedianMs", sorted.get(sorted.size() / 2));
         out.put("checkpointMaxMs", sorted.get(sorted.size() - 1));
       }
-      newest.ifPresent(
+      largest.ifPresent(
           s -> {
             out.put("stateBytes", s.stateBytes());
             out.put("stateBytesPerSeries", Math.round((double) s.stateBytes() / series));
-            out.put("lastCheckpointWrittenBytes", s.writtenBytes());
+            out.put("itsCheckpointWrittenBytes", s.writtenBytes());
           });
     }
   }

@@ -58,41 +58,15 @@ import picocli.CommandLine.Spec;
             + " the largest gap between forecasts made, the p99 from send to forecast made during"
             + " swaps, forecasts lost and duplicated (the job exactly-once, read back"
             + " read_committed).")
-final class SwapBench implements Callable<Integer> {
+final class SwapBench extends SteadyLoadBench implements Callable<Integer> {
 
   @Spec CommandSpec spec;
-
-  @Option(
-      names = "--rate",
-      defaultValue = "5000",
-      description = "Readings per second (default: ${DEFAULT-VALUE}).")
-  int rate;
-
-  @Option(
-      names = "--seconds",
-      defaultValue = "60",
-      description = "Measured seconds (default: ${DEFAULT-VALUE}).")
-  int seconds;
 
   @Option(
       names = "--every-seconds",
       defaultValue = "10",
       description = "A new version this often while measuring (default: ${DEFAULT-VALUE}).")
   int everySeconds;
-
-  @Option(
-      names = "--series",
-      defaultValue = "1000",
-      description = "Series (default: ${DEFAULT-VALUE}).")
-  int series;
-
-  @Option(
-      names = "--warmup-seconds",
-      defaultValue = "20",
-      description =
-          "Seconds at the rate before measuring: windows fill, the JIT compiles (default:"
-              + " ${DEFAULT-VALUE}).")
-  int warmupSeconds;
 
   @Option(
       names = "--swap-window-ms",
@@ -134,8 +108,8 @@ final class SwapBench implements Callable<Integer> {
         }
       }
       registry.publish(versions.get(0));
-      int warmDays = Math.max(model.readingsPerWindow(), rate * warmupSeconds / series);
-      int days = warmDays + rate * seconds / series;
+      int warmDays = warmDays(model);
+      int days = days(warmDays);
       var records = LatencyBench.encode(config, days, series);
       LatencyBench.Sends sends = new LatencyBench.Sends(days, series);
       Arrivals arrivals = new Arrivals(days, series, model.horizons(), warmDays * series);
