@@ -96,11 +96,16 @@ final class ScoringBench implements Callable<Integer> {
       out.put("horizons", model.horizons());
       out.put("hiddenSize", model.hiddenSize());
       out.put("rounds", rounds);
-      // what the job serves: fused from LoadedModel.FUSED_FROM_NETWORKS networks on
-      String serving = trained.model().servesFused() ? "fused" : "oneByOne";
-      out.put("serving", serving);
-      double single = median(rates.get(serving + 1));
-      double batched = median(rates.get(serving + batch));
+      // what the job serves at each size: fused from 4 networks on, up to 1,024 windows
+      String serving1;
+      String servingN;
+      try (BatchedPredictor serving = trained.model().newPredictor()) {
+        serving1 = serving.networkFor(1).endsWith("-fused") ? "fused" : "oneByOne";
+        servingN = serving.networkFor(batch).endsWith("-fused") ? "fused" : "oneByOne";
+      }
+      out.putObject("serving").put("1", serving1).put(Integer.toString(batch), servingN);
+      double single = median(rates.get(serving1 + 1));
+      double batched = median(rates.get(servingN + batch));
       out.put("batch1PerSecond", Math.round(single));
       out.put("batch" + batch + "PerSecond", Math.round(batched));
       out.put("speedup", Math.round(batched / single * 10) / 10.0);

@@ -81,6 +81,21 @@ class FusedNetworkTest {
     List<int[]> days = TestModels.days(4, 3);
     try (BatchedPredictor p = model.newPredictor()) {
       assertThat(p.network()).endsWith("-fused");
+      // a batch beyond FUSED_UP_TO_WINDOWS runs the networks one by one, to the same forecasts
+      assertThat(p.networkFor(LoadedModel.FUSED_UP_TO_WINDOWS)).endsWith("-fused");
+      assertThat(p.networkFor(LoadedModel.FUSED_UP_TO_WINDOWS + 1)).doesNotEndWith("-fused");
+      int big = LoadedModel.FUSED_UP_TO_WINDOWS + 3;
+      List<double[][]> many = new ArrayList<>();
+      List<int[]> manyDays = new ArrayList<>();
+      for (int i = 0; i < big; i++) {
+        many.add(windows.get(i % windows.size()));
+        manyDays.add(days.get(i % days.size()));
+      }
+      double[] large = TestModels.predict(model, p, many, manyDays);
+      double[] small = TestModels.predict(model, p, windows, days);
+      for (int i = 0; i < small.length; i++) {
+        assertThat(large[i]).isCloseTo(small[i], within(1e-4));
+      }
       before = TestModels.predict(model, p, windows, days);
     }
     try (LoadedModel described = model.describedAs(spec.withVersion(9, 1L));
