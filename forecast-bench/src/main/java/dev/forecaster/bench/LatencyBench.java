@@ -30,7 +30,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -71,14 +70,6 @@ final class LatencyBench extends SteadyLoadBench implements Callable<Integer> {
           "fetch.min.bytes of the forecasts reader, which waits at most 5 ms for them (default:"
               + " ${DEFAULT-VALUE}).")
   int readerFetchMinBytes;
-
-  @Mixin ModelOption modelOption;
-
-  @Option(
-      names = "--set",
-      paramLabel = "KEY=VALUE",
-      description = "A job setting on top of the benchmark's; repeatable.")
-  Map<String, String> settings = new LinkedHashMap<>();
 
   @Override
   public Integer call() throws Exception {

@@ -1,11 +1,14 @@
 package dev.forecaster.bench;
 
 import dev.forecaster.model.ModelSpec;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
  * What the benchmarks that send readings at a steady rate share: the rate, the measured seconds,
- * the series, and a warm-up at the rate before measuring.
+ * the series, a warm-up at the rate before measuring, the model served and job settings.
  */
 abstract class SteadyLoadBench {
 
@@ -34,6 +37,14 @@ abstract class SteadyLoadBench {
           "Seconds at the rate before measuring: windows fill, the JIT compiles (default:"
               + " ${DEFAULT-VALUE}).")
   int warmupSeconds;
+
+  @Mixin ModelOption modelOption;
+
+  @Option(
+      names = "--set",
+      paramLabel = "KEY=VALUE",
+      description = "A job setting on top of the benchmark's; repeatable.")
+  Map<String, String> settings = new LinkedHashMap<>();
 
   /** Days of warm-up: the seconds at the rate, and at least one full window of {@code model}. */
   int warmDays(ModelSpec model) {

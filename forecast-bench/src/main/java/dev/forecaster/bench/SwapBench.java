@@ -32,7 +32,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -75,14 +74,6 @@ final class SwapBench extends SteadyLoadBench implements Callable<Integer> {
           "A reading counts as sent during a swap from the publication of a version until this"
               + " long after its first forecast (default: ${DEFAULT-VALUE}).")
   long swapWindowMs;
-
-  @Mixin ModelOption modelOption;
-
-  @Option(
-      names = "--set",
-      paramLabel = "KEY=VALUE",
-      description = "A job setting on top of the benchmark's; repeatable.")
-  Map<String, String> settings = new LinkedHashMap<>();
 
   @Override
   public Integer call() throws Exception {
