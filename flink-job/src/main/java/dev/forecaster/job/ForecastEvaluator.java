@@ -206,30 +206,24 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
     if (series.nothingWaits()) {
       return;
     }
-    // in base-day order, so that evaluations come out in a stable order
-    List<SeriesEvaluation.Waiting> byBaseDay = new ArrayList<>(Arrays.asList(series.waiting));
-    byBaseDay.sort(
-        Comparator.comparingInt((SeriesEvaluation.Waiting w) -> w.baseDay)
-            .thenComparingInt(w -> w.horizon)
-            .thenComparing(w -> series.names[w.model])
-            .thenComparingLong(w -> w.version));
-    List<SeriesEvaluation.Waiting> still = new ArrayList<>();
-    for (SeriesEvaluation.Waiting w : byBaseDay) {
+    // kept in base-day order, so that evaluations come out in a stable order
+    Arrays.sort(series.waiting, IN_BASE_DAY_ORDER);
+    int kept = 0;
+    for (SeriesEvaluation.Waiting w : series.waiting) {
       if (!settle(series, reading.getSeriesId(), w, out)) {
-        still.add(w);
+        series.waiting[kept++] = w;
       }
     }
-    if (still.size() != series.waiting.length) {
-      // the others in arrival order, as they were
-      List<SeriesEvaluation.Waiting> kept = new ArrayList<>();
-      for (SeriesEvaluation.Waiting w : series.waiting) {
-        if (still.contains(w)) {
-          kept.add(w);
-        }
-      }
-      series.waiting = kept.toArray(new SeriesEvaluation.Waiting[0]);
+    if (kept < series.waiting.length) {
+      series.waiting = Arrays.copyOf(series.waiting, kept);
     }
   }
+
+  private static final Comparator<SeriesEvaluation.Waiting> IN_BASE_DAY_ORDER =
+      Comparator.comparingInt((SeriesEvaluation.Waiting w) -> w.baseDay)
+          .thenComparingInt(w -> w.horizon)
+          .thenComparingInt(w -> w.model)
+          .thenComparingLong(w -> w.version);
 
   /**
    * Scores the forecast if its actual reading is among the recent ones, or drops it when it is out

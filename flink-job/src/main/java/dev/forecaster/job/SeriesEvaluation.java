@@ -27,7 +27,7 @@ public class SeriesEvaluation {
   /** The recent readings' values, row by row ({@code days.length × features.length}; NaN: none). */
   public double[] values = new double[0];
 
-  /** Forecasts waiting for their actual, in arrival order. */
+  /** Forecasts waiting for their actual (sorted by base day at each reading). */
   public Waiting[] waiting = new Waiting[0];
 
   /**

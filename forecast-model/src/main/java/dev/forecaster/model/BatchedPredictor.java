@@ -50,17 +50,12 @@ public final class BatchedPredictor implements AutoCloseable {
     this.largeNetwork = large == null ? network : large.getName();
   }
 
-  /** The name of the DJL model a batch of {@code windows} runs through. */
+  /**
+   * The name of the DJL model a batch of {@code windows} runs through (the fused serving form's
+   * ends in {@code -fused}).
+   */
   public String networkFor(int windows) {
     return windows <= smallUpTo ? network : largeNetwork;
-  }
-
-  /**
-   * The name of the DJL model it runs for small batches (the fused serving form's ends in {@code
-   * -fused}).
-   */
-  public String network() {
-    return network;
   }
 
   /** Forecasts per window: one per horizon. */

@@ -90,8 +90,8 @@ public final class LoadedModel implements AutoCloseable {
         : newUnfusedPredictor();
   }
 
-  /** Whether {@link #newPredictor()} runs the networks fused. */
-  public boolean servesFused() {
+  /** Whether {@link #newPredictor()} runs the networks fused (for small batches). */
+  private boolean servesFused() {
     return spec.members() * spec.horizons() >= FUSED_FROM_NETWORKS;
   }
 

@@ -68,7 +68,7 @@ class FusedNetworkTest {
     ModelSpec one = TestModels.spec(Architecture.GRU, 1);
     try (LoadedModel single = TestModels.randomModel(one);
         BatchedPredictor p = single.newPredictor()) {
-      assertThat(p.network()).doesNotEndWith("-fused"); // one network: PyTorch's own layer
+      assertThat(p.networkFor(1)).doesNotEndWith("-fused"); // one network: PyTorch's own layer
     }
     ModelSpec spec = TestModels.spec(Architecture.GRU, 2).toBuilder().horizons(2).build();
     List<Networks.Parts> parts =
@@ -80,7 +80,7 @@ class FusedNetworkTest {
     List<double[][]> windows = TestModels.windows(4, 3, 3);
     List<int[]> days = TestModels.days(4, 3);
     try (BatchedPredictor p = model.newPredictor()) {
-      assertThat(p.network()).endsWith("-fused");
+      assertThat(p.networkFor(1)).endsWith("-fused");
       // a batch beyond FUSED_UP_TO_WINDOWS runs the networks one by one, to the same forecasts
       assertThat(p.networkFor(LoadedModel.FUSED_UP_TO_WINDOWS)).endsWith("-fused");
       assertThat(p.networkFor(LoadedModel.FUSED_UP_TO_WINDOWS + 1)).doesNotEndWith("-fused");
