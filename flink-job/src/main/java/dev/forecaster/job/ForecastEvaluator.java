@@ -202,7 +202,7 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
   private void onReading(SeriesEvaluation series, Reading reading, Collector<Evaluation> out) {
     // a new day: duplicates and late days were dead-lettered upstream
     series.addReading((int) reading.getDay().toEpochDay(), reading.getFeatures(), recentReadings);
-    series.forgetSeen(baseDay -> outOfReach(series, baseDay));
+    series.forgetSeen(maxPendingDays, recentReadings);
     if (series.nothingWaits()) {
       return;
     }
@@ -291,17 +291,8 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
     return true;
   }
 
-  /** True once a forecast from {@code baseDay} can no longer be scored, whatever comes next. */
   private boolean outOfReach(SeriesEvaluation series, int baseDay) {
-    int n = series.days.length;
-    if (n == 0) {
-      return false;
-    }
-    if (series.days[n - 1] - baseDay > maxPendingDays) {
-      return true;
-    }
-    // once readings have been evicted, some after the base day may be gone: steps can't be counted
-    return n >= recentReadings && baseDay < series.days[0];
+    return series.outOfReach(baseDay, maxPendingDays, recentReadings);
   }
 
   /** The row of the {@code steps}-th recent reading after {@code day}, or -1 when not arrived. */

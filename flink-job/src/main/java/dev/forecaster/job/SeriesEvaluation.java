@@ -94,11 +94,24 @@ public class SeriesEvaluation {
     return true;
   }
 
-  /** Forgets the versions and horizons whose newest base day {@code gone} says is out of reach. */
-  void forgetSeen(java.util.function.IntPredicate gone) {
+  /**
+   * True once a forecast from {@code baseDay} can no longer be scored, whatever comes next: its
+   * base day is more than {@code maxPendingDays} before the newest reading, or readings after it
+   * may have been evicted from the {@code keep} recent ones (steps could not be counted).
+   */
+  boolean outOfReach(int baseDay, int maxPendingDays, int keep) {
+    int n = days.length;
+    if (n == 0) {
+      return false;
+    }
+    return days[n - 1] - baseDay > maxPendingDays || n >= keep && baseDay < days[0];
+  }
+
+  /** Forgets the versions and horizons whose newest base day is out of reach. */
+  void forgetSeen(int maxPendingDays, int keep) {
     int kept = 0;
     for (int i = 0; i < seenVersions.length; i++) {
-      if (!gone.test(seen[3 * i + 2])) {
+      if (!outOfReach(seen[3 * i + 2], maxPendingDays, keep)) {
         System.arraycopy(seen, 3 * i, seen, 3 * kept, 3);
         seenVersions[kept++] = seenVersions[i];
       }
@@ -125,6 +138,15 @@ public class SeriesEvaluation {
       }
     }
     int width = features.length;
+    int n = days.length;
+    if (n == keep && n > 0 && day > days[n - 1]) {
+      // the usual case, a full window and a newer day: shift in place, allocating nothing
+      System.arraycopy(days, 1, days, 0, n - 1);
+      System.arraycopy(values, width, values, 0, (n - 1) * width);
+      days[n - 1] = day;
+      fillRow(n - 1, readingFeatures);
+      return;
+    }
     double[] row = new double[width];
     for (int c = 0; c < width; c++) {
       Double v = readingFeatures.get(features[c]);
@@ -146,6 +168,14 @@ public class SeriesEvaluation {
     int drop = Math.max(0, newDays.length - keep);
     days = Arrays.copyOfRange(newDays, drop, newDays.length);
     values = Arrays.copyOfRange(newValues, drop * width, newValues.length);
+  }
+
+  private void fillRow(int r, Map<String, Double> readingFeatures) {
+    int width = features.length;
+    for (int c = 0; c < width; c++) {
+      Double v = readingFeatures.get(features[c]);
+      values[r * width + c] = v == null ? Double.NaN : v;
+    }
   }
 
   /** The column of feature {@code name}, or -1. */

@@ -47,8 +47,8 @@ public final class SeriesWindowFunction
     this.modelName = config.modelName();
   }
 
-  /** The TTL of a series' state (processing time, renewed on every write), here and downstream. */
-  static StateTtlConfig ttl(Duration ttl) {
+  /** The TTL of a series' window (processing time, renewed on every write). */
+  private static StateTtlConfig ttl(Duration ttl) {
     return StateTtlConfig.newBuilder(ttl)
         .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
         .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)

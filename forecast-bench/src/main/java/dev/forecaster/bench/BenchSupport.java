@@ -54,17 +54,10 @@ final class BenchSupport {
   static final int REFERENCE_WINDOW = 6;
 
   /** The reference network: GRU, hidden 10, window 6, four raw features, no calendar. */
-  static ModelSpec referenceSpec(String name, int members) {
-    return referenceSpec(name, members, 1);
-  }
-
-  /** The reference network forecasting the next {@code horizons} readings (one network each). */
-  static ModelSpec referenceSpec(String name, int members, int horizons) {
+  static ModelSpec referenceSpec(String name) {
     return ModelSpec.builder()
-        .horizons(horizons)
         .name(name)
         .hiddenSize(10)
-        .members(members)
         .features(FEATURES)
         .target("temp_max")
         .windowLength(REFERENCE_WINDOW)

@@ -418,7 +418,7 @@ final class ChaosBench implements Callable<Integer> {
       BenchSupport.publishModel(
           broker.bootstrapServers(),
           config.modelsTopic(),
-          BenchSupport.referenceSpec(config.modelName(), 1));
+          BenchSupport.referenceSpec(config.modelName()));
       return registry().serving(config.modelName()).orElseThrow();
     }
 

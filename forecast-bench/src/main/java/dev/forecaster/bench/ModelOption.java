@@ -43,7 +43,7 @@ final class ModelOption {
     ModelSpec.Builder b =
         switch (model) {
           case "preset" -> TrainingPreset.WEATHER.spec().toBuilder();
-          case "reference" -> BenchSupport.referenceSpec(name, 1, 1).toBuilder();
+          case "reference" -> BenchSupport.referenceSpec(name).toBuilder();
           default ->
               throw new ParameterException(
                   mixee.commandLine(), "--model is preset or reference, got '" + model + "'");

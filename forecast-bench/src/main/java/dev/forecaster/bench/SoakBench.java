@@ -99,7 +99,7 @@ final class SoakBench implements Callable<Integer> {
       BenchSupport.publishModel(
           broker.bootstrapServers(),
           config.modelsTopic(),
-          BenchSupport.referenceSpec(config.modelName(), 1));
+          BenchSupport.referenceSpec(config.modelName()));
       ModelRegistry registry = new ModelRegistry(config.kafkaClientMap(), config.modelsTopic());
       ModelUpdate v1 = registry.serving(config.modelName()).orElseThrow();
       cluster.submit(config, "soak", null);

@@ -64,9 +64,8 @@ public final class LoadedModel implements AutoCloseable {
 
   /**
    * Networks (members × horizons) from which the fused pass is the faster: measured with {@code
-   * bench scoring} (docs/BENCHMARKS.md), one network runs faster as PyTorch's own recurrent layer
-   * at every batch size, and the fused pass overtakes the networks run one by one at batch 1 from
-   * two networks and at batch 256 from about four.
+   * bench scoring} (docs/BENCHMARKS.md), one network runs faster as PyTorch's own recurrent layer,
+   * two tie, four run 2.0× as fast fused at batch 1 and 1.5× at batch 256.
    */
   static final int FUSED_FROM_NETWORKS = 4;
 
