@@ -42,10 +42,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Scores windows in batches and emits, in order on one stream, each forecast and then the newest
  * reading of its window (the actual that settles earlier forecasts; a window that is not scored
- * emits its actual at once). Complete windows are encoded into a buffer and scored in one forward
- * pass when the buffer holds {@code batch.size} windows or {@code batch.timeout.ms} after its first
- * one. The buffer is flushed before every checkpoint barrier and at the end of input, so nothing
- * buffered is ever outside a checkpoint.
+ * emits its actual at once, or after those of the windows already buffered). Complete windows are
+ * encoded into a buffer and scored in one forward pass when the buffer holds {@code batch.size}
+ * windows or {@code batch.timeout.ms} after its first one. The buffer is flushed before every
+ * checkpoint barrier and at the end of input, so nothing buffered is ever outside a checkpoint.
  *
  * <p>Models arrive on the second input (broadcast: every subtask sees every update). A strictly
  * newer version of a model replaces the one in service after the buffered windows are scored with
@@ -253,13 +253,13 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     int rows = model.spec.readingsPerWindow();
     if (window.rows() < rows) {
       incomplete.inc();
-      emitActual(window);
+      emitActualInOrder(model, window);
       return;
     }
     int[] columns = model.columns(window.featureNames);
     if (columns == null) {
       unscorable.inc();
-      emitActual(window);
+      emitActualInOrder(model, window);
       return;
     }
     // the window's reading settles earlier forecasts of its series as it arrives: the batch it
@@ -280,6 +280,23 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
                   flushAll();
                 });
       }
+    }
+  }
+
+  /**
+   * The actual of a window that is not scored: at once when nothing is buffered, else after the
+   * buffered windows' forecasts and actuals. An earlier window of its series may be in the buffer
+   * (a series' first window after a gap is short): were its actual to overtake them, the evaluator
+   * would meet a newer reading before their forecasts and drop those as out of reach.
+   */
+  private void emitActualInOrder(Serving model, WindowReady window) throws TranslateException {
+    if (model.count == 0) {
+      emitActual(window);
+      return;
+    }
+    model.trailing.add(window);
+    if (model.trailing.size() >= model.windows.length) {
+      flush(model); // bounded, as the batch is
     }
   }
 
@@ -349,6 +366,8 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       emitActual(model.windows[i]);
       model.windows[i] = null;
     }
+    model.trailing.forEach(this::emitActual);
+    model.trailing.clear();
     scored.inc(model.count);
     batches.inc();
     model.count = 0;
@@ -427,6 +446,9 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
 
     /** Whether each buffered window settled earlier forecasts when it arrived. */
     final boolean[] learned;
+
+    /** Windows not scored that came after the buffered ones: their actuals follow the batch's. */
+    final List<WindowReady> trailing = new ArrayList<>();
 
     /** Forecasts per window: one per horizon. */
     final int outputs;

@@ -477,6 +477,25 @@ class BatchScoringOperatorTest {
   }
 
   @Test
+  void theActualOfAWindowNotScoredDoesNotOvertakeTheBufferedWindowsOfItsSeries() throws Exception {
+    var harness = harness(Map.of("batch.size", "4", "batch.timeout.ms", Long.toString(HOUR_MS)));
+    harness.processElement2(TinyModels.update(42, 1), 0L);
+    send(harness, seattleUpTo(10));
+    send(harness, seattleUpTo(11));
+    // after a gap the series starts a new window: too short to score, its actual is newer than
+    // the buffered windows' (the evaluator would drop their forecasts had it come first)
+    send(harness, june.subList(14, 16));
+    assertThat(kinds(harness)).as("nothing overtakes the buffer").isEmpty();
+
+    harness.prepareSnapshotPreBarrier(1L);
+
+    assertThat(kinds(harness))
+        .containsExactly("forecast", "forecast", "actual", "actual", "actual");
+    assertThat(actuals(harness))
+        .containsExactly(actual(june.get(9)), actual(june.get(10)), actual(june.get(15)));
+  }
+
+  @Test
   void aWaitingWindowsActualIsEmittedOnceAfterItsForecast() throws Exception {
     var harness = harness(Map.of("batch.size", "1"));
     send(harness, seattleUpTo(10));
