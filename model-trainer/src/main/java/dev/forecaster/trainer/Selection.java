@@ -259,12 +259,15 @@ public final class Selection {
       IntConsumer onEpoch) {
     long start = System.nanoTime();
     Origins origins = Origins.before(history, template, testFrom, windows);
-    List<Scored> forms = formStage(history, template, origins, space, windows);
-    Scored form = forms.get(0);
+    Forms forms = formStage(history, template, origins, space, windows);
     Scored drift = drift(history, template, origins, space, windows);
     List<Candidate> candidates = new ArrayList<>();
-    forms.forEach(f -> candidates.add(f.candidate()));
+    forms.all().forEach(f -> candidates.add(f.candidate()));
     candidates.add(drift.candidate());
+    // the networks read what served least squares best: an input the simplest form can do without
+    // (within noise, linearly) may still be what a network needs (a season that changes how a day
+    // follows the one before)
+    Scored form = forms.best();
     Scored best = form;
     double perMember = Double.NaN;
     for (int hidden : space.hidden()) {
@@ -300,7 +303,7 @@ public final class Selection {
         }
       }
     }
-    Scored chosen = oneStandardError(best, form, drift);
+    Scored chosen = oneStandardError(List.of(drift, forms.simplest(), form, best));
     double remaining = budget.toSeconds() - (System.nanoTime() - start) / 1e9;
     Candidate c = chosen.candidate();
     boolean network = c.hidden() != null;
@@ -339,18 +342,16 @@ public final class Selection {
   }
 
   /**
-   * The simplest of drift, least squares and the best network whose error is within one standard
-   * error of the best of them (the standard error of the paired differences on the same windows).
+   * The first of {@code simplestFirst} (drift, the simplest least squares, the best, the best
+   * network) whose error is within one standard error of the best of them (the standard error of
+   * the paired differences on the same windows).
    */
-  static Scored oneStandardError(Scored network, Scored form, Scored drift) {
-    Scored best = network;
-    if (form.candidate().validationMae() < best.candidate().validationMae()) {
-      best = form;
-    }
-    if (drift.candidate().validationMae() < best.candidate().validationMae()) {
-      best = drift;
-    }
-    for (Scored simpler : List.of(drift, form, network)) {
+  static Scored oneStandardError(List<Scored> simplestFirst) {
+    Scored best =
+        simplestFirst.stream()
+            .min(Comparator.comparingDouble(c -> c.candidate().validationMae()))
+            .orElseThrow();
+    for (Scored simpler : simplestFirst) {
       if (simpler == best || withinOneStandardError(simpler, best)) {
         return simpler;
       }
@@ -435,8 +436,14 @@ public final class Selection {
     }
   }
 
-  /** Every form as least squares on the rolling origins, best first. */
-  private static List<Scored> formStage(
+  /**
+   * The form stage's outcome: every form tried, the best (by {@link #rank}) and the simplest of its
+   * transform within one standard error of it.
+   */
+  private record Forms(List<Scored> all, Scored best, Scored simplest) {}
+
+  /** Every form as least squares on the rolling origins. */
+  private static Forms formStage(
       History history, ModelSpec template, Origins origins, Space space, WindowPolicy windows) {
     boolean positive = allPositive(history, template.features());
     List<Scored> forms = new ArrayList<>();
@@ -471,28 +478,25 @@ public final class Selection {
     // the simplest form of the best one's transform within one standard error of it: an input or
     // a longer window must earn its place by more than noise
     Scored top = forms.get(0);
-    List<Scored> simplestFirst =
+    Scored simplest =
         forms.stream()
             .filter(f -> f.candidate().transform().equals(top.candidate().transform()))
             .sorted(Comparator.comparingDouble(f -> complexity(template, f.candidate())))
-            .toList();
-    for (Scored f : simplestFirst) {
-      if (withinOneStandardError(f, top)) {
-        forms.remove(f);
-        forms.add(0, f);
-        break;
-      }
-    }
-    Candidate best = forms.get(0).candidate();
+            .filter(f -> f == top || withinOneStandardError(f, top))
+            .findFirst()
+            .orElse(top);
     LOG.info(
-        "{}: {} forms on {} rolling origins; best {} (MAE {} vs persistence {})",
+        "{}: {} forms on {} rolling origins; best {} (MAE {}), simplest within noise of it {} (MAE"
+            + " {}), persistence {}",
         template.name(),
         forms.size(),
         origins.count(),
-        best.describe(),
-        best.validationMae(),
-        best.persistenceMae());
-    return forms;
+        top.candidate().describe(),
+        top.candidate().validationMae(),
+        simplest.candidate().describe(),
+        simplest.candidate().validationMae(),
+        top.candidate().persistenceMae());
+    return new Forms(forms, top, simplest);
   }
 
   /** The drift: a change target with nothing but its mean (and the bias shift if it helps). */
