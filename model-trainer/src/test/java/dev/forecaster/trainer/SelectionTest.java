@@ -10,6 +10,7 @@ import dev.forecaster.model.WindowPolicy;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.LocalDate;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -62,6 +63,44 @@ class SelectionTest {
     assertThat(o.model().mae()).isLessThan(0.95 * o.persistence().mae());
     assertThat(o.season()).isEqualTo(365);
     assertThat(o.seasonalNaive()).isNotNull();
+  }
+
+  @Test
+  void networksReadTheInputsOfTheBestFormNotOfTheSimplestWithinNoiseOfIt() {
+    // on this series the day of year helps least squares by less than noise, so the simplest form
+    // leaves it out; a network needs it to learn how the season changes the days that follow
+    History history =
+        History.ofFile(SeriesGenerator.generate(SeriesGenerator.Kind.SEASONAL, 1, 1500, 3));
+    Selection.Result r =
+        Selection.select(
+            history,
+            template(),
+            QUICK,
+            SeriesGenerator.START.plusDays(1200),
+            space(),
+            Duration.ofSeconds(1), // one network candidate
+            WindowPolicy.DEFAULT,
+            e -> {});
+
+    Selection.Candidate best =
+        r.candidates().stream()
+            .filter(c -> c.stage().equals("form"))
+            .min(
+                Comparator.comparingDouble(
+                    c ->
+                        c.validationMae()
+                            * (c.transform().equals("level") ? 1 + Selection.LEVEL_MARGIN : 1)))
+            .orElseThrow();
+    List<Selection.Candidate> networks =
+        r.candidates().stream().filter(c -> c.stage().equals("network")).toList();
+    assertThat(best.yearly()).isTrue();
+    assertThat(networks).isNotEmpty();
+    for (Selection.Candidate n : networks) {
+      assertThat(List.of(n.transform(), n.yearly(), n.weekday(), n.window(), n.ridge()))
+          .isEqualTo(
+              List.of(
+                  best.transform(), best.yearly(), best.weekday(), best.window(), best.ridge()));
+    }
   }
 
   @Test
