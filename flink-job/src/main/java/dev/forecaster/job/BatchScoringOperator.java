@@ -294,8 +294,9 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       emitActual(window);
       return;
     }
+    model.trailingAt[model.trailing.size()] = model.count;
     model.trailing.add(window);
-    if (model.trailing.size() >= model.windows.length) {
+    if (model.trailing.size() == model.windows.length) {
       flush(model); // bounded, as the batch is
     }
   }
@@ -362,11 +363,19 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
             new StreamRecord<>(ScoredEvent.of(forecast), model.baseDays[i] * 86_400_000L));
       }
     }
+    // every actual in the order its window came: a series' short windows after a gap are older
+    // than its next complete window in the same batch
+    int t = 0;
     for (int i = 0; i < model.count; i++) {
+      for (; t < model.trailing.size() && model.trailingAt[t] <= i; t++) {
+        emitActual(model.trailing.get(t));
+      }
       emitActual(model.windows[i]);
       model.windows[i] = null;
     }
-    model.trailing.forEach(this::emitActual);
+    for (; t < model.trailing.size(); t++) {
+      emitActual(model.trailing.get(t));
+    }
     model.trailing.clear();
     scored.inc(model.count);
     batches.inc();
@@ -450,6 +459,9 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     /** Windows not scored that came after the buffered ones: their actuals follow the batch's. */
     final List<WindowReady> trailing = new ArrayList<>();
 
+    /** How many windows were buffered when each trailing one came. */
+    final int[] trailingAt;
+
     /** Forecasts per window: one per horizon. */
     final int outputs;
 
@@ -509,6 +521,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       this.series = new String[batchSize];
       this.baseDays = new int[batchSize];
       this.windows = new WindowReady[batchSize];
+      this.trailingAt = new int[batchSize];
       this.scratch = new double[spec.readingsPerWindow()][spec.features().size()];
       this.scratchDays = new int[spec.readingsPerWindow()];
     }

@@ -487,12 +487,21 @@ class BatchScoringOperatorTest {
     send(harness, june.subList(14, 16));
     assertThat(kinds(harness)).as("nothing overtakes the buffer").isEmpty();
 
+    // and the series' next complete window joins the same batch: its reading is newer still
+    send(harness, june.subList(14, 14 + ROWS));
+
     harness.prepareSnapshotPreBarrier(1L);
 
     assertThat(kinds(harness))
-        .containsExactly("forecast", "forecast", "actual", "actual", "actual");
+        .containsExactly(
+            "forecast", "forecast", "forecast", "actual", "actual", "actual", "actual");
     assertThat(actuals(harness))
-        .containsExactly(actual(june.get(9)), actual(june.get(10)), actual(june.get(15)));
+        .as("every actual in the order its window came")
+        .containsExactly(
+            actual(june.get(9)),
+            actual(june.get(10)),
+            actual(june.get(15)),
+            actual(june.get(14 + ROWS - 1)));
   }
 
   @Test

@@ -342,9 +342,10 @@ public final class Selection {
   }
 
   /**
-   * The first of {@code simplestFirst} (drift, the simplest least squares, the best, the best
-   * network) whose error is within one standard error of the best of them (the standard error of
-   * the paired differences on the same windows).
+   * The first of {@code simplestFirst} (drift, the simplest least squares within noise of the best,
+   * the best least squares, the best network or that least squares again if no network beat it)
+   * whose error is within one standard error of the best of them (the standard error of the paired
+   * differences on the same windows).
    */
   static Scored oneStandardError(List<Scored> simplestFirst) {
     Scored best =

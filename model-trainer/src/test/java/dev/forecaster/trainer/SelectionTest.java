@@ -84,7 +84,7 @@ class SelectionTest {
 
     Selection.Candidate best =
         r.candidates().stream()
-            .filter(c -> c.stage().equals("form"))
+            .filter(c -> c.stage().equals("form") && c.ridge() < Selection.DRIFT_RIDGE)
             .min(
                 Comparator.comparingDouble(
                     c ->
