@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
  *       log-change where every value is positive; inputs transformed alike), day-of-year and
  *       day-of-week inputs, window length, ridge and bias shift, as least squares; and the drift (a
  *       change target with nothing but its mean: persistence with a trend).
- *   <li><b>Network</b>: on the best form, small ensembles per hidden size, joined to that least
- *       squares (its highway) either as a correction of its residuals or blended with it.
+ *   <li><b>Network</b>: on the simplest form within noise of the best and, where they differ, on
+ *       the best, small ensembles per hidden size, joined to that least squares (its highway)
+ *       either as a correction of its residuals or blended with it.
  * </ol>
  *
  * The simplest candidate within one standard error of the best wins (the error of the paired
@@ -264,46 +265,60 @@ public final class Selection {
     List<Candidate> candidates = new ArrayList<>();
     forms.all().forEach(f -> candidates.add(f.candidate()));
     candidates.add(drift.candidate());
-    // the networks read what served least squares best: an input the simplest form can do without
-    // (within noise, linearly) may still be what a network needs (a season that changes how a day
-    // follows the one before)
-    Scored form = forms.best();
-    Scored best = form;
+    // networks read the inputs of the simplest form and, where it differs, of the best one: an
+    // input
+    // least squares can do without (within noise, linearly) may be what a network needs (a season
+    // that changes how a day follows the one before), or only room to overfit
+    List<Scored> networkForms =
+        forms.simplest() == forms.best()
+            ? List.of(forms.best())
+            : List.of(forms.simplest(), forms.best());
+    Scored[] bestNetwork = new Scored[networkForms.size()];
     double perMember = Double.NaN;
+    search:
     for (int hidden : space.hidden()) {
       for (TrainingSettings.Combination how :
           List.of(TrainingSettings.Combination.BLEND, TrainingSettings.Combination.RESIDUAL)) {
         double elapsed = (System.nanoTime() - start) / 1e9;
         if (!Double.isNaN(perMember) && elapsed > NETWORK_STAGE_SHARE * budget.toSeconds()) {
           LOG.info("{}: budget: no more network candidates", template.name());
-          break;
+          break search;
         }
-        long t0 = System.nanoTime();
-        Scored net =
-            networkOnOrigins(
-                history,
-                template,
-                form.candidate(),
-                hidden,
-                how,
-                settings,
-                space,
-                origins,
-                windows,
-                onEpoch);
-        perMember = (System.nanoTime() - t0) / 1e9 / (CANDIDATE_MEMBERS * origins.count());
-        candidates.add(net.candidate());
-        LOG.info(
-            "{}: {} -> MAE {} on the origins",
-            template.name(),
-            net.candidate().describe(),
-            net.candidate().validationMae());
-        if (net.candidate().validationMae() < best.candidate().validationMae()) {
-          best = net;
+        for (int f = 0; f < networkForms.size(); f++) { // each size and combination on every form
+          long t0 = System.nanoTime();
+          Scored net =
+              networkOnOrigins(
+                  history,
+                  template,
+                  networkForms.get(f).candidate(),
+                  hidden,
+                  how,
+                  settings,
+                  space,
+                  origins,
+                  windows,
+                  onEpoch);
+          perMember = (System.nanoTime() - t0) / 1e9 / (CANDIDATE_MEMBERS * origins.count());
+          candidates.add(net.candidate());
+          LOG.info(
+              "{}: {} -> MAE {} on the origins",
+              template.name(),
+              net.candidate().describe(),
+              net.candidate().validationMae());
+          if (bestNetwork[f] == null
+              || net.candidate().validationMae() < bestNetwork[f].candidate().validationMae()) {
+            bestNetwork[f] = net;
+          }
         }
       }
     }
-    Scored chosen = oneStandardError(List.of(drift, forms.simplest(), form, best));
+    List<Scored> simplestFirst = new ArrayList<>(List.of(drift, forms.simplest(), forms.best()));
+    for (Scored n : bestNetwork) {
+      if (n != null) {
+        simplestFirst.add(n);
+      }
+    }
+    Scored chosen = oneStandardError(simplestFirst);
     double remaining = budget.toSeconds() - (System.nanoTime() - start) / 1e9;
     Candidate c = chosen.candidate();
     boolean network = c.hidden() != null;
@@ -343,9 +358,8 @@ public final class Selection {
 
   /**
    * The first of {@code simplestFirst} (drift, the simplest least squares within noise of the best,
-   * the best least squares, the best network or that least squares again if no network beat it)
-   * whose error is within one standard error of the best of them (the standard error of the paired
-   * differences on the same windows).
+   * the best least squares, the best network on each of them) whose error is within one standard
+   * error of the best of them (the standard error of the paired differences on the same windows).
    */
   static Scored oneStandardError(List<Scored> simplestFirst) {
     Scored best =
