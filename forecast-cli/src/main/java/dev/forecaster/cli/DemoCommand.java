@@ -188,9 +188,9 @@ final class DemoCommand implements Callable<Integer> {
 
   /**
    * Members per horizon the demo's round trains at most: the weather preset's ten, times three
-   * horizons, took two of the demo's four minutes on 2 cores; five keep it within three.
+   * horizons, took two of the demo's four minutes on 2 cores; four keep it within three.
    */
-  static final int MAX_MEMBERS = 5;
+  static final int MAX_MEMBERS = 4;
 
   /**
    * The demo's model of a dataset, forecasting {@code --horizons} readings ahead: the preset's form
