@@ -10,8 +10,6 @@ import dev.forecaster.schemas.TrustedPackages;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -138,6 +136,7 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
       ctx.timerService().registerProcessingTimeTimer(now + ttlMillis());
     }
     series.lastEventMillis = now;
+    series.moveOlderLayout();
     if (event.forecast != null) {
       onForecast(series, event.forecast, out);
     } else {
@@ -180,22 +179,29 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
       redelivered.inc(); // see the class comment: in base-day order, so seen already
       return;
     }
-    SeriesEvaluation.Waiting w = new SeriesEvaluation.Waiting();
-    w.baseDay = baseDay;
-    w.horizon = forecast.getHorizon();
-    w.model = model;
-    w.version = forecast.getModelVersion();
-    w.target = series.name(forecast.getTarget());
-    w.value = forecast.getValue();
     List<Interval> intervals = forecast.getIntervals();
-    w.intervals = new double[3 * intervals.size()];
+    double[] triples = new double[3 * intervals.size()];
     for (int i = 0; i < intervals.size(); i++) {
-      w.intervals[3 * i] = intervals.get(i).getLevel();
-      w.intervals[3 * i + 1] = intervals.get(i).getLower();
-      w.intervals[3 * i + 2] = intervals.get(i).getUpper();
+      triples[3 * i] = intervals.get(i).getLevel();
+      triples[3 * i + 1] = intervals.get(i).getLower();
+      triples[3 * i + 2] = intervals.get(i).getUpper();
     }
-    if (!settle(series, forecast.getSeriesId(), w, out)) {
-      series.addWaiting(w);
+    series.keepTarget(forecast.getTarget());
+    SeriesEvaluation.Pending p =
+        new SeriesEvaluation.Pending(
+            baseDay,
+            forecast.getHorizon(),
+            model,
+            forecast.getModelVersion(),
+            series.name(forecast.getTarget()),
+            forecast.getValue(),
+            triples);
+    if (settleOrDrop(series, baseDay, p.horizon())) {
+      settle(series, forecast.getSeriesId(), p, out);
+    } else if (p.horizon() > Short.MAX_VALUE) {
+      expired.inc(); // further ahead than any recent readings reach: it could never be met
+    } else {
+      series.addWaiting(p);
     }
   }
 
@@ -203,92 +209,95 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
     // a new day: duplicates and late days were dead-lettered upstream
     series.addReading((int) reading.getDay().toEpochDay(), reading.getFeatures(), recentReadings);
     series.forgetSeen(maxPendingDays, recentReadings);
-    if (series.nothingWaits()) {
+    int n = series.waitingCount();
+    if (n == 0) {
       return;
     }
-    // kept in base-day order, so that evaluations come out in a stable order
-    Arrays.sort(series.waiting, IN_BASE_DAY_ORDER);
-    int kept = 0;
-    for (SeriesEvaluation.Waiting w : series.waiting) {
-      if (!settle(series, reading.getSeriesId(), w, out)) {
-        series.waiting[kept++] = w;
+    // kept in (base day, horizon, model, version) order, so evaluations come in a stable order
+    boolean[] keep = new boolean[n];
+    boolean settled = false;
+    for (int i = 0; i < n; i++) {
+      if (settleOrDrop(series, series.waitingBaseDay(i), series.waitingHorizon(i))) {
+        settle(series, reading.getSeriesId(), series.waitingAt(i), out);
+        settled = true;
+      } else {
+        keep[i] = true;
       }
     }
-    if (kept < series.waiting.length) {
-      series.waiting = Arrays.copyOf(series.waiting, kept);
+    if (settled) {
+      series.retainWaiting(keep);
     }
   }
 
-  private static final Comparator<SeriesEvaluation.Waiting> IN_BASE_DAY_ORDER =
-      Comparator.comparingInt((SeriesEvaluation.Waiting w) -> w.baseDay)
-          .thenComparingInt(w -> w.horizon)
-          .thenComparingInt(w -> w.model)
-          .thenComparingLong(w -> w.version);
+  /**
+   * Whether a forecast from {@code baseDay} of this horizon is done waiting: its actual reading is
+   * among the recent ones, or it is out of reach or can never be met ({@link #settle} tells which).
+   */
+  private boolean settleOrDrop(SeriesEvaluation series, int baseDay, int horizon) {
+    return outOfReach(series, baseDay) || horizon < 1 || stepsAfter(series, baseDay, horizon) >= 0;
+  }
 
   /**
-   * Scores the forecast if its actual reading is among the recent ones, or drops it when it is out
-   * of reach or unmatched. Returns false only when the forecast must keep waiting.
+   * Scores a forecast whose wait is over ({@link #settleOrDrop}), or drops it as expired or
+   * unmatched.
    */
-  private boolean settle(
+  private void settle(
       SeriesEvaluation series,
       String seriesId,
-      SeriesEvaluation.Waiting w,
+      SeriesEvaluation.Pending w,
       Collector<Evaluation> out) {
-    if (outOfReach(series, w.baseDay)) {
+    if (outOfReach(series, w.baseDay())) {
       expired.inc();
-      return true;
+      return;
     }
-    if (w.horizon < 1) {
+    if (w.horizon() < 1) {
       unmatched.inc();
-      return true;
+      return;
     }
-    int row = stepsAfter(series, w.baseDay, w.horizon);
-    if (row < 0) {
-      return false;
-    }
-    String target = series.names[w.target];
+    int row = stepsAfter(series, w.baseDay(), w.horizon());
+    String target = series.names[w.target()];
     double actual = series.value(row, target);
     if (Double.isNaN(actual)) {
       unmatched.inc();
-      return true;
+      return;
     }
     Double persisted = null;
     for (int r = 0; r < series.days.length; r++) {
-      if (series.days[r] == w.baseDay) {
+      if (series.days[r] == w.baseDay()) {
         double v = series.value(r, target);
         persisted = Double.isNaN(v) ? null : v;
       }
     }
-    String modelName = series.names[w.model];
-    LocalDate baseDay = LocalDate.ofEpochDay(w.baseDay);
-    List<IntervalHit> hits = new ArrayList<>(w.intervals.length / 3);
-    for (int i = 0; i < w.intervals.length; i += 3) {
-      double lower = w.intervals[i + 1];
-      double upper = w.intervals[i + 2];
-      hits.add(new IntervalHit(w.intervals[i], lower, upper, actual >= lower && actual <= upper));
+    String modelName = series.names[w.model()];
+    LocalDate baseDay = LocalDate.ofEpochDay(w.baseDay());
+    double[] intervals = w.intervals();
+    List<IntervalHit> hits = new ArrayList<>(intervals.length / 3);
+    for (int i = 0; i < intervals.length; i += 3) {
+      double lower = intervals[i + 1];
+      double upper = intervals[i + 2];
+      hits.add(new IntervalHit(intervals[i], lower, upper, actual >= lower && actual <= upper));
     }
     Evaluation evaluation =
         Evaluation.newBuilder()
             // the scorer's id, made again: the same series, base day, horizon, model and version
-            .setForecastId(ForecastIds.of(seriesId, baseDay, w.horizon, modelName, w.version))
+            .setForecastId(ForecastIds.of(seriesId, baseDay, w.horizon(), modelName, w.version()))
             .setSeriesId(seriesId)
             .setTargetDay(LocalDate.ofEpochDay(series.days[row]))
             .setTarget(target)
-            .setPredicted(w.value)
+            .setPredicted(w.value())
             .setActual(actual)
-            .setError(w.value - actual)
+            .setError(w.value() - actual)
             .setPersistenceError(persisted == null ? null : persisted - actual)
             .setModelName(modelName)
-            .setModelVersion(w.version)
-            .setHorizon(w.horizon)
+            .setModelVersion(w.version())
+            .setHorizon(w.horizon())
             .setIntervals(hits)
             .build();
     ModelAccuracy model =
         accuracy.computeIfAbsent(modelName, name -> ModelAccuracy.registeredUnder(metrics, name));
-    model.of(w.version).add(evaluation);
+    model.of(w.version()).add(evaluation);
     model.gaugeCoverageOf(evaluation);
     out.collect(evaluation);
-    return true;
   }
 
   private boolean outOfReach(SeriesEvaluation series, int baseDay) {

@@ -5,20 +5,31 @@ import java.util.Map;
 
 /**
  * What the evaluator keeps of one series, as one value in primitive arrays (a Flink POJO: its
- * serializer writes numbers, not Avro records with their strings): the recent readings, the
- * forecasts waiting for their actual, the newest base day seen per model version and horizon (what
- * makes a redelivered forecast a duplicate), and the time of the series' last event. Names (models,
- * targets) are kept once in {@link #names} and referred to by index.
+ * serializer writes numbers, not Avro records with their strings): the recent values of the series'
+ * targets, the forecasts waiting for their actual, the newest base day seen per model version and
+ * horizon (what makes a redelivered forecast a duplicate), and the time of the series' last event.
+ * Names (models, targets) are kept once in {@link #names} and referred to by index.
+ *
+ * <p>Compact because every full checkpoint copies it for every series: with seven horizons 28
+ * forecasts wait at any time, each kept as a base day, a horizon, a source (model, target and
+ * version, shared), its value and its intervals' bounds as float offsets from the value (about 34
+ * bytes with two interval levels, where an object per forecast took about 86), and of each recent
+ * reading only the targets' values.
  *
  * <p>Public fields and a no-argument constructor, as Flink's POJO serializer needs; the evaluator
- * alone changes it.
+ * alone changes it. Fields are only ever added (POJO schema evolution), so that a savepoint of an
+ * older layout restores: {@link #waiting} is the layout before the compact one, moved into it on
+ * first use.
  */
 public class SeriesEvaluation {
 
   /** Model and target names, referred to by index. */
   public String[] names = new String[0];
 
-  /** Feature names of {@link #values}' columns. */
+  /**
+   * Feature names of {@link #values}' columns: the targets of the series' forecasts (every feature
+   * of the readings until the first forecast, which may come after its actual).
+   */
   public String[] features = new String[0];
 
   /** Days (epoch days) of the recent readings, oldest first. */
@@ -27,8 +38,30 @@ public class SeriesEvaluation {
   /** The recent readings' values, row by row ({@code days.length × features.length}; NaN: none). */
   public double[] values = new double[0];
 
-  /** Forecasts waiting for their actual (sorted by base day at each reading). */
-  public Waiting[] waiting = new Waiting[0];
+  /**
+   * The forecasts waiting for their actual, one per index of these arrays, in (base day, horizon,
+   * model, version) order: base day, horizon, source (index into {@link #sources}), the levels of
+   * its intervals (bit l: {@link #levels}[l]), its value, and per interval in level order its lower
+   * and upper bound less the value, as floats.
+   */
+  public int[] waitingDays = new int[0];
+
+  public short[] waitingHorizons = new short[0];
+  public short[] waitingSources = new short[0];
+  public short[] waitingLevels = new short[0];
+  public double[] waitingValues = new double[0];
+  public float[] waitingBounds = new float[0];
+
+  /**
+   * What the waiting forecasts come from: {@code [model name index, target name index]} per source,
+   * its version in {@link #sourceVersions}. A source no forecast refers to is dropped.
+   */
+  public int[] sources = new int[0];
+
+  public long[] sourceVersions = new long[0];
+
+  /** Interval levels the waiting forecasts refer to, at most {@link #MAX_LEVELS}. */
+  public double[] levels = new double[0];
 
   /**
    * The newest base day seen per model version and horizon, as {@code [name index, horizon, base
@@ -42,9 +75,18 @@ public class SeriesEvaluation {
   /** Processing time of the series' last event. */
   public long lastEventMillis;
 
+  /** Whether {@link #values} keeps the targets' columns only (true from the first forecast). */
+  public boolean targetsOnly;
+
+  /** The waiting forecasts of the layout before the compact one: empty once moved. */
+  public Waiting[] waiting = new Waiting[0];
+
+  /** Interval levels a series' waiting forecasts can refer to (the bits of a short). */
+  static final int MAX_LEVELS = 16;
+
   public SeriesEvaluation() {}
 
-  /** A forecast waiting for its actual reading. */
+  /** A forecast waiting for its actual reading, as the layout before the compact one kept it. */
   public static class Waiting {
     public int baseDay;
     public int horizon;
@@ -58,6 +100,16 @@ public class SeriesEvaluation {
 
     public Waiting() {}
   }
+
+  /** A waiting forecast, read out of the arrays. */
+  record Pending(
+      int baseDay,
+      int horizon,
+      int model,
+      long version,
+      int target,
+      double value,
+      double[] intervals) {}
 
   /** The index of {@code name} in {@link #names}, added when new. */
   int name(String name) {
@@ -124,17 +176,9 @@ public class SeriesEvaluation {
 
   /** Adds a reading (a day newer than every kept one), keeping at most {@code keep}. */
   void addReading(int day, Map<String, Double> readingFeatures, int keep) {
-    for (String f : readingFeatures.keySet()) {
-      if (column(f) < 0) { // a feature not seen before: a column of its own, NaN in older rows
-        int width = features.length;
-        double[] wider = new double[days.length * (width + 1)];
-        for (int r = 0; r < days.length; r++) {
-          System.arraycopy(values, r * width, wider, r * (width + 1), width);
-          wider[r * (width + 1) + width] = Double.NaN;
-        }
-        features = Arrays.copyOf(features, width + 1);
-        features[width] = f;
-        values = wider;
+    if (!targetsOnly) {
+      for (String f : readingFeatures.keySet()) {
+        addColumn(f);
       }
     }
     int width = features.length;
@@ -170,6 +214,42 @@ public class SeriesEvaluation {
     values = Arrays.copyOfRange(newValues, drop * width, newValues.length);
   }
 
+  /** Adds a column for feature {@code f} when it has none, NaN in the rows kept so far. */
+  private void addColumn(String f) {
+    if (column(f) >= 0) {
+      return;
+    }
+    int width = features.length;
+    double[] wider = new double[days.length * (width + 1)];
+    for (int r = 0; r < days.length; r++) {
+      System.arraycopy(values, r * width, wider, r * (width + 1), width);
+      wider[r * (width + 1) + width] = Double.NaN;
+    }
+    features = Arrays.copyOf(features, width + 1);
+    features[width] = f;
+    values = wider;
+  }
+
+  /**
+   * Makes sure the recent readings keep the column of {@code target}; the first time, drops every
+   * column that is no forecast's target (from then on readings keep the targets' values only).
+   */
+  void keepTarget(String target) {
+    if (!targetsOnly) {
+      targetsOnly = true;
+      int c = column(target);
+      int width = features.length;
+      double[] only = new double[days.length];
+      for (int r = 0; r < days.length; r++) {
+        only[r] = c < 0 ? Double.NaN : values[r * width + c];
+      }
+      features = new String[] {target};
+      values = only;
+      return;
+    }
+    addColumn(target);
+  }
+
   private void fillRow(int r, Map<String, Double> readingFeatures) {
     int width = features.length;
     for (int c = 0; c < width; c++) {
@@ -194,13 +274,236 @@ public class SeriesEvaluation {
     return c < 0 ? Double.NaN : values[row * features.length + c];
   }
 
-  void addWaiting(Waiting w) {
-    waiting = Arrays.copyOf(waiting, waiting.length + 1);
-    waiting[waiting.length - 1] = w;
+  /** Forecasts waiting for their actual. */
+  int waitingCount() {
+    return waitingDays.length;
+  }
+
+  int waitingBaseDay(int i) {
+    return waitingDays[i];
+  }
+
+  int waitingHorizon(int i) {
+    return waitingHorizons[i];
   }
 
   /** True when nothing but the readings is kept: no forecast waits. */
   boolean nothingWaits() {
-    return waiting.length == 0;
+    return waitingDays.length == 0;
+  }
+
+  /**
+   * Adds a waiting forecast in (base day, horizon, model, version) order (usually last: forecasts
+   * come in that order). Its intervals are (level, lower, upper) triples; one at a level beyond the
+   * series' {@link #MAX_LEVELS} distinct ones is not kept (every model has two).
+   */
+  void addWaiting(Pending p) {
+    int source = source(p.model(), p.target(), p.version());
+    short mask = 0;
+    float[] byLevel = new float[2 * MAX_LEVELS];
+    for (int k = 0; k + 2 < p.intervals().length; k += 3) {
+      int l = level(p.intervals()[k]);
+      if (l >= 0) {
+        mask |= (short) (1 << l);
+        byLevel[2 * l] = (float) (p.intervals()[k + 1] - p.value());
+        byLevel[2 * l + 1] = (float) (p.intervals()[k + 2] - p.value());
+      }
+    }
+    int n = waitingDays.length;
+    int at = n;
+    while (at > 0 && comesAfter(at - 1, p)) {
+      at--;
+    }
+    int boundsAt = boundsStart(at);
+    int count = Integer.bitCount(mask & 0xFFFF);
+    float[] bounds = new float[2 * count];
+    int b = 0;
+    for (int l = 0; l < MAX_LEVELS; l++) {
+      if ((mask & (1 << l)) != 0) {
+        bounds[b++] = byLevel[2 * l];
+        bounds[b++] = byLevel[2 * l + 1];
+      }
+    }
+    waitingDays = insert(waitingDays, at, p.baseDay());
+    waitingHorizons = insert(waitingHorizons, at, (short) p.horizon());
+    waitingSources = insert(waitingSources, at, (short) source);
+    waitingLevels = insert(waitingLevels, at, mask);
+    double[] v = new double[n + 1];
+    System.arraycopy(waitingValues, 0, v, 0, at);
+    v[at] = p.value();
+    System.arraycopy(waitingValues, at, v, at + 1, n - at);
+    waitingValues = v;
+    float[] wb = new float[waitingBounds.length + bounds.length];
+    System.arraycopy(waitingBounds, 0, wb, 0, boundsAt);
+    System.arraycopy(bounds, 0, wb, boundsAt, bounds.length);
+    System.arraycopy(
+        waitingBounds, boundsAt, wb, boundsAt + bounds.length, waitingBounds.length - boundsAt);
+    waitingBounds = wb;
+  }
+
+  /** The {@code i}-th waiting forecast. */
+  Pending waitingAt(int i) {
+    int source = waitingSources[i];
+    int mask = waitingLevels[i] & 0xFFFF;
+    double value = waitingValues[i];
+    double[] intervals = new double[3 * Integer.bitCount(mask)];
+    int b = boundsStart(i);
+    int k = 0;
+    for (int l = 0; l < MAX_LEVELS; l++) {
+      if ((mask & (1 << l)) != 0) {
+        intervals[k++] = levels[l];
+        intervals[k++] = value + waitingBounds[b++];
+        intervals[k++] = value + waitingBounds[b++];
+      }
+    }
+    return new Pending(
+        waitingDays[i],
+        waitingHorizons[i],
+        sources[2 * source],
+        sourceVersions[source],
+        sources[2 * source + 1],
+        value,
+        intervals);
+  }
+
+  /** Keeps the waiting forecasts whose {@code keep} is true, and the sources they refer to. */
+  void retainWaiting(boolean[] keep) {
+    int n = waitingDays.length;
+    int kept = 0;
+    int b = 0;
+    int bKept = 0;
+    for (int i = 0; i < n; i++) {
+      int width = 2 * Integer.bitCount(waitingLevels[i] & 0xFFFF);
+      if (keep[i]) {
+        waitingDays[kept] = waitingDays[i];
+        waitingHorizons[kept] = waitingHorizons[i];
+        waitingSources[kept] = waitingSources[i];
+        waitingLevels[kept] = waitingLevels[i];
+        waitingValues[kept] = waitingValues[i];
+        System.arraycopy(waitingBounds, b, waitingBounds, bKept, width);
+        kept++;
+        bKept += width;
+      }
+      b += width;
+    }
+    if (kept == n) {
+      return;
+    }
+    waitingDays = Arrays.copyOf(waitingDays, kept);
+    waitingHorizons = Arrays.copyOf(waitingHorizons, kept);
+    waitingSources = Arrays.copyOf(waitingSources, kept);
+    waitingLevels = Arrays.copyOf(waitingLevels, kept);
+    waitingValues = Arrays.copyOf(waitingValues, kept);
+    waitingBounds = Arrays.copyOf(waitingBounds, bKept);
+    dropUnusedSources();
+  }
+
+  /** Moves the forecasts of the layout before the compact one ({@link #waiting}) into it. */
+  void moveOlderLayout() {
+    if (waiting == null || waiting.length == 0) {
+      return;
+    }
+    Waiting[] older = waiting;
+    waiting = new Waiting[0];
+    for (Waiting w : older) {
+      keepTarget(names[w.target]);
+      addWaiting(
+          new Pending(w.baseDay, w.horizon, w.model, w.version, w.target, w.value, w.intervals));
+    }
+  }
+
+  private boolean comesAfter(int i, Pending p) {
+    if (waitingDays[i] != p.baseDay()) {
+      return waitingDays[i] > p.baseDay();
+    }
+    if (waitingHorizons[i] != p.horizon()) {
+      return waitingHorizons[i] > p.horizon();
+    }
+    int source = waitingSources[i];
+    if (sources[2 * source] != p.model()) {
+      return sources[2 * source] > p.model();
+    }
+    return sourceVersions[source] > p.version();
+  }
+
+  /** Where the {@code i}-th waiting forecast's bounds start in {@link #waitingBounds}. */
+  private int boundsStart(int i) {
+    int b = 0;
+    for (int k = 0; k < i; k++) {
+      b += 2 * Integer.bitCount(waitingLevels[k] & 0xFFFF);
+    }
+    return b;
+  }
+
+  /** The index of this model, target and version in {@link #sources}, added when new. */
+  private int source(int model, int target, long version) {
+    for (int s = 0; s < sourceVersions.length; s++) {
+      if (sources[2 * s] == model && sources[2 * s + 1] == target && sourceVersions[s] == version) {
+        return s;
+      }
+    }
+    sources = Arrays.copyOf(sources, sources.length + 2);
+    sources[sources.length - 2] = model;
+    sources[sources.length - 1] = target;
+    sourceVersions = Arrays.copyOf(sourceVersions, sourceVersions.length + 1);
+    sourceVersions[sourceVersions.length - 1] = version;
+    return sourceVersions.length - 1;
+  }
+
+  /** The index of {@code level} in {@link #levels}, added when new; -1 when the table is full. */
+  private int level(double level) {
+    for (int l = 0; l < levels.length; l++) {
+      if (levels[l] == level) {
+        return l;
+      }
+    }
+    if (levels.length == MAX_LEVELS) {
+      return -1;
+    }
+    levels = Arrays.copyOf(levels, levels.length + 1);
+    levels[levels.length - 1] = level;
+    return levels.length - 1;
+  }
+
+  private void dropUnusedSources() {
+    int count = sourceVersions.length;
+    int[] renumbered = new int[count];
+    Arrays.fill(renumbered, -1);
+    for (short s : waitingSources) {
+      renumbered[s] = 0;
+    }
+    int kept = 0;
+    for (int s = 0; s < count; s++) {
+      if (renumbered[s] == 0) {
+        sources[2 * kept] = sources[2 * s];
+        sources[2 * kept + 1] = sources[2 * s + 1];
+        sourceVersions[kept] = sourceVersions[s];
+        renumbered[s] = kept++;
+      }
+    }
+    if (kept == count) {
+      return;
+    }
+    for (int i = 0; i < waitingSources.length; i++) {
+      waitingSources[i] = (short) renumbered[waitingSources[i]];
+    }
+    sources = Arrays.copyOf(sources, 2 * kept);
+    sourceVersions = Arrays.copyOf(sourceVersions, kept);
+  }
+
+  private static int[] insert(int[] a, int at, int v) {
+    int[] b = new int[a.length + 1];
+    System.arraycopy(a, 0, b, 0, at);
+    b[at] = v;
+    System.arraycopy(a, at, b, at + 1, a.length - at);
+    return b;
+  }
+
+  private static short[] insert(short[] a, int at, short v) {
+    short[] b = new short[a.length + 1];
+    System.arraycopy(a, 0, b, 0, at);
+    b[at] = v;
+    System.arraycopy(a, at, b, at + 1, a.length - at);
+    return b;
   }
 }

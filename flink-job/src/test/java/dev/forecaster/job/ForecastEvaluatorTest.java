@@ -2,6 +2,7 @@ package dev.forecaster.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.entry;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.forecaster.avro.Evaluation;
 import dev.forecaster.avro.Forecast;
@@ -14,7 +15,13 @@ import java.time.LocalDate;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.api.java.typeutils.runtime.PojoSerializer;
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.metrics.testutils.MetricListener;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.state.VoidNamespace;
@@ -383,6 +390,82 @@ class ForecastEvaluatorTest {
   }
 
   @Test
+  void aSeriesWithSevenHorizonsKeepsItsTargetAndWaitingForecastsCompactly() throws Exception {
+    open(new ForecastEvaluator(JobConfig.defaultsOnly()));
+    List<Interval> intervals =
+        List.of(new Interval(0.8, 12.3456789, 14.1), new Interval(0.95, 11.0, 15.5));
+    for (int day = 0; day < 20; day++) {
+      LocalDate d = MON.plusDays(day);
+      harness.processElement(
+          ScoredEvent.of(
+              Reading.newBuilder()
+                  .setSeriesId(STATION)
+                  .setDay(d)
+                  .setFeatures(
+                      Map.of(
+                          TMAX, 12.0 + day % 5, "temp_min", 4.0, "precipitation", 0.1, "wind", 3.0))
+                  .setDomain("weather")
+                  .build()),
+          0L);
+      for (int h = 1; h <= 7; h++) {
+        harness.processElement(
+            ScoredEvent.of(
+                Forecast.newBuilder(forecast(d, h, 13.25)).setIntervals(intervals).build()),
+            0L);
+      }
+    }
+
+    SeriesEvaluation state = stateOf(STATION);
+    assertThat(state.waitingCount()).as("h = 1..7 wait 1..7 readings").isEqualTo(28);
+    assertThat(state.features).as("of each reading only the target").containsExactly(TMAX);
+    TypeSerializer<SeriesEvaluation> serializer =
+        TypeInformation.of(SeriesEvaluation.class).createSerializer(new SerializerConfigImpl());
+    assertThat(serializer).isInstanceOf(PojoSerializer.class);
+    DataOutputSerializer bytes = new DataOutputSerializer(4096);
+    serializer.serialize(state, bytes);
+    // 1,434 bytes; the layout of one object per forecast and every feature took 3,419 here
+    assertThat(bytes.length()).isLessThan(1_500);
+    SeriesEvaluation restored =
+        serializer.deserialize(new DataInputDeserializer(bytes.getCopyOfBuffer()));
+    assertThat(restored.waitingAt(27)).usingRecursiveComparison().isEqualTo(state.waitingAt(27));
+
+    List<Evaluation> evaluations = harness.extractOutputValues();
+    assertThat(evaluations).hasSize(13 * 7 + 6 + 5 + 4 + 3 + 2 + 1);
+    IntervalHit hit = evaluations.get(0).getIntervals().get(0);
+    assertThat(hit.getLevel()).isEqualTo(0.8);
+    assertThat(hit.getLower()).as("a bound to float precision").isCloseTo(12.3456789, within(1e-6));
+    assertThat(hit.getUpper()).isEqualTo(14.1, within(1e-6));
+  }
+
+  @Test
+  void forecastsKeptInTheLayoutBeforeTheCompactOneAreStillScored() throws Exception {
+    open(new ForecastEvaluator(JobConfig.defaultsOnly()));
+    reading(MON, 12.0);
+    SeriesEvaluation state = stateOf(STATION);
+    // what a savepoint of the older layout restores: one object per waiting forecast
+    SeriesEvaluation.Waiting older = new SeriesEvaluation.Waiting();
+    older.baseDay = (int) MON.toEpochDay();
+    older.horizon = 1;
+    older.model = state.name("weather");
+    older.version = 3;
+    older.target = state.name(TMAX);
+    older.value = 13.25;
+    older.intervals = new double[] {0.8, 12.5, 14.0};
+    state.waiting = new SeriesEvaluation.Waiting[] {older};
+
+    reading(MON.plusDays(1), 14.0);
+
+    assertThat(harness.extractOutputValues())
+        .containsExactly(
+            Evaluation.newBuilder(
+                    evaluation(forecast(MON, 1, 13.25), MON.plusDays(1), 14.0, -0.75, -2.0))
+                .setIntervals(List.of(new IntervalHit(0.8, 12.5, 14.0, true)))
+                .build());
+    assertThat(stateOf(STATION).waiting).isEmpty();
+    assertThat(waiting(STATION)).isZero();
+  }
+
+  @Test
   void aSeriesQuietForTheTtlLeavesNoStateBehind() throws Exception {
     open(new ForecastEvaluator(16, 60, 1));
     harness.setProcessingTime(0);
@@ -495,7 +578,7 @@ class ForecastEvaluatorTest {
   /** Forecasts of {@code series} waiting for their actual. */
   private int waiting(String series) throws Exception {
     SeriesEvaluation state = stateOf(series);
-    return state == null ? 0 : state.waiting.length;
+    return state == null ? 0 : state.waitingCount();
   }
 
   /** Versions and horizons {@code series} remembers the newest base day of. */
