@@ -10,6 +10,7 @@ import dev.forecaster.avro.Interval;
 import dev.forecaster.avro.IntervalHit;
 import dev.forecaster.avro.Reading;
 import dev.forecaster.schemas.ForecastIds;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.List;
@@ -27,6 +28,7 @@ import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.OperatorSnapshotUtil;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -437,32 +439,35 @@ class ForecastEvaluatorTest {
     assertThat(hit.getUpper()).isEqualTo(14.1, within(1e-6));
   }
 
+  /**
+   * A checkpoint the build before the compact layout (096118f) wrote: one reading of MON (12.0) and
+   * two forecasts from MON waiting, horizon 1 (13.25, 80% and 95% intervals) and 2 (13.5).
+   */
   @Test
-  void forecastsKeptInTheLayoutBeforeTheCompactOneAreStillScored() throws Exception {
-    open(new ForecastEvaluator(JobConfig.defaultsOnly()));
-    reading(MON, 12.0);
-    SeriesEvaluation state = stateOf(STATION);
-    // what a savepoint of the older layout restores: one object per waiting forecast
-    SeriesEvaluation.Waiting older = new SeriesEvaluation.Waiting();
-    older.baseDay = (int) MON.toEpochDay();
-    older.horizon = 1;
-    older.model = state.name("weather");
-    older.version = 3;
-    older.target = state.name(TMAX);
-    older.value = 13.25;
-    older.intervals = new double[] {0.8, 12.5, 14.0};
-    state.waiting = new SeriesEvaluation.Waiting[] {older};
+  void aCheckpointOfTheLayoutBeforeTheCompactOneRestoresItsWaitingForecasts() throws Exception {
+    evaluator = new ForecastEvaluator(JobConfig.defaultsOnly());
+    harness = newHarness(evaluator);
+    harness.initializeState(
+        OperatorSnapshotUtil.readStateHandle(
+            Path.of(getClass().getResource("/state/evaluator-096118f.snapshot").toURI())
+                .toString()));
+    harness.open();
 
     reading(MON.plusDays(1), 14.0);
+    reading(MON.plusDays(2), 15.0);
 
     assertThat(harness.extractOutputValues())
         .containsExactly(
             Evaluation.newBuilder(
                     evaluation(forecast(MON, 1, 13.25), MON.plusDays(1), 14.0, -0.75, -2.0))
-                .setIntervals(List.of(new IntervalHit(0.8, 12.5, 14.0, true)))
-                .build());
+                .setIntervals(
+                    List.of(
+                        new IntervalHit(0.8, 12.5, 14.0, true),
+                        new IntervalHit(0.95, 11.0, 15.5, true)))
+                .build(),
+            evaluation(forecast(MON, 2, 13.5), MON.plusDays(2), 15.0, -1.5, -3.0));
     assertThat(stateOf(STATION).waiting).isEmpty();
-    assertThat(waiting(STATION)).isZero();
+    assertThat(stateOf(STATION).features).containsExactly(TMAX);
   }
 
   @Test
