@@ -91,14 +91,15 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
   }
 
   /**
-   * @param recentReadings readings kept per series; must exceed the longest forecast horizon
+   * @param recentReadings readings kept per series (at most 32767, so that a waiting forecast's
+   *     horizon fits a short); must exceed the longest forecast horizon
    * @param maxPendingDays days behind the newest reading after which a waiting forecast expires
    * @param ttlDays days of processing time after which a quiet series' state is cleared
    */
   public ForecastEvaluator(int recentReadings, int maxPendingDays, long ttlDays) {
-    if (recentReadings < 2) {
+    if (recentReadings < 2 || recentReadings > Short.MAX_VALUE) {
       throw new IllegalArgumentException(
-          "recentReadings must be at least 2, got " + recentReadings);
+          "recentReadings must be from 2 to " + Short.MAX_VALUE + ", got " + recentReadings);
     }
     if (maxPendingDays < 1) {
       throw new IllegalArgumentException(
@@ -186,7 +187,7 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
       triples[3 * i + 1] = intervals.get(i).getLower();
       triples[3 * i + 2] = intervals.get(i).getUpper();
     }
-    series.keepTarget(forecast.getTarget());
+    series.keepTargets(forecast.getTarget());
     SeriesEvaluation.Pending p =
         new SeriesEvaluation.Pending(
             baseDay,
@@ -195,7 +196,7 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
             forecast.getModelVersion(),
             series.name(forecast.getTarget()),
             forecast.getValue(),
-            triples);
+            SeriesEvaluation.asKept(forecast.getValue(), triples));
     if (settleOrDrop(series, baseDay, p.horizon())) {
       settle(series, forecast.getSeriesId(), p, out);
     } else if (p.horizon() > Short.MAX_VALUE) {

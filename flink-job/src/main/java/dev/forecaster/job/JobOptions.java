@@ -300,7 +300,10 @@ public final class JobOptions {
           new Rule<>(MAX_DAYS_AHEAD, "days ≥ 0", n -> n >= 0),
           new Rule<>(SCORING_ENABLED, "true or false", b -> true),
           new Rule<>(MAX_WAITING_WINDOWS, "a whole number ≥ 0", n -> n >= 0),
-          new Rule<>(RECENT_READINGS, "a whole number ≥ 2", n -> n >= 2),
+          new Rule<>(
+              RECENT_READINGS,
+              "a whole number from 2 to 32767",
+              n -> n >= 2 && n <= Short.MAX_VALUE),
           new Rule<>(MAX_PENDING_DAYS, "a whole number ≥ 1", n -> n >= 1));
 
   /** Prefix of the settings passed to every Kafka client of the job. */

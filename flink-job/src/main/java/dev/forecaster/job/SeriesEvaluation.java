@@ -60,7 +60,11 @@ public class SeriesEvaluation {
 
   public long[] sourceVersions = new long[0];
 
-  /** Interval levels the waiting forecasts refer to, at most {@link #MAX_LEVELS}. */
+  /**
+   * Interval levels the waiting forecasts refer to, at most {@link #MAX_LEVELS} (every model has
+   * two); a level no forecast refers to is dropped. Intervals come out in this table's order, the
+   * order of the first forecast that listed them.
+   */
   public double[] levels = new double[0];
 
   /**
@@ -231,23 +235,31 @@ public class SeriesEvaluation {
   }
 
   /**
-   * Makes sure the recent readings keep the column of {@code target}; the first time, drops every
-   * column that is no forecast's target (from then on readings keep the targets' values only).
+   * Makes sure the recent readings keep the columns of these targets; the first time, drops every
+   * other column (from then on readings keep the targets' values only). A later forecast of another
+   * target (a model version that changed its target) finds that column empty in the readings kept
+   * before it: no persistence error for its first base days, and unmatched if its actual came
+   * first.
    */
-  void keepTarget(String target) {
+  void keepTargets(String... targets) {
     if (!targetsOnly) {
       targetsOnly = true;
-      int c = column(target);
       int width = features.length;
-      double[] only = new double[days.length];
-      for (int r = 0; r < days.length; r++) {
-        only[r] = c < 0 ? Double.NaN : values[r * width + c];
+      String[] kept = Arrays.stream(targets).distinct().toArray(String[]::new);
+      double[] only = new double[days.length * kept.length];
+      for (int k = 0; k < kept.length; k++) {
+        int c = column(kept[k]);
+        for (int r = 0; r < days.length; r++) {
+          only[r * kept.length + k] = c < 0 ? Double.NaN : values[r * width + c];
+        }
       }
-      features = new String[] {target};
+      features = kept;
       values = only;
       return;
     }
-    addColumn(target);
+    for (String target : targets) {
+      addColumn(target);
+    }
   }
 
   private void fillRow(int r, Map<String, Double> readingFeatures) {
@@ -396,6 +408,7 @@ public class SeriesEvaluation {
     waitingValues = Arrays.copyOf(waitingValues, kept);
     waitingBounds = Arrays.copyOf(waitingBounds, bKept);
     dropUnusedSources();
+    dropUnusedLevels();
   }
 
   /** Moves the forecasts of the layout before the compact one ({@link #waiting}) into it. */
@@ -405,11 +418,34 @@ public class SeriesEvaluation {
     }
     Waiting[] older = waiting;
     waiting = new Waiting[0];
+    keepTargets(Arrays.stream(older).map(w -> names[w.target]).toArray(String[]::new));
     for (Waiting w : older) {
-      keepTarget(names[w.target]);
-      addWaiting(
-          new Pending(w.baseDay, w.horizon, w.model, w.version, w.target, w.value, w.intervals));
+      if (w.horizon <= Short.MAX_VALUE) { // never further: the recent readings are fewer
+        addWaiting(
+            new Pending(
+                w.baseDay,
+                w.horizon,
+                w.model,
+                w.version,
+                w.target,
+                w.value,
+                asKept(w.value, w.intervals)));
+      }
     }
+  }
+
+  /**
+   * Intervals (level, lower, upper triples) as the series keeps them: each bound at float precision
+   * of its distance from the value (about seven significant digits of it). Every evaluation reports
+   * its bounds this way, whether its forecast waited or not.
+   */
+  static double[] asKept(double value, double[] intervals) {
+    double[] kept = intervals.clone();
+    for (int k = 0; k + 2 < kept.length; k += 3) {
+      kept[k + 1] = value + (float) (kept[k + 1] - value);
+      kept[k + 2] = value + (float) (kept[k + 2] - value);
+    }
+    return kept;
   }
 
   private boolean comesAfter(int i, Pending p) {
@@ -489,6 +525,36 @@ public class SeriesEvaluation {
     }
     sources = Arrays.copyOf(sources, 2 * kept);
     sourceVersions = Arrays.copyOf(sourceVersions, kept);
+  }
+
+  /** Drops the levels no waiting forecast refers to; the masks' bits move down with them. */
+  private void dropUnusedLevels() {
+    int used = 0;
+    for (short mask : waitingLevels) {
+      used |= mask & 0xFFFF;
+    }
+    if (used == (1 << levels.length) - 1) {
+      return;
+    }
+    int[] renumbered = new int[levels.length];
+    int kept = 0;
+    for (int l = 0; l < levels.length; l++) {
+      if ((used & (1 << l)) != 0) {
+        levels[kept] = levels[l];
+        renumbered[l] = kept++;
+      }
+    }
+    levels = Arrays.copyOf(levels, kept);
+    for (int i = 0; i < waitingLevels.length; i++) {
+      int mask = waitingLevels[i] & 0xFFFF;
+      int moved = 0;
+      for (int l = 0; l < renumbered.length; l++) {
+        if ((mask & (1 << l)) != 0) {
+          moved |= 1 << renumbered[l];
+        }
+      }
+      waitingLevels[i] = (short) moved;
+    }
   }
 
   private static int[] insert(int[] a, int at, int v) {

@@ -471,6 +471,60 @@ class ForecastEvaluatorTest {
   }
 
   @Test
+  void aSeriesKeepsOnlyTheIntervalLevelsItsWaitingForecastsUse() throws Exception {
+    open(new ForecastEvaluator(JobConfig.defaultsOnly()));
+    reading(MON, 12.0);
+    harness.processElement(
+        ScoredEvent.of(
+            Forecast.newBuilder(forecast(MON, 1, 13.25))
+                .setIntervals(List.of(new Interval(0.5, 13.0, 13.5)))
+                .build()),
+        0L);
+    reading(MON.plusDays(1), 14.0);
+    harness.processElement(
+        ScoredEvent.of(
+            Forecast.newBuilder(forecast(MON.plusDays(1), 1, 13.25))
+                .setIntervals(List.of(new Interval(0.9, 12.0, 14.5), new Interval(0.6, 13.0, 14.0)))
+                .build()),
+        0L);
+
+    assertThat(stateOf(STATION).levels).containsExactly(0.9, 0.6);
+    reading(MON.plusDays(2), 14.0);
+    assertThat(harness.extractOutputValues().get(1).getIntervals())
+        .as("in the order the forecast listed them")
+        .containsExactly(
+            new IntervalHit(0.9, 12.0, 14.5, true), new IntervalHit(0.6, 13.0, 14.0, true));
+  }
+
+  @Test
+  void theOlderLayoutsForecastsOfTwoTargetsKeepTheirTargetsReadings() {
+    SeriesEvaluation series = new SeriesEvaluation();
+    int day = (int) MON.toEpochDay();
+    series.addReading(day, Map.of(TMAX, 12.0, "temp_min", 4.0, "wind", 3.0), 16);
+    SeriesEvaluation.Waiting max = new SeriesEvaluation.Waiting();
+    max.baseDay = day;
+    max.horizon = 1;
+    max.model = series.name("weather");
+    max.target = series.name(TMAX);
+    max.value = 13.25;
+    SeriesEvaluation.Waiting min = new SeriesEvaluation.Waiting();
+    min.baseDay = day;
+    min.horizon = 1;
+    min.model = series.name("frost");
+    min.target = series.name("temp_min");
+    min.value = 3.5;
+    series.waiting = new SeriesEvaluation.Waiting[] {max, min};
+
+    series.moveOlderLayout();
+
+    assertThat(series.features).containsExactly(TMAX, "temp_min");
+    assertThat(series.value(0, TMAX)).isEqualTo(12.0);
+    assertThat(series.value(0, "temp_min")).isEqualTo(4.0);
+    assertThat(series.waitingCount()).isEqualTo(2);
+    assertThat(series.waiting).isEmpty();
+  }
+
+  @Test
   void aSeriesQuietForTheTtlLeavesNoStateBehind() throws Exception {
     open(new ForecastEvaluator(16, 60, 1));
     harness.setProcessingTime(0);
