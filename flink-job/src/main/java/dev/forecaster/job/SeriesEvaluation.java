@@ -1,5 +1,6 @@
 package dev.forecaster.job;
 
+import java.lang.reflect.Array;
 import java.util.Arrays;
 import java.util.Map;
 
@@ -336,21 +337,18 @@ public class SeriesEvaluation {
         bounds[b++] = byLevel[2 * l + 1];
       }
     }
-    waitingDays = insert(waitingDays, at, p.baseDay());
-    waitingHorizons = insert(waitingHorizons, at, (short) p.horizon());
-    waitingSources = insert(waitingSources, at, (short) source);
-    waitingLevels = insert(waitingLevels, at, mask);
-    double[] v = new double[n + 1];
-    System.arraycopy(waitingValues, 0, v, 0, at);
-    v[at] = p.value();
-    System.arraycopy(waitingValues, at, v, at + 1, n - at);
-    waitingValues = v;
-    float[] wb = new float[waitingBounds.length + bounds.length];
-    System.arraycopy(waitingBounds, 0, wb, 0, boundsAt);
-    System.arraycopy(bounds, 0, wb, boundsAt, bounds.length);
-    System.arraycopy(
-        waitingBounds, boundsAt, wb, boundsAt + bounds.length, waitingBounds.length - boundsAt);
-    waitingBounds = wb;
+    waitingDays = withGap(waitingDays, at, 1);
+    waitingDays[at] = p.baseDay();
+    waitingHorizons = withGap(waitingHorizons, at, 1);
+    waitingHorizons[at] = (short) p.horizon();
+    waitingSources = withGap(waitingSources, at, 1);
+    waitingSources[at] = (short) source;
+    waitingLevels = withGap(waitingLevels, at, 1);
+    waitingLevels[at] = mask;
+    waitingValues = withGap(waitingValues, at, 1);
+    waitingValues[at] = p.value();
+    waitingBounds = withGap(waitingBounds, boundsAt, bounds.length);
+    System.arraycopy(bounds, 0, waitingBounds, boundsAt, bounds.length);
   }
 
   /** The {@code i}-th waiting forecast. */
@@ -557,19 +555,13 @@ public class SeriesEvaluation {
     }
   }
 
-  private static int[] insert(int[] a, int at, int v) {
-    int[] b = new int[a.length + 1];
-    System.arraycopy(a, 0, b, 0, at);
-    b[at] = v;
-    System.arraycopy(a, at, b, at + 1, a.length - at);
-    return b;
-  }
-
-  private static short[] insert(short[] a, int at, short v) {
-    short[] b = new short[a.length + 1];
-    System.arraycopy(a, 0, b, 0, at);
-    b[at] = v;
-    System.arraycopy(a, at, b, at + 1, a.length - at);
-    return b;
+  /** A copy of {@code array} (an array of any type) with {@code gap} new slots at {@code at}. */
+  @SuppressWarnings("unchecked")
+  private static <A> A withGap(A array, int at, int gap) {
+    int n = Array.getLength(array);
+    A wider = (A) Array.newInstance(array.getClass().getComponentType(), n + gap);
+    System.arraycopy(array, 0, wider, 0, at);
+    System.arraycopy(array, at, wider, at + gap, n - at);
+    return wider;
   }
 }

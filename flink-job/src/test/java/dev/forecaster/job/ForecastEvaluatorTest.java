@@ -497,6 +497,37 @@ class ForecastEvaluatorTest {
   }
 
   @Test
+  void aForecastThatSortsBeforeTheWaitingOnesKeepsItsOwnIntervals() {
+    SeriesEvaluation series = new SeriesEvaluation();
+    int day = (int) MON.toEpochDay();
+    int model = series.name("weather");
+    int target = series.name(TMAX);
+    series.addWaiting(
+        new SeriesEvaluation.Pending(
+            day + 1, 1, model, 3, target, 20.0, new double[] {0.8, 19, 21}));
+    series.addWaiting(
+        new SeriesEvaluation.Pending(
+            day, 2, model, 3, target, 10.0, new double[] {0.8, 9, 11.5, 0.95, 8, 12.5}));
+    series.addWaiting(
+        new SeriesEvaluation.Pending(day, 1, model, 3, target, 5.0, new double[] {0.95, 4, 6}));
+
+    assertThat(series.waitingAt(0))
+        .usingRecursiveComparison()
+        .isEqualTo(
+            new SeriesEvaluation.Pending(day, 1, model, 3, target, 5.0, new double[] {0.95, 4, 6}));
+    assertThat(series.waitingAt(1))
+        .usingRecursiveComparison()
+        .isEqualTo(
+            new SeriesEvaluation.Pending(
+                day, 2, model, 3, target, 10.0, new double[] {0.8, 9, 11.5, 0.95, 8, 12.5}));
+    assertThat(series.waitingAt(2))
+        .usingRecursiveComparison()
+        .isEqualTo(
+            new SeriesEvaluation.Pending(
+                day + 1, 1, model, 3, target, 20.0, new double[] {0.8, 19, 21}));
+  }
+
+  @Test
   void theOlderLayoutsForecastsOfTwoTargetsKeepTheirTargetsReadings() {
     SeriesEvaluation series = new SeriesEvaluation();
     int day = (int) MON.toEpochDay();
