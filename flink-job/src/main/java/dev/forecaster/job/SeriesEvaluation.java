@@ -327,7 +327,7 @@ public class SeriesEvaluation {
     while (at > 0 && comesAfter(at - 1, p)) {
       at--;
     }
-    int boundsAt = boundsStart(at);
+    int boundsAt = at == n ? waitingBounds.length : boundsStart(at); // usually the last
     int count = Integer.bitCount(mask & 0xFFFF);
     float[] bounds = new float[2 * count];
     int b = 0;
