@@ -63,8 +63,9 @@ public class SeriesEvaluation {
 
   /**
    * Interval levels the waiting forecasts refer to, at most {@link #MAX_LEVELS} (every model has
-   * two); a level no forecast refers to is dropped. Intervals come out in this table's order, the
-   * order of the first forecast that listed them.
+   * two); a level no forecast refers to is dropped. A waiting forecast's intervals come out in this
+   * table's order (usually the order the series' forecasts list them; a level dropped and seen
+   * again goes last), a forecast settled at once keeps its own: read intervals by their level.
    */
   public double[] levels = new double[0];
 
@@ -418,7 +419,9 @@ public class SeriesEvaluation {
     waiting = new Waiting[0];
     keepTargets(Arrays.stream(older).map(w -> names[w.target]).toArray(String[]::new));
     for (Waiting w : older) {
-      if (w.horizon <= Short.MAX_VALUE) { // never further: the recent readings are fewer
+      // this layout keeps horizons up to 32767, as many as the recent readings may now be;
+      // a forecast further ahead (possible only under the older, uncapped setting) is dropped
+      if (w.horizon <= Short.MAX_VALUE) {
         addWaiting(
             new Pending(
                 w.baseDay,
@@ -558,6 +561,9 @@ public class SeriesEvaluation {
   /** A copy of {@code array} (an array of any type) with {@code gap} new slots at {@code at}. */
   @SuppressWarnings("unchecked")
   private static <A> A withGap(A array, int at, int gap) {
+    if (gap == 0) {
+      return array;
+    }
     int n = Array.getLength(array);
     A wider = (A) Array.newInstance(array.getClass().getComponentType(), n + gap);
     System.arraycopy(array, 0, wider, 0, at);

@@ -328,10 +328,11 @@ final class DemoRun {
 
   /**
    * The trainer's scheduled round, half-way through the live period, for every model: the trainer
-   * service's own round (history from the readings topic up to now, training in the served form
-   * with at most {@link DemoCommand#MAX_MEMBERS} networks per horizon, backtest against persistence
-   * and the version in service, published only if better). The feed waits for it, so that the
-   * switch falls inside the live period however long it takes.
+   * service's own round (history from the readings topic up to now, training in the served form, a
+   * preset's with at most {@link DemoCommand#MAX_MEMBERS} networks per horizon, a --csv model's
+   * searched first; backtest against persistence and the version in service, published only if
+   * better). The feed waits for it, so that the switch falls inside the live period however long it
+   * takes.
    */
   private List<RoundRecord> retrain(
       List<Dataset> datasets,

@@ -360,10 +360,13 @@ final class Report {
     }
     h.append(
         "<h2>Retraining during the live period</h2><p>The trainer service's scheduled round:"
-            + " history from the readings topic, training in the served model's form (in the demo"
-            + " at most 4 networks per horizon, 2 with --quick), backtest on the most recent 20% of"
-            + " windows against persistence and the version in service; published only if better."
-            + " The running job picks a published version up from the models topic without a"
+            + " history from the readings topic, training in the served model's form (in the demo:"
+            + " a preset's form with at most "
+            + DemoCommand.MAX_MEMBERS
+            + " networks per horizon, 2 with --quick; a --csv model's form searched first),"
+            + " backtest on the most recent 20% of windows against persistence and the version in"
+            + " service; published only if better. The running job picks a published version up"
+            + " from the models topic without a"
             + " restart.</p><table><tr><th>model</th><th>trigger</th><th>readings</th><th>challenger"
             + " MAE</th><th>champion MAE</th><th>persistence MAE</th><th>decision</th></tr>");
     for (RoundRecord r : rounds) {
