@@ -197,8 +197,9 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
             series.name(forecast.getTarget()),
             forecast.getValue(),
             SeriesEvaluation.asKept(forecast.getValue(), triples));
-    if (settleOrDrop(series, baseDay, p.horizon())) {
-      settle(series, forecast.getSeriesId(), p, out);
+    int outcome = outcome(series, baseDay, p.horizon());
+    if (outcome != WAIT) {
+      settle(series, forecast.getSeriesId(), p, outcome, out);
     } else if (p.horizon() > Short.MAX_VALUE) {
       expired.inc(); // further ahead than any recent readings reach: it could never be met
     } else {
@@ -218,8 +219,9 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
     boolean[] keep = new boolean[n];
     boolean settled = false;
     for (int i = 0; i < n; i++) {
-      if (settleOrDrop(series, series.waitingBaseDay(i), series.waitingHorizon(i))) {
-        settle(series, reading.getSeriesId(), series.waitingAt(i), out);
+      int outcome = outcome(series, series.waitingBaseDay(i), series.waitingHorizon(i));
+      if (outcome != WAIT) {
+        settle(series, reading.getSeriesId(), series.waitingAt(i), outcome, out);
         settled = true;
       } else {
         keep[i] = true;
@@ -230,32 +232,49 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
     }
   }
 
+  /** {@link #outcome}: the forecast waits on. */
+  private static final int WAIT = -1;
+
+  /** {@link #outcome}: dropped as expired (out of reach). */
+  private static final int EXPIRED = -2;
+
+  /** {@link #outcome}: dropped as unmatched (a horizon below 1). */
+  private static final int UNMATCHED = -3;
+
   /**
-   * Whether a forecast from {@code baseDay} of this horizon is done waiting: its actual reading is
-   * among the recent ones, or it is out of reach or can never be met ({@link #settle} tells which).
+   * What a forecast from {@code baseDay} of this horizon meets now: the row of its actual reading
+   * among the recent ones, or {@link #WAIT}, {@link #EXPIRED} or {@link #UNMATCHED}.
    */
-  private boolean settleOrDrop(SeriesEvaluation series, int baseDay, int horizon) {
-    return outOfReach(series, baseDay) || horizon < 1 || stepsAfter(series, baseDay, horizon) >= 0;
+  private int outcome(SeriesEvaluation series, int baseDay, int horizon) {
+    if (outOfReach(series, baseDay)) {
+      return EXPIRED;
+    }
+    if (horizon < 1) {
+      return UNMATCHED;
+    }
+    int row = stepsAfter(series, baseDay, horizon);
+    return row >= 0 ? row : WAIT;
   }
 
   /**
-   * Scores a forecast whose wait is over ({@link #settleOrDrop}), or drops it as expired or
-   * unmatched.
+   * Scores a forecast whose wait is over against the reading in {@code outcome}'s row, or counts it
+   * as expired or unmatched ({@link #outcome}).
    */
   private void settle(
       SeriesEvaluation series,
       String seriesId,
       SeriesEvaluation.Pending w,
+      int outcome,
       Collector<Evaluation> out) {
-    if (outOfReach(series, w.baseDay())) {
+    if (outcome == EXPIRED) {
       expired.inc();
       return;
     }
-    if (w.horizon() < 1) {
+    if (outcome == UNMATCHED) {
       unmatched.inc();
       return;
     }
-    int row = stepsAfter(series, w.baseDay(), w.horizon());
+    int row = outcome;
     String target = series.names[w.target()];
     double actual = series.value(row, target);
     if (Double.isNaN(actual)) {

@@ -301,11 +301,6 @@ public class SeriesEvaluation {
     return waitingHorizons[i];
   }
 
-  /** True when nothing but the readings is kept: no forecast waits. */
-  boolean nothingWaits() {
-    return waitingDays.length == 0;
-  }
-
   /**
    * Adds a waiting forecast in (base day, horizon, model, version) order (usually last: forecasts
    * come in that order). Its intervals are (level, lower, upper) triples; one at a level beyond the
@@ -313,15 +308,11 @@ public class SeriesEvaluation {
    */
   void addWaiting(Pending p) {
     int source = source(p.model(), p.target(), p.version());
-    short mask = 0;
-    float[] byLevel = new float[2 * MAX_LEVELS];
-    for (int k = 0; k + 2 < p.intervals().length; k += 3) {
-      int l = level(p.intervals()[k]);
-      if (l >= 0) {
-        mask |= (short) (1 << l);
-        byLevel[2 * l] = (float) (p.intervals()[k + 1] - p.value());
-        byLevel[2 * l + 1] = (float) (p.intervals()[k + 2] - p.value());
-      }
+    double[] intervals = p.intervals();
+    int mask = 0;
+    for (int k = 0; k + 2 < intervals.length; k += 3) {
+      int l = level(intervals[k]);
+      mask |= l < 0 ? 0 : 1 << l;
     }
     int n = waitingDays.length;
     int at = n;
@@ -329,15 +320,6 @@ public class SeriesEvaluation {
       at--;
     }
     int boundsAt = at == n ? waitingBounds.length : boundsStart(at); // usually the last
-    int count = Integer.bitCount(mask & 0xFFFF);
-    float[] bounds = new float[2 * count];
-    int b = 0;
-    for (int l = 0; l < MAX_LEVELS; l++) {
-      if ((mask & (1 << l)) != 0) {
-        bounds[b++] = byLevel[2 * l];
-        bounds[b++] = byLevel[2 * l + 1];
-      }
-    }
     waitingDays = withGap(waitingDays, at, 1);
     waitingDays[at] = p.baseDay();
     waitingHorizons = withGap(waitingHorizons, at, 1);
@@ -345,11 +327,19 @@ public class SeriesEvaluation {
     waitingSources = withGap(waitingSources, at, 1);
     waitingSources[at] = (short) source;
     waitingLevels = withGap(waitingLevels, at, 1);
-    waitingLevels[at] = mask;
+    waitingLevels[at] = (short) mask;
     waitingValues = withGap(waitingValues, at, 1);
     waitingValues[at] = p.value();
-    waitingBounds = withGap(waitingBounds, boundsAt, bounds.length);
-    System.arraycopy(bounds, 0, waitingBounds, boundsAt, bounds.length);
+    // the bounds in level order: the interval at level l goes after those at the lower set bits
+    waitingBounds = withGap(waitingBounds, boundsAt, 2 * Integer.bitCount(mask));
+    for (int k = 0; k + 2 < intervals.length; k += 3) {
+      int l = level(intervals[k]);
+      if (l >= 0) {
+        int b = boundsAt + 2 * Integer.bitCount(mask & ((1 << l) - 1));
+        waitingBounds[b] = (float) (intervals[k + 1] - p.value());
+        waitingBounds[b + 1] = (float) (intervals[k + 2] - p.value());
+      }
+    }
   }
 
   /** The {@code i}-th waiting forecast. */
