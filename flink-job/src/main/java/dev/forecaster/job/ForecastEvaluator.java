@@ -10,8 +10,9 @@ import dev.forecaster.schemas.TrustedPackages;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -384,9 +385,17 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
    */
   static final class ModelAccuracy {
     private final TreeMap<Long, Accuracy> versions = new TreeMap<>();
-    private final Set<Double> levelsGauged = new HashSet<>();
-    private final Set<Integer> horizonsGauged = new HashSet<>();
-    private final Set<String> horizonLevelsGauged = new HashSet<>();
+
+    /** Horizons whose gauges are registered. */
+    private final BitSet horizonsGauged = new BitSet();
+
+    /**
+     * Levels whose coverage gauge is registered, and per level the horizons whose is: checked for
+     * every evaluation, so without boxing or building a key.
+     */
+    private double[] levelsGauged = new double[0];
+
+    private BitSet[] levelHorizonsGauged = new BitSet[0];
     private MetricGroup group;
 
     /**
@@ -412,7 +421,8 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
 
     void gaugeCoverageOf(Evaluation evaluation) {
       int h = evaluation.getHorizon();
-      if (horizonsGauged.add(h)) {
+      if (!horizonsGauged.get(h)) {
+        horizonsGauged.set(h);
         MetricGroup g = group.addGroup("horizon", Integer.toString(h));
         g.gauge("evaluations", (Gauge<Long>) () -> newest().snapshot(h).evaluations());
         g.gauge("mae", (Gauge<Double>) () -> newest().snapshot(h).mae());
@@ -420,21 +430,33 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
       }
       for (IntervalHit hit : evaluation.getIntervals()) {
         double level = hit.getLevel();
-        String gauge = "coverage" + Math.round(level * 100);
-        if (levelsGauged.add(level)) {
+        int l = 0;
+        while (l < levelsGauged.length && levelsGauged[l] != level) {
+          l++;
+        }
+        if (l == levelsGauged.length) {
+          levelsGauged = Arrays.copyOf(levelsGauged, l + 1);
+          levelsGauged[l] = level;
+          levelHorizonsGauged = Arrays.copyOf(levelHorizonsGauged, l + 1);
+          levelHorizonsGauged[l] = new BitSet();
           group.gauge(
-              gauge,
+              coverageGauge(level),
               (Gauge<Double>) () -> newest().snapshot().coverage().getOrDefault(level, Double.NaN));
         }
-        if (horizonLevelsGauged.add(h + "/" + level)) {
+        if (!levelHorizonsGauged[l].get(h)) {
+          levelHorizonsGauged[l].set(h);
           group
               .addGroup("horizon", Integer.toString(h))
               .gauge(
-                  gauge,
+                  coverageGauge(level),
                   (Gauge<Double>)
                       () -> newest().snapshot(h).coverage().getOrDefault(level, Double.NaN));
         }
       }
+    }
+
+    private static String coverageGauge(double level) {
+      return "coverage" + Math.round(level * 100);
     }
 
     Accuracy of(long version) {

@@ -51,6 +51,17 @@ public final class AvroCodec<T extends SpecificRecord> {
   private final SpecificData model;
   private final byte[] header;
   private final SpecificDatumWriter<T> writer;
+
+  /** Records larger than this (model artifacts) do not set the size of every next buffer. */
+  private static final int MAX_BUFFER_HINT = 4096;
+
+  /**
+   * The largest record encoded so far (up to {@link #MAX_BUFFER_HINT}), in bytes: the next one's
+   * buffer starts this big instead of growing (copying) from a guess, once per record of every
+   * forecast and evaluation.
+   */
+  private volatile int largestEncoded = 128;
+
   private final Map<Long, SpecificDatumReader<T>> readersByFingerprint = new ConcurrentHashMap<>();
 
   private AvroCodec(Class<T> type, Collection<Schema> olderWriterSchemas) {
@@ -105,7 +116,7 @@ public final class AvroCodec<T extends SpecificRecord> {
   }
 
   public byte[] encode(T record) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(128);
+    ByteArrayOutputStream out = new ByteArrayOutputStream(largestEncoded);
     out.writeBytes(header);
     BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
     try {
@@ -114,6 +125,9 @@ public final class AvroCodec<T extends SpecificRecord> {
     } catch (IOException e) {
       throw new UncheckedIOException(
           "cannot encode " + schema.getName() + " (writing to memory)", e);
+    }
+    if (out.size() > largestEncoded && out.size() <= MAX_BUFFER_HINT) {
+      largestEncoded = out.size(); // a racing smaller value only costs a buffer's growth
     }
     return out.toByteArray();
   }

@@ -26,7 +26,27 @@ public final class ForecastIds {
         + modelVersion;
   }
 
+  /**
+   * The text URL-encoded; as it is when every character is one URL encoding keeps (letters, digits,
+   * {@code . - * _}): series ids and model names usually are, and a forecast id is made for every
+   * forecast and every evaluation.
+   */
   private static String encode(String text) {
-    return URLEncoder.encode(text, StandardCharsets.UTF_8);
+    for (int i = 0; i < text.length(); i++) {
+      if (!kept(text.charAt(i))) {
+        return URLEncoder.encode(text, StandardCharsets.UTF_8);
+      }
+    }
+    return text;
+  }
+
+  private static boolean kept(char c) {
+    return (c >= 'a' && c <= 'z')
+        || (c >= 'A' && c <= 'Z')
+        || (c >= '0' && c <= '9')
+        || c == '.'
+        || c == '-'
+        || c == '*'
+        || c == '_';
   }
 }

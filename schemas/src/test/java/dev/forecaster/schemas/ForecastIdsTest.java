@@ -2,6 +2,8 @@ package dev.forecaster.schemas;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -35,5 +37,25 @@ class ForecastIdsTest {
     assertThat(ForecastIds.of("a/2015-03-16/h1/m", DAY, 1, "m", 1))
         .isNotEqualTo(ForecastIds.of("a", DAY, 1, "m/v1/2015-03-16/h1/m", 1))
         .doesNotContain("a/2015");
+  }
+
+  @Test
+  void everyCharacterIsEncodedAsUrlEncoderEncodesIt() {
+    StringBuilder all = new StringBuilder();
+    for (char c = 0; c < 256; c++) {
+      all.append(c);
+    }
+    all.append("é€日本\uD83D\uDE00");
+    for (int i = 0; i < all.length(); i++) {
+      String name = "a" + all.charAt(i) + "b";
+      assertThat(ForecastIds.of(name, DAY, 2, name, 7))
+          .isEqualTo(
+              URLEncoder.encode(name, StandardCharsets.UTF_8)
+                  + "/2015-03-16/h2/"
+                  + URLEncoder.encode(name, StandardCharsets.UTF_8)
+                  + "/v7");
+    }
+    assertThat(ForecastIds.of("station-12_A.b*c", DAY, 1, "weather", 1))
+        .isEqualTo("station-12_A.b*c/2015-03-16/h1/weather/v1");
   }
 }
