@@ -1,5 +1,7 @@
 package dev.forecaster.job;
 
+import static org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox.MIN_PRIORITY;
+
 import ai.djl.translate.TranslateException;
 import dev.forecaster.avro.Forecast;
 import dev.forecaster.avro.Interval;
@@ -19,10 +21,18 @@ import java.time.LocalDate;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -48,10 +58,15 @@ import org.slf4j.LoggerFactory;
  * checkpoint barrier and at the end of input, so nothing buffered is ever outside a checkpoint.
  *
  * <p>Models arrive on the second input (broadcast: every subtask sees every update). A strictly
- * newer version of a model replaces the one in service after the buffered windows are scored with
- * the old one; a version that does not load keeps the old one serving and is counted. A window that
- * arrives before its model exists waits, and every waiting window of a model is scored, in arrival
- * order, when the model comes; at most {@code scoring.max-waiting-windows} wait per subtask
+ * newer version of a model is loaded on a thread of its own while the one in service goes on
+ * scoring (loading the preset's 70 networks took the scoring thread, and the other subtask's
+ * waiting for the same shared copy, about 100 ms: a stall of every series at each swap); once
+ * loaded it replaces the one in service, in the task's mailbox, after the buffered windows are
+ * scored with the old one. A version that does not load keeps the old one serving and is counted; a
+ * version asked for while an older one loads makes that one's load moot. A checkpoint keeps the
+ * versions in service and those loading (a restore tries the newest of each model first). A window
+ * that arrives before its model exists waits, and every waiting window of a model is scored, in
+ * arrival order, when the model comes; at most {@code scoring.max-waiting-windows} wait per subtask
  * (beyond, the oldest of that model are dropped, their actuals emitted, and counted), and they are
  * part of every checkpoint. A waiting window's actual is emitted after its forecast, as every
  * window's is.
@@ -82,6 +97,17 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
   private transient Counter rejectedModels;
   private transient long timerDue;
 
+  /** The newest version asked for of each model, while it loads (off the task's thread). */
+  private transient Map<String, ModelUpdate> loading;
+
+  private transient ExecutorService loader;
+  private transient MailboxExecutor mailbox;
+
+  /**
+   * Versions loaded and handed to the mailbox, not installed yet: closed if the operator closes.
+   */
+  private transient Set<Loaded> handedOver;
+
   public BatchScoringOperator(JobConfig config) {
     this.batchSize = config.batchSize();
     this.timeoutMs = config.batchTimeoutMs();
@@ -96,6 +122,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     super.initializeState(context);
     TrustedPackages.ensureContractsTrusted();
     serving = new HashMap<>();
+    loading = new HashMap<>();
     waiting = new LinkedHashMap<>();
     servedModels =
         context
@@ -119,14 +146,16 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
         park(w);
       }
     }
-    // every subtask stored the models it served; each takes the newest version of each name
-    Map<String, ModelUpdate> newest = new HashMap<>();
-    for (ModelUpdate u : servedModels.get()) {
-      newest.merge(u.getModelName(), u, (a, b) -> a.getVersion() >= b.getVersion() ? a : b);
-    }
-    pendingRestore = new ArrayList<>(newest.values());
+    // every subtask stored the models it served and those it was loading; each takes the newest
+    // version of each name that loads
+    pendingRestore = new ArrayList<>();
+    servedModels.get().forEach(pendingRestore::add);
+    pendingRestore.sort(
+        Comparator.comparing(ModelUpdate::getModelName)
+            .thenComparing(ModelUpdate::getVersion, Comparator.reverseOrder()));
   }
 
+  /** Versions to restore, by name and newest first. */
   private transient List<ModelUpdate> pendingRestore;
 
   @Override
@@ -142,8 +171,26 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     metrics.gauge("windowsWaitingForAModel", (Gauge<Integer>) () -> waitingCount);
     metrics.gauge("modelVersionsLoaded", (Gauge<Integer>) SharedModels::loadedVersions);
     SharedModels.device(device); // device=gpu without a GPU fails here, before any model comes
-    for (ModelUpdate u : pendingRestore) {
-      accept(u);
+    mailbox = getContainingTask().getMailboxExecutorFactory().createExecutor(MIN_PRIORITY);
+    handedOver = ConcurrentHashMap.newKeySet();
+    String name = getRuntimeContext().getTaskInfo().getTaskNameWithSubtasks();
+    loader =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "model loader of " + name);
+              t.setDaemon(true);
+              return t;
+            });
+    ModelUpdate tried = null;
+    for (ModelUpdate u : pendingRestore) { // before any window: loaded here, newest first
+      boolean again =
+          tried != null
+              && tried.getModelName().equals(u.getModelName())
+              && tried.getVersion() == u.getVersion(); // every subtask stored it
+      if (!serving.containsKey(u.getModelName()) && !again) {
+        install(u, load(u));
+        tried = u;
+      }
     }
     pendingRestore = null;
   }
@@ -159,21 +206,61 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     accept(element.getValue());
   }
 
-  private void accept(ModelUpdate update) throws Exception {
-    Serving current = serving.get(update.getModelName());
-    if (current != null && update.getVersion() <= current.update.getVersion()) {
-      LOG.info(
-          "ignoring {} v{}: v{} is serving",
-          update.getModelName(),
-          update.getVersion(),
-          current.update.getVersion());
+  /**
+   * Loads a strictly newer version than any in service or loading on the loader thread, and
+   * installs it from the task's mailbox once loaded.
+   */
+  private void accept(ModelUpdate update) {
+    String name = update.getModelName();
+    Serving current = serving.get(name);
+    ModelUpdate asked = loading.get(name);
+    long newest =
+        Math.max(
+            current == null ? Long.MIN_VALUE : current.update.getVersion(),
+            asked == null ? Long.MIN_VALUE : asked.getVersion());
+    if (update.getVersion() <= newest) {
+      LOG.info("ignoring {} v{}: v{} is newer or the same", name, update.getVersion(), newest);
       return;
     }
-    Serving next;
+    loading.put(name, update);
+    loader.execute(
+        () -> {
+          Loaded loaded = load(update);
+          handedOver.add(loaded);
+          try {
+            mailbox.execute(
+                () -> {
+                  if (handedOver.remove(loaded)) { // else the operator closed it
+                    install(update, loaded);
+                  }
+                },
+                "serve %s v%d",
+                update.getModelName(),
+                update.getVersion());
+          } catch (RejectedExecutionException e) { // the task is closing
+            if (handedOver.remove(loaded)) {
+              loaded.close();
+            }
+          }
+        });
+  }
+
+  /** A version loaded, or why it could not be, and how long it took. */
+  private record Loaded(Serving serving, Exception failure, long millis) {
+    void close() {
+      if (serving != null) {
+        serving.close();
+      }
+    }
+  }
+
+  /** Loads a version for serving (any thread): the model, shared in the JVM, and a predictor. */
+  private Loaded load(ModelUpdate update) {
+    long start = System.nanoTime();
+    Serving next = null;
     try {
       next = new Serving(update, SharedModels.acquire(update, device), batchSize);
       if (next.spec.readingsPerWindow() > windowLength) {
-        next.close();
         throw new ModelArtifactException(
             "it reads "
                 + next.spec.readingsPerWindow()
@@ -181,28 +268,56 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
                 + windowLength
                 + " (window.length)");
       }
+      return new Loaded(next, null, (System.nanoTime() - start) / 1_000_000);
     } catch (ModelArtifactException | RuntimeException e) {
+      if (next != null) {
+        next.close();
+      }
+      return new Loaded(null, e, (System.nanoTime() - start) / 1_000_000);
+    }
+  }
+
+  /**
+   * On the task's thread: puts a loaded version in service, unless a newer one was asked for since
+   * (or the operator closed); a version that did not load is counted and the one in service stays.
+   */
+  private void install(ModelUpdate update, Loaded loaded) throws Exception {
+    String name = update.getModelName();
+    if (serving == null || (loading.containsKey(name) && loading.get(name) != update)) {
+      loaded.close(); // moot: a newer version loads, or the operator closed
+      return;
+    }
+    loading.remove(name);
+    Serving current = serving.get(name);
+    if (loaded.failure() != null) {
       rejectedModels.inc();
       LOG.warn(
           "rejected {} v{}, {} keeps serving: {}",
-          update.getModelName(),
+          name,
           update.getVersion(),
           current == null ? "no version" : "v" + current.update.getVersion(),
-          e.getMessage());
+          loaded.failure().getMessage());
       return;
     }
     if (current != null) {
       flush(current); // windows already buffered are scored by the version they were buffered for
       current.close();
     }
-    serving.put(update.getModelName(), next);
-    LOG.info("serving {} v{}", update.getModelName(), update.getVersion());
-    ArrayDeque<WindowReady> parked = waiting.remove(update.getModelName());
+    serving.put(name, loaded.serving());
+    LOG.info("serving {} v{} (loaded in {} ms)", name, update.getVersion(), loaded.millis());
+    ArrayDeque<WindowReady> parked = waiting.remove(name);
     if (parked != null) {
       waitingCount -= parked.size();
       for (WindowReady w : parked) {
-        add(next, w); // each window's actual follows its forecast, as for any window
+        add(loaded.serving(), w); // each window's actual follows its forecast, as for any window
       }
+    }
+  }
+
+  /** Installs every version loading now, waiting for them (end of input, tests). */
+  void awaitModelLoads() throws InterruptedException {
+    while (!loading.isEmpty()) {
+      mailbox.yield();
     }
   }
 
@@ -398,6 +513,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     super.snapshotState(context);
     List<ModelUpdate> models = new ArrayList<>();
     serving.values().forEach(s -> models.add(s.update));
+    models.addAll(loading.values()); // restored first, if it loads
     servedModels.update(models);
     List<WindowReady> parked = new ArrayList<>();
     waiting.values().forEach(parked::addAll);
@@ -406,15 +522,25 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
 
   @Override
   public void finish() throws Exception {
+    awaitModelLoads(); // the windows parked for a model loading now are scored by it
     flushAll();
     super.finish();
   }
 
   @Override
   public void close() throws Exception {
+    if (loader != null) {
+      loader.shutdownNow();
+      loader.awaitTermination(1, TimeUnit.MINUTES); // a load in flight ends; its install is moot
+      for (Loaded l : handedOver) {
+        if (handedOver.remove(l)) {
+          l.close();
+        }
+      }
+    }
     if (serving != null) {
       serving.values().forEach(Serving::close);
-      serving.clear();
+      serving = null;
     }
     super.close();
   }

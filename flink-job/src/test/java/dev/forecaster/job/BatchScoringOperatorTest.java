@@ -60,7 +60,7 @@ class BatchScoringOperatorTest {
   void windowsAreScoredInOneBatchWhenTheBatchIsFull() throws Exception {
     var harness = harness(Map.of("batch.size", "4", "batch.timeout.ms", Long.toString(HOUR_MS)));
     ModelUpdate model = TinyModels.update(42, 1);
-    harness.processElement2(model, 0L);
+    serve(harness, model);
 
     send(harness, seattleUpTo(10));
     send(harness, seattleUpTo(11));
@@ -91,7 +91,7 @@ class BatchScoringOperatorTest {
       tight.add((i % 10) * 0.02 - 0.09);
     }
     ModelUpdate model = TinyModels.calibrated(TinyModels.update(42, 1), tight);
-    harness.processElement2(model, 0L);
+    serve(harness, model);
 
     for (int n = ROWS; n <= june.size(); n++) {
       send(harness, seattleUpTo(n));
@@ -112,7 +112,7 @@ class BatchScoringOperatorTest {
   void aModelOfSeveralHorizonsForecastsEachOneFromEveryWindowInOneBatch() throws Exception {
     var harness = harness(Map.of("batch.size", "2", "batch.timeout.ms", Long.toString(HOUR_MS)));
     ModelUpdate model = TinyModels.horizons(42, 3, 1, List.of());
-    harness.processElement2(model, 0L);
+    serve(harness, model);
 
     send(harness, seattleUpTo(10));
     send(harness, seattleUpTo(11));
@@ -144,7 +144,7 @@ class BatchScoringOperatorTest {
       tight.add((i % 10) * 0.02 - 0.09);
     }
     ModelUpdate model = TinyModels.horizons(42, 3, 1, tight);
-    harness.processElement2(model, 0L);
+    serve(harness, model);
 
     for (int n = ROWS; n <= june.size(); n++) {
       send(harness, seattleUpTo(n));
@@ -172,7 +172,7 @@ class BatchScoringOperatorTest {
     for (int i = 0; i < Conformal.ROLLING; i++) {
       tight.add((i % 10) * 0.02 - 0.09);
     }
-    harness.processElement2(TinyModels.calibrated(TinyModels.update(42, 1), tight), 0L);
+    serve(harness, TinyModels.calibrated(TinyModels.update(42, 1), tight));
 
     for (int n = ROWS; n < ROWS + 24; n++) {
       send(harness, seattleUpTo(n));
@@ -206,7 +206,7 @@ class BatchScoringOperatorTest {
   void aPartialBatchIsFlushedWhenTheTimerFires() throws Exception {
     var harness = harness(Map.of("batch.size", "4", "batch.timeout.ms", "1000"));
     ModelUpdate model = TinyModels.update(42, 1);
-    harness.processElement2(model, 0L);
+    serve(harness, model);
     harness.setProcessingTime(5_000);
 
     send(harness, seattleUpTo(10));
@@ -235,7 +235,7 @@ class BatchScoringOperatorTest {
   void aCheckpointFlushesTheBufferBeforeTheBarrier() throws Exception {
     var harness = harness(Map.of("batch.size", "4", "batch.timeout.ms", Long.toString(HOUR_MS)));
     ModelUpdate model = TinyModels.update(42, 1);
-    harness.processElement2(model, 0L);
+    serve(harness, model);
     send(harness, seattleUpTo(10));
     send(harness, seattleUpTo(11));
     assertThat(forecasts(harness)).isEmpty();
@@ -265,7 +265,7 @@ class BatchScoringOperatorTest {
     assertThat(forecasts(harness)).isEmpty();
 
     ModelUpdate model = TinyModels.update(42, 1);
-    harness.processElement2(model, 0L);
+    serve(harness, model);
     harness.prepareSnapshotPreBarrier(1L);
 
     assertScored(
@@ -273,7 +273,7 @@ class BatchScoringOperatorTest {
         model,
         List.of(seattleUpTo(10), portland(seattleUpTo(10)), seattleUpTo(11)));
     // nothing waits any more
-    harness.processElement2(TinyModels.update(42, 2), 0L);
+    serve(harness, TinyModels.update(42, 2));
     harness.prepareSnapshotPreBarrier(2L);
     assertThat(forecasts(harness)).hasSize(3);
   }
@@ -288,7 +288,7 @@ class BatchScoringOperatorTest {
     assertThat(actuals(harness)).containsExactly(actual(june.get(9)));
 
     ModelUpdate model = TinyModels.update(42, 1);
-    harness.processElement2(model, 0L);
+    serve(harness, model);
 
     assertScored(forecasts(harness), model, List.of(seattleUpTo(11), seattleUpTo(12)));
     assertThat(actuals(harness))
@@ -306,7 +306,7 @@ class BatchScoringOperatorTest {
 
     var restored = restore(settings, snapshot);
     ModelUpdate model = TinyModels.update(42, 1);
-    restored.processElement2(model, 0L);
+    serve(restored, model);
 
     assertScored(forecasts(restored), model, List.of(seattleUpTo(10)));
   }
@@ -348,7 +348,7 @@ class BatchScoringOperatorTest {
       restored.initializeState(
           AbstractStreamOperatorTestHarness.repartitionOperatorState(snapshot, 128, 1, 2, subtask));
       restored.open();
-      restored.processElement2(model, 0L);
+      serve(restored, model);
       for (Forecast f : forecasts(restored)) {
         assertThat(KeyGroupRangeAssignment.assignKeyToParallelOperator(f.getSeriesId(), 128, 2))
             .isEqualTo(subtask);
@@ -364,10 +364,10 @@ class BatchScoringOperatorTest {
     var harness = harness(Map.of("batch.size", "4", "batch.timeout.ms", Long.toString(HOUR_MS)));
     ModelUpdate v1 = TinyModels.update(42, 1);
     ModelUpdate v2 = TinyModels.update(43, 2); // other weights
-    harness.processElement2(v1, 0L);
+    serve(harness, v1);
     send(harness, seattleUpTo(10));
 
-    harness.processElement2(v2, 0L);
+    serve(harness, v2);
     // the window buffered under v1 is scored by v1 before v2 takes over
     List<Forecast> forecasts = forecasts(harness);
     assertScored(forecasts, v1, List.of(seattleUpTo(10)));
@@ -383,6 +383,67 @@ class BatchScoringOperatorTest {
   }
 
   @Test
+  void aNewVersionLoadsOffTheTaskThreadWhileTheOneInServiceGoesOnScoring() throws Exception {
+    var harness = harness(Map.of("batch.size", "1"));
+    ModelUpdate v1 = TinyModels.update(42, 1);
+    ModelUpdate v2 = TinyModels.update(43, 2);
+    serve(harness, v1);
+
+    harness.processElement2(v2, 0L); // its load starts; it is installed from the task's mailbox
+    send(harness, seattleUpTo(10));
+    assertScored(forecasts(harness), v1, List.of(seattleUpTo(10)));
+
+    ((BatchScoringOperator) harness.getOperator()).awaitModelLoads();
+    send(harness, seattleUpTo(11));
+    List<Forecast> forecasts = forecasts(harness);
+    assertThat(forecasts).hasSize(2);
+    assertScored(forecasts.subList(1, 2), v2, List.of(seattleUpTo(11)));
+  }
+
+  @Test
+  void aVersionAskedForWhileAnOlderLoadsWinsAndACheckpointKeepsIt() throws Exception {
+    int loadedBefore = SharedModels.loadedVersions();
+    Map<String, String> settings = Map.of("batch.size", "1");
+    var harness = harness(settings);
+    ModelUpdate v1 = TinyModels.update(42, 1);
+    ModelUpdate v2 = TinyModels.update(43, 2);
+    ModelUpdate v3 = TinyModels.update(44, 3);
+    serve(harness, v1);
+    harness.processElement2(v2, 0L);
+    harness.processElement2(v3, 0L);
+    harness.processElement2(v2, 0L); // older than the newest asked for: ignored
+    // a checkpoint while both load: v1 serves, v3 is the newest asked for
+    OperatorSubtaskState snapshot = harness.snapshot(1L, 1L);
+
+    ((BatchScoringOperator) harness.getOperator()).awaitModelLoads();
+    send(harness, seattleUpTo(10));
+    assertScored(forecasts(harness), v3, List.of(seattleUpTo(10)));
+    assertThat(SharedModels.loadedVersions()).as("v1 and v2 closed").isEqualTo(loadedBefore + 1);
+    close(harness);
+
+    var restored = restore(settings, snapshot);
+    send(restored, seattleUpTo(11));
+    assertScored(forecasts(restored), v3, List.of(seattleUpTo(11)));
+  }
+
+  @Test
+  void aRestoreFallsBackToTheVersionInServiceWhenTheNewestAskedForDoesNotLoad() throws Exception {
+    Map<String, String> settings = Map.of("batch.size", "1");
+    var harness = harness(settings);
+    ModelUpdate v1 = TinyModels.update(42, 1);
+    ModelUpdate corrupt = TinyModels.update(43, 2);
+    corrupt.setSha256("0".repeat(64)); // its bytes no longer match: it never loads
+    serve(harness, v1);
+    harness.processElement2(corrupt, 0L);
+    OperatorSubtaskState snapshot = harness.snapshot(1L, 1L);
+    close(harness);
+
+    var restored = restore(settings, snapshot);
+    send(restored, seattleUpTo(10));
+    assertScored(forecasts(restored), v1, List.of(seattleUpTo(10)));
+  }
+
+  @Test
   void anOlderOrEqualVersionIsIgnored() throws Exception {
     ModelUpdate serving = TinyModels.update(42, 2);
     ModelUpdate older = TinyModels.update(43, 1);
@@ -393,9 +454,9 @@ class BatchScoringOperatorTest {
 
     int loadedBefore = SharedModels.loadedVersions();
     var harness = harness(Map.of("batch.size", "1"));
-    harness.processElement2(serving, 0L);
-    harness.processElement2(older, 0L);
-    harness.processElement2(sameVersionOtherWeights, 0L);
+    serve(harness, serving);
+    serve(harness, older);
+    serve(harness, sameVersionOtherWeights);
     send(harness, seattleUpTo(10));
 
     assertScored(forecasts(harness), serving, List.of(seattleUpTo(10)));
@@ -423,10 +484,10 @@ class BatchScoringOperatorTest {
 
     int loadedBefore = SharedModels.loadedVersions();
     var harness = harness(Map.of("batch.size", "1"));
-    harness.processElement2(v1, 0L);
-    harness.processElement2(wrongChecksum, 0L);
-    harness.processElement2(damagedArtifact, 0L);
-    harness.processElement2(recordDisagrees, 0L);
+    serve(harness, v1);
+    serve(harness, wrongChecksum);
+    serve(harness, damagedArtifact);
+    serve(harness, recordDisagrees);
     send(harness, seattleUpTo(10));
 
     assertScored(forecasts(harness), v1, List.of(seattleUpTo(10)));
@@ -434,7 +495,7 @@ class BatchScoringOperatorTest {
 
     // a sound v5 after them is taken
     ModelUpdate v5 = TinyModels.update(43, 5);
-    harness.processElement2(v5, 0L);
+    serve(harness, v5);
     send(harness, seattleUpTo(11));
     assertScored(forecasts(harness).subList(1, 2), v5, List.of(seattleUpTo(11)));
   }
@@ -442,7 +503,7 @@ class BatchScoringOperatorTest {
   @Test
   void theActualOfEachWindowFollowsItsForecastOnTheSameStream() throws Exception {
     var harness = harness(Map.of("batch.size", "2", "batch.timeout.ms", Long.toString(HOUR_MS)));
-    harness.processElement2(TinyModels.update(42, 1), 0L);
+    serve(harness, TinyModels.update(42, 1));
 
     send(harness, seattleUpTo(10));
     assertThat(actuals(harness)).as("the forecast is still buffered").isEmpty();
@@ -479,7 +540,7 @@ class BatchScoringOperatorTest {
   @Test
   void theActualOfAWindowNotScoredDoesNotOvertakeTheBufferedWindowsOfItsSeries() throws Exception {
     var harness = harness(Map.of("batch.size", "4", "batch.timeout.ms", Long.toString(HOUR_MS)));
-    harness.processElement2(TinyModels.update(42, 1), 0L);
+    serve(harness, TinyModels.update(42, 1));
     send(harness, seattleUpTo(10));
     send(harness, seattleUpTo(11));
     // after a gap the series starts a new window: too short to score, its actual is newer than
@@ -511,7 +572,7 @@ class BatchScoringOperatorTest {
     send(harness, seattleUpTo(11));
     assertThat(kinds(harness)).as("the actuals wait with their windows").isEmpty();
 
-    harness.processElement2(TinyModels.update(42, 1), 0L);
+    serve(harness, TinyModels.update(42, 1));
 
     assertThat(forecasts(harness)).hasSize(2);
     assertThat(actuals(harness)).containsExactly(actual(june.get(9)), actual(june.get(10)));
@@ -522,7 +583,7 @@ class BatchScoringOperatorTest {
   @Test
   void aWatermarkDoesNotOvertakeTheForecastsStillBuffered() throws Exception {
     var harness = harness(Map.of("batch.size", "4", "batch.timeout.ms", Long.toString(HOUR_MS)));
-    harness.processElement2(TinyModels.update(42, 1), 0L);
+    serve(harness, TinyModels.update(42, 1));
     send(harness, seattleUpTo(10));
     harness.processWatermark1(new Watermark(dayMs(june.get(9))));
 
@@ -536,7 +597,7 @@ class BatchScoringOperatorTest {
     Map<String, String> settings = Map.of("batch.size", "1");
     var harness = harness(settings);
     ModelUpdate model = TinyModels.update(42, 1);
-    harness.processElement2(model, 0L);
+    serve(harness, model);
     send(harness, seattleUpTo(10));
     assertThat(forecasts(harness)).hasSize(1);
     harness.prepareSnapshotPreBarrier(1L);
@@ -557,8 +618,8 @@ class BatchScoringOperatorTest {
     // two subtasks of one task manager
     var first = harness(Map.of("batch.size", "1"));
     var second = harness(Map.of("batch.size", "1"));
-    first.processElement2(v1, 0L);
-    second.processElement2(v1, 0L);
+    serve(first, v1);
+    serve(second, v1);
     assertThat(SharedModels.loadedVersions()).as("one copy for both").isEqualTo(loadedBefore + 1);
 
     close(first);
@@ -566,7 +627,7 @@ class BatchScoringOperatorTest {
     send(second, seattleUpTo(10));
     assertScored(forecasts(second), v1, List.of(seattleUpTo(10)));
 
-    second.processElement2(v2, 0L);
+    serve(second, v2);
     assertThat(SharedModels.loadedVersions())
         .as("v1 let go, v2 loaded")
         .isEqualTo(loadedBefore + 1);
@@ -598,6 +659,15 @@ class BatchScoringOperatorTest {
         new TwoInputStreamOperatorTestHarness<>(new BatchScoringOperator(JobConfig.of(all)));
     open.add(harness);
     return harness;
+  }
+
+  /** A model update on the second input, installed once loaded (off the task's thread). */
+  private static void serve(
+      TwoInputStreamOperatorTestHarness<WindowReady, ModelUpdate, ScoredEvent> harness,
+      ModelUpdate update)
+      throws Exception {
+    harness.processElement2(update, 0L);
+    ((BatchScoringOperator) harness.getOperator()).awaitModelLoads();
   }
 
   private void close(
