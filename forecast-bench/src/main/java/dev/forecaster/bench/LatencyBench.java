@@ -21,6 +21,8 @@ import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntConsumer;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -56,14 +58,6 @@ final class LatencyBench extends SteadyLoadBench implements Callable<Integer> {
   String brokerMode;
 
   @Option(
-      names = "--producer-linger-ms",
-      defaultValue = "0",
-      description =
-          "linger.ms of the readings producer; part of the measured time (default:"
-              + " ${DEFAULT-VALUE}).")
-  int producerLingerMs;
-
-  @Option(
       names = "--reader-fetch-min-bytes",
       defaultValue = "1",
       description =
@@ -86,12 +80,11 @@ final class LatencyBench extends SteadyLoadBench implements Callable<Integer> {
       JobConfig config = BenchSupport.topics(broker, "latency", 2, job);
       ModelSpec model = modelOption.spec("bench");
       BenchSupport.publishModel(broker.bootstrapServers(), config.modelsTopic(), model);
-      int warmDays = warmDays(model);
-      int days = days(warmDays);
+      int maxDays = maxWarmDays(model) + measuredDays();
       // one slot per reading (day x series) in flat arrays: the harness allocates nothing per
       // record, so that its own garbage does not show up as the job's latency
-      Sends sends = new Sends(days, series);
-      List<ProducerRecord<byte[], byte[]>> records = encode(config, days, series);
+      Sends sends = new Sends(maxDays, series);
+      List<ProducerRecord<byte[], byte[]>> records = encode(config, maxDays, series);
       JobClient running =
           ForecastJob.run(ForecastJob.localEnvironment(config), config, "latency", false);
       Thread reader =
@@ -100,8 +93,19 @@ final class LatencyBench extends SteadyLoadBench implements Callable<Integer> {
               "forecast-reader");
       reader.setDaemon(true);
       reader.start();
-      send(broker, records, rate, producerLingerMs, warmDays, sends, () -> {});
-      sends.awaitForecasts(model.readingsPerWindow(), Duration.ofSeconds(10));
+      int warmDays =
+          send(
+              broker,
+              records,
+              rate,
+              producerLingerMs,
+              model.readingsPerWindow(),
+              warmedUp(sends::newestMadeAfterMs),
+              measuredDays(),
+              sends,
+              day -> {});
+      int days = warmDays + measuredDays();
+      sends.awaitForecasts(days, model.readingsPerWindow(), Duration.ofSeconds(10));
       running.cancel().get();
       reader.interrupt();
       reader.join(5000);
@@ -129,27 +133,42 @@ final class LatencyBench extends SteadyLoadBench implements Callable<Integer> {
   }
 
   /**
-   * Sends at the rate, day by day, recording each send in {@code sends}; measuring starts at {@code
-   * warmDays}, when windows are full, and {@code measuring} runs then.
+   * Sends at the rate, day by day, recording each send in {@code sends}: from the first day on
+   * which at least {@code minWarmDays} were sent (a full window) and {@code warmedUp} says so,
+   * {@code measuredDays} more, calling {@code measuring} with that day first.
+   *
+   * @return the first measured day
+   * @throws IllegalStateException when {@code records} ran out before the warm-up ended (the job
+   *     made no forecast)
    */
-  static void send(
+  static int send(
       BenchBroker broker,
       List<ProducerRecord<byte[], byte[]>> records,
       int rate,
       int lingerMs,
-      int warmDays,
+      int minWarmDays,
+      BooleanSupplier warmedUp,
+      int measuredDays,
       Sends sends,
-      Runnable measuring) {
+      IntConsumer measuring) {
     int series = sends.series;
     int days = records.size() / series;
+    int from = -1;
     try (KafkaProducer<byte[], byte[]> producer =
         ReadingsProducer.open(broker.bootstrapServers(), lingerMs, 16384)) {
       long interval = 1_000_000_000L / rate;
       long next = System.nanoTime();
-      for (int d = 0; d < days; d++) {
-        if (d == warmDays) { // windows complete, model loaded, code compiled: measure from here
+      for (int d = 0; from < 0 || d < from + measuredDays; d++) {
+        if (from < 0 && d + measuredDays > days) {
+          throw new IllegalStateException(
+              "the job made no forecast within about "
+                  + START_ALLOWANCE_SECONDS
+                  + " s of the first reading (its log says why)");
+        }
+        if (from < 0 && d >= minWarmDays && warmedUp.getAsBoolean()) {
+          from = d; // windows complete, the start's backlog worked off, code compiled
           next = System.nanoTime();
-          measuring.run();
+          measuring.accept(d);
         }
         for (int s = 0; s < series; s++) {
           long wait = next - System.nanoTime();
@@ -163,6 +182,7 @@ final class LatencyBench extends SteadyLoadBench implements Callable<Integer> {
       }
       producer.flush();
     }
+    return from;
   }
 
   private ObjectNode report(
@@ -179,6 +199,8 @@ final class LatencyBench extends SteadyLoadBench implements Callable<Integer> {
     out.put("readerFetchMinBytes", readerFetchMinBytes);
     out.set("job", BenchSupport.JSON.valueToTree(job));
     out.put("checkpointIntervalMs", config.checkpointIntervalMs());
+    out.put("warmupSeconds", warmupSeconds);
+    out.put("measuredFromSecond", Math.round((measuredFrom - sends.sentAt[0]) / 1e8) / 10.0);
     out.put("sent", (long) (days - warmDays) * series);
     out.put("forecasts", sorted.length);
     out.put("p50Ms", percentile(sorted, 0.50));
@@ -227,6 +249,7 @@ final class LatencyBench extends SteadyLoadBench implements Callable<Integer> {
     final long[] latency;
     final long[] toScored;
     private volatile long arrivedCount;
+    private volatile long newestMadeAfterMs = Long.MAX_VALUE;
 
     Sends(int days, int series) {
       this.series = series;
@@ -248,17 +271,33 @@ final class LatencyBench extends SteadyLoadBench implements Callable<Integer> {
       int i = day * series + s;
       if (i >= 0 && i < sentAt.length && sentAt[i] != 0 && latency[i] < 0) {
         toScored[i] = (createdAtMs - sentWall[i]) * 1_000_000L;
+        newestMadeAfterMs = createdAtMs - sentWall[i];
         latency[i] = nanos - sentAt[i]; // written last: the reader's mark that the slot is complete
         arrivedCount = arrivedCount + 1; // one writer: the reader thread
       }
     }
 
     /**
-     * Waits until every reading that completes a window of {@code window} readings has its
-     * forecast, or the timeout passes.
+     * How long after its reading's send the newest forecast to arrive was made, in milliseconds
+     * ({@link Long#MAX_VALUE} before one came).
      */
-    void awaitForecasts(int window, Duration timeout) throws InterruptedException {
-      long expected = sentAt.length - (long) (window - 1) * series;
+    long newestMadeAfterMs() {
+      return newestMadeAfterMs;
+    }
+
+    /** Records that a forecast of slot {@code i} (day × series) was made at {@code createdAtMs}. */
+    void made(int i, long createdAtMs) {
+      if (i >= 0 && i < sentWall.length && sentWall[i] != 0) {
+        newestMadeAfterMs = createdAtMs - sentWall[i];
+      }
+    }
+
+    /**
+     * Waits until every reading of the first {@code days} that completes a window of {@code window}
+     * readings has its forecast, or the timeout passes.
+     */
+    void awaitForecasts(int days, int window, Duration timeout) throws InterruptedException {
+      long expected = (long) (days - window + 1) * series;
       long end = System.nanoTime() + timeout.toNanos();
       while (arrivedCount < expected && System.nanoTime() < end) {
         Thread.sleep(20);

@@ -99,11 +99,10 @@ final class SwapBench extends SteadyLoadBench implements Callable<Integer> {
         }
       }
       registry.publish(versions.get(0));
-      int warmDays = warmDays(model);
-      int days = days(warmDays);
-      var records = LatencyBench.encode(config, days, series);
-      LatencyBench.Sends sends = new LatencyBench.Sends(days, series);
-      Arrivals arrivals = new Arrivals(days, series, model.horizons(), warmDays * series);
+      int maxDays = maxWarmDays(model) + measuredDays();
+      var records = LatencyBench.encode(config, maxDays, series);
+      LatencyBench.Sends sends = new LatencyBench.Sends(maxDays, series);
+      Arrivals arrivals = new Arrivals(maxDays, series, model.horizons(), sends);
       JobClient running =
           ForecastJob.run(ForecastJob.localEnvironment(config), config, "swap", false);
       AtomicBoolean stop = new AtomicBoolean();
@@ -117,8 +116,22 @@ final class SwapBench extends SteadyLoadBench implements Callable<Integer> {
               () -> publish(registry, versions, measuring, publishedAt, err), "model-publisher");
       publisher.setDaemon(true);
       publisher.start();
-      LatencyBench.send(broker, records, rate, 0, warmDays, sends, measuring::countDown);
+      int warmDays =
+          LatencyBench.send(
+              broker,
+              records,
+              rate,
+              producerLingerMs,
+              model.readingsPerWindow(),
+              warmedUp(sends::newestMadeAfterMs),
+              measuredDays(),
+              sends,
+              day -> {
+                arrivals.measureFrom(day * series);
+                measuring.countDown();
+              });
       publisher.join();
+      int days = warmDays + measuredDays();
       long expected = (long) (days - warmDays) * series * model.horizons();
       arrivals.await(expected, Duration.ofSeconds(30 + 2 * config.checkpointIntervalMs() / 1000));
       running.cancel().get();
@@ -127,7 +140,7 @@ final class SwapBench extends SteadyLoadBench implements Callable<Integer> {
       if (reader.isAlive()) {
         throw new IllegalStateException("the forecasts reader did not stop");
       }
-      ObjectNode out = report(config, model, warmDays, sends, arrivals, publishedAt);
+      ObjectNode out = report(config, model, days, warmDays, sends, arrivals, publishedAt);
       out.set("job", BenchSupport.JSON.valueToTree(job));
       spec.commandLine().getOut().println(out);
       err.flush();
@@ -161,13 +174,14 @@ final class SwapBench extends SteadyLoadBench implements Callable<Integer> {
   private ObjectNode report(
       JobConfig config,
       ModelSpec model,
+      int days,
       int warmDays,
       LatencyBench.Sends sends,
       Arrivals arrivals,
       long[] publishedAt) {
     int h = model.horizons();
     int from = warmDays * series;
-    int slots = sends.sentAt.length;
+    int slots = days * series;
     long expected = (long) (slots - from) * h;
     long received = 0;
     long duplicated = 0;
@@ -216,6 +230,9 @@ final class SwapBench extends SteadyLoadBench implements Callable<Integer> {
     out.put("networks", model.members() * model.horizons());
     out.put("horizons", h);
     out.put("checkpointIntervalMs", config.checkpointIntervalMs());
+    out.put("producerLingerMs", producerLingerMs);
+    out.put("warmupSeconds", warmupSeconds);
+    out.put("measuredFromSecond", Math.round((sends.sentAt[from] - sends.sentAt[0]) / 1e8) / 10.0);
     out.put("expectedForecasts", expected);
     out.put("lost", expected - received);
     out.put("duplicated", duplicated);
@@ -254,12 +271,17 @@ final class SwapBench extends SteadyLoadBench implements Callable<Integer> {
     final long[] arrivedAt;
     final Map<Long, Long> byVersion = new TreeMap<>();
     final Map<Long, Long> firstCreatedByVersion = new TreeMap<>();
-    private final int fromSlot;
+    private volatile int fromSlot = Integer.MAX_VALUE;
     private volatile long measuredArrivals;
 
-    /** Counts the forecasts of readings from slot {@code fromSlot} (day × series) on. */
-    Arrivals(int days, int series, int horizons, int fromSlot) {
-      this.fromSlot = fromSlot;
+    private final LatencyBench.Sends sends;
+
+    /**
+     * Room for {@code days} of {@code series}; counts nothing as measured until told from when;
+     * tells {@code sends} when each reading's first forecast was made.
+     */
+    Arrivals(int days, int series, int horizons, LatencyBench.Sends sends) {
+      this.sends = sends;
       this.series = series;
       this.horizons = horizons;
       count = new int[days * series * horizons];
@@ -279,12 +301,18 @@ final class SwapBench extends SteadyLoadBench implements Callable<Integer> {
       if (count[i]++ == 0) {
         createdAt[i] = f.getCreatedAt().toEpochMilli();
         arrivedAt[i] = nowMs;
+        sends.made(reading, createdAt[i]);
         if (reading >= fromSlot) {
           measuredArrivals = measuredArrivals + 1;
         }
       }
       byVersion.merge(f.getModelVersion(), 1L, Long::sum);
       firstCreatedByVersion.merge(f.getModelVersion(), f.getCreatedAt().toEpochMilli(), Math::min);
+    }
+
+    /** Counts the forecasts of readings from slot {@code slot} (day × series) on as measured. */
+    void measureFrom(int slot) {
+      fromSlot = slot; // before any reading of that slot is sent
     }
 
     /** Waits until {@code expected} distinct forecasts of measured readings have come. */
