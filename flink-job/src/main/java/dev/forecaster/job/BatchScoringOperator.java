@@ -1,7 +1,5 @@
 package dev.forecaster.job;
 
-import static org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox.MIN_PRIORITY;
-
 import ai.djl.translate.TranslateException;
 import dev.forecaster.avro.Forecast;
 import dev.forecaster.avro.Interval;
@@ -26,6 +24,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -62,14 +61,15 @@ import org.slf4j.LoggerFactory;
  * scoring (loading the preset's 70 networks took the scoring thread, and the other subtask's
  * waiting for the same shared copy, about 100 ms: a stall of every series at each swap); once
  * loaded it replaces the one in service, in the task's mailbox, after the buffered windows are
- * scored with the old one. A version that does not load keeps the old one serving and is counted; a
- * version asked for while an older one loads makes that one's load moot. A checkpoint keeps the
- * versions in service and those loading (a restore tries the newest of each model first). A window
- * that arrives before its model exists waits, and every waiting window of a model is scored, in
- * arrival order, when the model comes; at most {@code scoring.max-waiting-windows} wait per subtask
- * (beyond, the oldest of that model are dropped, their actuals emitted, and counted), and they are
- * part of every checkpoint. A waiting window's actual is emitted after its forecast, as every
- * window's is.
+ * scored with the old one. Versions load one after another, each put in service if newer than the
+ * one serving then (so a version that loads stays in service when a newer one asked for meanwhile
+ * does not). A version that does not load keeps the old one serving and is counted. A checkpoint
+ * keeps the versions in service and the newest asked for (a restore tries the newest of each model
+ * first, then older ones). A window that arrives before its model exists waits, and every waiting
+ * window of a model is scored, in arrival order, when the model comes; at most {@code
+ * scoring.max-waiting-windows} wait per subtask (beyond, the oldest of that model are dropped,
+ * their actuals emitted, and counted), and they are part of every checkpoint. A waiting window's
+ * actual is emitted after its forecast, as every window's is.
  */
 public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEvent>
     implements TwoInputStreamOperator<WindowReady, ModelUpdate, ScoredEvent> {
@@ -97,7 +97,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
   private transient Counter rejectedModels;
   private transient long timerDue;
 
-  /** The newest version asked for of each model, while it loads (off the task's thread). */
+  /** The newest version asked for of each model while it loads (on the loader thread). */
   private transient Map<String, ModelUpdate> loading;
 
   private transient ExecutorService loader;
@@ -171,7 +171,11 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     metrics.gauge("windowsWaitingForAModel", (Gauge<Integer>) () -> waitingCount);
     metrics.gauge("modelVersionsLoaded", (Gauge<Integer>) SharedModels::loadedVersions);
     SharedModels.device(device); // device=gpu without a GPU fails here, before any model comes
-    mailbox = getContainingTask().getMailboxExecutorFactory().createExecutor(MIN_PRIORITY);
+    // the operator's own priority: yielding for a load then runs only this chain's mail
+    mailbox =
+        getContainingTask()
+            .getMailboxExecutorFactory()
+            .createExecutor(getOperatorConfig().getChainIndex());
     handedOver = ConcurrentHashMap.newKeySet();
     String name = getRuntimeContext().getTaskInfo().getTaskNameWithSubtasks();
     loader =
@@ -207,7 +211,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
   }
 
   /**
-   * Loads a strictly newer version than any in service or loading on the loader thread, and
+   * Loads a strictly newer version than any in service or asked for on the loader thread, and
    * installs it from the task's mailbox once loaded.
    */
   private void accept(ModelUpdate update) {
@@ -225,7 +229,20 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     loading.put(name, update);
     loader.execute(
         () -> {
-          Loaded loaded = load(update);
+          Loaded loaded;
+          try {
+            loaded = load(update);
+          } catch (Throwable e) { // an Error (memory, a native library): the task fails, as before
+            mailbox.execute(
+                () -> {
+                  throw new IllegalStateException(
+                      "loading " + name + " v" + update.getVersion() + " failed", e);
+                },
+                "fail on loading %s v%d",
+                name,
+                update.getVersion());
+            return;
+          }
           handedOver.add(loaded);
           try {
             mailbox.execute(
@@ -235,7 +252,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
                   }
                 },
                 "serve %s v%d",
-                update.getModelName(),
+                name,
                 update.getVersion());
           } catch (RejectedExecutionException e) { // the task is closing
             if (handedOver.remove(loaded)) {
@@ -254,12 +271,21 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     }
   }
 
-  /** Loads a version for serving (any thread): the model, shared in the JVM, and a predictor. */
+  /**
+   * Loads a version for serving (any thread): the model, shared in the JVM, and a predictor. Every
+   * model acquired is either in the result or released.
+   */
   private Loaded load(ModelUpdate update) {
     long start = System.nanoTime();
     Serving next = null;
     try {
-      next = new Serving(update, SharedModels.acquire(update, device), batchSize);
+      LoadedModel model = SharedModels.acquire(update, device);
+      try {
+        next = new Serving(update, model, batchSize);
+      } catch (RuntimeException | Error e) {
+        SharedModels.release(update);
+        throw e;
+      }
       if (next.spec.readingsPerWindow() > windowLength) {
         throw new ModelArtifactException(
             "it reads "
@@ -268,7 +294,16 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
                 + windowLength
                 + " (window.length)");
       }
+      // one forward pass of a full batch here: a fresh model's first pass allocates and prepares
+      // what the next ones reuse, and would otherwise stall the task's thread at the swap
+      next.predictor.predict(next.encoded, next.base, next.base.length, next.out);
       return new Loaded(next, null, (System.nanoTime() - start) / 1_000_000);
+    } catch (TranslateException e) {
+      next.close();
+      return new Loaded(
+          null,
+          new ModelArtifactException("its first forward pass failed: " + e.getMessage(), e),
+          (System.nanoTime() - start) / 1_000_000);
     } catch (ModelArtifactException | RuntimeException e) {
       if (next != null) {
         next.close();
@@ -278,32 +313,46 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
   }
 
   /**
-   * On the task's thread: puts a loaded version in service, unless a newer one was asked for since
-   * (or the operator closed); a version that did not load is counted and the one in service stays.
+   * On the task's thread: puts a loaded version in service if it is newer than the one serving (a
+   * version asked for since still loads and follows it: should that one fail, this one serves); a
+   * version that did not load is counted and the one in service stays.
    */
   private void install(ModelUpdate update, Loaded loaded) throws Exception {
     String name = update.getModelName();
-    if (serving == null || (loading.containsKey(name) && loading.get(name) != update)) {
-      loaded.close(); // moot: a newer version loads, or the operator closed
+    if (loading.get(name) == update) {
+      loading.remove(name);
+    }
+    if (serving == null) {
+      loaded.close(); // the operator closed
       return;
     }
-    loading.remove(name);
     Serving current = serving.get(name);
     if (loaded.failure() != null) {
       rejectedModels.inc();
       LOG.warn(
-          "rejected {} v{}, {} keeps serving: {}",
+          "rejected {} v{}, {}: {}",
           name,
           update.getVersion(),
-          current == null ? "no version" : "v" + current.update.getVersion(),
-          loaded.failure().getMessage());
+          current == null ? "no version serves yet" : "v" + current.update.getVersion() + " serves",
+          Objects.requireNonNullElse(loaded.failure().getMessage(), loaded.failure().toString()));
       return;
     }
-    if (current != null) {
-      flush(current); // windows already buffered are scored by the version they were buffered for
-      current.close();
+    if (current != null && current.update.getVersion() >= update.getVersion()) {
+      loaded.close(); // a newer version came first
+      return;
+    }
+    try {
+      if (current != null) {
+        flush(current); // windows already buffered are scored by the version they were buffered for
+      }
+    } catch (Exception e) {
+      loaded.close();
+      throw e;
     }
     serving.put(name, loaded.serving());
+    if (current != null) {
+      current.close();
+    }
     LOG.info("serving {} v{} (loaded in {} ms)", name, update.getVersion(), loaded.millis());
     ArrayDeque<WindowReady> parked = waiting.remove(name);
     if (parked != null) {
@@ -312,6 +361,11 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
         add(loaded.serving(), w); // each window's actual follows its forecast, as for any window
       }
     }
+  }
+
+  /** Model updates rejected so far (the {@code modelUpdatesRejected} counter), for tests. */
+  long modelUpdatesRejected() {
+    return rejectedModels.getCount();
   }
 
   /** Installs every version loading now, waiting for them (end of input, tests). */
@@ -531,7 +585,9 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
   public void close() throws Exception {
     if (loader != null) {
       loader.shutdownNow();
-      loader.awaitTermination(1, TimeUnit.MINUTES); // a load in flight ends; its install is moot
+      if (!loader.awaitTermination(1, TimeUnit.MINUTES)) { // a load in flight ends; moot
+        LOG.warn("a model load did not end within a minute of closing; its model may stay loaded");
+      }
       for (Loaded l : handedOver) {
         if (handedOver.remove(l)) {
           l.close();

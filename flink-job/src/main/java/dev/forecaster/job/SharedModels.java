@@ -9,6 +9,8 @@ import dev.forecaster.model.ModelUpdates;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,13 +28,10 @@ public final class SharedModels {
   private static final Map<String, Entry> LOADED = new HashMap<>();
   private static final AtomicBoolean FALLBACK_LOGGED = new AtomicBoolean();
 
+  /** A version loaded (or loading: {@link #model} completes when it is) and its users. */
   private static final class Entry {
-    final LoadedModel model;
+    final CompletableFuture<LoadedModel> model = new CompletableFuture<>();
     int users;
-
-    Entry(LoadedModel model) {
-      this.model = model;
-    }
   }
 
   private SharedModels() {}
@@ -42,32 +41,73 @@ public final class SharedModels {
     return update.getModelName() + "@" + update.getVersion() + "#" + update.getSha256();
   }
 
-  /** The loaded model of an update, loading (and verifying) it if no one in this JVM has yet. */
-  public static synchronized LoadedModel acquire(ModelUpdate update, JobOptions.Device choice)
+  /**
+   * The loaded model of an update, loading (and verifying) it if no one in this JVM has yet. The
+   * load runs outside the lock: a subtask releasing another version, or acquiring one loaded
+   * already, does not wait for it; a second subtask asking for the same version waits for the first
+   * one's load. A load that fails is forgotten, so the version can be tried again.
+   */
+  public static LoadedModel acquire(ModelUpdate update, JobOptions.Device choice)
       throws ModelArtifactException {
-    Entry entry = LOADED.get(key(update));
-    if (entry == null) {
-      Device device = device(choice);
-      entry = new Entry(ModelUpdates.load(update, device));
-      LOADED.put(key(update), entry);
-      LOG.info("loaded model {} v{} on {}", update.getModelName(), update.getVersion(), device);
+    String key = key(update);
+    Entry entry;
+    boolean loadsIt;
+    synchronized (SharedModels.class) {
+      entry = LOADED.get(key);
+      loadsIt = entry == null;
+      if (loadsIt) {
+        entry = new Entry();
+        LOADED.put(key, entry);
+      }
+      entry.users++;
     }
-    entry.users++;
-    return entry.model;
+    if (loadsIt) {
+      try {
+        Device device = device(choice);
+        entry.model.complete(ModelUpdates.load(update, device));
+        LOG.info("loaded model {} v{} on {}", update.getModelName(), update.getVersion(), device);
+      } catch (ModelArtifactException | RuntimeException | Error e) {
+        entry.model.completeExceptionally(e);
+      }
+    }
+    try {
+      return entry.model.join();
+    } catch (CompletionException e) {
+      synchronized (SharedModels.class) {
+        if (--entry.users == 0 && LOADED.get(key) == entry) {
+          LOADED.remove(key);
+        }
+      }
+      if (e.getCause() instanceof ModelArtifactException m) {
+        throw m;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw (RuntimeException) e.getCause();
+    }
   }
 
-  public static synchronized void release(ModelUpdate update) {
-    Entry entry = LOADED.get(key(update));
-    if (entry != null && --entry.users == 0) {
+  /** Lets go of a version acquired: the last user closes it. */
+  public static void release(ModelUpdate update) {
+    Entry entry;
+    synchronized (SharedModels.class) {
+      entry = LOADED.get(key(update));
+      if (entry == null || --entry.users > 0) {
+        return;
+      }
       LOADED.remove(key(update));
-      entry.model.close();
-      LOG.info("closed model {} v{}", update.getModelName(), update.getVersion());
     }
+    entry.model.join().close(); // loaded: a user had it
+    LOG.info("closed model {} v{}", update.getModelName(), update.getVersion());
   }
 
   /** Versions loaded by this job's classes in this JVM (the {@code modelVersionsLoaded} metric). */
   static synchronized int loadedVersions() {
-    return LOADED.size();
+    return (int)
+        LOADED.values().stream()
+            .filter(e -> e.model.isDone() && !e.model.isCompletedExceptionally())
+            .count();
   }
 
   /**

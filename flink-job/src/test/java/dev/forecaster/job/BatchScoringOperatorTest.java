@@ -12,6 +12,7 @@ import dev.forecaster.model.ModelUpdates;
 import dev.forecaster.schemas.ForecastIds;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -384,24 +385,32 @@ class BatchScoringOperatorTest {
 
   @Test
   void aNewVersionLoadsOffTheTaskThreadWhileTheOneInServiceGoesOnScoring() throws Exception {
+    int loadedBefore = SharedModels.loadedVersions();
     var harness = harness(Map.of("batch.size", "1"));
     ModelUpdate v1 = TinyModels.update(42, 1);
     ModelUpdate v2 = TinyModels.update(43, 2);
     serve(harness, v1);
 
-    harness.processElement2(v2, 0L); // its load starts; it is installed from the task's mailbox
+    harness.processElement2(v2, 0L);
+    // loaded while this (the task's) thread runs no mail: by the loader thread
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (SharedModels.loadedVersions() < loadedBefore + 2 && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertThat(SharedModels.loadedVersions()).isEqualTo(loadedBefore + 2);
     send(harness, seattleUpTo(10));
     assertScored(forecasts(harness), v1, List.of(seattleUpTo(10)));
 
-    ((BatchScoringOperator) harness.getOperator()).awaitModelLoads();
+    operator(harness).awaitModelLoads(); // its install, from the task's mailbox
     send(harness, seattleUpTo(11));
     List<Forecast> forecasts = forecasts(harness);
     assertThat(forecasts).hasSize(2);
     assertScored(forecasts.subList(1, 2), v2, List.of(seattleUpTo(11)));
+    assertThat(SharedModels.loadedVersions()).as("v1 closed").isEqualTo(loadedBefore + 1);
   }
 
   @Test
-  void aVersionAskedForWhileAnOlderLoadsWinsAndACheckpointKeepsIt() throws Exception {
+  void versionsAskedForTogetherServeInOrderAndACheckpointKeepsTheNewest() throws Exception {
     int loadedBefore = SharedModels.loadedVersions();
     Map<String, String> settings = Map.of("batch.size", "1");
     var harness = harness(settings);
@@ -412,22 +421,42 @@ class BatchScoringOperatorTest {
     harness.processElement2(v2, 0L);
     harness.processElement2(v3, 0L);
     harness.processElement2(v2, 0L); // older than the newest asked for: ignored
-    // a checkpoint while both load: v1 serves, v3 is the newest asked for
-    OperatorSubtaskState snapshot = harness.snapshot(1L, 1L);
+    send(harness, seattleUpTo(10)); // while they load, v1 serves
+    assertScored(forecasts(harness), v1, List.of(seattleUpTo(10)));
+    OperatorSubtaskState snapshot = harness.snapshot(1L, 1L); // v1 serves, v3 asked for
 
-    ((BatchScoringOperator) harness.getOperator()).awaitModelLoads();
-    send(harness, seattleUpTo(10));
-    assertScored(forecasts(harness), v3, List.of(seattleUpTo(10)));
+    operator(harness).awaitModelLoads();
+    send(harness, seattleUpTo(11));
+    assertScored(forecasts(harness).subList(1, 2), v3, List.of(seattleUpTo(11)));
     assertThat(SharedModels.loadedVersions()).as("v1 and v2 closed").isEqualTo(loadedBefore + 1);
     close(harness);
+    assertThat(SharedModels.loadedVersions()).isEqualTo(loadedBefore);
 
     var restored = restore(settings, snapshot);
-    send(restored, seattleUpTo(11));
-    assertScored(forecasts(restored), v3, List.of(seattleUpTo(11)));
+    send(restored, seattleUpTo(12));
+    assertScored(forecasts(restored), v3, List.of(seattleUpTo(12)));
+  }
+
+  @Test
+  void aVersionThatLoadsServesWhenTheNewerOneAskedForMeanwhileDoesNot() throws Exception {
+    var harness = harness(Map.of("batch.size", "1"));
+    ModelUpdate v1 = TinyModels.update(42, 1);
+    ModelUpdate v2 = TinyModels.update(43, 2);
+    ModelUpdate corrupt = TinyModels.update(44, 3);
+    corrupt.setSha256("0".repeat(64)); // its bytes no longer match: it never loads
+    serve(harness, v1);
+    harness.processElement2(v2, 0L);
+    harness.processElement2(corrupt, 0L);
+
+    operator(harness).awaitModelLoads();
+    send(harness, seattleUpTo(10));
+    assertScored(forecasts(harness), v2, List.of(seattleUpTo(10)));
+    assertThat(operator(harness).modelUpdatesRejected()).isEqualTo(1);
   }
 
   @Test
   void aRestoreFallsBackToTheVersionInServiceWhenTheNewestAskedForDoesNotLoad() throws Exception {
+    int loadedBefore = SharedModels.loadedVersions();
     Map<String, String> settings = Map.of("batch.size", "1");
     var harness = harness(settings);
     ModelUpdate v1 = TinyModels.update(42, 1);
@@ -435,10 +464,12 @@ class BatchScoringOperatorTest {
     corrupt.setSha256("0".repeat(64)); // its bytes no longer match: it never loads
     serve(harness, v1);
     harness.processElement2(corrupt, 0L);
-    OperatorSubtaskState snapshot = harness.snapshot(1L, 1L);
-    close(harness);
+    OperatorSubtaskState snapshot = harness.snapshot(1L, 1L); // v1 serves, v2 asked for
+    close(harness); // while v2 loads, perhaps: nothing of it stays loaded
+    assertThat(SharedModels.loadedVersions()).isEqualTo(loadedBefore);
 
     var restored = restore(settings, snapshot);
+    assertThat(operator(restored).modelUpdatesRejected()).as("v2 tried first").isEqualTo(1);
     send(restored, seattleUpTo(10));
     assertScored(forecasts(restored), v1, List.of(seattleUpTo(10)));
   }
@@ -661,13 +692,18 @@ class BatchScoringOperatorTest {
     return harness;
   }
 
+  private static BatchScoringOperator operator(
+      TwoInputStreamOperatorTestHarness<WindowReady, ModelUpdate, ScoredEvent> harness) {
+    return (BatchScoringOperator) harness.getOperator();
+  }
+
   /** A model update on the second input, installed once loaded (off the task's thread). */
   private static void serve(
       TwoInputStreamOperatorTestHarness<WindowReady, ModelUpdate, ScoredEvent> harness,
       ModelUpdate update)
       throws Exception {
     harness.processElement2(update, 0L);
-    ((BatchScoringOperator) harness.getOperator()).awaitModelLoads();
+    operator(harness).awaitModelLoads();
   }
 
   private void close(

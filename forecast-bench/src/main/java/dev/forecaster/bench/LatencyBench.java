@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
@@ -29,7 +30,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -85,11 +85,12 @@ final class LatencyBench extends SteadyLoadBench implements Callable<Integer> {
       // record, so that its own garbage does not show up as the job's latency
       Sends sends = new Sends(maxDays, series);
       List<ProducerRecord<byte[], byte[]>> records = encode(config, maxDays, series);
+      AtomicBoolean stop = new AtomicBoolean();
       JobClient running =
           ForecastJob.run(ForecastJob.localEnvironment(config), config, "latency", false);
       Thread reader =
           new Thread(
-              () -> read(broker, config.forecastsTopic(), readerFetchMinBytes, sends),
+              () -> read(broker, config.forecastsTopic(), readerFetchMinBytes, sends, stop),
               "forecast-reader");
       reader.setDaemon(true);
       reader.start();
@@ -107,7 +108,7 @@ final class LatencyBench extends SteadyLoadBench implements Callable<Integer> {
       int days = warmDays + measuredDays();
       sends.awaitForecasts(days, model.readingsPerWindow(), Duration.ofSeconds(10));
       running.cancel().get();
-      reader.interrupt();
+      stop.set(true); // the reader closes its consumer itself: an interrupt would make it complain
       reader.join(5000);
       ObjectNode out = report(config, job, days, warmDays, sends);
       out.put("model", modelOption.model);
@@ -309,7 +310,8 @@ final class LatencyBench extends SteadyLoadBench implements Callable<Integer> {
     }
   }
 
-  private static void read(BenchBroker broker, String topic, int fetchMinBytes, Sends sends) {
+  private static void read(
+      BenchBroker broker, String topic, int fetchMinBytes, Sends sends, AtomicBoolean stop) {
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
     p.put(ConsumerConfig.GROUP_ID_CONFIG, "latency-reader");
@@ -319,7 +321,7 @@ final class LatencyBench extends SteadyLoadBench implements Callable<Integer> {
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       consumer.subscribe(List.of(topic));
-      while (!Thread.currentThread().isInterrupted()) {
+      while (!stop.get()) {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(50))) {
           long now = System.nanoTime();
           try {
@@ -335,8 +337,6 @@ final class LatencyBench extends SteadyLoadBench implements Callable<Integer> {
           }
         }
       }
-    } catch (InterruptException e) {
-      Thread.currentThread().interrupt();
     }
   }
 }
