@@ -350,8 +350,12 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       throw e;
     }
     serving.put(name, loaded.serving());
-    if (current != null) {
-      current.close();
+    if (current != null) { // closed on the loader thread: the last user frees the native model
+      try {
+        loader.execute(current::close);
+      } catch (RejectedExecutionException e) {
+        current.close();
+      }
     }
     LOG.info("serving {} v{} (loaded in {} ms)", name, update.getVersion(), loaded.millis());
     ArrayDeque<WindowReady> parked = waiting.remove(name);
@@ -584,7 +588,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
   @Override
   public void close() throws Exception {
     if (loader != null) {
-      loader.shutdownNow();
+      loader.shutdown(); // queued closes of old versions still run
       if (!loader.awaitTermination(1, TimeUnit.MINUTES)) { // a load in flight ends; moot
         LOG.warn("a model load did not end within a minute of closing; its model may stay loaded");
       }

@@ -372,7 +372,9 @@ class BatchScoringOperatorTest {
     // the window buffered under v1 is scored by v1 before v2 takes over
     List<Forecast> forecasts = forecasts(harness);
     assertScored(forecasts, v1, List.of(seattleUpTo(10)));
-    assertThat(SharedModels.loadedVersions()).as("v1 is closed").isEqualTo(loadedBefore + 1);
+    assertThat(loadedVersionsOnceAt(loadedBefore + 1))
+        .as("v1 is closed")
+        .isEqualTo(loadedBefore + 1);
 
     send(harness, seattleUpTo(11));
     send(harness, seattleUpTo(12));
@@ -393,11 +395,7 @@ class BatchScoringOperatorTest {
 
     harness.processElement2(v2, 0L);
     // loaded while this (the task's) thread runs no mail: by the loader thread
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (SharedModels.loadedVersions() < loadedBefore + 2 && System.nanoTime() < deadline) {
-      Thread.sleep(5);
-    }
-    assertThat(SharedModels.loadedVersions()).isEqualTo(loadedBefore + 2);
+    assertThat(loadedVersionsOnceAt(loadedBefore + 2)).isEqualTo(loadedBefore + 2);
     send(harness, seattleUpTo(10));
     assertScored(forecasts(harness), v1, List.of(seattleUpTo(10)));
 
@@ -406,7 +404,7 @@ class BatchScoringOperatorTest {
     List<Forecast> forecasts = forecasts(harness);
     assertThat(forecasts).hasSize(2);
     assertScored(forecasts.subList(1, 2), v2, List.of(seattleUpTo(11)));
-    assertThat(SharedModels.loadedVersions()).as("v1 closed").isEqualTo(loadedBefore + 1);
+    assertThat(loadedVersionsOnceAt(loadedBefore + 1)).as("v1 closed").isEqualTo(loadedBefore + 1);
   }
 
   @Test
@@ -428,9 +426,11 @@ class BatchScoringOperatorTest {
     operator(harness).awaitModelLoads();
     send(harness, seattleUpTo(11));
     assertScored(forecasts(harness).subList(1, 2), v3, List.of(seattleUpTo(11)));
-    assertThat(SharedModels.loadedVersions()).as("v1 and v2 closed").isEqualTo(loadedBefore + 1);
+    assertThat(loadedVersionsOnceAt(loadedBefore + 1))
+        .as("v1 and v2 closed")
+        .isEqualTo(loadedBefore + 1);
     close(harness);
-    assertThat(SharedModels.loadedVersions()).isEqualTo(loadedBefore);
+    assertThat(loadedVersionsOnceAt(loadedBefore)).isEqualTo(loadedBefore);
 
     var restored = restore(settings, snapshot);
     send(restored, seattleUpTo(12));
@@ -466,7 +466,7 @@ class BatchScoringOperatorTest {
     harness.processElement2(corrupt, 0L);
     OperatorSubtaskState snapshot = harness.snapshot(1L, 1L); // v1 serves, v2 asked for
     close(harness); // while v2 loads, perhaps: nothing of it stays loaded
-    assertThat(SharedModels.loadedVersions()).isEqualTo(loadedBefore);
+    assertThat(loadedVersionsOnceAt(loadedBefore)).isEqualTo(loadedBefore);
 
     var restored = restore(settings, snapshot);
     assertThat(operator(restored).modelUpdatesRejected()).as("v2 tried first").isEqualTo(1);
@@ -491,7 +491,7 @@ class BatchScoringOperatorTest {
     send(harness, seattleUpTo(10));
 
     assertScored(forecasts(harness), serving, List.of(seattleUpTo(10)));
-    assertThat(SharedModels.loadedVersions())
+    assertThat(loadedVersionsOnceAt(loadedBefore + 1))
         .as("the ignored ones were never loaded")
         .isEqualTo(loadedBefore + 1);
   }
@@ -522,7 +522,7 @@ class BatchScoringOperatorTest {
     send(harness, seattleUpTo(10));
 
     assertScored(forecasts(harness), v1, List.of(seattleUpTo(10)));
-    assertThat(SharedModels.loadedVersions()).isEqualTo(loadedBefore + 1);
+    assertThat(loadedVersionsOnceAt(loadedBefore + 1)).isEqualTo(loadedBefore + 1);
 
     // a sound v5 after them is taken
     ModelUpdate v5 = TinyModels.update(43, 5);
@@ -651,19 +651,21 @@ class BatchScoringOperatorTest {
     var second = harness(Map.of("batch.size", "1"));
     serve(first, v1);
     serve(second, v1);
-    assertThat(SharedModels.loadedVersions()).as("one copy for both").isEqualTo(loadedBefore + 1);
+    assertThat(loadedVersionsOnceAt(loadedBefore + 1))
+        .as("one copy for both")
+        .isEqualTo(loadedBefore + 1);
 
     close(first);
-    assertThat(SharedModels.loadedVersions()).isEqualTo(loadedBefore + 1);
+    assertThat(loadedVersionsOnceAt(loadedBefore + 1)).isEqualTo(loadedBefore + 1);
     send(second, seattleUpTo(10));
     assertScored(forecasts(second), v1, List.of(seattleUpTo(10)));
 
     serve(second, v2);
-    assertThat(SharedModels.loadedVersions())
+    assertThat(loadedVersionsOnceAt(loadedBefore + 1))
         .as("v1 let go, v2 loaded")
         .isEqualTo(loadedBefore + 1);
     close(second);
-    assertThat(SharedModels.loadedVersions()).isEqualTo(loadedBefore);
+    assertThat(loadedVersionsOnceAt(loadedBefore)).isEqualTo(loadedBefore);
   }
 
   private TwoInputStreamOperatorTestHarness<WindowReady, ModelUpdate, ScoredEvent> harness(
@@ -690,6 +692,18 @@ class BatchScoringOperatorTest {
         new TwoInputStreamOperatorTestHarness<>(new BatchScoringOperator(JobConfig.of(all)));
     open.add(harness);
     return harness;
+  }
+
+  /**
+   * The versions loaded in this JVM once they are {@code expected}, or after a minute: an old
+   * version is closed on its operator's loader thread, a new one loaded there.
+   */
+  private static int loadedVersionsOnceAt(int expected) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (SharedModels.loadedVersions() != expected && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    return SharedModels.loadedVersions();
   }
 
   private static BatchScoringOperator operator(
