@@ -367,6 +367,11 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     }
   }
 
+  /** Windows dropped while waiting for a model (the {@code waitingWindowsDropped} counter). */
+  long waitingWindowsDropped() {
+    return droppedWaiting.getCount();
+  }
+
   /** Model updates rejected so far (the {@code modelUpdatesRejected} counter), for tests. */
   long modelUpdatesRejected() {
     return rejectedModels.getCount();
@@ -383,6 +388,13 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
   public void processElement1(StreamRecord<WindowReady> element) throws Exception {
     WindowReady window = element.getValue();
     Serving model = serving.get(window.modelName);
+    if (model == null && loading.containsKey(window.modelName)) {
+      // no version serves yet and the first loads: wait for it here, as a load on this thread did,
+      // so that a backlog (a job started on a full topic) pushes back instead of filling the
+      // waiting windows beyond their limit while the model loads
+      awaitModelLoads();
+      model = serving.get(window.modelName);
+    }
     if (model == null) {
       // its actual waits with it: the evaluator then meets it after its forecast, however long
       // the model took, instead of having long moved on when a late forecast comes

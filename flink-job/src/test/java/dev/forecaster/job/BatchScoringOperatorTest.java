@@ -408,6 +408,21 @@ class BatchScoringOperatorTest {
   }
 
   @Test
+  void windowsArrivingWhileTheFirstVersionLoadsWaitForItInsteadOfOverflowing() throws Exception {
+    var harness = harness(Map.of("batch.size", "1", "scoring.max-waiting-windows", "2"));
+    ModelUpdate v1 = TinyModels.update(42, 1);
+    harness.processElement2(v1, 0L); // loads on the loader thread; nothing serves yet
+    List<List<Reading>> windows = new ArrayList<>();
+    for (int day = 10; day < 15; day++) { // more than may wait
+      windows.add(seattleUpTo(day));
+      send(harness, seattleUpTo(day));
+    }
+
+    assertScored(forecasts(harness), v1, windows);
+    assertThat(operator(harness).waitingWindowsDropped()).isZero();
+  }
+
+  @Test
   void versionsAskedForTogetherServeInOrderAndACheckpointKeepsTheNewest() throws Exception {
     int loadedBefore = SharedModels.loadedVersions();
     Map<String, String> settings = Map.of("batch.size", "1");
