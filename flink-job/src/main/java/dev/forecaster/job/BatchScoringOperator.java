@@ -65,11 +65,13 @@ import org.slf4j.LoggerFactory;
  * one serving then (so a version that loads stays in service when a newer one asked for meanwhile
  * does not). A version that does not load keeps the old one serving and is counted. A checkpoint
  * keeps the versions in service and the newest asked for (a restore tries the newest of each model
- * first, then older ones). A window that arrives before its model exists waits, and every waiting
- * window of a model is scored, in arrival order, when the model comes; at most {@code
- * scoring.max-waiting-windows} wait per subtask (beyond, the oldest of that model are dropped,
- * their actuals emitted, and counted), and they are part of every checkpoint. A waiting window's
- * actual is emitted after its forecast, as every window's is.
+ * first, then older ones). While no version of a model serves yet and its first one loads, a window
+ * of that model waits for the load on the task's thread (backpressure: a job started on a full
+ * topic would otherwise park more windows than may wait). A window that arrives before its model
+ * exists waits, and every waiting window of a model is scored, in arrival order, when the model
+ * comes; at most {@code scoring.max-waiting-windows} wait per subtask (beyond, the oldest of that
+ * model are dropped, their actuals emitted, and counted), and they are part of every checkpoint. A
+ * waiting window's actual is emitted after its forecast, as every window's is.
  */
 public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEvent>
     implements TwoInputStreamOperator<WindowReady, ModelUpdate, ScoredEvent> {
