@@ -94,17 +94,7 @@ final class LatencyBench extends SteadyLoadBench implements Callable<Integer> {
               "forecast-reader");
       reader.setDaemon(true);
       reader.start();
-      int warmDays =
-          send(
-              broker,
-              records,
-              rate,
-              producerLingerMs,
-              model.readingsPerWindow(),
-              warmedUp(sends::newestMadeAfterMs),
-              measuredDays(),
-              sends,
-              day -> {});
+      int warmDays = sendAtRate(broker, records, model, sends, day -> {});
       int days = warmDays + measuredDays();
       sends.awaitForecasts(days, model.readingsPerWindow(), Duration.ofSeconds(10));
       running.cancel().get();

@@ -2,9 +2,12 @@ package dev.forecaster.bench;
 
 import dev.forecaster.model.ModelSpec;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntConsumer;
 import java.util.function.LongSupplier;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -113,5 +116,27 @@ abstract class SteadyLoadBench {
       }
       return now - keptUpSince[0] >= warmup;
     };
+  }
+
+  /**
+   * Sends {@code records} at the rate with this benchmark's producer linger, warm-up and measured
+   * seconds ({@link LatencyBench#send}); returns the first measured day.
+   */
+  int sendAtRate(
+      BenchBroker broker,
+      List<ProducerRecord<byte[], byte[]>> records,
+      ModelSpec model,
+      LatencyBench.Sends sends,
+      IntConsumer measuring) {
+    return LatencyBench.send(
+        broker,
+        records,
+        rate,
+        producerLingerMs,
+        model.readingsPerWindow(),
+        warmedUp(sends::newestMadeAfterMs),
+        measuredDays(),
+        sends,
+        measuring);
   }
 }

@@ -117,14 +117,10 @@ final class SwapBench extends SteadyLoadBench implements Callable<Integer> {
       publisher.setDaemon(true);
       publisher.start();
       int warmDays =
-          LatencyBench.send(
+          sendAtRate(
               broker,
               records,
-              rate,
-              producerLingerMs,
-              model.readingsPerWindow(),
-              warmedUp(sends::newestMadeAfterMs),
-              measuredDays(),
+              model,
               sends,
               day -> {
                 arrivals.measureFrom(day * series);
