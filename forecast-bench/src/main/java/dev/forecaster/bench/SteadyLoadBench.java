@@ -70,7 +70,7 @@ abstract class SteadyLoadBench {
       description =
           "linger.ms of the readings producer; part of the measured time (default:"
               + " ${DEFAULT-VALUE}, the Kafka client's own default since 4.0; 0 sends a request"
-              + " per reading, which costs the broker beside the job a share of the two cores).")
+              + " per reading, and a broker on the same machine then takes CPU from the job).")
   int producerLingerMs;
 
   @Mixin ModelOption modelOption;
