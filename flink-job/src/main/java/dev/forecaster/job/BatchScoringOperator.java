@@ -103,6 +103,10 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
   private transient Map<String, ModelUpdate> loading;
 
   private transient ExecutorService loader;
+
+  /** Set when the operator closes: loads still queued then are skipped. */
+  private transient volatile boolean closing;
+
   private transient MailboxExecutor mailbox;
 
   /**
@@ -231,34 +235,39 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     loading.put(name, update);
     loader.execute(
         () -> {
-          Loaded loaded;
-          try {
-            loaded = load(update);
-          } catch (Throwable e) { // an Error (memory, a native library): the task fails, as before
-            mailbox.execute(
-                () -> {
-                  throw new IllegalStateException(
-                      "loading " + name + " v" + update.getVersion() + " failed", e);
-                },
-                "fail on loading %s v%d",
-                name,
-                update.getVersion());
-            return;
+          if (closing) {
+            return; // the operator closes: nothing will install it
           }
-          handedOver.add(loaded);
           try {
-            mailbox.execute(
-                () -> {
-                  if (handedOver.remove(loaded)) { // else the operator closed it
-                    install(update, loaded);
-                  }
-                },
-                "serve %s v%d",
-                name,
-                update.getVersion());
-          } catch (RejectedExecutionException e) { // the task is closing
-            if (handedOver.remove(loaded)) {
-              loaded.close();
+            Loaded loaded = load(update);
+            handedOver.add(loaded);
+            try {
+              mailbox.execute(
+                  () -> {
+                    if (handedOver.remove(loaded)) { // else the operator closed it
+                      install(update, loaded);
+                    }
+                  },
+                  "serve %s v%d",
+                  name,
+                  update.getVersion());
+            } catch (RejectedExecutionException e) { // the task is closing
+              if (handedOver.remove(loaded)) {
+                loaded.close();
+              }
+            }
+          } catch (Throwable e) { // an Error (memory, a native library): the task fails, as before
+            try {
+              mailbox.execute(
+                  () -> {
+                    throw new IllegalStateException(
+                        "loading " + name + " v" + update.getVersion() + " failed", e);
+                  },
+                  "fail on loading %s v%d",
+                  name,
+                  update.getVersion());
+            } catch (RejectedExecutionException closed) {
+              LOG.warn("loading {} v{} failed while the task closed", name, update.getVersion(), e);
             }
           }
         });
@@ -300,6 +309,11 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       // what the next ones reuse, and would otherwise stall the task's thread at the swap
       next.predictor.predict(next.encoded, next.base, next.base.length, next.out);
       return new Loaded(next, null, (System.nanoTime() - start) / 1_000_000);
+    } catch (Error e) {
+      if (next != null) {
+        next.close();
+      }
+      throw e;
     } catch (TranslateException e) {
       next.close();
       return new Loaded(
@@ -379,6 +393,13 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     return rejectedModels.getCount();
   }
 
+  /** Waits until a version of {@code name} serves or its newest asked for did not load. */
+  private void awaitFirstVersion(String name) throws InterruptedException {
+    while (!serving.containsKey(name) && loading.containsKey(name)) {
+      mailbox.yield();
+    }
+  }
+
   /** Installs every version loading now, waiting for them (end of input, tests). */
   void awaitModelLoads() throws InterruptedException {
     while (!loading.isEmpty()) {
@@ -394,7 +415,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       // no version serves yet and the first loads: wait for it here, as a load on this thread did,
       // so that a backlog (a job started on a full topic) pushes back instead of filling the
       // waiting windows beyond their limit while the model loads
-      awaitModelLoads();
+      awaitFirstVersion(window.modelName);
       model = serving.get(window.modelName);
     }
     if (model == null) {
@@ -601,8 +622,9 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
 
   @Override
   public void close() throws Exception {
+    closing = true;
     if (loader != null) {
-      loader.shutdown(); // queued closes of old versions still run
+      loader.shutdown(); // queued closes of old versions still run; queued loads are skipped
       if (!loader.awaitTermination(1, TimeUnit.MINUTES)) { // a load in flight ends; moot
         LOG.warn("a model load did not end within a minute of closing; its model may stay loaded");
       }
