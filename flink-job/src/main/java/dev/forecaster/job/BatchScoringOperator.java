@@ -99,7 +99,10 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
   private transient Counter rejectedModels;
   private transient long timerDue;
 
-  /** The newest version asked for of each model while it loads (on the loader thread). */
+  /**
+   * The newest version asked for of each model while it loads (the task thread's; the load runs on
+   * the loader thread).
+   */
   private transient Map<String, ModelUpdate> loading;
 
   private transient ExecutorService loader;
@@ -305,9 +308,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
                 + windowLength
                 + " (window.length)");
       }
-      // one forward pass of a full batch here: a fresh model's first pass allocates and prepares
-      // what the next ones reuse, and would otherwise stall the task's thread at the swap
-      next.predictor.predict(next.encoded, next.base, next.base.length, next.out);
+      next.predictor.warmUp(batchSize); // here, not as the task thread's first batch after a swap
       return new Loaded(next, null, (System.nanoTime() - start) / 1_000_000);
     } catch (Error e) {
       if (next != null) {

@@ -262,7 +262,7 @@ final class LatencyBench extends SteadyLoadBench implements Callable<Integer> {
       int i = day * series + s;
       if (i >= 0 && i < sentAt.length && sentAt[i] != 0 && latency[i] < 0) {
         toScored[i] = (createdAtMs - sentWall[i]) * 1_000_000L;
-        newestMadeAfterMs = createdAtMs - sentWall[i];
+        made(i, createdAtMs);
         latency[i] = nanos - sentAt[i]; // written last: the reader's mark that the slot is complete
         arrivedCount = arrivedCount + 1; // one writer: the reader thread
       }

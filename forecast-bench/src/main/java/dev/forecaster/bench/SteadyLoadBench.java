@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
  * <p>The warm-up is not a fixed time from the first reading sent: the job starts, loads its model
  * and runs its first minute on code not yet compiled while readings arrive at the rate, and on the
  * 2-core VM with the preset's model at 5,000/s that leaves a backlog, and stalls of seconds, until
- * 40-60 s after the first reading (2.3-3.5 s of latency in the first measured second after 30 s).
+ * 40-60 s after the first reading (2.3-6.6 s of latency in the first measured second after 30 s).
  * That is the start's, not the job's at the rate. So the warm-up lasts until the job has kept up
  * for {@code --warmup-seconds} in a row: each forecast seen made within {@link #KEPT_UP_MS} of its
  * reading's send, checked once per day of readings sent; a check that fails starts the count again.

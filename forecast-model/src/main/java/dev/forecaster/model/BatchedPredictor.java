@@ -89,6 +89,19 @@ public final class BatchedPredictor implements AutoCloseable {
     }
   }
 
+  /**
+   * Runs each network form once on zero windows, as many as it will see at most ({@code maxWindows}
+   * in all): a fresh model's first pass allocates and prepares what later ones reuse, and is better
+   * paid before it serves than by the first batch it scores.
+   */
+  public void warmUp(int maxWindows) throws TranslateException {
+    float[] zeros = new float[maxWindows * floatsPerWindow];
+    small.predict(new Batch(zeros, Math.min(maxWindows, smallUpTo)));
+    if (large != null && maxWindows > smallUpTo) {
+      large.predict(new Batch(zeros, maxWindows));
+    }
+  }
+
   @Override
   public void close() {
     small.close();
