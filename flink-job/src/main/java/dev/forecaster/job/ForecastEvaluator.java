@@ -21,7 +21,6 @@ import java.util.stream.Collectors;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.MetricGroup;
@@ -119,8 +118,7 @@ public final class ForecastEvaluator extends KeyedProcessFunction<String, Scored
     TrustedPackages.ensureContractsTrusted();
     state =
         getRuntimeContext()
-            .getState(
-                new ValueStateDescriptor<>(STATE, TypeInformation.of(SeriesEvaluation.class)));
+            .getState(new ValueStateDescriptor<>(STATE, SeriesEvaluationSerializer.INSTANCE));
     metrics = getRuntimeContext().getMetricGroup();
     expired = metrics.counter("expiredForecasts");
     unmatched = metrics.counter("unmatchedForecasts");

@@ -17,10 +17,11 @@ import java.util.Map;
  * bytes with two interval levels, where an object per forecast took about 86), and of each recent
  * reading only the targets' values.
  *
- * <p>Public fields and a no-argument constructor, as Flink's POJO serializer needs; the evaluator
- * alone changes it. Fields are only ever added (POJO schema evolution), so that a savepoint of an
- * older layout restores: {@link #waiting} is the layout before the compact one, moved into it on
- * first use.
+ * <p>Checkpoints write it with {@link SeriesEvaluationSerializer}. Public fields and a no-argument
+ * constructor, as Flink's POJO serializer needs: the builds before wrote it with that serializer,
+ * and their checkpoints and savepoints restore through it. The evaluator alone changes it. Fields
+ * are only ever added, so that a savepoint of an older layout restores: {@link #waiting} is the
+ * layout before the compact one, moved into it on first use.
  */
 public class SeriesEvaluation {
 

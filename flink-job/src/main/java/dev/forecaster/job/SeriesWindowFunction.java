@@ -10,7 +10,6 @@ import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
@@ -58,7 +57,7 @@ public final class SeriesWindowFunction
   @Override
   public void open(OpenContext context) {
     ValueStateDescriptor<SeriesWindowState> descriptor =
-        new ValueStateDescriptor<>("series-window", TypeInformation.of(SeriesWindowState.class));
+        new ValueStateDescriptor<>("series-window", SeriesWindowStateSerializer.INSTANCE);
     descriptor.enableTimeToLive(ttl(ttl));
     window = getRuntimeContext().getState(descriptor);
     var metrics = getRuntimeContext().getMetricGroup();

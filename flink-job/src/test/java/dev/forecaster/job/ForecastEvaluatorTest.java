@@ -16,11 +16,7 @@ import java.time.LocalDate;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.apache.flink.api.common.serialization.SerializerConfigImpl;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.api.common.typeutils.TypeSerializer;
-import org.apache.flink.api.java.typeutils.runtime.PojoSerializer;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.metrics.testutils.MetricListener;
@@ -31,6 +27,8 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.OperatorSnapshotUtil;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class ForecastEvaluatorTest {
 
@@ -394,8 +392,6 @@ class ForecastEvaluatorTest {
   @Test
   void aSeriesWithSevenHorizonsKeepsItsTargetAndWaitingForecastsCompactly() throws Exception {
     open(new ForecastEvaluator(JobConfig.defaultsOnly()));
-    List<Interval> intervals =
-        List.of(new Interval(0.8, 12.3456789, 14.1), new Interval(0.95, 11.0, 15.5));
     for (int day = 0; day < 20; day++) {
       LocalDate d = MON.plusDays(day);
       harness.processElement(
@@ -410,9 +406,18 @@ class ForecastEvaluatorTest {
                   .build()),
           0L);
       for (int h = 1; h <= 7; h++) {
+        // a network's forecast has every digit; its bounds are offsets added to it, which move
+        // with the calibration
+        double value = sevenHorizonForecast(day, h);
+        double width = 1 + (day * 7 + h) / 97.0;
         harness.processElement(
             ScoredEvent.of(
-                Forecast.newBuilder(forecast(d, h, 13.25)).setIntervals(intervals).build()),
+                Forecast.newBuilder(forecast(d, h, value))
+                    .setIntervals(
+                        List.of(
+                            new Interval(0.8, value - 0.9 * width, value + 0.85 * width),
+                            new Interval(0.95, value - 2.1 * width, value + 2.3 * width)))
+                    .build()),
             0L);
       }
     }
@@ -420,37 +425,45 @@ class ForecastEvaluatorTest {
     SeriesEvaluation state = stateOf(STATION);
     assertThat(state.waitingCount()).as("h = 1..7 wait 1..7 readings").isEqualTo(28);
     assertThat(state.features).as("of each reading only the target").containsExactly(TMAX);
-    TypeSerializer<SeriesEvaluation> serializer =
-        TypeInformation.of(SeriesEvaluation.class).createSerializer(new SerializerConfigImpl());
-    assertThat(serializer).isInstanceOf(PojoSerializer.class);
     DataOutputSerializer bytes = new DataOutputSerializer(4096);
-    serializer.serialize(state, bytes);
-    // 1,434 bytes; the layout of one object per forecast and every feature took 3,419 here
-    assertThat(bytes.length()).isLessThan(1_500);
+    SeriesEvaluationSerializer.INSTANCE.serialize(state, bytes);
+    // 837 bytes; 1,434 with the POJO serializer, 3,419 with an object per forecast and every
+    // feature
+    assertThat(bytes.length()).isLessThan(900);
     SeriesEvaluation restored =
-        serializer.deserialize(new DataInputDeserializer(bytes.getCopyOfBuffer()));
-    assertThat(restored.waitingAt(27)).usingRecursiveComparison().isEqualTo(state.waitingAt(27));
+        SeriesEvaluationSerializer.INSTANCE.deserialize(
+            new DataInputDeserializer(bytes.getCopyOfBuffer()));
+    assertThat(restored).usingRecursiveComparison().isEqualTo(state);
 
     List<Evaluation> evaluations = harness.extractOutputValues();
     assertThat(evaluations).hasSize(13 * 7 + 6 + 5 + 4 + 3 + 2 + 1);
     IntervalHit hit = evaluations.get(0).getIntervals().get(0);
     assertThat(hit.getLevel()).isEqualTo(0.8);
-    assertThat(hit.getLower()).as("a bound to float precision").isCloseTo(12.3456789, within(1e-6));
-    assertThat(hit.getUpper()).isEqualTo(14.1, within(1e-6));
+    assertThat(hit.getLower())
+        .as("a bound to float precision")
+        .isCloseTo(sevenHorizonForecast(0, 1) - 0.9 * (1 + 1 / 97.0), within(1e-6));
+    assertThat(hit.getUpper())
+        .isCloseTo(sevenHorizonForecast(0, 1) + 0.85 * (1 + 1 / 97.0), within(1e-6));
+  }
+
+  private static double sevenHorizonForecast(int day, int horizon) {
+    return 13.25 + horizon / 7.0 + day / 3.0;
   }
 
   /**
-   * A checkpoint the build before the compact layout (096118f) wrote: one reading of MON (12.0) and
-   * two forecasts from MON waiting, horizon 1 (13.25, 80% and 95% intervals) and 2 (13.5).
+   * Checkpoints of the builds before, both written by Flink's POJO serializer: of the layout before
+   * the compact arrays (096118f) and of the compact arrays before their compact encoding (6ee9a77).
+   * Each holds one reading of MON (12.0) and two forecasts from MON waiting, horizon 1 (13.25, 80%
+   * and 95% intervals) and 2 (13.5).
    */
-  @Test
-  void aCheckpointOfTheLayoutBeforeTheCompactOneRestoresItsWaitingForecasts() throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"evaluator-096118f.snapshot", "evaluator-6ee9a77.snapshot"})
+  void aCheckpointOfAnEarlierLayoutRestoresItsWaitingForecasts(String file) throws Exception {
     evaluator = new ForecastEvaluator(JobConfig.defaultsOnly());
     harness = newHarness(evaluator);
     harness.initializeState(
         OperatorSnapshotUtil.readStateHandle(
-            Path.of(getClass().getResource("/state/evaluator-096118f.snapshot").toURI())
-                .toString()));
+            Path.of(getClass().getResource("/state/" + file).toURI()).toString()));
     harness.open();
 
     reading(MON.plusDays(1), 14.0);

@@ -7,6 +7,7 @@ import dev.forecaster.avro.Reading;
 import dev.forecaster.schemas.Codecs;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -15,9 +16,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.OperatorSnapshotUtil;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -337,12 +340,128 @@ class SeriesWindowFunctionTest {
     assertThat(harness.numKeyedStateEntries()).isEqualTo(2);
   }
 
+  /**
+   * A checkpoint the build before the compact encoding (6ee9a77, Flink's POJO serializer) wrote,
+   * windows of three: Seattle's readings of MON .. MON+3 (10.5 .. 13.5, the ring wrapped) and one
+   * S&P 500 close of MON.
+   */
+  @Test
+  void aCheckpointOfThePojoLayoutRestoresItsWindows() throws Exception {
+    harness = newHarness(Map.of("window.length", "3"));
+    harness.initializeState(
+        OperatorSnapshotUtil.readStateHandle(
+            Path.of(getClass().getResource("/state/window-6ee9a77.snapshot").toURI()).toString()));
+    harness.open();
+    List<Reading> seattle =
+        IntStream.range(2, 5).mapToObj(d -> weather(KSEA, MON.plusDays(d), 10.5 + d)).toList();
+    Reading spxMon = stock("SPX", MON, 2081.2);
+    Reading spxTue = stock("SPX", MON.plusDays(1), 2090.5);
+
+    send(seattle.get(2));
+    send(weather(KSEA, MON.plusDays(4), 99.0));
+    send(spxTue);
+
+    assertThat(windows())
+        .containsExactly(
+            window("weather", TEMPERATURES, seattle),
+            window("stock", List.of("close"), List.of(spxMon, spxTue)));
+    assertThat(rejected()).extracting(DeadLetter::getCategory).containsExactly("duplicate");
+  }
+
+  @Test
+  void aCheckpointRestoresEveryWindowBitForBitAndWritesDecimalsCompactly() throws Exception {
+    open(Map.of());
+    // a station's one-decimal readings (as a CSV's "12.8" parses), and a series whose numbers have
+    // every digit
+    List<Reading> station = new ArrayList<>();
+    List<Reading> exact = new ArrayList<>();
+    for (int d = 0; d < 20; d++) {
+      station.add(
+          reading(
+              KSEA,
+              MON.plusDays(d),
+              Map.of(
+                  "temp_max",
+                  (128 + d % 7 * 3) / 10.0,
+                  "temp_min",
+                  (-31 + d % 5 * 10) / 10.0,
+                  "precipitation",
+                  d % 3 == 0 ? 0.0 : 10.9,
+                  "wind",
+                  4.7),
+              "weather"));
+      exact.add(
+          reading(
+              KPDX,
+              MON.plusDays(d),
+              Map.of("temp_max", Math.PI * d, "temp_min", -0.0, "wind", 1e300 / (d + 1)),
+              "weather"));
+    }
+    station.forEach(this::send);
+    exact.forEach(this::send);
+    List<Window> before = List.of(windows().get(19), windows().get(39));
+    var snapshot = harness.snapshot(1L, 1L);
+    harness.close();
+
+    harness = newHarness(Map.of());
+    harness.initializeState(snapshot);
+    harness.open();
+    Reading stationNext =
+        reading(
+            KSEA,
+            MON.plusDays(20),
+            Map.of("temp_max", 14.1, "temp_min", 2.2, "precipitation", 0.3, "wind", 5.0),
+            "weather");
+    Reading exactNext =
+        reading(
+            KPDX,
+            MON.plusDays(20),
+            Map.of("temp_max", Math.E, "temp_min", Double.MIN_VALUE, "wind", -1e-300),
+            "weather");
+    send(stationNext);
+    send(exactNext);
+
+    List<Window> after = windows();
+    List<Reading> stationWindow = new ArrayList<>(station.subList(5, 20));
+    stationWindow.add(stationNext);
+    List<Reading> exactWindow = new ArrayList<>(exact.subList(5, 20));
+    exactWindow.add(exactNext);
+    List<String> weather = List.of("precipitation", "temp_max", "temp_min", "wind");
+    assertThat(before)
+        .containsExactly(
+            window("weather", weather, station.subList(4, 20)),
+            window("weather", List.of("temp_max", "temp_min", "wind"), exact.subList(4, 20)));
+    assertThat(after)
+        .containsExactly(
+            window("weather", weather, stationWindow),
+            window("weather", List.of("temp_max", "temp_min", "wind"), exactWindow));
+    assertThat(Double.doubleToRawLongBits(after.get(1).rows().get(0).get(1)))
+        .as("-0.0 stays -0.0")
+        .isEqualTo(Double.doubleToRawLongBits(-0.0));
+
+    SeriesWindowState state = new SeriesWindowState(weather.toArray(String[]::new), 16);
+    station.forEach(
+        r -> state.append((int) r.getDay().toEpochDay(), row(r.getFeatures(), weather)));
+    DataOutputSerializer bytes = new DataOutputSerializer(1024);
+    SeriesWindowStateSerializer.INSTANCE.serialize(state, bytes);
+    // 129 bytes: 16 readings of four one-decimal features (their doubles alone were 512 bytes)
+    assertThat(bytes.length()).isLessThan(160);
+  }
+
+  private static double[] row(Map<String, Double> features, List<String> names) {
+    return names.stream().mapToDouble(features::get).toArray();
+  }
+
+  private static KeyedOneInputStreamOperatorTestHarness<String, ReadingEvent, WindowReady>
+      newHarness(Map<String, String> settings) throws Exception {
+    return new KeyedOneInputStreamOperatorTestHarness<>(
+        new KeyedProcessOperator<>(new SeriesWindowFunction(JobConfig.of(settings))),
+        event -> event.reading.getSeriesId(),
+        Types.STRING);
+  }
+
   private void open(Map<String, String> settings) throws Exception {
-    harness =
-        new KeyedOneInputStreamOperatorTestHarness<>(
-            new KeyedProcessOperator<>(new SeriesWindowFunction(JobConfig.of(settings))),
-            event -> event.reading.getSeriesId(),
-            Types.STRING);
+    harness = newHarness(settings);
     harness.open();
   }
 
