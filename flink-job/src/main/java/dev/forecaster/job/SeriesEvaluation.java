@@ -21,7 +21,10 @@ import java.util.Map;
  * constructor, as Flink's POJO serializer needs: the builds before wrote it with that serializer,
  * and their checkpoints and savepoints restore through it. The evaluator alone changes it. Fields
  * are only ever added, so that a savepoint of an older layout restores: {@link #waiting} is the
- * layout before the compact one, moved into it on first use.
+ * layout before the compact one, moved into it on first use. A field added needs its place in the
+ * serializer's {@code serialize}, {@code deserialize} and {@code copy} and a new format there (one
+ * that still reads the old): a field it does not know is not checkpointed (StateSerializersTest
+ * fails until it does).
  */
 public class SeriesEvaluation {
 

@@ -4,7 +4,8 @@ package dev.forecaster.job;
  * The keyed state of one series: a ring buffer of its last readings. Appending is O(1); the buffer
  * is mutated in place (the heap state backend keeps the object, not a copy). Checkpoints write it
  * with {@link SeriesWindowStateSerializer}; it stays a Flink POJO, so that the checkpoints and
- * savepoints of the builds before, which Flink's POJO serializer wrote, restore.
+ * savepoints of the builds before, which Flink's POJO serializer wrote, restore. A field added
+ * needs its place in that serializer (StateSerializersTest fails until it has one).
  */
 public class SeriesWindowState {
   /**

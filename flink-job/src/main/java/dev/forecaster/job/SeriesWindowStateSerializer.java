@@ -69,16 +69,28 @@ public final class SeriesWindowStateSerializer extends StateCoding.Serializer<Se
     }
     SeriesWindowState state = new SeriesWindowState();
     state.featureNames = StateCoding.readStrings(in);
-    int capacity = StateCoding.readVarInt(in);
+    int capacity = StateCoding.readLength(in);
+    state.size = StateCoding.readLength(in);
+    int width = state.featureNames == null ? 0 : state.featureNames.length;
+    if (capacity < 0 || state.size < 0 || state.size > capacity || state.size > 0 && width == 0) {
+      throw new IOException(
+          "a series window of "
+              + state.size
+              + " readings in "
+              + capacity
+              + " slots, "
+              + width
+              + " features: the state is corrupt");
+    }
     state.days = new int[capacity];
-    state.values =
-        new double[capacity * (state.featureNames == null ? 0 : state.featureNames.length)];
-    state.size = StateCoding.readVarInt(in);
+    state.values = new double[capacity * width];
     if (state.size == 0) {
       return state;
     }
-    int width = state.featureNames.length;
     int[] days = StateCoding.readInts(in);
+    if (days == null || days.length != state.size) {
+      throw new IOException("a series window of " + state.size + " readings with other days");
+    }
     System.arraycopy(days, 0, state.days, 0, days.length);
     for (int f = 0; f < width; f++) {
       int feature = f;

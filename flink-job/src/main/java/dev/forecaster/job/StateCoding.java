@@ -26,7 +26,10 @@ import org.apache.flink.types.StringValue;
  */
 final class StateCoding {
 
-  /** Decimal places a column may have to be written as integers (10^9: a double's 9 digits). */
+  /**
+   * Decimal places a column may have to be written as integers: a limit chosen, not a double's (it
+   * holds 15 to 17 digits); 10^9 covers sensors, prices and their float artefacts.
+   */
   static final int MAX_DECIMALS = 9;
 
   /** The marker of a column written as doubles ({@link #writeXor}). */
@@ -82,6 +85,18 @@ final class StateCoding {
     writeVarInt(out, array == null ? -1 : length);
   }
 
+  /** Longer arrays than any state has: a length beyond it means the bytes are not a state's. */
+  private static final int MAX_LENGTH = 1 << 24;
+
+  /** An array's length written by {@link #writeLength}: -1 for none. */
+  static int readLength(DataInputView in) throws IOException {
+    int n = readVarInt(in);
+    if (n < -1 || n > MAX_LENGTH) {
+      throw new IOException("an array of length " + n + ": the state is corrupt");
+    }
+    return n;
+  }
+
   static void writeStrings(DataOutputView out, String[] strings) throws IOException {
     writeLength(out, strings, strings == null ? 0 : strings.length);
     if (strings != null) {
@@ -92,7 +107,7 @@ final class StateCoding {
   }
 
   static String[] readStrings(DataInputView in) throws IOException {
-    int n = readVarInt(in);
+    int n = readLength(in);
     if (n < 0) {
       return null;
     }
@@ -111,7 +126,7 @@ final class StateCoding {
   }
 
   static int[] readInts(DataInputView in) throws IOException {
-    int n = readVarInt(in);
+    int n = readLength(in);
     if (n < 0) {
       return null;
     }
@@ -128,7 +143,7 @@ final class StateCoding {
   }
 
   static short[] readShorts(DataInputView in) throws IOException {
-    int n = readVarInt(in);
+    int n = readLength(in);
     if (n < 0) {
       return null;
     }
@@ -145,7 +160,7 @@ final class StateCoding {
   }
 
   static long[] readLongs(DataInputView in) throws IOException {
-    int n = readVarInt(in);
+    int n = readLength(in);
     if (n < 0) {
       return null;
     }
@@ -287,7 +302,7 @@ final class StateCoding {
   }
 
   static float[] readFloats(DataInputView in) throws IOException {
-    int n = readVarInt(in);
+    int n = readLength(in);
     if (n < 0) {
       return null;
     }
@@ -321,7 +336,10 @@ final class StateCoding {
 
   static void readXor(DataInputView in, int count, int width, int stride, IntegerSink sink)
       throws IOException {
-    long[] recent = new long[Math.max(1, stride)];
+    if (stride < 1 || stride > MAX_LENGTH) {
+      throw new IOException("a stride of " + stride + ": the state is corrupt");
+    }
+    long[] recent = new long[Math.min(stride, Math.max(1, count))];
     for (int pair = 0; pair < count; pair += 2) {
       int header = in.readUnsignedByte();
       for (int i = pair; i < Math.min(pair + 2, count); i++) {
@@ -334,8 +352,8 @@ final class StateCoding {
         for (int b = 0; b < bytes; b++) {
           x = x << 8 | in.readUnsignedByte();
         }
-        long v = x ^ (i >= stride ? recent[i % stride] : 0);
-        recent[i % stride] = v;
+        long v = x ^ (i >= stride ? recent[i % recent.length] : 0);
+        recent[i % recent.length] = v;
         sink.accept(i, v);
       }
     }
@@ -364,7 +382,7 @@ final class StateCoding {
   }
 
   static double[] readDoubles(DataInputView in) throws IOException {
-    int n = readVarInt(in);
+    int n = readLength(in);
     if (n < 0) {
       return null;
     }
@@ -428,7 +446,7 @@ final class StateCoding {
         return RAW;
       }
     }
-    // a number exact with fewer places is exact with more, but check what will be written
+    // a number exact with fewer places is usually exact with more; check what will be written
     for (int i = 0; i < count; i++) {
       if (!exact(value.applyAsDouble(i), k)) {
         return RAW;

@@ -17,12 +17,15 @@ import java.util.Map;
 import java.util.stream.IntStream;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.core.memory.DataOutputSerializer;
+import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.OperatorSnapshotUtil;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class SeriesWindowFunctionTest {
 
@@ -341,16 +344,21 @@ class SeriesWindowFunctionTest {
   }
 
   /**
-   * A checkpoint the build before the compact encoding (6ee9a77, Flink's POJO serializer) wrote,
-   * windows of three: Seattle's readings of MON .. MON+3 (10.5 .. 13.5, the ring wrapped) and one
-   * S&P 500 close of MON.
+   * Checkpoints the build before the compact encoding (6ee9a77, Flink's POJO serializer) wrote, one
+   * per state backend, windows of three: Seattle's readings of MON .. MON+3 (10.5 .. 13.5, the ring
+   * wrapped) and one S&P 500 close of MON. RocksDB rewrites every value with the new serializer as
+   * it restores.
    */
-  @Test
-  void aCheckpointOfThePojoLayoutRestoresItsWindows() throws Exception {
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"window-6ee9a77.snapshot", "window-6ee9a77-rocksdb.snapshot"})
+  void aCheckpointOfThePojoLayoutRestoresItsWindows(String file) throws Exception {
     harness = newHarness(Map.of("window.length", "3"));
+    if (file.contains("rocksdb")) {
+      harness.setStateBackend(new EmbeddedRocksDBStateBackend());
+    }
     harness.initializeState(
         OperatorSnapshotUtil.readStateHandle(
-            Path.of(getClass().getResource("/state/window-6ee9a77.snapshot").toURI()).toString()));
+            Path.of(getClass().getResource("/state/" + file).toURI()).toString()));
     harness.open();
     List<Reading> seattle =
         IntStream.range(2, 5).mapToObj(d -> weather(KSEA, MON.plusDays(d), 10.5 + d)).toList();
