@@ -10,7 +10,6 @@ import dev.forecaster.avro.Interval;
 import dev.forecaster.avro.IntervalHit;
 import dev.forecaster.avro.Reading;
 import dev.forecaster.schemas.ForecastIds;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.List;
@@ -22,10 +21,8 @@ import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.metrics.testutils.MetricListener;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.state.VoidNamespace;
-import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
-import org.apache.flink.streaming.util.OperatorSnapshotUtil;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -468,13 +465,7 @@ class ForecastEvaluatorTest {
   void aCheckpointOfAnEarlierLayoutRestoresItsWaitingForecasts(String file) throws Exception {
     evaluator = new ForecastEvaluator(JobConfig.defaultsOnly());
     harness = newHarness(evaluator);
-    if (file.contains("rocksdb")) {
-      harness.setStateBackend(new EmbeddedRocksDBStateBackend());
-    }
-    harness.initializeState(
-        OperatorSnapshotUtil.readStateHandle(
-            Path.of(getClass().getResource("/state/" + file).toURI()).toString()));
-    harness.open();
+    StoredCheckpoints.restoreAndOpen(harness, file);
 
     reading(MON.plusDays(1), 14.0);
     reading(MON.plusDays(2), 15.0);

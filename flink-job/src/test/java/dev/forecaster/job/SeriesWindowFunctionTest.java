@@ -7,7 +7,6 @@ import dev.forecaster.avro.Reading;
 import dev.forecaster.schemas.Codecs;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -17,11 +16,9 @@ import java.util.Map;
 import java.util.stream.IntStream;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.core.memory.DataOutputSerializer;
-import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
-import org.apache.flink.streaming.util.OperatorSnapshotUtil;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -353,13 +350,7 @@ class SeriesWindowFunctionTest {
   @ValueSource(strings = {"window-6ee9a77.snapshot", "window-6ee9a77-rocksdb.snapshot"})
   void aCheckpointOfThePojoLayoutRestoresItsWindows(String file) throws Exception {
     harness = newHarness(Map.of("window.length", "3"));
-    if (file.contains("rocksdb")) {
-      harness.setStateBackend(new EmbeddedRocksDBStateBackend());
-    }
-    harness.initializeState(
-        OperatorSnapshotUtil.readStateHandle(
-            Path.of(getClass().getResource("/state/" + file).toURI()).toString()));
-    harness.open();
+    StoredCheckpoints.restoreAndOpen(harness, file);
     List<Reading> seattle =
         IntStream.range(2, 5).mapToObj(d -> weather(KSEA, MON.plusDays(d), 10.5 + d)).toList();
     Reading spxMon = stock("SPX", MON, 2081.2);
