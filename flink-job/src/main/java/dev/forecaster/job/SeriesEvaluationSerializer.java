@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.Arrays;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
 import org.apache.flink.core.memory.DataInputView;
+import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.core.memory.DataOutputView;
 import org.apache.flink.types.StringValue;
 
@@ -80,7 +81,7 @@ public final class SeriesEvaluationSerializer extends StateCoding.Serializer<Ser
   }
 
   @Override
-  public void serialize(SeriesEvaluation s, DataOutputView out) throws IOException {
+  void encode(SeriesEvaluation s, DataOutputSerializer out) throws IOException {
     out.writeByte(FORMAT);
     StateCoding.writeStrings(out, s.names);
     writeFeatures(out, s);
@@ -209,9 +210,12 @@ public final class SeriesEvaluationSerializer extends StateCoding.Serializer<Ser
     }
     int width = width(s, values.length);
     int height = values.length / width;
+    double[] column = new double[height];
     for (int c = 0; c < width; c++) {
-      int column = c;
-      StateCoding.writeColumn(out, height, r -> values[r * width + column]);
+      for (int r = 0; r < height; r++) {
+        column[r] = values[r * width + c];
+      }
+      StateCoding.writeColumn(out, column);
     }
   }
 
@@ -224,8 +228,10 @@ public final class SeriesEvaluationSerializer extends StateCoding.Serializer<Ser
     int width = width(s, length);
     int height = length / width;
     for (int c = 0; c < width; c++) {
-      int column = c;
-      StateCoding.readColumn(in, height, (r, v) -> values[r * width + column] = v);
+      double[] column = StateCoding.readColumn(in, height);
+      for (int r = 0; r < height; r++) {
+        values[r * width + c] = column[r];
+      }
     }
     return values;
   }

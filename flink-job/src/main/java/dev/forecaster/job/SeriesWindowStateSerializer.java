@@ -3,7 +3,7 @@ package dev.forecaster.job;
 import java.io.IOException;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
 import org.apache.flink.core.memory.DataInputView;
-import org.apache.flink.core.memory.DataOutputView;
+import org.apache.flink.core.memory.DataOutputSerializer;
 
 /**
  * Writes a series' window compactly ({@link StateCoding}): its feature names, its capacity, then
@@ -38,7 +38,7 @@ public final class SeriesWindowStateSerializer extends StateCoding.Serializer<Se
   }
 
   @Override
-  public void serialize(SeriesWindowState state, DataOutputView out) throws IOException {
+  void encode(SeriesWindowState state, DataOutputSerializer out) throws IOException {
     out.writeByte(FORMAT);
     StateCoding.writeStrings(out, state.featureNames);
     int capacity = state.days == null ? 0 : state.days.length;
@@ -54,10 +54,12 @@ public final class SeriesWindowStateSerializer extends StateCoding.Serializer<Se
       days[i] = state.days[(start + i) % capacity];
     }
     StateCoding.writeInts(out, days);
+    double[] column = new double[state.size];
     for (int f = 0; f < width; f++) {
-      int feature = f;
-      StateCoding.writeColumn(
-          out, state.size, i -> state.values[(start + i) % capacity * width + feature]);
+      for (int i = 0; i < column.length; i++) {
+        column[i] = state.values[(start + i) % capacity * width + f];
+      }
+      StateCoding.writeColumn(out, column);
     }
   }
 
@@ -93,8 +95,10 @@ public final class SeriesWindowStateSerializer extends StateCoding.Serializer<Se
     }
     System.arraycopy(days, 0, state.days, 0, days.length);
     for (int f = 0; f < width; f++) {
-      int feature = f;
-      StateCoding.readColumn(in, state.size, (i, v) -> state.values[i * width + feature] = v);
+      double[] column = StateCoding.readColumn(in, state.size);
+      for (int i = 0; i < column.length; i++) {
+        state.values[i * width + f] = column[i];
+      }
     }
     state.head = state.size % capacity;
     return state;

@@ -1,8 +1,6 @@
 package dev.forecaster.job;
 
 import java.io.IOException;
-import java.util.function.IntToDoubleFunction;
-import java.util.function.IntToLongFunction;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.common.typeutils.TypeSerializerSchemaCompatibility;
@@ -10,6 +8,7 @@ import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
 import org.apache.flink.api.java.typeutils.runtime.PojoSerializerSnapshot;
 import org.apache.flink.core.memory.DataInputView;
+import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.core.memory.DataOutputView;
 import org.apache.flink.types.StringValue;
 
@@ -121,7 +120,11 @@ final class StateCoding {
   static void writeInts(DataOutputView out, int[] values) throws IOException {
     writeLength(out, values, values == null ? 0 : values.length);
     if (values != null) {
-      writeIntegers(out, values.length, i -> values[i]);
+      long[] longs = new long[values.length];
+      for (int i = 0; i < longs.length; i++) {
+        longs[i] = values[i];
+      }
+      writeIntegers(out, longs);
     }
   }
 
@@ -130,15 +133,22 @@ final class StateCoding {
     if (n < 0) {
       return null;
     }
+    long[] longs = readIntegers(in, n);
     int[] values = new int[n];
-    readIntegers(in, n, (i, v) -> values[i] = (int) v);
+    for (int i = 0; i < n; i++) {
+      values[i] = (int) longs[i];
+    }
     return values;
   }
 
   static void writeShorts(DataOutputView out, short[] values) throws IOException {
     writeLength(out, values, values == null ? 0 : values.length);
     if (values != null) {
-      writeIntegers(out, values.length, i -> values[i]);
+      long[] longs = new long[values.length];
+      for (int i = 0; i < longs.length; i++) {
+        longs[i] = values[i];
+      }
+      writeIntegers(out, longs);
     }
   }
 
@@ -147,31 +157,24 @@ final class StateCoding {
     if (n < 0) {
       return null;
     }
+    long[] longs = readIntegers(in, n);
     short[] values = new short[n];
-    readIntegers(in, n, (i, v) -> values[i] = (short) v);
+    for (int i = 0; i < n; i++) {
+      values[i] = (short) longs[i];
+    }
     return values;
   }
 
   static void writeLongs(DataOutputView out, long[] values) throws IOException {
     writeLength(out, values, values == null ? 0 : values.length);
     if (values != null) {
-      writeIntegers(out, values.length, i -> values[i]);
+      writeIntegers(out, values);
     }
   }
 
   static long[] readLongs(DataInputView in) throws IOException {
     int n = readLength(in);
-    if (n < 0) {
-      return null;
-    }
-    long[] values = new long[n];
-    readIntegers(in, n, (i, v) -> values[i] = v);
-    return values;
-  }
-
-  /** Where {@link #readIntegers} puts the i-th integer. */
-  interface IntegerSink {
-    void accept(int i, long value);
+    return n < 0 ? null : readIntegers(in, n);
   }
 
   /** How {@link #writeIntegers} writes a column. */
@@ -181,74 +184,65 @@ final class StateCoding {
   private static final int RUNS_OF_VALUES = 2;
 
   /**
-   * {@code count} integers as the differences from the one before, in whichever of three forms is
-   * shortest: each difference; pairs of a difference and how often it repeats (sixteen consecutive
-   * days take seven bytes); or pairs of a difference and how often the value it gives repeats (the
-   * base days of a series' waiting forecasts, one source or one version throughout).
+   * Integers as the differences from the one before, in whichever of three forms is shortest: each
+   * difference; pairs of a difference and how often it repeats (sixteen consecutive days take seven
+   * bytes); or pairs of a difference and how often the value it gives repeats (the base days of a
+   * series' waiting forecasts, one source or one version throughout). Sizes all three in one pass,
+   * then writes one.
    */
-  static void writeIntegers(DataOutputView out, int count, IntToLongFunction value)
-      throws IOException {
-    int mode = PLAIN;
-    long shortest = encodedSize(PLAIN, count, value);
-    for (int m : new int[] {RUNS_OF_STEPS, RUNS_OF_VALUES}) {
-      long size = encodedSize(m, count, value);
-      if (size < shortest) {
-        mode = m;
-        shortest = size;
+  static void writeIntegers(DataOutputView out, long[] v) throws IOException {
+    int n = v.length;
+    long plain = 0;
+    long steps = 0;
+    long values = 0;
+    long stepDelta = 0;
+    int stepRun = 0;
+    long valueDelta = 0;
+    int valueRun = 0;
+    for (int i = 0; i < n; i++) {
+      long delta = v[i] - (i == 0 ? 0 : v[i - 1]);
+      plain += varSize(delta);
+      if (i > 0 && delta == stepDelta) {
+        stepRun++;
+      } else {
+        steps += stepRun == 0 ? 0 : varSize(stepDelta) + varSize(stepRun);
+        stepDelta = delta;
+        stepRun = 1;
+      }
+      if (i > 0 && delta == 0) {
+        valueRun++;
+      } else {
+        values += valueRun == 0 ? 0 : varSize(valueDelta) + varSize(valueRun);
+        valueDelta = delta; // from the value of the run before
+        valueRun = 1;
       }
     }
+    steps += stepRun == 0 ? 0 : varSize(stepDelta) + varSize(stepRun);
+    values += valueRun == 0 ? 0 : varSize(valueDelta) + varSize(valueRun);
+    int mode =
+        plain <= steps && plain <= values
+            ? PLAIN
+            : steps <= values ? RUNS_OF_STEPS : RUNS_OF_VALUES;
     out.writeByte(mode);
-    encode(
-        mode,
-        count,
-        value,
-        (delta, run) -> {
-          writeVarLong(out, delta);
-          if (run > 0) {
-            writeVarInt(out, run);
-          }
-        });
-  }
-
-  /** One difference of {@link #encode} and its run (0: a form without runs). */
-  private interface Pairs {
-    void accept(long delta, int run) throws IOException;
-  }
-
-  private static long encodedSize(int mode, int count, IntToLongFunction value) {
-    long[] size = {0};
-    try {
-      encode(
-          mode,
-          count,
-          value,
-          (delta, run) -> size[0] += varSize(delta) + (run > 0 ? varSize(run) : 0));
-    } catch (IOException e) {
-      throw new IllegalStateException("counting throws nothing", e);
-    }
-    return size[0];
-  }
-
-  private static void encode(int mode, int count, IntToLongFunction value, Pairs pairs)
-      throws IOException {
-    long previous = 0;
     int i = 0;
-    while (i < count) {
-      long v = value.applyAsLong(i);
-      long delta = v - previous;
+    long previous = 0;
+    while (i < n) {
+      long delta = v[i] - previous;
       int run = 1;
       if (mode == RUNS_OF_STEPS) {
-        while (i + run < count
-            && value.applyAsLong(i + run) - value.applyAsLong(i + run - 1) == delta) {
+        while (i + run < n && v[i + run] - v[i + run - 1] == delta) {
           run++;
         }
       } else if (mode == RUNS_OF_VALUES) {
-        while (i + run < count && value.applyAsLong(i + run) == v) {
+        while (i + run < n && v[i + run] == v[i]) {
           run++;
         }
       }
-      pairs.accept(delta, mode == PLAIN ? 0 : run);
-      previous = mode == RUNS_OF_STEPS ? value.applyAsLong(i + run - 1) : v;
+      writeVarLong(out, delta);
+      if (mode != PLAIN) {
+        writeVarInt(out, run);
+      }
+      previous = v[i + run - 1];
       i += run;
     }
   }
@@ -259,11 +253,12 @@ final class StateCoding {
     return Math.max(1, (64 - Long.numberOfLeadingZeros(v) + 6) / 7);
   }
 
-  static void readIntegers(DataInputView in, int count, IntegerSink sink) throws IOException {
+  static long[] readIntegers(DataInputView in, int count) throws IOException {
     int mode = in.readUnsignedByte();
     if (mode > RUNS_OF_VALUES) {
       throw new IOException("integers in form " + mode + ": the state is corrupt");
     }
+    long[] values = new long[count];
     long previous = 0;
     int i = 0;
     while (i < count) {
@@ -279,12 +274,13 @@ final class StateCoding {
       }
       previous += delta;
       for (int r = 0; r < run; r++) {
-        sink.accept(i++, previous);
+        values[i++] = previous;
         if (mode == RUNS_OF_STEPS && r + 1 < run) {
           previous += delta;
         }
       }
     }
+    return values;
   }
 
   /**
@@ -296,8 +292,11 @@ final class StateCoding {
     writeLength(out, values, values == null ? 0 : values.length);
     if (values != null) {
       writeVarInt(out, stride);
-      writeXor(
-          out, values.length, 4, stride, i -> Float.floatToRawIntBits(values[i]) & 0xFFFFFFFFL);
+      long[] bits = new long[values.length];
+      for (int i = 0; i < bits.length; i++) {
+        bits[i] = Float.floatToRawIntBits(values[i]) & 0xFFFFFFFFL;
+      }
+      writeXor(out, bits, stride);
     }
   }
 
@@ -306,26 +305,32 @@ final class StateCoding {
     if (n < 0) {
       return null;
     }
-    float[] values = new float[n];
     int stride = readVarInt(in);
-    readXor(in, n, 4, stride, (i, bits) -> values[i] = Float.intBitsToFloat((int) bits));
+    long[] bits = readXor(in, n, 4, stride);
+    float[] values = new float[n];
+    for (int i = 0; i < n; i++) {
+      values[i] = Float.intBitsToFloat((int) bits[i]);
+    }
     return values;
   }
 
   /**
-   * {@code count} numbers of {@code width} bytes, each as its exclusive or with the one {@code
-   * stride} places before (the first ones with 0), less its leading zero bytes: close numbers share
-   * their sign, exponent and first digits, so the exclusive or starts with zeros. How many bytes
-   * follow is a half byte, two to a byte.
+   * Numbers' bits, each as its exclusive or with the one {@code stride} places before (the first
+   * ones with 0), less its leading zero bytes: close numbers share their sign, exponent and first
+   * digits, so the exclusive or starts with zeros. How many bytes follow is a half byte, two to a
+   * byte.
    */
-  static void writeXor(DataOutputView out, int count, int width, int stride, IntToLongFunction bits)
-      throws IOException {
+  static void writeXor(DataOutputView out, long[] bits, int stride) throws IOException {
     if (stride < 1) {
       throw new IllegalArgumentException("a stride of at least 1, got " + stride);
     }
+    int count = bits.length;
     for (int pair = 0; pair < count; pair += 2) {
-      long first = xor(pair, stride, bits);
-      long second = pair + 1 < count ? xor(pair + 1, stride, bits) : 0;
+      long first = bits[pair] ^ (pair >= stride ? bits[pair - stride] : 0);
+      long second =
+          pair + 1 < count
+              ? bits[pair + 1] ^ (pair + 1 >= stride ? bits[pair + 1 - stride] : 0)
+              : 0;
       int firstBytes = significantBytes(first);
       int secondBytes = significantBytes(second);
       out.writeByte(firstBytes << 4 | secondBytes);
@@ -334,12 +339,11 @@ final class StateCoding {
     }
   }
 
-  static void readXor(DataInputView in, int count, int width, int stride, IntegerSink sink)
-      throws IOException {
+  static long[] readXor(DataInputView in, int count, int width, int stride) throws IOException {
     if (stride < 1 || stride > MAX_LENGTH) {
       throw new IOException("a stride of " + stride + ": the state is corrupt");
     }
-    long[] recent = new long[Math.min(stride, Math.max(1, count))];
+    long[] values = new long[count];
     for (int pair = 0; pair < count; pair += 2) {
       int header = in.readUnsignedByte();
       for (int i = pair; i < Math.min(pair + 2, count); i++) {
@@ -352,15 +356,10 @@ final class StateCoding {
         for (int b = 0; b < bytes; b++) {
           x = x << 8 | in.readUnsignedByte();
         }
-        long v = x ^ (i >= stride ? recent[i % recent.length] : 0);
-        recent[i % recent.length] = v;
-        sink.accept(i, v);
+        values[i] = x ^ (i >= stride ? values[i - stride] : 0);
       }
     }
-  }
-
-  private static long xor(int i, int stride, IntToLongFunction bits) {
-    return bits.applyAsLong(i) ^ (i >= stride ? bits.applyAsLong(i - stride) : 0);
+    return values;
   }
 
   private static int significantBytes(long x) {
@@ -377,52 +376,49 @@ final class StateCoding {
   static void writeDoubles(DataOutputView out, double[] values) throws IOException {
     writeLength(out, values, values == null ? 0 : values.length);
     if (values != null) {
-      writeColumn(out, values.length, i -> values[i]);
+      writeColumn(out, values);
     }
   }
 
   static double[] readDoubles(DataInputView in) throws IOException {
     int n = readLength(in);
-    if (n < 0) {
-      return null;
-    }
-    double[] values = new double[n];
-    readColumn(in, n, (i, v) -> values[i] = v);
-    return values;
+    return n < 0 ? null : readColumn(in, n);
   }
 
   /**
-   * {@code count} numbers, {@code value(i)} the i-th: as integers over 10^k, each the difference
-   * from the one before, for the fewest decimal places k that give every number back exactly; as
-   * doubles when none does (more than {@link #MAX_DECIMALS} places, NaN, infinities, -0.0), each as
-   * its difference from the one before ({@link #writeXor}).
+   * Numbers as integers over 10^k, each the difference from the one before, for the fewest decimal
+   * places k that give every number back exactly; as doubles when none does (more than {@link
+   * #MAX_DECIMALS} places, NaN, infinities, -0.0), each as its difference from the one before
+   * ({@link #writeXor}).
    */
-  static void writeColumn(DataOutputView out, int count, IntToDoubleFunction value)
-      throws IOException {
-    int k = decimals(count, value);
+  static void writeColumn(DataOutputView out, double[] column) throws IOException {
+    int k = decimals(column);
     out.writeByte(k);
     if (k == RAW) {
-      writeXor(out, count, 8, 1, i -> Double.doubleToRawLongBits(value.applyAsDouble(i)));
+      long[] bits = new long[column.length];
+      for (int i = 0; i < bits.length; i++) {
+        bits[i] = Double.doubleToRawLongBits(column[i]);
+      }
+      writeXor(out, bits, 1);
       return;
     }
     long previous = 0;
-    for (int i = 0; i < count; i++) {
-      long m = Math.round(value.applyAsDouble(i) * POWERS[k]);
+    for (double v : column) {
+      long m = Math.round(v * POWERS[k]);
       writeVarLong(out, m - previous);
       previous = m;
     }
   }
 
-  /** Where {@link #readColumn} puts the i-th number. */
-  interface ColumnSink {
-    void accept(int i, double value);
-  }
-
-  static void readColumn(DataInputView in, int count, ColumnSink sink) throws IOException {
+  static double[] readColumn(DataInputView in, int count) throws IOException {
     int k = in.readUnsignedByte();
+    double[] column = new double[count];
     if (k == RAW) {
-      readXor(in, count, 8, 1, (i, bits) -> sink.accept(i, Double.longBitsToDouble(bits)));
-      return;
+      long[] bits = readXor(in, count, 8, 1);
+      for (int i = 0; i < count; i++) {
+        column[i] = Double.longBitsToDouble(bits[i]);
+      }
+      return column;
     }
     if (k > MAX_DECIMALS) {
       throw new IOException("a column with " + k + " decimal places: the state is corrupt");
@@ -430,25 +426,29 @@ final class StateCoding {
     long m = 0;
     for (int i = 0; i < count; i++) {
       m += readVarLong(in);
-      sink.accept(i, m / POWERS[k]);
+      column[i] = m / POWERS[k];
     }
+    return column;
   }
 
   /** The decimal places the column is written with, or {@link #RAW}. */
-  private static int decimals(int count, IntToDoubleFunction value) {
+  private static int decimals(double[] column) {
     int k = 0;
-    for (int i = 0; i < count; i++) {
-      double v = value.applyAsDouble(i);
-      while (k <= MAX_DECIMALS && !exact(v, k)) {
-        k++;
-      }
-      if (k > MAX_DECIMALS) {
-        return RAW;
+    int checkedBefore = 0; // the numbers before this one were checked with fewer places than k
+    for (int i = 0; i < column.length; i++) {
+      if (!exact(column[i], k)) {
+        do {
+          k++;
+        } while (k <= MAX_DECIMALS && !exact(column[i], k));
+        if (k > MAX_DECIMALS) {
+          return RAW;
+        }
+        checkedBefore = i;
       }
     }
     // a number exact with fewer places is usually exact with more; check what will be written
-    for (int i = 0; i < count; i++) {
-      if (!exact(value.applyAsDouble(i), k)) {
+    for (int i = 0; i < checkedBefore; i++) {
+      if (!exact(column[i], k)) {
         return RAW;
       }
     }
@@ -471,6 +471,28 @@ final class StateCoding {
    * serialized bytes goes through a value.
    */
   abstract static class Serializer<T> extends TypeSerializerSingleton<T> {
+
+    /**
+     * Where a value is encoded before it goes out in one piece: the encoding writes byte by byte,
+     * and a checkpoint's stream is several wrappers deep. One per thread (a checkpoint writes on
+     * its own thread, RocksDB on the task's).
+     */
+    private static final ThreadLocal<DataOutputSerializer> SCRATCH =
+        ThreadLocal.withInitial(() -> new DataOutputSerializer(1024));
+
+    /** Encodes {@code value} into {@code out}. */
+    abstract void encode(T value, DataOutputSerializer out) throws IOException;
+
+    @Override
+    public final void serialize(T value, DataOutputView target) throws IOException {
+      DataOutputSerializer scratch = SCRATCH.get();
+      scratch.clear();
+      encode(value, scratch);
+      target.write(scratch.getSharedBuffer(), 0, scratch.length());
+      if (scratch.getSharedBuffer().length > 1 << 16) {
+        SCRATCH.remove(); // an unusually large value: do not keep its buffer
+      }
+    }
 
     @Override
     public boolean isImmutableType() {
