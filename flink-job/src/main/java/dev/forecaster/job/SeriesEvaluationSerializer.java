@@ -264,6 +264,9 @@ public final class SeriesEvaluationSerializer extends StateCoding.Serializer<Ser
     int n = length / 3;
     for (int c = 0; c < 3; c++) {
       int[] column = StateCoding.readInts(in);
+      if (column == null || column.length != n) {
+        throw new IOException("a column of the versions seen is not " + n + " long: corrupt state");
+      }
       for (int i = 0; i < n; i++) {
         seen[3 * i + c] = column[i];
       }

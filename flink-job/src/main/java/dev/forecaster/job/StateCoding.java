@@ -480,17 +480,23 @@ final class StateCoding {
     private static final ThreadLocal<DataOutputSerializer> SCRATCH =
         ThreadLocal.withInitial(() -> new DataOutputSerializer(1024));
 
-    /** Encodes {@code value} into {@code out}. */
+    /**
+     * Encodes {@code value} into {@code out}. Never through another state serializer's {@code
+     * serialize}: it would clear the thread's buffer under this one.
+     */
     abstract void encode(T value, DataOutputSerializer out) throws IOException;
 
     @Override
     public final void serialize(T value, DataOutputView target) throws IOException {
       DataOutputSerializer scratch = SCRATCH.get();
       scratch.clear();
-      encode(value, scratch);
-      target.write(scratch.getSharedBuffer(), 0, scratch.length());
-      if (scratch.getSharedBuffer().length > 1 << 16) {
-        SCRATCH.remove(); // an unusually large value: do not keep its buffer
+      try {
+        encode(value, scratch);
+        target.write(scratch.getSharedBuffer(), 0, scratch.length());
+      } finally {
+        if (scratch.getSharedBuffer().length > 1 << 16) {
+          SCRATCH.remove(); // an unusually large value: do not keep its buffer
+        }
       }
     }
 

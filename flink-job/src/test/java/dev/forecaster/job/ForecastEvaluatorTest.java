@@ -449,18 +449,20 @@ class ForecastEvaluatorTest {
   }
 
   /**
-   * Checkpoints of the builds before, all written by Flink's POJO serializer: of the layout before
-   * the compact arrays (096118f) and of the compact arrays before their compact encoding (6ee9a77;
-   * on the heap and in RocksDB, which rewrites every value with the new serializer as it restores).
-   * Each holds one reading of MON (12.0) and two forecasts from MON waiting, horizon 1 (13.25, 80%
-   * and 95% intervals) and 2 (13.5).
+   * Checkpoints of the builds before: written by Flink's POJO serializer, of the layout before the
+   * compact arrays (096118f) and of the compact arrays before their compact encoding (6ee9a77; on
+   * the heap and in RocksDB, which rewrites every value with the new serializer as it restores);
+   * and one in the compact encoding's first format (20c9f83: it pins that format). Each holds one
+   * reading of MON (12.0) and two forecasts from MON waiting, horizon 1 (13.25, 80% and 95%
+   * intervals) and 2 (13.5).
    */
   @ParameterizedTest(name = "{0}")
   @ValueSource(
       strings = {
         "evaluator-096118f.snapshot",
         "evaluator-6ee9a77.snapshot",
-        "evaluator-6ee9a77-rocksdb.snapshot"
+        "evaluator-6ee9a77-rocksdb.snapshot",
+        "evaluator-format1.snapshot"
       })
   void aCheckpointOfAnEarlierLayoutRestoresItsWaitingForecasts(String file) throws Exception {
     evaluator = new ForecastEvaluator(JobConfig.defaultsOnly());

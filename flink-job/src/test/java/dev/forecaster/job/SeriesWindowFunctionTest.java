@@ -342,13 +342,19 @@ class SeriesWindowFunctionTest {
 
   /**
    * Checkpoints the build before the compact encoding (6ee9a77, Flink's POJO serializer) wrote, one
-   * per state backend, windows of three: Seattle's readings of MON .. MON+3 (10.5 .. 13.5, the ring
-   * wrapped) and one S&P 500 close of MON. RocksDB rewrites every value with the new serializer as
-   * it restores.
+   * per state backend, and one in the compact encoding's first format (20c9f83: it pins that
+   * format), windows of three: Seattle's readings of MON .. MON+3 (10.5 .. 13.5, the ring wrapped)
+   * and one S&P 500 close of MON. RocksDB rewrites every value with the new serializer as it
+   * restores.
    */
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"window-6ee9a77.snapshot", "window-6ee9a77-rocksdb.snapshot"})
-  void aCheckpointOfThePojoLayoutRestoresItsWindows(String file) throws Exception {
+  @ValueSource(
+      strings = {
+        "window-6ee9a77.snapshot",
+        "window-6ee9a77-rocksdb.snapshot",
+        "window-format1.snapshot"
+      })
+  void aCheckpointOfAnEarlierBuildRestoresItsWindows(String file) throws Exception {
     harness = newHarness(Map.of("window.length", "3"));
     StoredCheckpoints.restoreAndOpen(harness, file);
     List<Reading> seattle =
