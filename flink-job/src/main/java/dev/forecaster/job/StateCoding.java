@@ -118,49 +118,47 @@ final class StateCoding {
   }
 
   static void writeInts(DataOutputView out, int[] values) throws IOException {
-    writeLength(out, values, values == null ? 0 : values.length);
+    long[] longs = null;
     if (values != null) {
-      long[] longs = new long[values.length];
+      longs = new long[values.length];
       for (int i = 0; i < longs.length; i++) {
         longs[i] = values[i];
       }
-      writeIntegers(out, longs);
     }
+    writeLongs(out, longs);
   }
 
   static int[] readInts(DataInputView in) throws IOException {
-    int n = readLength(in);
-    if (n < 0) {
+    long[] longs = readLongs(in);
+    if (longs == null) {
       return null;
     }
-    long[] longs = readIntegers(in, n);
-    int[] values = new int[n];
-    for (int i = 0; i < n; i++) {
+    int[] values = new int[longs.length];
+    for (int i = 0; i < longs.length; i++) {
       values[i] = (int) longs[i];
     }
     return values;
   }
 
   static void writeShorts(DataOutputView out, short[] values) throws IOException {
-    writeLength(out, values, values == null ? 0 : values.length);
+    int[] ints = null;
     if (values != null) {
-      long[] longs = new long[values.length];
-      for (int i = 0; i < longs.length; i++) {
-        longs[i] = values[i];
+      ints = new int[values.length];
+      for (int i = 0; i < ints.length; i++) {
+        ints[i] = values[i];
       }
-      writeIntegers(out, longs);
     }
+    writeInts(out, ints);
   }
 
   static short[] readShorts(DataInputView in) throws IOException {
-    int n = readLength(in);
-    if (n < 0) {
+    int[] ints = readInts(in);
+    if (ints == null) {
       return null;
     }
-    long[] longs = readIntegers(in, n);
-    short[] values = new short[n];
-    for (int i = 0; i < n; i++) {
-      values[i] = (short) longs[i];
+    short[] values = new short[ints.length];
+    for (int i = 0; i < ints.length; i++) {
+      values[i] = (short) ints[i];
     }
     return values;
   }
