@@ -35,6 +35,7 @@ import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
@@ -155,8 +156,13 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
         park(w);
       }
     }
-    // every subtask stored the models it served and those it was loading; each takes the newest
-    // version of each name that loads
+    // the first subtask (with unaligned checkpoints, every subtask) stored the models it served and
+    // those it was loading (see snapshotState); every subtask takes the newest of each name that
+    // loads
+    writesModels =
+        getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0
+            || CheckpointingOptions.isUnalignedCheckpointEnabled(
+                getContainingTask().getEnvironment().getJobConfiguration());
     pendingRestore = new ArrayList<>();
     servedModels.get().forEach(pendingRestore::add);
     pendingRestore.sort(
@@ -166,6 +172,9 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
 
   /** Versions to restore, by name and newest first. */
   private transient List<ModelUpdate> pendingRestore;
+
+  /** Whether this subtask's checkpoints keep the models (see {@link #snapshotState}). */
+  private transient boolean writesModels;
 
   @Override
   public void open() throws Exception {
@@ -605,9 +614,19 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
   @Override
   public void snapshotState(StateSnapshotContext context) throws Exception {
     super.snapshotState(context);
+    // written by the first subtask only: a union list state gives every entry to every subtask on
+    // restore, and each artifact (up to 16 MB) written by every subtask would cost parallelism ×
+    // the models in every checkpoint and parallelism² in every restore. The first subtask's list
+    // is the others' too: the models come broadcast from one source, so at an aligned barrier
+    // every subtask has been asked for the same versions (which one serves may differ for a moment;
+    // the newest asked for is restored first). An unaligned barrier can overtake a model update
+    // that another subtask has already taken in (the update is then restored only to the subtasks
+    // that had not): there every subtask writes its own, as before
     List<ModelUpdate> models = new ArrayList<>();
-    serving.values().forEach(s -> models.add(s.update));
-    models.addAll(loading.values()); // restored first, if it loads
+    if (writesModels) {
+      serving.values().forEach(s -> models.add(s.update));
+      models.addAll(loading.values()); // restored first, if it loads
+    }
     servedModels.update(models);
     List<WindowReady> parked = new ArrayList<>();
     waiting.values().forEach(parked::addAll);

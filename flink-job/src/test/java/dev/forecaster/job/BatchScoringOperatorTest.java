@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.streaming.api.watermark.Watermark;
@@ -331,21 +332,7 @@ class BatchScoringOperatorTest {
     ModelUpdate model = TinyModels.update(42, 1);
     List<String> scored = new ArrayList<>();
     for (int subtask = 0; subtask < 2; subtask++) {
-      var restored =
-          new TwoInputStreamOperatorTestHarness<>(
-              new BatchScoringOperator(
-                  JobConfig.of(
-                      Map.of(
-                          "device",
-                          "cpu",
-                          "window.length",
-                          Integer.toString(ROWS),
-                          "batch.size",
-                          "1"))),
-              128,
-              2,
-              subtask);
-      open.add(restored);
+      var restored = subtaskOfTwo(subtask);
       restored.initializeState(
           AbstractStreamOperatorTestHarness.repartitionOperatorState(snapshot, 128, 1, 2, subtask));
       restored.open();
@@ -654,6 +641,78 @@ class BatchScoringOperatorTest {
     send(restored, seattleUpTo(11));
 
     assertScored(forecasts(restored), model, List.of(seattleUpTo(11)));
+  }
+
+  @Test
+  void onlyTheFirstSubtaskCheckpointsTheModelAndARestoreGivesItToEverySubtask() throws Exception {
+    ModelUpdate model = TinyModels.update(42, 1);
+    OperatorSubtaskState both = servedAndSnapshotByTwoSubtasks(model, false);
+    for (int subtask = 0; subtask < 2; subtask++) {
+      var restored = subtaskOfTwo(subtask);
+      restored.initializeState(
+          AbstractStreamOperatorTestHarness.repartitionOperatorState(both, 128, 2, 2, subtask));
+      restored.open();
+      send(restored, seattleUpTo(11)); // no model sent: only the restored one can score it
+
+      assertScored(forecasts(restored), model, List.of(seattleUpTo(11)));
+    }
+  }
+
+  @Test
+  void withUnalignedCheckpointsEverySubtaskCheckpointsTheModel() throws Exception {
+    servedAndSnapshotByTwoSubtasks(TinyModels.update(42, 1), true);
+  }
+
+  /**
+   * Two subtasks of a job of parallelism 2 serve {@code model} and take a checkpoint; asserts which
+   * of them wrote the model's artifact, and returns both snapshots as one.
+   */
+  private OperatorSubtaskState servedAndSnapshotByTwoSubtasks(ModelUpdate model, boolean unaligned)
+      throws Exception {
+    long artifact = model.getArtifact().remaining();
+    List<OperatorSubtaskState> snapshots = new ArrayList<>();
+    for (int subtask = 0; subtask < 2; subtask++) {
+      var harness = subtaskOfTwo(subtask);
+      // as the job's configuration reaches a task: checkpoints every 5 s, exactly once
+      var job = harness.getEnvironment().getJobConfiguration();
+      job.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofSeconds(5));
+      job.set(CheckpointingOptions.ENABLE_UNALIGNED, unaligned);
+      harness.open();
+      serve(harness, model);
+      harness.prepareSnapshotPreBarrier(1L);
+      snapshots.add(harness.snapshot(1L, 1L));
+      close(harness);
+    }
+    // the two snapshots differ only by what each wrote besides the same serializers' snapshots
+    long first = snapshots.get(0).getStateSize();
+    long second = snapshots.get(1).getStateSize();
+    if (unaligned) {
+      assertThat(second).as("the second subtask's checkpoint").isGreaterThan(first - artifact);
+    } else {
+      assertThat(second).as("the second subtask's checkpoint").isLessThan(first - artifact);
+    }
+    return AbstractStreamOperatorTestHarness.repackageState(
+        snapshots.toArray(OperatorSubtaskState[]::new));
+  }
+
+  private TwoInputStreamOperatorTestHarness<WindowReady, ModelUpdate, ScoredEvent> subtaskOfTwo(
+      int subtask) throws Exception {
+    var harness =
+        new TwoInputStreamOperatorTestHarness<>(
+            new BatchScoringOperator(
+                JobConfig.of(
+                    Map.of(
+                        "device",
+                        "cpu",
+                        "window.length",
+                        Integer.toString(ROWS),
+                        "batch.size",
+                        "1"))),
+            128,
+            2,
+            subtask);
+    open.add(harness);
+    return harness;
   }
 
   @Test
