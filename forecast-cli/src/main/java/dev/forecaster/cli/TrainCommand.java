@@ -206,20 +206,23 @@ public final class TrainCommand implements Callable<Integer> {
       out.printf(
           "search:   %d candidates in %.0f s (budget %.0f s), on the history before %s only%n",
           sel.candidates().size(), sel.seconds(), sel.budgetSeconds(), o.testFrom());
+      // the networks, the five best least-squares forms, then persistence and the drift
+      List<Selection.Candidate> shown = new ArrayList<>();
+      sel.candidates().stream().filter(c -> c.stage().equals("network")).forEach(shown::add);
       sel.candidates().stream()
-          .filter(c -> c.stage().equals("network"))
-          .forEach(
-              c ->
-                  out.printf(
-                      "          %-60s validation MAE %.4f%n", c.describe(), c.validationMae()));
-      sel.candidates().stream()
-          .filter(c -> c.stage().equals("form"))
+          .filter(c -> c.stage().equals("form") && !c.naive())
           .limit(5)
-          .forEach(
-              c ->
-                  out.printf(
-                      "          %-60s validation MAE %.4f (persistence %.4f)%n",
-                      c.describe(), c.validationMae(), c.persistenceMae()));
+          .forEach(shown::add);
+      sel.candidates().stream().filter(Selection.Candidate::naive).forEach(shown::add);
+      for (Selection.Candidate c : shown) {
+        out.printf(
+            "          %-60s validation MAE %.4f%s%n",
+            c.describe(),
+            c.validationMae(),
+            c.stage().equals("form") && !c.naive()
+                ? String.format(" (persistence %.4f)", c.persistenceMae())
+                : "");
+      }
       out.printf("chosen:   %s%n", sel.chosen().describe());
     }
     out.printf(

@@ -2,6 +2,7 @@ package dev.forecaster.trainer;
 
 import dev.forecaster.model.ModelSpec;
 import dev.forecaster.model.Sample;
+import dev.forecaster.model.ValueTransform;
 import dev.forecaster.model.WindowEncoder;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,6 +69,23 @@ final class LinearFit {
       fits.add(new LinearFit(encoder, solved.toArray()));
     }
     return fits;
+  }
+
+  /**
+   * Persistence as a fit of {@code spec} (which has its scaling): every coefficient zero, the
+   * intercept at the scaled value of no change.
+   *
+   * @throws IllegalArgumentException for a level target (no linear form of it is the last reading)
+   */
+  static LinearFit noChange(ModelSpec spec) {
+    if (spec.targetTransform() == ValueTransform.LEVEL) {
+      throw new IllegalArgumentException(
+          "persistence as a fit needs a change target; " + spec.name() + " forecasts a level");
+    }
+    WindowEncoder encoder = new WindowEncoder(spec);
+    double[] beta = new double[encoder.floatsPerWindow() + 1];
+    beta[beta.length - 1] = encoder.networkTarget(1.0, 1.0); // a change of nothing, scaled
+    return new LinearFit(encoder, beta);
   }
 
   WindowEncoder encoder() {

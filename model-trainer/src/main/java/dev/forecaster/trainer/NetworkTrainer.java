@@ -73,7 +73,8 @@ public final class NetworkTrainer {
    * With a highway, the linear autoregression is fitted on the training windows first, and the
    * members join it as {@link TrainingSettings#combination()} says: learning its residuals (scaled
    * to unit variance) and adding a share of them, learning the target and blended with it, or not
-   * at all. The share (0 to 1) is the one that fits the validation windows best.
+   * at all (the highway alone, or persistence in its place). The share (0 to 1) is the one that
+   * fits the validation windows best.
    *
    * @param spec a spec with fitted scaling
    * @param onEpoch called after each epoch of each member (for a progress bar)
@@ -105,9 +106,17 @@ public final class NetworkTrainer {
     }
     WindowEncoder encoder = new WindowEncoder(spec);
     List<Sample> checked = validation.isEmpty() ? train : validation;
-    LinearFit highway = spec.highway() ? LinearFit.fit(spec, train, settings.ridge()) : null;
     TrainingSettings.Combination how =
-        highway == null ? TrainingSettings.Combination.BLEND : settings.combination();
+        spec.highway() ? settings.combination() : TrainingSettings.Combination.BLEND;
+    LinearFit highway =
+        !spec.highway()
+            ? null
+            : how == TrainingSettings.Combination.PERSISTENCE
+                ? LinearFit.noChange(spec)
+                : LinearFit.fit(spec, train, settings.ridge());
+    boolean highwayOnly =
+        how == TrainingSettings.Combination.LINEAR
+            || how == TrainingSettings.Combination.PERSISTENCE;
     boolean residual = how == TrainingSettings.Combination.RESIDUAL;
     Encoded trainSet = Encoded.of(encoder, train, residual ? highway : null);
     Encoded validationSet = Encoded.of(encoder, checked, residual ? highway : null);
@@ -117,7 +126,7 @@ public final class NetworkTrainer {
     validationSet.divideTargets(residualScale);
     MemberFit fit = new MemberFit(spec, settings, trainSet, validationSet, onEpoch, warmStart);
     List<MemberRun> runs = new ArrayList<>();
-    if (how == TrainingSettings.Combination.LINEAR) {
+    if (highwayOnly) {
       for (int i = 0; i < spec.members(); i++) {
         runs.add(fit.untrained(settings.seed() + i));
       }
@@ -128,13 +137,15 @@ public final class NetworkTrainer {
     double share = 1.0;
     if (highway != null) {
       share =
-          how == TrainingSettings.Combination.LINEAR || validation.isEmpty()
-              ? (how == TrainingSettings.Combination.LINEAR ? 0.0 : 1.0)
+          highwayOnly || validation.isEmpty()
+              ? (highwayOnly ? 0.0 : 1.0)
               : share(spec, weights, validation, highway, validationSet, settings.loss(), how);
     }
     Networks.Parts parts = parts(highway, weights, how, share, residualScale);
     LoadedModel model = Networks.assemble(spec, parts, Device.cpu());
-    if (!settings.biasCorrection() || validation.isEmpty()) {
+    if (!settings.biasCorrection()
+        || validation.isEmpty()
+        || how == TrainingSettings.Combination.PERSISTENCE) { // no change is no change
       return new Result(model, runs, 0, share, parts);
     }
     double shift;

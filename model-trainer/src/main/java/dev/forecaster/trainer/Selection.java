@@ -30,17 +30,20 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li><b>Form</b> (closed form, fast): every combination of target transform (level, change,
  *       log-change where every value is positive; inputs transformed alike), day-of-year and
- *       day-of-week inputs, window length, ridge and bias shift, as least squares; and the drift (a
- *       change target with nothing but its mean: persistence with a trend).
+ *       day-of-week inputs, window length, ridge and bias shift, as least squares; the drift (a
+ *       change target with nothing but its mean: persistence with a trend); and persistence itself
+ *       (no change), the simplest of all.
  *   <li><b>Network</b>: on the simplest form within noise of the best and, where they differ, on
  *       the best, small ensembles per hidden size, joined to that least squares (its highway)
  *       either as a correction of its residuals or blended with it.
  * </ol>
  *
  * The simplest candidate within one standard error of the best wins (the error of the paired
- * differences on the same windows): a network must beat its least squares by more than noise, and
- * least squares must beat the drift. The final model is then trained by {@link TrainingRun} in the
- * chosen form, with as many members as the remaining budget allows.
+ * differences on the same windows): a network must beat its least squares by more than noise, least
+ * squares must beat the drift, and the drift persistence (a trend estimated on the past is worth
+ * serving only where it was clearly there: on a random walk or a price it costs more than it gains
+ * as often as not). The final model is then trained by {@link TrainingRun} in the chosen form, with
+ * as many members as the remaining budget allows.
  */
 public final class Selection {
 
@@ -61,6 +64,9 @@ public final class Selection {
 
   /** A ridge so strong that least squares keeps only its intercept: the drift. */
   static final double DRIFT_RIDGE = 1e9;
+
+  /** The stage, and the description, of the candidate that forecasts no change. */
+  public static final String PERSISTENCE = "persistence";
 
   /** Members of each network candidate. */
   static final int CANDIDATE_MEMBERS = 2;
@@ -207,7 +213,15 @@ public final class Selection {
       int windows,
       double seconds) {
 
+    /** Whether this is persistence or the drift: the two that read nothing but the target. */
+    public boolean naive() {
+      return stage.equals(PERSISTENCE) || ridge >= DRIFT_RIDGE;
+    }
+
     public String describe() {
+      if (stage.equals(PERSISTENCE)) {
+        return PERSISTENCE;
+      }
       if (ridge >= DRIFT_RIDGE) {
         return "drift " + transform + (biasShift ? " +bias shift" : "");
       }
@@ -262,9 +276,11 @@ public final class Selection {
     Origins origins = Origins.before(history, template, testFrom, windows);
     Forms forms = formStage(history, template, origins, space, windows);
     Scored drift = drift(history, template, origins, space, windows);
+    Scored persistence = persistence(history, drift.candidate(), template, origins, windows);
     List<Candidate> candidates = new ArrayList<>();
     forms.all().forEach(f -> candidates.add(f.candidate()));
     candidates.add(drift.candidate());
+    candidates.add(persistence.candidate());
     // networks read the inputs of the simplest form and, where it differs, of the best one: an
     // input
     // least squares can do without (within noise, linearly) may be what a network needs (a season
@@ -312,7 +328,8 @@ public final class Selection {
         }
       }
     }
-    List<Scored> simplestFirst = new ArrayList<>(List.of(drift, forms.simplest(), forms.best()));
+    List<Scored> simplestFirst =
+        new ArrayList<>(List.of(persistence, drift, forms.simplest(), forms.best()));
     for (Scored n : bestNetwork) {
       if (n != null) {
         simplestFirst.add(n);
@@ -344,7 +361,9 @@ public final class Selection {
             .combination(
                 network
                     ? TrainingSettings.Combination.valueOf(c.combination().toUpperCase(Locale.ROOT))
-                    : TrainingSettings.Combination.LINEAR)
+                    : c.stage().equals(PERSISTENCE)
+                        ? TrainingSettings.Combination.PERSISTENCE
+                        : TrainingSettings.Combination.LINEAR)
             .build();
     LOG.info("{}: chose {}", template.name(), c.describe());
     return new Result(
@@ -357,9 +376,10 @@ public final class Selection {
   }
 
   /**
-   * The first of {@code simplestFirst} (drift, the simplest least squares within noise of the best,
-   * the best least squares, the best network on each of them) whose error is within one standard
-   * error of the best of them (the standard error of the paired differences on the same windows).
+   * The first of {@code simplestFirst} (persistence, the drift, the simplest least squares within
+   * noise of the best, the best least squares, the best network on each of them) whose error is
+   * within one standard error of the best of them (the standard error of the paired differences on
+   * the same windows).
    */
   static Scored oneStandardError(List<Scored> simplestFirst) {
     Scored best =
@@ -527,6 +547,46 @@ public final class Selection {
     return leastSquaresOnOrigins(
             history, spec, origins, List.of(DRIFT_RIDGE), space.biasShift(), windows)
         .get(0);
+  }
+
+  /**
+   * Persistence on the windows the drift was scored on (the last reading, whatever the window): a
+   * candidate of its own, the simplest there is.
+   */
+  private static Scored persistence(
+      History history, Candidate drift, ModelSpec template, Origins origins, WindowPolicy windows) {
+    ModelSpec spec =
+        template.toBuilder()
+            .transform(ValueTransform.named(drift.transform()))
+            .calendar(false)
+            .weekday(false)
+            .windowLength(drift.window())
+            .build();
+    List<Sample> samples = Samples.of(history, spec, windows);
+    Map<String, Double> errors = new LinkedHashMap<>();
+    for (int o = 0; o < origins.count(); o++) {
+      Split split = originSplit(samples, origins, o);
+      if (split != null) {
+        split.test().forEach(s -> errors.put(s.key(), Math.abs(s.baseValue() - s.actual())));
+      }
+    }
+    double mae = errors.isEmpty() ? Double.NaN : mean(errors);
+    return new Scored(
+        new Candidate(
+            PERSISTENCE,
+            drift.transform(),
+            false,
+            false,
+            drift.window(),
+            null,
+            null,
+            0,
+            false,
+            mae,
+            mae,
+            errors.size(),
+            0),
+        errors);
   }
 
   /** What forms are ordered by: their pooled MAE, a level's raised by the margin it must win by. */

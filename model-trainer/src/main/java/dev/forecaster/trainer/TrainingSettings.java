@@ -56,7 +56,12 @@ public record TrainingSettings(
     /** The members learn the target and the two are blended: (1 - w) × highway + w × members. */
     BLEND,
     /** The highway alone: the members are not trained and take no share. */
-    LINEAR;
+    LINEAR,
+    /**
+     * No change: the last reading (a change target's highway with every coefficient and the mean
+     * change at zero); the members are not trained and take no share.
+     */
+    PERSISTENCE;
 
     public String wireName() {
       return name().toLowerCase(Locale.ROOT);

@@ -1,6 +1,7 @@
 package dev.forecaster.trainer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.forecaster.avro.Reading;
 import dev.forecaster.model.History;
@@ -10,6 +11,7 @@ import dev.forecaster.model.WindowPolicy;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.LocalDate;
+import java.time.temporal.ChronoUnit;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -54,6 +56,48 @@ class SelectionTest {
     assertThat(o.selection().chosen().transform()).isIn("change", "log-change");
     assertThat(o.spec().targetTransform()).isNotEqualTo(ValueTransform.LEVEL);
     assertThat(o.model().mae()).isLessThanOrEqualTo(1.02 * o.persistence().mae());
+  }
+
+  @Test
+  void aDriftNoClearerThanNoiseLeavesTheForecastToPersistence() {
+    TrainingRun.Outcome o = run(SeriesGenerator.Kind.RANDOM_WALK, 700, 1);
+
+    assertThat(o.selection().chosen().describe()).isEqualTo(Selection.PERSISTENCE);
+    assertThat(o.selection().candidates())
+        .filteredOn(Selection.Candidate::naive)
+        .extracting(Selection.Candidate::describe)
+        .contains(Selection.PERSISTENCE, "drift change");
+    // served as a model: every forecast is the last reading
+    assertThat(o.model().mae()).isCloseTo(o.persistence().mae(), within(1e-4));
+  }
+
+  @Test
+  void aTrendClearlyThereIsForecastNotLeftToPersistence() {
+    List<Reading> walk = SeriesGenerator.generate(SeriesGenerator.Kind.RANDOM_WALK, 1, 700, 3);
+    History trending =
+        History.ofFile(
+            walk.stream()
+                .map(
+                    r -> {
+                      double up = ChronoUnit.DAYS.between(SeriesGenerator.START, r.getDay()) * 1.0;
+                      return Reading.newBuilder(r)
+                          .setFeatures(
+                              Map.of(
+                                  "value", r.getFeatures().get("value") + up,
+                                  "aux", r.getFeatures().get("aux") + up))
+                          .build();
+                    })
+                .toList());
+    TrainingRun.Outcome o =
+        new TrainingRun(Clock.systemUTC())
+            .run(
+                trending,
+                TrainingRun.Request.backtest(template(), QUICK, null)
+                    .searching(space(), Duration.ofSeconds(60)),
+                e -> {});
+
+    assertThat(o.selection().chosen().describe()).isNotEqualTo(Selection.PERSISTENCE);
+    assertThat(o.model().mae()).isLessThan(0.9 * o.persistence().mae());
   }
 
   @Test
