@@ -163,6 +163,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
         getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0
             || CheckpointingOptions.isUnalignedCheckpointEnabled(
                 getContainingTask().getEnvironment().getJobConfiguration());
+    replaced = new HashMap<>();
     pendingRestore = new ArrayList<>();
     servedModels.get().forEach(pendingRestore::add);
     pendingRestore.sort(
@@ -175,6 +176,12 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
 
   /** Whether this subtask's checkpoints keep the models (see {@link #snapshotState}). */
   private transient boolean writesModels;
+
+  /**
+   * By name, the version the one serving replaced: kept in the checkpoint as the fallback should
+   * the newer ones not load on restore (another subtask may still have served it).
+   */
+  private transient Map<String, ModelUpdate> replaced;
 
   @Override
   public void open() throws Exception {
@@ -208,10 +215,13 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       boolean again =
           tried != null
               && tried.getModelName().equals(u.getModelName())
-              && tried.getVersion() == u.getVersion(); // every subtask stored it
-      if (!serving.containsKey(u.getModelName()) && !again) {
+              && tried.getVersion() == u.getVersion(); // stored twice (by every subtask, before)
+      Serving current = serving.get(u.getModelName());
+      if (current == null && !again) {
         install(u, load(u));
         tried = u;
+      } else if (writesModels && current != null && u.getVersion() < current.update.getVersion()) {
+        replaced.putIfAbsent(u.getModelName(), u); // the next older stays the fallback
       }
     }
     pendingRestore = null;
@@ -376,6 +386,9 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       throw e;
     }
     serving.put(name, loaded.serving());
+    if (current != null && writesModels) {
+      replaced.put(name, current.update);
+    }
     if (current != null) { // closed on the loader thread: the last user frees the native model
       try {
         loader.execute(current::close);
@@ -618,14 +631,16 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     // restore, and each artifact (up to 16 MB) written by every subtask would cost parallelism ×
     // the models in every checkpoint and parallelism² in every restore. The first subtask's list
     // is the others' too: the models come broadcast from one source, so at an aligned barrier
-    // every subtask has been asked for the same versions (which one serves may differ for a moment;
-    // the newest asked for is restored first). An unaligned barrier can overtake a model update
-    // that another subtask has already taken in (the update is then restored only to the subtasks
-    // that had not): there every subtask writes its own, as before
+    // every subtask has been asked for the same versions; which one serves may differ for a moment
+    // (a subtask still loading the version the first one serves), so the version the first one
+    // replaced is kept too, as the fallback. An unaligned barrier can overtake a model update that
+    // another subtask has already taken in (the update is then restored only to the subtasks that
+    // had not): there every subtask writes its own, as before
     List<ModelUpdate> models = new ArrayList<>();
     if (writesModels) {
-      serving.values().forEach(s -> models.add(s.update));
       models.addAll(loading.values()); // restored first, if it loads
+      serving.values().forEach(s -> models.add(s.update));
+      models.addAll(replaced.values()); // if neither loads
     }
     servedModels.update(models);
     List<WindowReady> parked = new ArrayList<>();

@@ -659,6 +659,32 @@ class BatchScoringOperatorTest {
   }
 
   @Test
+  void theVersionReplacedIsKeptAsTheFallbackAndStaysSoAfterARestore() throws Exception {
+    Map<String, String> settings = Map.of("batch.size", "1");
+    ModelUpdate v1 = TinyModels.update(42, 1);
+    ModelUpdate v2 = TinyModels.update(43, 2);
+    var alone = harness(settings);
+    serve(alone, v2);
+    long v2Only = alone.snapshot(1L, 1L).getStateSize();
+    close(alone);
+
+    var swapped = harness(settings);
+    serve(swapped, v1);
+    serve(swapped, v2); // another subtask may still serve v1 at this checkpoint
+    OperatorSubtaskState snapshot = swapped.snapshot(1L, 1L);
+    close(swapped);
+    long artifact = v1.getArtifact().remaining();
+    assertThat(snapshot.getStateSize()).isGreaterThan(v2Only + artifact);
+
+    var restored = restore(settings, snapshot);
+    send(restored, seattleUpTo(10));
+    assertScored(forecasts(restored), v2, List.of(seattleUpTo(10)));
+    assertThat(restored.snapshot(2L, 2L).getStateSize())
+        .as("v1 still the fallback")
+        .isGreaterThan(v2Only + artifact);
+  }
+
+  @Test
   void withUnalignedCheckpointsEverySubtaskCheckpointsTheModel() throws Exception {
     servedAndSnapshotByTwoSubtasks(TinyModels.update(42, 1), true);
   }
