@@ -246,6 +246,9 @@ public final class TrainCommand implements Callable<Integer> {
                 " +highway (members' gate %.2f)",
                 s.trainingMetrics().getOrDefault("memberGate", Double.NaN))
             : "");
+    if (o.selection() != null && o.selection().chosen().stage().equals(Selection.PERSISTENCE)) {
+      out.printf("          persistence: every forecast is the last reading%n");
+    }
     out.printf(
         "test:     %d windows, targets %s .. %s%s%n",
         o.model().n(),

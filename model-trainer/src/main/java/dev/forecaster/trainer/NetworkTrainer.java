@@ -104,10 +104,16 @@ public final class NetworkTrainer {
       throw new IllegalArgumentException(
           "a network is trained for one horizon; a model of several is one network each");
     }
-    WindowEncoder encoder = new WindowEncoder(spec);
-    List<Sample> checked = validation.isEmpty() ? train : validation;
     TrainingSettings.Combination how =
         spec.highway() ? settings.combination() : TrainingSettings.Combination.BLEND;
+    if (how == TrainingSettings.Combination.PERSISTENCE) {
+      // the target not centred: the highway's intercept for no change is then exactly 0, and so is
+      // every forecast's change, in float as in double (centred, it is -mean / std, rounded)
+      Scaling s = spec.scaling();
+      spec = spec.withScaling(new Scaling(s.inputMean(), s.inputStd(), 0.0, s.targetStd()));
+    }
+    WindowEncoder encoder = new WindowEncoder(spec);
+    List<Sample> checked = validation.isEmpty() ? train : validation;
     LinearFit highway =
         !spec.highway()
             ? null
