@@ -159,10 +159,12 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     // the first subtask (with unaligned checkpoints, every subtask) stored the models it served and
     // those it was loading (see snapshotState); every subtask takes the newest of each name that
     // loads
-    writesModels =
-        getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0
-            || CheckpointingOptions.isUnalignedCheckpointEnabled(
-                getContainingTask().getEnvironment().getJobConfiguration());
+    boolean unaligned =
+        CheckpointingOptions.isUnalignedCheckpointEnabled(
+            getContainingTask().getEnvironment().getJobConfiguration());
+    boolean first = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0;
+    writesModels = first || unaligned;
+    keepsFallback = first && !unaligned; // unaligned, every subtask's own serving version is there
     replaced = new HashMap<>();
     pendingRestore = new ArrayList<>();
     servedModels.get().forEach(pendingRestore::add);
@@ -176,6 +178,9 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
 
   /** Whether this subtask's checkpoints keep the models (see {@link #snapshotState}). */
   private transient boolean writesModels;
+
+  /** Whether they also keep {@link #replaced}. */
+  private transient boolean keepsFallback;
 
   /**
    * By name, the version the one serving replaced: kept in the checkpoint as the fallback should
@@ -220,7 +225,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       if (current == null && !again) {
         install(u, load(u));
         tried = u;
-      } else if (writesModels && current != null && u.getVersion() < current.update.getVersion()) {
+      } else if (keepsFallback && current != null && u.getVersion() < current.update.getVersion()) {
         replaced.putIfAbsent(u.getModelName(), u); // the next older stays the fallback
       }
     }
@@ -386,7 +391,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       throw e;
     }
     serving.put(name, loaded.serving());
-    if (current != null && writesModels) {
+    if (current != null && keepsFallback) {
       replaced.put(name, current.update);
     }
     if (current != null) { // closed on the loader thread: the last user frees the native model
@@ -636,16 +641,21 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     // replaced is kept too, as the fallback. An unaligned barrier can overtake a model update that
     // another subtask has already taken in (the update is then restored only to the subtasks that
     // had not): there every subtask writes its own, as before
+    servedModels.update(modelsToCheckpoint());
+    List<WindowReady> parked = new ArrayList<>();
+    waiting.values().forEach(parked::addAll);
+    waitingWindows.update(parked);
+  }
+
+  /** The model versions this subtask's next checkpoint keeps (see {@link #snapshotState}). */
+  List<ModelUpdate> modelsToCheckpoint() {
     List<ModelUpdate> models = new ArrayList<>();
     if (writesModels) {
       models.addAll(loading.values()); // restored first, if it loads
       serving.values().forEach(s -> models.add(s.update));
       models.addAll(replaced.values()); // if neither loads
     }
-    servedModels.update(models);
-    List<WindowReady> parked = new ArrayList<>();
-    waiting.values().forEach(parked::addAll);
-    waitingWindows.update(parked);
+    return models;
   }
 
   @Override

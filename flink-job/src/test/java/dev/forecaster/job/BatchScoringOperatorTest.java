@@ -663,25 +663,26 @@ class BatchScoringOperatorTest {
     Map<String, String> settings = Map.of("batch.size", "1");
     ModelUpdate v1 = TinyModels.update(42, 1);
     ModelUpdate v2 = TinyModels.update(43, 2);
-    var alone = harness(settings);
-    serve(alone, v2);
-    long v2Only = alone.snapshot(1L, 1L).getStateSize();
-    close(alone);
-
+    int loadedBefore = SharedModels.loadedVersions();
     var swapped = harness(settings);
     serve(swapped, v1);
     serve(swapped, v2); // another subtask may still serve v1 at this checkpoint
+    assertThat(operator(swapped).modelsToCheckpoint())
+        .extracting(ModelUpdate::getVersion)
+        .containsExactly(2L, 1L);
     OperatorSubtaskState snapshot = swapped.snapshot(1L, 1L);
     close(swapped);
-    long artifact = v1.getArtifact().remaining();
-    assertThat(snapshot.getStateSize()).isGreaterThan(v2Only + artifact);
 
     var restored = restore(settings, snapshot);
     send(restored, seattleUpTo(10));
     assertScored(forecasts(restored), v2, List.of(seattleUpTo(10)));
-    assertThat(restored.snapshot(2L, 2L).getStateSize())
-        .as("v1 still the fallback")
-        .isGreaterThan(v2Only + artifact);
+    assertThat(loadedVersionsOnceAt(loadedBefore + 1))
+        .as("v1 kept, not loaded")
+        .isEqualTo(loadedBefore + 1);
+    assertThat(operator(restored).modelsToCheckpoint())
+        .as("still the fallback after the restore")
+        .extracting(ModelUpdate::getVersion)
+        .containsExactly(2L, 1L);
   }
 
   @Test

@@ -59,15 +59,23 @@ class SelectionTest {
 
   @Test
   void aDriftNoClearerThanNoiseLeavesTheForecastToPersistence() {
-    TrainingRun.Outcome o = run(SeriesGenerator.Kind.RANDOM_WALK, 700, 1);
+    History history =
+        History.ofFile(SeriesGenerator.generate(SeriesGenerator.Kind.RANDOM_WALK, 1, 700, 1));
+    TrainingRun.Request request =
+        TrainingRun.Request.backtest(template().toBuilder().horizons(3).build(), QUICK, null)
+            .searching(space(), Duration.ofSeconds(60));
+    TrainingRun.Outcome o = new TrainingRun(Clock.systemUTC()).run(history, request, e -> {});
 
     assertThat(o.selection().chosen().describe()).isEqualTo(Selection.PERSISTENCE);
     assertThat(o.selection().candidates())
         .filteredOn(Selection.Candidate::naive)
         .extracting(Selection.Candidate::describe)
         .contains(Selection.PERSISTENCE, "drift change");
-    // served as a model: every forecast is the last reading, exactly
-    assertThat(o.model().mae()).isEqualTo(o.persistence().mae());
+    // served as a model: every forecast of every horizon is the last reading, exactly
+    assertThat(o.byHorizon()).hasSize(3);
+    for (TrainingRun.HorizonOutcome h : o.byHorizon()) {
+      assertThat(h.scores().model().mae()).isEqualTo(h.scores().persistence().mae());
+    }
   }
 
   @Test
