@@ -156,9 +156,9 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
         park(w);
       }
     }
-    // the first subtask (with unaligned checkpoints, every subtask) stored the models it served and
-    // those it was loading (see snapshotState); every subtask takes the newest of each name that
-    // loads
+    // the first subtask (with unaligned checkpoints, every subtask) stored the models it served,
+    // those it was loading and the one it replaced last (see snapshotState); every subtask takes
+    // the newest of each name that loads
     boolean unaligned =
         CheckpointingOptions.isUnalignedCheckpointEnabled(
             getContainingTask().getEnvironment().getJobConfiguration());
@@ -220,7 +220,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       boolean again =
           tried != null
               && tried.getModelName().equals(u.getModelName())
-              && tried.getVersion() == u.getVersion(); // stored twice (by every subtask, before)
+              && tried.getVersion() == u.getVersion(); // stored by several subtasks
       Serving current = serving.get(u.getModelName());
       if (current == null && !again) {
         install(u, load(u));

@@ -206,7 +206,7 @@ public final class TrainCommand implements Callable<Integer> {
       out.printf(
           "search:   %d candidates in %.0f s (budget %.0f s), on the history before %s only%n",
           sel.candidates().size(), sel.seconds(), sel.budgetSeconds(), o.testFrom());
-      // the networks, the five best least-squares forms, then persistence and the drift
+      // the networks, the five best least-squares forms, then the drift and persistence
       List<Selection.Candidate> shown = new ArrayList<>();
       sel.candidates().stream().filter(c -> c.stage().equals("network")).forEach(shown::add);
       sel.candidates().stream()
