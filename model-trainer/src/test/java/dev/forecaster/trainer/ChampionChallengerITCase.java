@@ -51,7 +51,10 @@ class ChampionChallengerITCase {
         Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()), topic);
   }
 
-  /** A barely trained model (1 epoch) or a trained one (early stopping, bias correction). */
+  /**
+   * A barely trained model (1 epoch) or one trained for {@code epochs} (early stopping, bias
+   * correction).
+   */
   private TrainingRun.Outcome round(ModelRegistry registry, int epochs, boolean force) {
     ModelSpec spec = WeatherSlice.spec("weather-slice", Architecture.GRU, 1);
     TrainingSettings settings =
@@ -96,10 +99,14 @@ class ChampionChallengerITCase {
     TrainingRun.Outcome weakAgain = round(registry, 1, false);
     assertThat(weakAgain.decision())
         .isIn(TrainingRun.Decision.KEPT_CHAMPION, TrainingRun.Decision.WORSE_THAN_PERSISTENCE);
-    // the same training again: as good as the champion is not better, not published
-    TrainingRun.Outcome same = round(registry, 80, false);
-    assertThat(same.decision()).isEqualTo(TrainingRun.Decision.KEPT_CHAMPION);
-    assertThat(same.champion().challengerMae()).isEqualTo(same.champion().championMae());
+    // one trained for 30 epochs beats persistence but not the champion on the common windows: kept
+    // (here about 2.47 against 2.45 and 2.51; apart by far more than the last digits in which two
+    // trainings of the same seed have been seen to differ on another machine)
+    TrainingRun.Outcome lessTrained = round(registry, 30, false);
+    assertThat(lessTrained.model().mae()).isLessThan(lessTrained.persistence().mae());
+    assertThat(lessTrained.decision()).isEqualTo(TrainingRun.Decision.KEPT_CHAMPION);
+    assertThat(lessTrained.champion().championMae())
+        .isLessThan(lessTrained.champion().challengerMae());
 
     List<ModelUpdate> onTopic = registry.readAll();
     assertThat(onTopic).extracting(ModelUpdate::getVersion).containsExactly(1L, 2L);

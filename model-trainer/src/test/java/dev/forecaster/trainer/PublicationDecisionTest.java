@@ -47,6 +47,13 @@ class PublicationDecisionTest {
   }
 
   @Test
+  void aChallengerOnlyAsGoodAsTheChampionKeepsTheChampion() {
+    var v = TrainingRun.decide(BETTER, PERSISTENCE, SERVING, champion(1.8, 1.8), PUBLISH);
+    assertThat(v.decision()).isEqualTo(TrainingRun.Decision.KEPT_CHAMPION);
+    assertThat(v.why()).contains("kept v3", "1.8000 is not beaten by 1.8000");
+  }
+
+  @Test
   void publishFirstForcesOnlyTheFirstVersion() {
     TrainingRun.Request first = PUBLISH.publishingTheFirstVersion(true);
     assertThat(TrainingRun.decide(WORSE, PERSISTENCE, Optional.empty(), null, first).decision())
