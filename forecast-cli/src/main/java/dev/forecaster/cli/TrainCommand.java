@@ -204,8 +204,13 @@ public final class TrainCommand implements Callable<Integer> {
     if (o.selection() != null) {
       Selection.Result sel = o.selection();
       out.printf(
-          "search:   %d candidates in %.0f s (budget %.0f s), on the history before %s only%n",
-          sel.candidates().size(), sel.seconds(), sel.budgetSeconds(), o.testFrom());
+          "search:   %d candidates in %.0f s, networks %.0f s of the %.0f s budget (reference"
+              + " seconds), on the history before %s only%n",
+          sel.candidates().size(),
+          sel.seconds(),
+          sel.referenceSeconds(),
+          sel.budgetSeconds(),
+          o.testFrom());
       // the networks, the five best least-squares forms, then the drift and persistence
       List<Selection.Candidate> shown = new ArrayList<>();
       sel.candidates().stream().filter(c -> c.stage().equals("network")).forEach(shown::add);
@@ -402,6 +407,7 @@ public final class TrainCommand implements Callable<Integer> {
       sel.set("candidates", json.valueToTree(o.selection().candidates()));
       sel.put("seconds", o.selection().seconds());
       sel.put("budgetSeconds", o.selection().budgetSeconds());
+      sel.put("referenceSeconds", o.selection().referenceSeconds());
     } else {
       root.putNull("selection");
     }

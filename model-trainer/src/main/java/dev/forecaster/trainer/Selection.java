@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.IntConsumer;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * at. Every candidate is scored the same way: on {@link #ORIGINS} rolling origins inside the
  * training period, each trained as the final model is (fit on the first 85% of what precedes the
  * origin, early stopping, shares and the bias shift decided on the last 15%) and scored on the next
- * tenth of the period it has not seen. Within a time budget:
+ * tenth of the period it has not seen. Within a budget of reference seconds ({@link TrainingCost}:
+ * what the networks' training would take on a reference machine, counted from what they did, not
+ * read from a clock, so that a seed gives the same choice on any machine):
  *
  * <ol>
  *   <li><b>Form</b> (closed form, fast): every combination of target transform (level, change,
@@ -241,7 +244,8 @@ public final class Selection {
 
   /**
    * What the search chose: the spec (unfitted, with the members the budget allows) and settings to
-   * train the final model with, every candidate tried, and the time it took.
+   * train the final model with, every candidate tried, the time it took by the clock, and what its
+   * networks cost of the budget in reference seconds ({@link TrainingCost}).
    */
   public record Result(
       ModelSpec spec,
@@ -249,12 +253,20 @@ public final class Selection {
       Candidate chosen,
       List<Candidate> candidates,
       double seconds,
-      double budgetSeconds) {}
+      double budgetSeconds,
+      double referenceSeconds) {}
 
   private Selection() {}
 
-  /** A candidate and its absolute error on each window of the rolling origins, by window. */
-  private record Scored(Candidate candidate, Map<String, Double> errors) {}
+  /**
+   * A candidate, its absolute error on each window of the rolling origins, by window, and what
+   * training it cost in reference seconds ({@link TrainingCost}; 0 for closed forms).
+   */
+  private record Scored(Candidate candidate, Map<String, Double> errors, double cost) {
+    Scored(Candidate candidate, Map<String, Double> errors) {
+      this(candidate, errors, 0);
+    }
+  }
 
   /**
    * Chooses the form of {@code template} (its name, features, target, cell and members are kept) on
@@ -272,7 +284,22 @@ public final class Selection {
       Duration budget,
       WindowPolicy windows,
       IntConsumer onEpoch) {
-    long start = System.nanoTime();
+    return select(
+        history, template, settings, testFrom, space, budget, windows, onEpoch, System::nanoTime);
+  }
+
+  /** As above, with the clock that only stops a machine too slow ({@code nanoTime}) given. */
+  static Result select(
+      History history,
+      ModelSpec template,
+      TrainingSettings settings,
+      LocalDate testFrom,
+      Space space,
+      Duration budget,
+      WindowPolicy windows,
+      IntConsumer onEpoch,
+      LongSupplier nanoTime) {
+    long start = nanoTime.getAsLong();
     Origins origins = Origins.before(history, template, testFrom, windows);
     Forms forms = formStage(history, template, origins, space, windows);
     Scored drift = drift(history, template, origins, space, windows);
@@ -290,18 +317,29 @@ public final class Selection {
             ? List.of(forms.best())
             : List.of(forms.simplest(), forms.best());
     Scored[] bestNetwork = new Scored[networkForms.size()];
+    // the budget counts reference seconds (TrainingCost), not the clock: every machine stops at the
+    // same candidate; the clock only stops a machine slower than twice the reference
     double perMember = Double.NaN;
+    double spent = 0;
     search:
     for (int hidden : space.hidden()) {
       for (TrainingSettings.Combination how :
           List.of(TrainingSettings.Combination.BLEND, TrainingSettings.Combination.RESIDUAL)) {
-        double elapsed = (System.nanoTime() - start) / 1e9;
-        if (!Double.isNaN(perMember) && elapsed > NETWORK_STAGE_SHARE * budget.toSeconds()) {
+        double elapsed = (nanoTime.getAsLong() - start) / 1e9;
+        if (!Double.isNaN(perMember) && spent > NETWORK_STAGE_SHARE * budget.toSeconds()) {
           LOG.info("{}: budget: no more network candidates", template.name());
           break search;
         }
+        if (!Double.isNaN(perMember) && elapsed > 2 * NETWORK_STAGE_SHARE * budget.toSeconds()) {
+          LOG.warn(
+              "{}: budget: no more network candidates after {} s by the clock, twice what the"
+                  + " budget allows the search on the reference machine: this machine is slower"
+                  + " or busy, and another may choose otherwise",
+              template.name(),
+              Math.round(elapsed));
+          break search;
+        }
         for (int f = 0; f < networkForms.size(); f++) { // each size and combination on every form
-          long t0 = System.nanoTime();
           Scored net =
               networkOnOrigins(
                   history,
@@ -314,7 +352,8 @@ public final class Selection {
                   origins,
                   windows,
                   onEpoch);
-          perMember = (System.nanoTime() - t0) / 1e9 / (CANDIDATE_MEMBERS * origins.count());
+          spent += net.cost();
+          perMember = net.cost() / (CANDIDATE_MEMBERS * origins.count());
           candidates.add(net.candidate());
           LOG.info(
               "{}: {} -> MAE {} on the origins",
@@ -336,7 +375,7 @@ public final class Selection {
       }
     }
     Scored chosen = oneStandardError(simplestFirst);
-    double remaining = budget.toSeconds() - (System.nanoTime() - start) / 1e9;
+    double remaining = budget.toSeconds() - spent;
     Candidate c = chosen.candidate();
     boolean network = c.hidden() != null;
     int members =
@@ -371,8 +410,9 @@ public final class Selection {
         chosenSettings,
         c,
         List.copyOf(candidates),
-        (System.nanoTime() - start) / 1e9,
-        budget.toSeconds());
+        (nanoTime.getAsLong() - start) / 1e9,
+        budget.toSeconds(),
+        spent);
   }
 
   /**
@@ -728,6 +768,7 @@ public final class Selection {
     List<Sample> samples = Samples.of(history, spec, windows);
     Map<String, Double> errors = new LinkedHashMap<>();
     Map<String, Double> persistence = new LinkedHashMap<>();
+    double cost = 0;
     for (int o = 0; o < origins.count(); o++) {
       Split split = originSplit(samples, origins, o);
       if (split == null) {
@@ -736,6 +777,7 @@ public final class Selection {
       ModelSpec fitted = spec.withScaling(ScalingFit.fit(spec, split.train()));
       NetworkTrainer.Result result =
           NetworkTrainer.train(fitted, trained, split.train(), split.validation(), onEpoch);
+      cost += TrainingCost.of(spec, result, split.train().size() + split.validation().size());
       try (LoadedModel model = result.model()) {
         double[] predicted = ModelScoring.predict(model, split.test());
         for (int i = 0; i < predicted.length; i++) {
@@ -760,7 +802,8 @@ public final class Selection {
             mean(persistence),
             errors.size(),
             (System.nanoTime() - t0) / 1e9),
-        errors);
+        errors,
+        cost);
   }
 
   private static boolean allPositive(History history, List<String> features) {
