@@ -18,7 +18,8 @@ import picocli.CommandLine.Command;
       LatencyBench.class,
       SwapBench.class,
       ChaosBench.class,
-      SoakBench.class
+      SoakBench.class,
+      TrainingCostBench.class
     })
 public final class BenchCommand {
 

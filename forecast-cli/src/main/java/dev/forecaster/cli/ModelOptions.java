@@ -124,9 +124,9 @@ public final class ModelOptions {
       paramLabel = "DURATION",
       defaultValue = "150s",
       description =
-          "Time for the search and the final training together, in seconds of the reference"
-              + " machine (2 cores; counted from the epochs and windows trained, not by the clock,"
-              + " so a seed gives the same model on any machine): 150s, 3m (default:"
+          "What the search and the final training may cost together, in seconds of the"
+              + " reference machine (counted from the epochs and windows trained, not by the"
+              + " clock; `forecast bench training-cost` compares this machine): 150s, 3m (default:"
               + " ${DEFAULT-VALUE}). Networks the budget leaves no time for are not tried; the"
               + " final model gets fewer members.")
   String budget;

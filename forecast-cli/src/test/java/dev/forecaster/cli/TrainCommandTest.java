@@ -146,6 +146,7 @@ class TrainCommandTest {
     // the mapping alone: the form is chosen on the history before the test part
     assertThat(cli.out.toString())
         .contains("search:", "chosen:   ")
+        .containsPattern("networks \\d+ s of the 150 s budget \\(reference seconds\\)")
         .contains("model:    TMAX, gru, window")
         .contains("inputs [TMAX, TMIN, PRCP]", "+highway");
     JsonNode json = new ObjectMapper().readTree(dir.resolve("m.json").toFile());
@@ -154,6 +155,9 @@ class TrainCommandTest {
     // a network or least squares, whichever the validation origins favour on this short history
     assertThat(selection.get("chosen").get("stage").asText()).isIn("network", "form");
     assertThat(selection.get("candidates").size()).isGreaterThan(10);
+    // what the networks tried cost of the budget, counted from their epochs, never 0
+    assertThat(selection.get("referenceSeconds").asDouble()).isPositive();
+    assertThat(selection.get("budgetSeconds").asDouble()).isEqualTo(150);
     assertThat(json.get("form").get("window").asInt())
         .isEqualTo(selection.get("chosen").get("window").asInt());
   }

@@ -26,9 +26,7 @@ import org.slf4j.LoggerFactory;
  * at. Every candidate is scored the same way: on {@link #ORIGINS} rolling origins inside the
  * training period, each trained as the final model is (fit on the first 85% of what precedes the
  * origin, early stopping, shares and the bias shift decided on the last 15%) and scored on the next
- * tenth of the period it has not seen. Within a budget of reference seconds ({@link TrainingCost}:
- * what the networks' training would take on a reference machine, counted from what they did, not
- * read from a clock, so that a seed gives the same choice on any machine):
+ * tenth of the period it has not seen. Within a budget of reference seconds ({@link TrainingCost}):
  *
  * <ol>
  *   <li><b>Form</b> (closed form, fast): every combination of target transform (level, change,
@@ -76,6 +74,12 @@ public final class Selection {
 
   /** Share of the budget the network stage may use; the final training gets the rest. */
   static final double NETWORK_STAGE_SHARE = 0.5;
+
+  /**
+   * How many times its share of the budget, by the clock, the network stage may run on a machine
+   * slower than the reference before it stops trying networks anyway.
+   */
+  static final int CLOCK_GUARD = 2;
 
   /**
    * The forms the search may try: a list of one value fixes that dimension (a flag or a preset).
@@ -309,34 +313,38 @@ public final class Selection {
     candidates.add(drift.candidate());
     candidates.add(persistence.candidate());
     // networks read the inputs of the simplest form and, where it differs, of the best one: an
-    // input
-    // least squares can do without (within noise, linearly) may be what a network needs (a season
+    // input least squares can do without (within noise, linearly) may be what a network needs (a
+    // season
     // that changes how a day follows the one before), or only room to overfit
     List<Scored> networkForms =
         forms.simplest() == forms.best()
             ? List.of(forms.best())
             : List.of(forms.simplest(), forms.best());
     Scored[] bestNetwork = new Scored[networkForms.size()];
-    // the budget counts reference seconds (TrainingCost), not the clock: every machine stops at the
-    // same candidate; the clock only stops a machine slower than twice the reference
+    // the stage's share of the budget is spent in reference seconds (TrainingCost); the clock only
+    // stops a machine CLOCK_GUARD times slower than the reference
+    double share = NETWORK_STAGE_SHARE * budget.toSeconds();
+    long networksStart = nanoTime.getAsLong();
     double perMember = Double.NaN;
     double spent = 0;
     search:
     for (int hidden : space.hidden()) {
       for (TrainingSettings.Combination how :
           List.of(TrainingSettings.Combination.BLEND, TrainingSettings.Combination.RESIDUAL)) {
-        double elapsed = (nanoTime.getAsLong() - start) / 1e9;
-        if (!Double.isNaN(perMember) && spent > NETWORK_STAGE_SHARE * budget.toSeconds()) {
+        double elapsed = (nanoTime.getAsLong() - networksStart) / 1e9;
+        boolean first = Double.isNaN(perMember); // the first is always tried
+        if (!first && spent > share) {
           LOG.info("{}: budget: no more network candidates", template.name());
           break search;
         }
-        if (!Double.isNaN(perMember) && elapsed > 2 * NETWORK_STAGE_SHARE * budget.toSeconds()) {
+        if (!first && elapsed > CLOCK_GUARD * share) {
           LOG.warn(
-              "{}: budget: no more network candidates after {} s by the clock, twice what the"
-                  + " budget allows the search on the reference machine: this machine is slower"
-                  + " or busy, and another may choose otherwise",
+              "{}: budget: no more network candidates after {} s by the clock, {} times what the"
+                  + " budget gives them on the reference machine: this machine is slower or busy,"
+                  + " and another may choose otherwise",
               template.name(),
-              Math.round(elapsed));
+              Math.round(elapsed),
+              CLOCK_GUARD);
           break search;
         }
         for (int f = 0; f < networkForms.size(); f++) { // each size and combination on every form
@@ -379,10 +387,13 @@ public final class Selection {
     Candidate c = chosen.candidate();
     boolean network = c.hidden() != null;
     int members =
-        network
-            ? (int)
-                Math.max(1, Math.min(template.members(), Math.floor(remaining / (perMember * 1.5))))
-            : 1;
+        !network
+            ? 1
+            : perMember > 0
+                ? (int)
+                    Math.max(
+                        1, Math.min(template.members(), Math.floor(remaining / (perMember * 1.5))))
+                : template.members();
     if (network && members < template.members()) {
       LOG.info(
           "{}: budget: {} members of {} in the final model",

@@ -71,7 +71,8 @@ public final class TrainingRun {
    * @param windows which readings make windows (the job's policy)
    * @param search the forms to choose from on the history before the test part; null trains the
    *     template as it is
-   * @param budget how long the search and the final training may take together
+   * @param budget what the search and the final training may cost together, in reference seconds
+   *     ({@link TrainingCost})
    * @param folds consecutive parts of the test period, each forecast by a model trained on
    *     everything before it (a rolling-origin backtest); the model of the last is published
    */
