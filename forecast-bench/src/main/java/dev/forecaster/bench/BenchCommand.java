@@ -9,9 +9,9 @@ import picocli.CommandLine.Command;
     name = "bench",
     mixinStandardHelpOptions = true,
     description =
-        "Benchmarks; each prints JSON lines. All run on this machine against a Kafka broker on"
-            + " 127.0.0.1 (in-process, or a JVM of its own: latency --broker process, chaos,"
-            + " soak).",
+        "Benchmarks; each prints JSON lines. All run on this machine, those of the job against a"
+            + " Kafka broker on 127.0.0.1 (in-process, or a JVM of its own: latency --broker"
+            + " process, chaos, soak); training-cost trains networks only.",
     subcommands = {
       ScoringBench.class,
       PipelineBench.class,

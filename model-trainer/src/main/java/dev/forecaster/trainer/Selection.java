@@ -313,9 +313,8 @@ public final class Selection {
     candidates.add(drift.candidate());
     candidates.add(persistence.candidate());
     // networks read the inputs of the simplest form and, where it differs, of the best one: an
-    // input least squares can do without (within noise, linearly) may be what a network needs (a
-    // season
-    // that changes how a day follows the one before), or only room to overfit
+    // input least squares can do without (within noise, linearly) may be what a network needs
+    // (a season that changes how a day follows the one before), or only room to overfit
     List<Scored> networkForms =
         forms.simplest() == forms.best()
             ? List.of(forms.best())

@@ -242,12 +242,14 @@ class SelectionTest {
 
   @Test
   void aSlowMachineTriesEveryNetworkTheBudgetPaysFor() {
-    // a clock that reads 90% of the budget gone from the first look on: a budget of seconds would
-    // stop after the first network (it passed the network stage's half); reference seconds do not
+    // a clock that reads 90% of the budget gone once the networks have begun (the search reads it
+    // at its start and at the network stage's, then before each network): a budget of seconds
+    // would stop after the first (past the stage's half); reference seconds do not, and the guard
+    // waits for twice the half
     Duration budget = Duration.ofSeconds(600);
     long[] calls = {0};
     Selection.Result r =
-        searchOfTwoSizes(budget, () -> calls[0]++ == 0 ? 0 : (long) (0.9 * budget.toNanos()));
+        searchOfTwoSizes(budget, () -> calls[0]++ < 2 ? 0 : (long) (0.9 * budget.toNanos()));
 
     assertThat(networks(r)).containsExactly("2 blend", "2 residual", "3 blend", "3 residual");
     assertThat(r.referenceSeconds()).isPositive().isLessThan(300);
@@ -255,7 +257,7 @@ class SelectionTest {
 
   @Test
   void aMachineTooSlowForTheBudgetStopsByTheClock() {
-    // a clock that jumps past twice the network stage's share after the first network
+    // a clock that jumps past twice the network stage's share once the networks have begun
     Duration budget = Duration.ofSeconds(600);
     long[] calls = {0};
     Selection.Result r = searchOfTwoSizes(budget, () -> calls[0]++ < 2 ? 0 : budget.toNanos() * 2);
