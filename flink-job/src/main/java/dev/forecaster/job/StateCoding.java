@@ -141,24 +141,24 @@ final class StateCoding {
   }
 
   static void writeShorts(DataOutputView out, short[] values) throws IOException {
-    int[] ints = null;
+    long[] longs = null;
     if (values != null) {
-      ints = new int[values.length];
-      for (int i = 0; i < ints.length; i++) {
-        ints[i] = values[i];
+      longs = new long[values.length];
+      for (int i = 0; i < longs.length; i++) {
+        longs[i] = values[i];
       }
     }
-    writeInts(out, ints);
+    writeLongs(out, longs);
   }
 
   static short[] readShorts(DataInputView in) throws IOException {
-    int[] ints = readInts(in);
-    if (ints == null) {
+    long[] longs = readLongs(in);
+    if (longs == null) {
       return null;
     }
-    short[] values = new short[ints.length];
-    for (int i = 0; i < ints.length; i++) {
-      values[i] = (short) ints[i];
+    short[] values = new short[longs.length];
+    for (int i = 0; i < longs.length; i++) {
+      values[i] = (short) longs[i];
     }
     return values;
   }

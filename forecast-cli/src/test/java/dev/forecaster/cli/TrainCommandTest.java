@@ -218,6 +218,11 @@ class TrainCommandTest {
       assertThat(json.get(part).has("smape")).isTrue();
     }
     assertThat(json.get("seasonalNaive").isNull()).as("a random walk has no season").isTrue();
+    // nothing beat no change on the origins: persistence is served, and said to be, exactly
+    assertThat(json.get("selection").get("chosen").get("stage").asText()).isEqualTo("persistence");
+    assertThat(cli.out.toString()).contains("persistence: every forecast is the last reading");
+    assertThat(json.get("model").get("mae").asDouble())
+        .isEqualTo(json.get("persistence").get("mae").asDouble());
   }
 
   @Test

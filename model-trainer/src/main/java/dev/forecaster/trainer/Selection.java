@@ -277,23 +277,12 @@ public final class Selection {
    * the history before {@code testFrom}.
    *
    * @param settings how networks are trained (epochs, patience, seed)
+   * @param budget in reference seconds ({@link TrainingCost})
    * @param onEpoch called after each epoch of each network trained
+   * @param nanoTime the clock ({@code System::nanoTime}), which only stops a machine {@link
+   *     #CLOCK_GUARD} times slower than the reference
    */
   public static Result select(
-      History history,
-      ModelSpec template,
-      TrainingSettings settings,
-      LocalDate testFrom,
-      Space space,
-      Duration budget,
-      WindowPolicy windows,
-      IntConsumer onEpoch) {
-    return select(
-        history, template, settings, testFrom, space, budget, windows, onEpoch, System::nanoTime);
-  }
-
-  /** As above, with the clock that only stops a machine too slow ({@code nanoTime}) given. */
-  static Result select(
       History history,
       ModelSpec template,
       TrainingSettings settings,

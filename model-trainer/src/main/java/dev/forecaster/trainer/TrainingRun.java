@@ -363,7 +363,8 @@ public final class TrainingRun {
               request.search(),
               request.budget(),
               request.windows(),
-              onEpoch);
+              onEpoch,
+              System::nanoTime);
       chosen =
           new Request(
               selection.spec().toBuilder().horizons(request.template().horizons()).build(),

@@ -133,7 +133,8 @@ class SelectionTest {
             space(),
             Duration.ofSeconds(1), // one size and combination, on each form
             WindowPolicy.DEFAULT,
-            e -> {});
+            e -> {},
+            System::nanoTime);
 
     Selection.Candidate best =
         r.candidates().stream()
