@@ -45,14 +45,17 @@ public final class NetworkTrainer {
    * The trained model (caller closes it), how each member's training went, the shift of its scaled
    * output that bias correction applied (0 without), and, with a highway, how much of the members'
    * correction the model takes (1 without), and the model's trained parts (the target scaled as the
-   * model's own scaling says).
+   * model's own scaling says), and the forecasts of the validation windows, in real units, by a
+   * model that was not fitted on them (the intervals are calibrated on them): the model itself,
+   * except for least squares alone, which is refitted on the validation windows too.
    */
   public record Result(
       LoadedModel model,
       List<MemberRun> members,
       double outputShift,
       double gate,
-      Networks.Parts parts) {}
+      Networks.Parts parts,
+      double[] validationForecasts) {}
 
   /** One member's training: its weights at the best epoch and its loss curves. */
   public record MemberRun(
@@ -74,7 +77,9 @@ public final class NetworkTrainer {
    * members join it as {@link TrainingSettings#combination()} says: learning its residuals (scaled
    * to unit variance) and adding a share of them, learning the target and blended with it, or not
    * at all (the highway alone, or persistence in its place). The share (0 to 1) is the one that
-   * fits the validation windows best.
+   * fits the validation windows best. The highway alone (least squares) is then refitted on the
+   * training and validation windows together, as nothing needs the validation windows held out any
+   * more but the intervals' calibration ({@link Result#validationForecasts}).
    *
    * @param spec a spec with fitted scaling
    * @param onEpoch called after each epoch of each member (for a progress bar)
@@ -148,11 +153,51 @@ public final class NetworkTrainer {
               : share(spec, weights, validation, highway, validationSet, settings.loss(), how);
     }
     Networks.Parts parts = parts(highway, weights, how, share, residualScale);
+    Shifted fitted = shifted(spec, settings, parts, validation, how);
+    if (how != TrainingSettings.Combination.LINEAR || validation.isEmpty()) {
+      double[] checkedForecasts;
+      try {
+        checkedForecasts =
+            validation.isEmpty() ? new double[0] : ModelScoring.predict(fitted.model(), validation);
+      } catch (RuntimeException e) {
+        fitted.model().close();
+        throw e;
+      }
+      return new Result(fitted.model(), runs, fitted.shift(), share, parts, checkedForecasts);
+    }
+    // least squares alone needs no windows to stop on: what the validation windows decided (the
+    // ridge, the bias shift, the form) is kept, their forecasts by the fit that never saw them
+    // calibrate the intervals, and the fit served is refitted on every window, the newest too
+    double[] heldOut;
+    try (LoadedModel notServed = fitted.model()) {
+      heldOut = ModelScoring.predict(notServed, validation);
+    }
+    List<Sample> every = new ArrayList<>(train);
+    every.addAll(validation);
+    Networks.Parts refitted =
+        parts(LinearFit.fit(spec, every, settings.ridge()), weights, how, share, residualScale);
+    Shifted served = shifted(spec, settings, refitted, validation, how);
+    return new Result(served.model(), runs, served.shift(), share, refitted, heldOut);
+  }
+
+  /** A model and the shift of its scaled output that bias correction applied (0 without). */
+  private record Shifted(LoadedModel model, double shift) {}
+
+  /**
+   * The model of {@code parts}, its output shifted by its mean (or median) residual on the
+   * validation windows where the settings ask for bias correction.
+   */
+  private static Shifted shifted(
+      ModelSpec spec,
+      TrainingSettings settings,
+      Networks.Parts parts,
+      List<Sample> validation,
+      TrainingSettings.Combination how) {
     LoadedModel model = Networks.assemble(spec, parts, Device.cpu());
     if (!settings.biasCorrection()
         || validation.isEmpty()
         || how == TrainingSettings.Combination.PERSISTENCE) { // no change is no change
-      return new Result(model, runs, 0, share, parts);
+      return new Shifted(model, 0);
     }
     double shift;
     try (LoadedModel uncorrected = model) {
@@ -166,7 +211,7 @@ public final class NetworkTrainer {
                 s.inputStd(),
                 s.targetMean() + shift * s.targetStd(),
                 s.targetStd()));
-    return new Result(Networks.assemble(corrected, parts, Device.cpu()), runs, shift, share, parts);
+    return new Shifted(Networks.assemble(corrected, parts, Device.cpu()), shift);
   }
 
   /** The model's parts: the highway's coefficients and the members' share, as combined. */

@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
  * Chooses a model's form on the history before the test part only; the test part is never looked
  * at. Every candidate is scored the same way: on {@link #ORIGINS} rolling origins inside the
  * training period, each trained as the final model is (fit on the first 85% of what precedes the
- * origin, early stopping, shares and the bias shift decided on the last 15%) and scored on the next
- * tenth of the period it has not seen. Within a budget of reference seconds ({@link TrainingCost}):
+ * origin, early stopping, shares and the bias shift decided on the last 15%; least squares alone
+ * then refitted on all of it) and scored on the next tenth of the period it has not seen. Within a
+ * budget of reference seconds ({@link TrainingCost}):
  *
  * <ol>
  *   <li><b>Form</b> (closed form, fast): every combination of target transform (level, change,
@@ -662,7 +663,10 @@ public final class Selection {
         continue;
       }
       ModelSpec fitted = spec.withScaling(ScalingFit.fit(spec, split.train()));
-      List<LinearFit> fits = LinearFit.fit(fitted, split.train(), ridges);
+      // as the final model is (NetworkTrainer): refitted on every window before the origin
+      List<Sample> every = new ArrayList<>(split.train());
+      every.addAll(split.validation());
+      List<LinearFit> fits = LinearFit.fit(fitted, every, ridges);
       for (int i = 0; i < r; i++) {
         LinearFit fit = fits.get(i);
         double shift = meanResidual(fit, split.validation());

@@ -757,13 +757,13 @@ public final class TrainingRun {
         NetworkTrainer.train(spec, settings, split.train(), split.validation(), onEpoch, warmStart);
     LoadedModel model = result.model(); // with bias correction, the scaling of the target moved
     try {
-      // intervals from the validation windows: early stopping saw their loss, the weights never
-      // fitted them
+      // intervals from the validation windows: early stopping saw their loss, the weights that
+      // forecast them never fitted them
       double[] residuals =
           split.validation().isEmpty()
               ? new double[0]
               : Conformal.residuals(
-                  ModelScoring.predict(model, split.validation()),
+                  result.validationForecasts(),
                   split.validation().stream().mapToDouble(Sample::actual).toArray());
       List<Double> newest =
           Arrays.stream(residuals)

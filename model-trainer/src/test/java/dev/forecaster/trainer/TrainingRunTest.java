@@ -182,6 +182,40 @@ class TrainingRunTest {
   }
 
   @Test
+  void leastSquaresAloneIsRefittedOnTheValidationWindowsAndCalibratedByTheFitThatNeverSawThem() {
+    ModelSpec spec =
+        WeatherSlice.spec("slice", Architecture.GRU, 1).toBuilder().highway(true).build();
+    TrainingSettings linear =
+        WeatherSlice.settings(1).toBuilder()
+            .combination(TrainingSettings.Combination.LINEAR)
+            .ridge(LinearFit.OLS)
+            .build();
+    Split split =
+        Split.chronological(Samples.of(WeatherSlice.history(), spec), WeatherSlice.TEST_FROM);
+    spec = spec.withScaling(ScalingFit.fit(spec, split.train()));
+    List<Sample> every = new ArrayList<>(split.train());
+    every.addAll(split.validation());
+    double[] servedFit = Baselines.linear(spec, every, split.test());
+    double[] trainingFit = Baselines.linear(spec, split.train(), split.test());
+    double apart = 0;
+    for (int i = 0; i < servedFit.length; i++) {
+      apart = Math.max(apart, Math.abs(servedFit[i] - trainingFit[i]));
+    }
+    assertThat(apart).as("the newest windows move the fit").isGreaterThan(0.05);
+
+    NetworkTrainer.Result r =
+        NetworkTrainer.train(spec, linear, split.train(), split.validation(), e -> {});
+    try (LoadedModel model = r.model()) {
+      // served: least squares on every window before the test, as the baseline is fitted
+      assertThat(ModelScoring.predict(model, split.test()))
+          .containsExactly(servedFit, within(1e-3));
+    }
+    // the intervals' residuals: forecasts of the validation windows by the fit on the rest
+    assertThat(r.validationForecasts())
+        .containsExactly(Baselines.linear(spec, split.train(), split.validation()), within(1e-3));
+  }
+
+  @Test
   void earlyStoppingKeepsTheBestValidationEpoch() {
     TrainingSettings patient =
         TrainingSettings.builder()
