@@ -230,29 +230,34 @@ public final class TrainCommand implements Callable<Integer> {
       }
       out.printf("chosen:   %s%n", sel.chosen().describe());
     }
-    out.printf(
-        "model:    %s, %s, window %d, %s, hidden %d, %d member(s), target %s (%s), inputs"
-            + " %s%s%s%s%n",
-        s.name(),
-        s.architecture().wireName(),
-        s.windowLength(),
+    // what is served: a network (joined to its least squares), least squares alone, or persistence
+    String combination = s.training().getOrDefault("combination", "");
+    String horizons =
         s.horizons() == 1
             ? "horizon " + s.horizon()
-            : "horizons " + s.horizon() + ".." + s.horizonOf(s.horizons() - 1),
-        s.hiddenSize(),
-        s.members(),
-        s.target(),
-        s.targetTransform().wireName(),
-        s.features(),
-        s.calendar() ? " +day-of-year" : "",
-        s.weekday() ? " +day-of-week" : "",
-        s.highway()
-            ? String.format(
-                " +highway (members' gate %.2f)",
-                s.trainingMetrics().getOrDefault("memberGate", Double.NaN))
-            : "");
-    if (o.selection() != null && o.selection().chosen().stage().equals(Selection.PERSISTENCE)) {
+            : "horizons " + s.horizon() + ".." + s.horizonOf(s.horizons() - 1);
+    if (combination.equals(TrainingSettings.Combination.PERSISTENCE.wireName())) {
+      out.printf("model:    %s, persistence, %s, target %s%n", s.name(), horizons, s.target());
       out.printf("          persistence: every forecast is the last reading%n");
+    } else {
+      boolean linear = combination.equals(TrainingSettings.Combination.LINEAR.wireName());
+      out.printf(
+          "model:    %s, %s, window %d, %s%s, target %s (%s), inputs %s%s%s%s%n",
+          s.name(),
+          linear ? "least squares" : s.architecture().wireName(),
+          s.windowLength(),
+          horizons,
+          linear ? "" : String.format(", hidden %d, %d member(s)", s.hiddenSize(), s.members()),
+          s.target(),
+          s.targetTransform().wireName(),
+          s.features(),
+          s.calendar() ? " +day-of-year" : "",
+          s.weekday() ? " +day-of-week" : "",
+          s.highway() && !linear
+              ? String.format(
+                  " +highway (members' gate %.2f)",
+                  s.trainingMetrics().getOrDefault("memberGate", Double.NaN))
+              : "");
     }
     out.printf(
         "test:     %d windows, targets %s .. %s%s%n",

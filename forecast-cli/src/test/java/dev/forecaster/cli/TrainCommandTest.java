@@ -147,13 +147,23 @@ class TrainCommandTest {
     assertThat(cli.out.toString())
         .contains("search:", "chosen:   ")
         .containsPattern("networks \\d+ s of the 150 s budget \\(reference seconds\\)")
-        .contains("model:    TMAX, gru, window")
-        .contains("inputs [TMAX, TMIN, PRCP]", "+highway");
+        .contains("inputs [TMAX, TMIN, PRCP]");
     JsonNode json = new ObjectMapper().readTree(dir.resolve("m.json").toFile());
     assertThat(json.get("testWindows").asInt()).isEqualTo(145); // the last 20% of 723 windows
     JsonNode selection = json.get("selection");
-    // a network or least squares, whichever the validation origins favour on this short history
-    assertThat(selection.get("chosen").get("stage").asText()).isIn("network", "form");
+    // a network or least squares, whichever the validation origins favour on this short history,
+    // and the console says which is served
+    String stage = selection.get("chosen").get("stage").asText();
+    assertThat(stage).isIn("network", "form");
+    if (stage.equals("network")) {
+      assertThat(cli.out.toString())
+          .containsPattern("model:    TMAX, gru, window \\d+, horizon 1, hidden \\d+, 1 member")
+          .contains("+highway (members' gate");
+    } else {
+      assertThat(cli.out.toString())
+          .containsPattern("model:    TMAX, least squares, window \\d+, horizon 1, target TMAX")
+          .doesNotContain("member(s)", "+highway");
+    }
     assertThat(selection.get("candidates").size()).isGreaterThan(10);
     // what the networks tried cost of the budget, counted from their epochs, never 0
     assertThat(selection.get("referenceSeconds").asDouble()).isPositive();
@@ -220,7 +230,10 @@ class TrainCommandTest {
     assertThat(json.get("seasonalNaive").isNull()).as("a random walk has no season").isTrue();
     // nothing beat no change on the origins: persistence is served, and said to be, exactly
     assertThat(json.get("selection").get("chosen").get("stage").asText()).isEqualTo("persistence");
-    assertThat(cli.out.toString()).contains("persistence: every forecast is the last reading");
+    assertThat(cli.out.toString())
+        .contains("model:    ", ", persistence, horizon 1, target ")
+        .contains("persistence: every forecast is the last reading")
+        .doesNotContain("member(s)", "+highway");
     assertThat(json.get("model").get("mae").asDouble())
         .isEqualTo(json.get("persistence").get("mae").asDouble());
   }
