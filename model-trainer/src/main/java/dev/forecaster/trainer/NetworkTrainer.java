@@ -165,9 +165,10 @@ public final class NetworkTrainer {
       }
       return new Result(fitted.model(), runs, fitted.shift(), share, parts, checkedForecasts);
     }
-    // least squares alone needs no windows to stop on: what the validation windows decided (the
-    // ridge, the bias shift, the form) is kept, their forecasts by the fit that never saw them
-    // calibrate the intervals, and the fit served is refitted on every window, the newest too
+    // least squares alone needs no windows to stop on: their forecasts by the fit that never saw
+    // them calibrate the intervals, and the fit served is refitted on every window, the newest
+    // too; whether to shift its output is kept (the search chose it), by how much is the refit's
+    // own residual on the validation windows
     double[] heldOut;
     try (LoadedModel notServed = fitted.model()) {
       heldOut = ModelScoring.predict(notServed, validation);

@@ -25,9 +25,9 @@ import org.slf4j.LoggerFactory;
  * Chooses a model's form on the history before the test part only; the test part is never looked
  * at. Every candidate is scored the same way: on {@link #ORIGINS} rolling origins inside the
  * training period, each trained as the final model is (fit on the first 85% of what precedes the
- * origin, early stopping, shares and the bias shift decided on the last 15%; least squares alone
- * then refitted on all of it) and scored on the next tenth of the period it has not seen. Within a
- * budget of reference seconds ({@link TrainingCost}):
+ * origin, early stopping, shares and the bias shift decided on the last 15%) and scored on the next
+ * tenth of the period it has not seen. (Least squares alone, chosen, is then refitted on the
+ * validation windows too, as a cross-validated search refits its choice: {@link NetworkTrainer}.) Within a budget of reference seconds ({@link TrainingCost}):
  *
  * <ol>
  *   <li><b>Form</b> (closed form, fast): every combination of target transform (level, change,
@@ -264,12 +264,19 @@ public final class Selection {
   private Selection() {}
 
   /**
-   * A candidate, its absolute error on each window of the rolling origins, by window, and what
-   * training it cost in reference seconds ({@link TrainingCost}; 0 for closed forms).
+   * A candidate, its absolute error on each window of the rolling origins, by window, what training
+   * it cost in reference seconds ({@link TrainingCost}; 0 for closed forms), and how many members
+   * that paid for (members times the origins trained on).
    */
-  private record Scored(Candidate candidate, Map<String, Double> errors, double cost) {
+  private record Scored(
+      Candidate candidate, Map<String, Double> errors, double cost, int trainings) {
     Scored(Candidate candidate, Map<String, Double> errors) {
-      this(candidate, errors, 0);
+      this(candidate, errors, 0, 0);
+    }
+
+    /** What one member cost at one origin: NaN for a closed form. */
+    double memberCost() {
+      return trainings == 0 ? Double.NaN : cost / trainings;
     }
   }
 
@@ -314,14 +321,14 @@ public final class Selection {
     // stops a machine CLOCK_GUARD times slower than the reference
     double share = NETWORK_STAGE_SHARE * budget.toSeconds();
     long networksStart = nanoTime.getAsLong();
-    double perMember = Double.NaN;
+    boolean tried = false;
     double spent = 0;
     search:
     for (int hidden : space.hidden()) {
       for (TrainingSettings.Combination how :
           List.of(TrainingSettings.Combination.BLEND, TrainingSettings.Combination.RESIDUAL)) {
         double elapsed = (nanoTime.getAsLong() - networksStart) / 1e9;
-        boolean first = Double.isNaN(perMember); // the first is always tried
+        boolean first = !tried; // the first is always tried
         if (!first && spent > share) {
           LOG.info("{}: budget: no more network candidates", template.name());
           break search;
@@ -350,7 +357,7 @@ public final class Selection {
                   windows,
                   onEpoch);
           spent += net.cost();
-          perMember = net.cost() / (CANDIDATE_MEMBERS * origins.count());
+          tried = true;
           candidates.add(net.candidate());
           LOG.info(
               "{}: {} -> MAE {} on the origins",
@@ -373,6 +380,9 @@ public final class Selection {
     }
     Scored chosen = oneStandardError(simplestFirst);
     double remaining = budget.toSeconds() - spent;
+    // the final model's members cost what the chosen network's did at the origins (times 1.5: the
+    // final model trains on more windows than any origin)
+    double perMember = chosen.memberCost();
     Candidate c = chosen.candidate();
     boolean network = c.hidden() != null;
     int members =
@@ -663,10 +673,7 @@ public final class Selection {
         continue;
       }
       ModelSpec fitted = spec.withScaling(ScalingFit.fit(spec, split.train()));
-      // as the final model is (NetworkTrainer): refitted on every window before the origin
-      List<Sample> every = new ArrayList<>(split.train());
-      every.addAll(split.validation());
-      List<LinearFit> fits = LinearFit.fit(fitted, every, ridges);
+      List<LinearFit> fits = LinearFit.fit(fitted, split.train(), ridges);
       for (int i = 0; i < r; i++) {
         LinearFit fit = fits.get(i);
         double shift = meanResidual(fit, split.validation());
@@ -772,11 +779,13 @@ public final class Selection {
     Map<String, Double> errors = new LinkedHashMap<>();
     Map<String, Double> persistence = new LinkedHashMap<>();
     double cost = 0;
+    int trainedOrigins = 0;
     for (int o = 0; o < origins.count(); o++) {
       Split split = originSplit(samples, origins, o);
       if (split == null) {
         continue;
       }
+      trainedOrigins++;
       ModelSpec fitted = spec.withScaling(ScalingFit.fit(spec, split.train()));
       NetworkTrainer.Result result =
           NetworkTrainer.train(fitted, trained, split.train(), split.validation(), onEpoch);
@@ -806,7 +815,8 @@ public final class Selection {
             errors.size(),
             (System.nanoTime() - t0) / 1e9),
         errors,
-        cost);
+        cost,
+        trainedOrigins * CANDIDATE_MEMBERS);
   }
 
   private static boolean allPositive(History history, List<String> features) {

@@ -183,8 +183,7 @@ class TrainingRunTest {
 
   @Test
   void leastSquaresAloneIsRefittedOnTheValidationWindowsAndCalibratedByTheFitThatNeverSawThem() {
-    ModelSpec spec =
-        WeatherSlice.spec("slice", Architecture.GRU, 1).toBuilder().highway(true).build();
+    ModelSpec spec = WeatherSlice.spec("slice", Architecture.GRU, 1).toBuilder().highway(true).build();
     TrainingSettings linear =
         WeatherSlice.settings(1).toBuilder()
             .combination(TrainingSettings.Combination.LINEAR)
@@ -192,27 +191,39 @@ class TrainingRunTest {
             .build();
     Split split =
         Split.chronological(Samples.of(WeatherSlice.history(), spec), WeatherSlice.TEST_FROM);
-    spec = spec.withScaling(ScalingFit.fit(spec, split.train()));
+    ModelSpec scaled = spec.withScaling(ScalingFit.fit(spec, split.train()));
     List<Sample> every = new ArrayList<>(split.train());
     every.addAll(split.validation());
-    double[] servedFit = Baselines.linear(spec, every, split.test());
-    double[] trainingFit = Baselines.linear(spec, split.train(), split.test());
+    double[] servedFit = Baselines.linear(scaled, every, split.test());
+    double[] trainingFit = Baselines.linear(scaled, split.train(), split.test());
     double apart = 0;
     for (int i = 0; i < servedFit.length; i++) {
       apart = Math.max(apart, Math.abs(servedFit[i] - trainingFit[i]));
     }
     assertThat(apart).as("the newest windows move the fit").isGreaterThan(0.05);
 
-    NetworkTrainer.Result r =
-        NetworkTrainer.train(spec, linear, split.train(), split.validation(), e -> {});
-    try (LoadedModel model = r.model()) {
-      // served: least squares on every window before the test, as the baseline is fitted
-      assertThat(ModelScoring.predict(model, split.test()))
-          .containsExactly(servedFit, within(1e-3));
+    TrainingRun.Outcome o =
+        new TrainingRun(CLOCK)
+            .run(
+                WeatherSlice.history(),
+                TrainingRun.Request.backtest(spec, linear, WeatherSlice.TEST_FROM),
+                e -> {});
+
+    // served: least squares on every window before the test, as the baseline is fitted
+    assertThat(o.predicted()).containsExactly(servedFit, within(1e-3));
+    assertThat(o.model().mae()).isCloseTo(o.linear().mae(), within(1e-4));
+    // calibrated: the newest residuals of the validation windows under the fit on the rest only
+    double[] heldOut = Baselines.linear(scaled, split.train(), split.validation());
+    List<Double> residuals = new ArrayList<>();
+    for (int i = 0; i < heldOut.length; i++) {
+      residuals.add(split.validation().get(i).actual() - heldOut[i]);
     }
-    // the intervals' residuals: forecasts of the validation windows by the fit on the rest
-    assertThat(r.validationForecasts())
-        .containsExactly(Baselines.linear(spec, split.train(), split.validation()), within(1e-3));
+    List<Double> newest =
+        residuals.subList(Math.max(0, residuals.size() - Conformal.ROLLING), residuals.size());
+    assertThat(o.spec().calibrationResiduals()).hasSize(newest.size());
+    for (int i = 0; i < newest.size(); i++) {
+      assertThat(o.spec().calibrationResiduals().get(i)).isCloseTo(newest.get(i), within(1e-3));
+    }
   }
 
   @Test
