@@ -24,8 +24,8 @@ public final class Baselines {
 
   /**
    * Ordinary least squares on the flattened window, fitted on {@code train} (in a backtest, every
-   * window before the test part): the same
-   * inputs, transforms and scaling as the network, so the comparison is about the network alone.
+   * window before the test part): the same inputs, transforms and scaling as the network, so the
+   * comparison is about the network alone.
    */
   public static double[] linear(ModelSpec spec, List<Sample> train, List<Sample> test) {
     return LinearFit.fit(spec, train, LinearFit.OLS).predict(test);

@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * training period, each trained as the final model is (fit on the first 85% of what precedes the
  * origin, early stopping, shares and the bias shift decided on the last 15%) and scored on the next
  * tenth of the period it has not seen. (Least squares alone, chosen, is then refitted on the
- * validation windows too, as a cross-validated search refits its choice: {@link NetworkTrainer}.) Within a budget of reference seconds ({@link TrainingCost}):
+ * validation windows too, as a cross-validated search refits its choice: {@link NetworkTrainer}.)
+ * Within a budget of reference seconds ({@link TrainingCost}):
  *
  * <ol>
  *   <li><b>Form</b> (closed form, fast): every combination of target transform (level, change,

@@ -183,7 +183,8 @@ class TrainingRunTest {
 
   @Test
   void leastSquaresAloneIsRefittedOnTheValidationWindowsAndCalibratedByTheFitThatNeverSawThem() {
-    ModelSpec spec = WeatherSlice.spec("slice", Architecture.GRU, 1).toBuilder().highway(true).build();
+    ModelSpec spec =
+        WeatherSlice.spec("slice", Architecture.GRU, 1).toBuilder().highway(true).build();
     TrainingSettings linear =
         WeatherSlice.settings(1).toBuilder()
             .combination(TrainingSettings.Combination.LINEAR)
