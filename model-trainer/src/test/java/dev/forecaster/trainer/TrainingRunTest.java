@@ -225,6 +225,26 @@ class TrainingRunTest {
     for (int i = 0; i < newest.size(); i++) {
       assertThat(o.spec().calibrationResiduals().get(i)).isCloseTo(newest.get(i), within(1e-3));
     }
+
+    // with the bias shift: the refit's own mean residual on the validation windows (a level
+    // target, squared loss: in real units, the mean of actual minus the refit's forecast)
+    double[] refitOnValidation = Baselines.linear(scaled, every, split.validation());
+    double shift = 0;
+    for (int i = 0; i < refitOnValidation.length; i++) {
+      shift += split.validation().get(i).actual() - refitOnValidation[i];
+    }
+    shift /= refitOnValidation.length;
+    assertThat(Math.abs(shift)).as("a shift to see").isGreaterThan(0.01);
+    TrainingRun.Outcome shifted =
+        new TrainingRun(CLOCK)
+            .run(
+                WeatherSlice.history(),
+                TrainingRun.Request.backtest(
+                    spec, linear.toBuilder().biasCorrection(true).build(), WeatherSlice.TEST_FROM),
+                e -> {});
+    for (int i = 0; i < servedFit.length; i++) {
+      assertThat(shifted.predicted()[i]).isCloseTo(servedFit[i] + shift, within(1e-3));
+    }
   }
 
   @Test
