@@ -144,7 +144,7 @@ public final class TrainCommand implements Callable<Integer> {
     if (chart != null) {
       BacktestChart.write(
           chart,
-          outcome.spec().name() + " (" + outcome.spec().architecture().wireName() + ")",
+          outcome.spec().name() + " (" + Selection.served(outcome.spec()) + ")",
           outcome.test(),
           outcome.predicted(),
           outcome.members());
@@ -230,30 +230,31 @@ public final class TrainCommand implements Callable<Integer> {
       }
       out.printf("chosen:   %s%n", sel.chosen().describe());
     }
-    // what is served: a network (joined to its least squares), least squares alone, or persistence
-    String combination = s.training().getOrDefault("combination", "");
+    // what is served: a network (joined to its least squares), least squares alone, the drift or
+    // persistence
+    String served = Selection.served(s);
+    boolean network = served.equals(s.architecture().wireName());
     String horizons =
         s.horizons() == 1
             ? "horizon " + s.horizon()
             : "horizons " + s.horizon() + ".." + s.horizonOf(s.horizons() - 1);
-    if (combination.equals(TrainingSettings.Combination.PERSISTENCE.wireName())) {
+    if (served.equals(Selection.PERSISTENCE)) {
       out.printf("model:    %s, persistence, %s, target %s%n", s.name(), horizons, s.target());
       out.printf("          persistence: every forecast is the last reading%n");
     } else {
-      boolean linear = combination.equals(TrainingSettings.Combination.LINEAR.wireName());
       out.printf(
           "model:    %s, %s, window %d, %s%s, target %s (%s), inputs %s%s%s%s%n",
           s.name(),
-          linear ? "least squares" : s.architecture().wireName(),
+          served,
           s.windowLength(),
           horizons,
-          linear ? "" : String.format(", hidden %d, %d member(s)", s.hiddenSize(), s.members()),
+          network ? String.format(", hidden %d, %d member(s)", s.hiddenSize(), s.members()) : "",
           s.target(),
           s.targetTransform().wireName(),
           s.features(),
           s.calendar() ? " +day-of-year" : "",
           s.weekday() ? " +day-of-week" : "",
-          s.highway() && !linear
+          s.highway() && network
               ? String.format(
                   " +highway (members' gate %.2f)",
                   s.trainingMetrics().getOrDefault("memberGate", Double.NaN))
@@ -396,6 +397,7 @@ public final class TrainCommand implements Callable<Integer> {
     root.put("modelName", o.spec().name());
     ModelSpec s = o.spec();
     ObjectNode form = root.putObject("form");
+    form.put("served", Selection.served(s));
     form.put("transform", s.targetTransform().wireName());
     form.put("inputTransform", s.inputTransform().wireName());
     form.put("dayOfYear", s.calendar());

@@ -155,6 +155,8 @@ class TrainCommandTest {
     // and the console says which is served
     String stage = selection.get("chosen").get("stage").asText();
     assertThat(stage).isIn("network", "form");
+    assertThat(json.get("form").get("served").asText())
+        .isEqualTo(stage.equals("network") ? "gru" : "least squares");
     if (stage.equals("network")) {
       assertThat(cli.out.toString())
           .containsPattern("model:    TMAX, gru, window \\d+, horizon 1, hidden \\d+, 1 member")
@@ -230,6 +232,7 @@ class TrainCommandTest {
     assertThat(json.get("seasonalNaive").isNull()).as("a random walk has no season").isTrue();
     // nothing beat no change on the origins: persistence is served, and said to be, exactly
     assertThat(json.get("selection").get("chosen").get("stage").asText()).isEqualTo("persistence");
+    assertThat(json.get("form").get("served").asText()).isEqualTo("persistence");
     assertThat(cli.out.toString())
         .contains("model:    ", ", persistence, horizon 1, target ")
         .contains("persistence: every forecast is the last reading")

@@ -265,6 +265,22 @@ public final class Selection {
   private Selection() {}
 
   /**
+   * What a trained model serves, by the settings it was trained with: {@link #PERSISTENCE}, {@code
+   * "drift"}, {@code "least squares"}, or its network's cell ({@code "gru"}, {@code "lstm"}).
+   */
+  public static String served(ModelSpec spec) {
+    String combination = spec.training().getOrDefault("combination", "");
+    if (combination.equals(TrainingSettings.Combination.PERSISTENCE.wireName())) {
+      return PERSISTENCE;
+    }
+    if (combination.equals(TrainingSettings.Combination.LINEAR.wireName())) {
+      double ridge = Double.parseDouble(spec.training().getOrDefault("ridge", "0"));
+      return ridge >= DRIFT_RIDGE ? "drift" : "least squares";
+    }
+    return spec.architecture().wireName();
+  }
+
+  /**
    * A candidate, its absolute error on each window of the rolling origins, by window, what training
    * it cost in reference seconds ({@link TrainingCost}; 0 for closed forms), and how many members
    * that paid for (members times the origins trained on).

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.forecaster.avro.Reading;
+import dev.forecaster.model.Architecture;
 import dev.forecaster.model.History;
 import dev.forecaster.model.ModelSpec;
 import dev.forecaster.model.ValueTransform;
@@ -15,6 +16,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 import java.util.function.LongSupplier;
 import org.junit.jupiter.api.Test;
 
@@ -48,6 +50,29 @@ class SelectionTest {
         TrainingRun.Request.backtest(template(), QUICK, null)
             .searching(space(), Duration.ofSeconds(60));
     return new TrainingRun(Clock.systemUTC()).run(history, request, e -> {});
+  }
+
+  @Test
+  void whatAModelServesIsNamedByTheSettingsItWasTrainedWith() {
+    ModelSpec lstm = template().toBuilder().architecture(Architecture.LSTM).build();
+    BiFunction<TrainingSettings.Combination, Double, String> served =
+        (how, ridge) ->
+            Selection.served(
+                lstm.withMetrics(
+                    TrainingSettings.builder().combination(how).ridge(ridge).build().asMap(),
+                    Map.of(),
+                    Map.of()));
+
+    assertThat(served.apply(TrainingSettings.Combination.PERSISTENCE, 0.0))
+        .isEqualTo(Selection.PERSISTENCE);
+    assertThat(served.apply(TrainingSettings.Combination.LINEAR, Selection.DRIFT_RIDGE))
+        .isEqualTo("drift");
+    assertThat(served.apply(TrainingSettings.Combination.LINEAR, 0.1)).isEqualTo("least squares");
+    assertThat(served.apply(TrainingSettings.Combination.BLEND, 0.1)).isEqualTo("lstm");
+    assertThat(served.apply(TrainingSettings.Combination.RESIDUAL, 0.1)).isEqualTo("lstm");
+    assertThat(Selection.served(lstm))
+        .as("a model trained before settings were kept")
+        .isEqualTo("lstm");
   }
 
   @Test
