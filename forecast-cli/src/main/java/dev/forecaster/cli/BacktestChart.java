@@ -39,7 +39,8 @@ public final class BacktestChart {
 
   /**
    * Writes a PNG of two charts: the test part of the series with the most test windows (actual,
-   * model, persistence), and the training and validation loss per epoch of each member.
+   * model, persistence), and the training and validation loss per epoch of each member; the first
+   * alone where no member was trained (least squares or persistence served).
    */
   public static void write(
       Path file,
@@ -99,12 +100,16 @@ public final class BacktestChart {
     loss.getXYPlot().setRangeAxis(logLoss);
     loss.getLegend().setVisible(members.size() <= 3);
 
-    BufferedImage image = new BufferedImage(WIDTH, 2 * HEIGHT, BufferedImage.TYPE_INT_RGB);
+    boolean trained = members.stream().anyMatch(r -> !r.trainLoss().isEmpty());
+    BufferedImage image =
+        new BufferedImage(WIDTH, (trained ? 2 : 1) * HEIGHT, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = image.createGraphics();
     try {
       g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
       forecast.draw(g, new Rectangle2D.Double(0, 0, WIDTH, HEIGHT));
-      loss.draw(g, new Rectangle2D.Double(0, HEIGHT, WIDTH, HEIGHT));
+      if (trained) {
+        loss.draw(g, new Rectangle2D.Double(0, HEIGHT, WIDTH, HEIGHT));
+      }
     } finally {
       g.dispose();
     }

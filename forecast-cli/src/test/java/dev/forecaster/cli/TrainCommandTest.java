@@ -213,6 +213,8 @@ class TrainCommandTest {
             "4",
             "--folds",
             "2",
+            "--chart",
+            dir.resolve("walk.png").toString(),
             "--metrics-json",
             dir.resolve("m.json").toString());
 
@@ -237,6 +239,8 @@ class TrainCommandTest {
         .contains("model:    ", ", persistence, horizon 1, target ")
         .contains("persistence: every forecast is the last reading")
         .doesNotContain("member(s)", "+highway");
+    // no network trained: the chart is the forecast alone, without an empty loss panel
+    assertThat(ImageIO.read(dir.resolve("walk.png").toFile()).getHeight()).isEqualTo(420);
     assertThat(json.get("model").get("mae").asDouble())
         .isEqualTo(json.get("persistence").get("mae").asDouble());
   }
