@@ -329,7 +329,7 @@ public final class NetworkTrainer {
       this.trainSet = trainSet;
       this.validationSet = validationSet;
       this.onEpoch = onEpoch;
-      this.loss = settings.loss() == TrainingSettings.Loss.MAE ? Loss.l1Loss() : Loss.l2Loss();
+      this.loss = new BatchLoss(settings.loss() == TrainingSettings.Loss.MAE);
       this.floatsPerWindow = spec.windowLength() * spec.inputsPerStep();
     }
 
@@ -510,6 +510,38 @@ public final class NetworkTrainer {
       int t = a[i];
       a[i] = a[j];
       a[j] = t;
+    }
+  }
+
+  /**
+   * DJL's L1 and L2 losses: the mean of |label - prediction|, or of (label - prediction)² / 2,
+   * every operand an array of the batch's manager. DJL's L2 loss multiplies by its weight (the
+   * half) through a scalar that it frees at once, while autograd reads it again in the backward
+   * pass: a garbage collection in between frees its memory, and the batch's gradient is scaled by
+   * whatever that memory holds by then (two trainings of one seed were seen to differ by degrees).
+   * The L1 loss, whose weight is 1, multiplies by nothing; it is here so that both are computed
+   * alike.
+   */
+  private static final class BatchLoss extends Loss {
+
+    private final boolean absolute;
+
+    BatchLoss(boolean absolute) {
+      super(absolute ? "L1Loss" : "L2Loss");
+      this.absolute = absolute;
+    }
+
+    @Override
+    public NDArray evaluate(NDList labels, NDList predictions) {
+      NDArray prediction = predictions.singletonOrThrow();
+      NDArray difference = labels.singletonOrThrow().reshape(prediction.getShape()).sub(prediction);
+      if (absolute) {
+        return difference.abs().mean();
+      }
+      // attached to the batch's manager with the difference: alive until the batch is closed,
+      // after the backward pass
+      NDArray half = difference.getManager().create(0.5f);
+      return difference.square().mul(half).mean();
     }
   }
 

@@ -23,8 +23,12 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class TrainingRunTest {
 
@@ -56,24 +60,46 @@ class TrainingRunTest {
     }
   }
 
-  @Test
-  void theSameSeedTrainsTheSameModel() {
+  @ParameterizedTest
+  @EnumSource(TrainingSettings.Loss.class)
+  void theSameSeedTrainsTheSameModelWhateverTheGarbageCollectorDoes(TrainingSettings.Loss loss)
+      throws Exception {
     TrainingRun.Request request =
         TrainingRun.Request.backtest(
             WeatherSlice.spec("slice", Architecture.GRU, 1),
-            WeatherSlice.settings(5),
+            WeatherSlice.settings(5).toBuilder().loss(loss).build(),
             WeatherSlice.TEST_FROM);
+    // full collections all through the trainings: DJL's own losses scale the gradient by a scalar
+    // they free before the backward pass reads it, and a collection in between changed the model
+    // (by degrees, in most runs here); a training must not depend on when the JVM collects
+    AtomicBoolean training = new AtomicBoolean(true);
+    Thread collector =
+        new Thread(
+            () -> {
+              while (training.get()) {
+                System.gc();
+                LockSupport.parkNanos(1_000_000);
+              }
+            },
+            "collector");
+    collector.start();
+    List<double[]> forecasts = new ArrayList<>();
+    try {
+      for (int run = 0; run < 3; run++) {
+        forecasts.add(
+            new TrainingRun(CLOCK).run(WeatherSlice.history(), request, e -> {}).predicted());
+      }
+    } finally {
+      training.set(false);
+      collector.join();
+    }
 
-    TrainingRun.Outcome first =
-        new TrainingRun(CLOCK).run(WeatherSlice.history(), request, e -> {});
-    TrainingRun.Outcome second =
-        new TrainingRun(CLOCK).run(WeatherSlice.history(), request, e -> {});
-
-    // the same to a hundredth of a degree (another seed moves forecasts by degrees); not
-    // asserted bit for bit: two trainings of one seed have been seen to differ in the last digits
-    // on another machine's floating-point kernels
-    assertThat(second.predicted()).containsExactly(first.predicted(), within(1e-2));
-    assertThat(first.decision()).isEqualTo(TrainingRun.Decision.NOT_PUBLISHED);
+    // the same to a ten-thousandth of a degree (another seed moves forecasts by degrees); not
+    // asserted bit for bit, so that a floating-point kernel that rounds by the alignment of its
+    // memory does not fail it
+    for (double[] again : forecasts.subList(1, forecasts.size())) {
+      assertThat(again).containsExactly(forecasts.get(0), within(1e-4));
+    }
   }
 
   @Test
