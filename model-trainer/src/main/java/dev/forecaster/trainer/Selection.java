@@ -336,18 +336,28 @@ public final class Selection {
     Scored[] bestNetwork = new Scored[networkForms.size()];
     // the stage's share of the budget is spent in reference seconds (TrainingCost); the clock only
     // stops a machine CLOCK_GUARD times slower than the reference
-    double share = NETWORK_STAGE_SHARE * budget.toSeconds();
+    double share = NETWORK_STAGE_SHARE * budget.toMillis() / 1e3;
     long networksStart = nanoTime.getAsLong();
     boolean tried = false;
     double spent = 0;
+    double lastStep = 0; // what the last size and combination cost on every form
     search:
     for (int hidden : space.hidden()) {
       for (TrainingSettings.Combination how :
           List.of(TrainingSettings.Combination.BLEND, TrainingSettings.Combination.RESIDUAL)) {
         double elapsed = (nanoTime.getAsLong() - networksStart) / 1e9;
         boolean first = !tried; // the first is always tried
-        if (!first && spent > share) {
-          LOG.info("{}: budget: no more network candidates", template.name());
+        // the next is started only if it fits in what is left of the stage's share, counted at what
+        // the last one cost: a step begun just under the share would take the final model's
+        // members with it (they are paid from the rest)
+        if (!first && spent + lastStep > share) {
+          LOG.info(
+              "{}: budget: no more network candidates ({} of the stage's {} reference seconds"
+                  + " spent, the last step cost {})",
+              template.name(),
+              Math.round(spent),
+              Math.round(share),
+              Math.round(lastStep));
           break search;
         }
         if (!first && elapsed > CLOCK_GUARD * share) {
@@ -360,6 +370,7 @@ public final class Selection {
               CLOCK_GUARD);
           break search;
         }
+        double before = spent;
         for (int f = 0; f < networkForms.size(); f++) { // each size and combination on every form
           Scored net =
               networkOnOrigins(
@@ -386,6 +397,7 @@ public final class Selection {
             bestNetwork[f] = net;
           }
         }
+        lastStep = spent - before;
       }
     }
     List<Scored> simplestFirst =
@@ -396,7 +408,7 @@ public final class Selection {
       }
     }
     Scored chosen = oneStandardError(simplestFirst);
-    double remaining = budget.toSeconds() - spent;
+    double remaining = budget.toMillis() / 1e3 - spent;
     // the final model's members cost what the chosen network's did at the origins (times 1.5: the
     // final model trains on more windows than any origin)
     double perMember = chosen.memberCost();

@@ -300,4 +300,20 @@ class SelectionTest {
     assertThat(networks(r)).containsExactly("2 blend");
     assertThat(r.referenceSeconds()).isPositive();
   }
+
+  @Test
+  void aNetworkIsTriedOnlyWhereWhatTheLastCostStillFitsInTheStagesShare() {
+    // what the first network costs (a budget of nothing stops after it)
+    double first = searchOfTwoSizes(Duration.ZERO, () -> 0L).referenceSeconds();
+    assertThat(first).isPositive();
+    // a stage's share (half the budget) of one and a half first networks: the second would be
+    // begun under the share and end past it, taking the final model's members with it
+    Duration budget =
+        Duration.ofMillis(Math.round(1e3 * 1.5 * first / Selection.NETWORK_STAGE_SHARE));
+
+    Selection.Result r = searchOfTwoSizes(budget, () -> 0L);
+
+    assertThat(networks(r)).containsExactly("2 blend");
+    assertThat(r.referenceSeconds()).isEqualTo(first);
+  }
 }
