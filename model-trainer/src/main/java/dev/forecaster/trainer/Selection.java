@@ -450,7 +450,7 @@ public final class Selection {
         c,
         List.copyOf(candidates),
         (nanoTime.getAsLong() - start) / 1e9,
-        budget.toSeconds(),
+        budget.toMillis() / 1e3,
         spent);
   }
 
