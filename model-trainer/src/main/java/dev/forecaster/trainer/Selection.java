@@ -355,9 +355,9 @@ public final class Selection {
               "{}: budget: no more network candidates ({} of the stage's {} reference seconds"
                   + " spent, the last step cost {})",
               template.name(),
-              Math.round(spent),
-              Math.round(share),
-              Math.round(lastStep));
+              String.format(Locale.ROOT, "%.1f", spent),
+              String.format(Locale.ROOT, "%.1f", share),
+              String.format(Locale.ROOT, "%.1f", lastStep));
           break search;
         }
         if (!first && elapsed > CLOCK_GUARD * share) {
