@@ -296,10 +296,22 @@ public final class NetworkTrainer {
           encoder.networkTarget(s.baseValue(), s.actual())
               - encoder.networkTarget(s.baseValue(), predicted[i]);
     }
+    return centre(residuals, median);
+  }
+
+  /**
+   * The bias shift residuals give: their median where the loss is absolute error (what minimises
+   * it), else their mean; 0 for none.
+   */
+  static double centre(double[] residuals, boolean median) {
+    if (residuals.length == 0) {
+      return 0;
+    }
     if (median) {
-      Arrays.sort(residuals);
-      int n = residuals.length;
-      return n % 2 == 1 ? residuals[n / 2] : (residuals[n / 2 - 1] + residuals[n / 2]) / 2;
+      double[] sorted = residuals.clone();
+      Arrays.sort(sorted);
+      int n = sorted.length;
+      return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
     return Arrays.stream(residuals).average().orElse(0);
   }

@@ -580,7 +580,13 @@ public final class Selection {
                     .build();
             forms.addAll(
                 leastSquaresOnOrigins(
-                    history, spec, origins, space.ridges(), space.biasShift(), windows));
+                    history,
+                    spec,
+                    origins,
+                    space.ridges(),
+                    space.biasShift(),
+                    space.lossFor(t) == TrainingSettings.Loss.MAE,
+                    windows));
           }
         }
       }
@@ -624,7 +630,13 @@ public final class Selection {
             .windowLength(Math.min(space.windows().get(0), space.maxReadingsPerWindow() - 1))
             .build();
     return leastSquaresOnOrigins(
-            history, spec, origins, List.of(DRIFT_RIDGE), space.biasShift(), windows)
+            history,
+            spec,
+            origins,
+            List.of(DRIFT_RIDGE),
+            space.biasShift(),
+            space.lossFor(ValueTransform.CHANGE) == TrainingSettings.Loss.MAE,
+            windows)
         .get(0);
   }
 
@@ -678,6 +690,9 @@ public final class Selection {
   /**
    * Least squares of one form, per ridge, with the bias shift where it helps (or as the space
    * says), on the rolling origins.
+   *
+   * @param medianShift whether the bias shift is the median of the validation residuals rather than
+   *     their mean: as the model served computes it, under absolute error
    */
   static List<Scored> leastSquaresOnOrigins(
       History history,
@@ -685,6 +700,7 @@ public final class Selection {
       Origins origins,
       List<Double> ridges,
       List<Boolean> biasShift,
+      boolean medianShift,
       WindowPolicy windows) {
     long t0 = System.nanoTime();
     List<Sample> samples = Samples.of(history, spec, windows);
@@ -705,7 +721,7 @@ public final class Selection {
       List<LinearFit> fits = LinearFit.fit(fitted, split.train(), ridges);
       for (int i = 0; i < r; i++) {
         LinearFit fit = fits.get(i);
-        double shift = meanResidual(fit, split.validation());
+        double shift = residualShift(fit, split.validation(), medianShift);
         for (Sample s : split.test()) {
           double scaled = fit.scaled(s);
           plain
@@ -771,16 +787,17 @@ public final class Selection {
     return errors.values().stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
   }
 
-  /** Mean of target minus fit on windows, in scaled units: the bias shift they would give. */
-  private static double meanResidual(LinearFit fit, List<Sample> samples) {
-    if (samples.isEmpty()) {
-      return 0;
-    }
-    double sum = 0;
-    for (Sample s : samples) {
-      sum += fit.encoder().networkTarget(s.baseValue(), s.actual()) - fit.scaled(s);
-    }
-    return sum / samples.size();
+  /**
+   * The bias shift windows would give a fit, in scaled units: the mean or median of target minus
+   * fit, as the served model computes it ({@link NetworkTrainer#centre}).
+   */
+  private static double residualShift(LinearFit fit, List<Sample> samples, boolean median) {
+    return NetworkTrainer.centre(
+        samples.stream()
+            .mapToDouble(
+                s -> fit.encoder().networkTarget(s.baseValue(), s.actual()) - fit.scaled(s))
+            .toArray(),
+        median);
   }
 
   /** A small ensemble on a form, trained as the final model is at each origin, scored after it. */

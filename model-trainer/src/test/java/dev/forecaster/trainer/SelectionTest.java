@@ -14,6 +14,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -316,5 +317,58 @@ class SelectionTest {
 
     assertThat(networks(r)).containsExactly("2 blend");
     assertThat(r.referenceSeconds()).isCloseTo(first, withinPercentage(1));
+  }
+
+  @Test
+  void theSearchScoresABiasShiftAsTheServedModelComputesIt() {
+    // a value that rises by 1 on nine days in ten and falls by 9 on the tenth: the changes' mean is
+    // 0, their median +1, and absolute error is least at the median; served under absolute error,
+    // the drift's shift is the median of its validation residuals, and the search must score that
+    List<Reading> readings = new ArrayList<>();
+    double v = 100;
+    for (int d = 0; d < 700; d++) {
+      v += d % 10 == 9 ? -9 : 1;
+      readings.add(
+          Reading.newBuilder()
+              .setSeriesId("steps")
+              .setDay(SeriesGenerator.START.plusDays(d))
+              .setFeatures(Map.of("value", v, "aux", v))
+              .setDomain("generated")
+              .build());
+    }
+    History history = History.ofFile(readings);
+    Selection.Space changes =
+        space()
+            .withTransforms(List.of(ValueTransform.CHANGE))
+            .withYearly(List.of(false))
+            .withWeekday(List.of(false))
+            .withBiasShift(List.of(true));
+    double absolute = driftMae(history, changes.withLoss(TrainingSettings.Loss.MAE));
+    double squared = driftMae(history, changes.withLoss(TrainingSettings.Loss.MSE));
+
+    // forecasting +1 misses by 10 one day in ten (1 a day); forecasting the mean, 0, misses by 1
+    // nine days in ten and by 9 the tenth (1.8 a day)
+    assertThat(absolute).isCloseTo(1.0, within(0.05));
+    assertThat(squared).isCloseTo(1.8, within(0.05));
+  }
+
+  /** The drift's error on the origins of a search of {@code space}. */
+  private static double driftMae(History history, Selection.Space space) {
+    return Selection.select(
+            history,
+            template(),
+            QUICK.toBuilder().epochs(2).build(),
+            SeriesGenerator.START.plusDays(600),
+            space,
+            Duration.ZERO,
+            WindowPolicy.DEFAULT,
+            e -> {},
+            () -> 0L)
+        .candidates()
+        .stream()
+        .filter(c -> c.ridge() >= Selection.DRIFT_RIDGE)
+        .findFirst()
+        .orElseThrow()
+        .validationMae();
   }
 }
