@@ -204,7 +204,7 @@ public final class TrainCommand implements Callable<Integer> {
     if (o.selection() != null) {
       Selection.Result sel = o.selection();
       out.printf(
-          "search:   %d candidates in %.0f s, networks %.0f s of the %.0f s budget (reference"
+          "search:   %d candidates in %.1f s, networks %.1f s of the %.1f s budget (reference"
               + " seconds), on the history before %s only%n",
           sel.candidates().size(),
           sel.seconds(),

@@ -146,7 +146,7 @@ class TrainCommandTest {
     // the mapping alone: the form is chosen on the history before the test part
     assertThat(cli.out.toString())
         .contains("search:", "chosen:   ")
-        .containsPattern("networks \\d+ s of the 150 s budget \\(reference seconds\\)")
+        .containsPattern("networks \\d+\\.\\d s of the 150\\.0 s budget \\(reference seconds\\)")
         .contains("inputs [TMAX, TMIN, PRCP]");
     JsonNode json = new ObjectMapper().readTree(dir.resolve("m.json").toFile());
     assertThat(json.get("testWindows").asInt()).isEqualTo(145); // the last 20% of 723 windows

@@ -789,7 +789,10 @@ public final class Selection {
 
   /**
    * The bias shift windows would give a fit, in scaled units: the mean or median of target minus
-   * fit, as the served model computes it ({@link NetworkTrainer#centre}).
+   * fit, centred as the served model centres it ({@link NetworkTrainer#centre}). These residuals
+   * are out of sample (the fit saw only the training part); the served model refits on training and
+   * validation and centres its in-sample residuals there, so the two shifts agree exactly only
+   * where the fit has no coefficients to refit (the drift).
    */
   private static double residualShift(LinearFit fit, List<Sample> samples, boolean median) {
     return NetworkTrainer.centre(

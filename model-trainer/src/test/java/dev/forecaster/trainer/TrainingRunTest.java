@@ -20,6 +20,7 @@ import dev.forecaster.model.ScalingFit;
 import java.time.Clock;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -258,11 +259,11 @@ class TrainingRunTest {
     // with the bias shift: the refit's own mean residual on the validation windows (a level
     // target, squared loss: in real units, the mean of actual minus the refit's forecast)
     double[] refitOnValidation = Baselines.linear(scaled, every, split.validation());
-    double shift = 0;
+    double[] refitResiduals = new double[refitOnValidation.length];
     for (int i = 0; i < refitOnValidation.length; i++) {
-      shift += split.validation().get(i).actual() - refitOnValidation[i];
+      refitResiduals[i] = split.validation().get(i).actual() - refitOnValidation[i];
     }
-    shift /= refitOnValidation.length;
+    double shift = Arrays.stream(refitResiduals).average().orElseThrow();
     assertThat(Math.abs(shift)).as("a shift to see").isGreaterThan(0.01);
     TrainingRun.Outcome shifted =
         new TrainingRun(CLOCK)
@@ -273,6 +274,25 @@ class TrainingRunTest {
                 e -> {});
     for (int i = 0; i < servedFit.length; i++) {
       assertThat(shifted.predicted()[i]).isCloseTo(servedFit[i] + shift, within(1e-3));
+    }
+
+    // under absolute error, their median (what absolute error is least at)
+    double[] sorted = refitResiduals.clone();
+    Arrays.sort(sorted);
+    int n = sorted.length;
+    double median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    assertThat(Math.abs(median - shift)).as("median and mean apart").isGreaterThan(0.01);
+    TrainingRun.Outcome medianShifted =
+        new TrainingRun(CLOCK)
+            .run(
+                WeatherSlice.history(),
+                TrainingRun.Request.backtest(
+                    spec,
+                    linear.toBuilder().biasCorrection(true).loss(TrainingSettings.Loss.MAE).build(),
+                    WeatherSlice.TEST_FROM),
+                e -> {});
+    for (int i = 0; i < servedFit.length; i++) {
+      assertThat(medianShifted.predicted()[i]).isCloseTo(servedFit[i] + median, within(1e-3));
     }
   }
 
