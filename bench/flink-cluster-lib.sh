@@ -52,6 +52,7 @@ flink() { # main class, log name, extra args...
   exec java $jdk_opts -cp "$work/lib/*" -Dlog.file="$work/$log.log" -Dlog4j.configurationFile="$work/conf/log4j.properties" "$main" "$@"
 }
 export OPT_OUT_TRACKING=true DJL_CACHE_DIR="${DJL_CACHE_DIR:-$home/.djl-cache}" FLINK_CONF_DIR="$work/conf"
+export ONEDNN_MAX_CPU_ISA="${ONEDNN_MAX_CPU_ISA:-AVX2}" # PyTorch's LSTM on AMD Zen 5 (LstmKernelCheck)
 
 start_broker() {
   "$home/forecast" broker --port $kafka_port > "$work/broker.out" 2>&1 & pids+=($!)

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 
 import dev.forecaster.job.JobConfig;
 import dev.forecaster.job.JobOptions;
+import dev.forecaster.model.LstmKernelCheck;
 import dev.forecaster.schemas.Topics;
 import dev.forecaster.schemas.TrustedPackages;
 import dev.forecaster.trainer.RetrainSchedule;
@@ -438,9 +439,11 @@ class DeployComposeTest {
     assertThat(image).doesNotContainKey(CoreOptions.FLINK_JVM_OPTIONS.key());
     assertThat(envs(FLINK_DOCKERFILE, "base"))
         .containsEntry("OPT_OUT_TRACKING", "true")
+        .containsEntry(LstmKernelCheck.ISA_VARIABLE, LstmKernelCheck.SAFE_ISA)
         .containsKey("DJL_CACHE_DIR");
     assertThat(envs(CLI_DOCKERFILE, ""))
         .containsEntry("OPT_OUT_TRACKING", "true")
+        .containsEntry(LstmKernelCheck.ISA_VARIABLE, LstmKernelCheck.SAFE_ISA)
         .containsKey("DJL_CACHE_DIR");
   }
 
