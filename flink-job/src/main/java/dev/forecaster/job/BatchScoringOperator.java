@@ -9,6 +9,7 @@ import dev.forecaster.model.BatchedPredictor;
 import dev.forecaster.model.Conformal;
 import dev.forecaster.model.IntervalBand;
 import dev.forecaster.model.LoadedModel;
+import dev.forecaster.model.LstmKernelException;
 import dev.forecaster.model.ModelArtifactException;
 import dev.forecaster.model.ModelSpec;
 import dev.forecaster.model.WindowEncoder;
@@ -368,6 +369,15 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       return;
     }
     Serving current = serving.get(name);
+    if (loaded.failure() instanceof LstmKernelException e) {
+      rejectedModels.inc();
+      LOG.error(
+          "rejected {} v{} on this task manager, whose PyTorch computes LSTMs wrongly: {}",
+          name,
+          update.getVersion(),
+          e.getMessage());
+      return;
+    }
     if (loaded.failure() != null) {
       rejectedModels.inc();
       LOG.warn(

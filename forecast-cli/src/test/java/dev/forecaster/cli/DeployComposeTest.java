@@ -448,6 +448,24 @@ class DeployComposeTest {
   }
 
   @Test
+  void everyLauncherCapsOneDnnSoPyTorchsLstmIsRight() throws IOException {
+    // the images are checked above; the CLI and the cluster bench start their JVMs themselves
+    String cap =
+        "export "
+            + LstmKernelCheck.ISA_VARIABLE
+            + "=\"${"
+            + LstmKernelCheck.ISA_VARIABLE
+            + ":-"
+            + LstmKernelCheck.SAFE_ISA
+            + "}\"";
+    for (String script : List.of("forecast", "bench/flink-cluster-lib.sh")) {
+      assertThat(Files.readAllLines(ROOT.resolve(script)))
+          .as(script)
+          .anyMatch(l -> l.startsWith(cap));
+    }
+  }
+
+  @Test
   void taskManagersReportToPrometheusAndOfferASlotPerSubtask() {
     int parallelism = jobConfigOf("jobmanager").parallelism();
     for (String name : taskManagers()) {

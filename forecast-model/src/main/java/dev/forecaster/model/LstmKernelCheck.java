@@ -13,12 +13,13 @@ import java.util.Locale;
 
 /**
  * Whether PyTorch's LSTM kernel computes an LSTM on this CPU. PyTorch 2.7.1 runs it through oneDNN,
- * and on AMD Zen 5 (EPYC 9005) oneDNN's AVX-512 path gives forecasts off by several percent (GRU is
- * not affected); capped at AVX2 ({@value #ISA_VARIABLE}={@value #SAFE_ISA}, which the {@code
- * forecast} script, the Docker images and the build set) it is right again. An LSTM is checked once
- * per JVM, before the first one is built: a small one with fixed weights, forward through PyTorch,
- * against the LSTM's equations in plain Java. Where they disagree nothing is trained or served with
- * an LSTM: the error says why and what to set.
+ * and on AMD Zen 5 (EPYC 9005) oneDNN's AVX-512 path gives outputs 0.35 away from the LSTM's
+ * equations on the fixed test below (GRU is not affected); capped at AVX2 ({@value
+ * #ISA_VARIABLE}={@value #SAFE_ISA}, which the {@code forecast} script, the Docker images and the
+ * build set) it is right again. The kernel is checked once per loading of this class (once per JVM;
+ * in Flink once per job classloader), before the first LSTM is built: a small one with fixed
+ * weights, forward through PyTorch, against the LSTM's equations in plain Java. Where they disagree
+ * nothing is trained or served with an LSTM: the error says why and what to set.
  */
 public final class LstmKernelCheck {
 
@@ -43,7 +44,7 @@ public final class LstmKernelCheck {
   /**
    * Throws where PyTorch's LSTM is wrong on this CPU; checks on the first call only.
    *
-   * @throws IllegalStateException naming the difference and the variable to set
+   * @throws LstmKernelException naming the difference and the variable to set
    */
   public static synchronized void verify() {
     if (error == null) {
@@ -52,10 +53,18 @@ public final class LstmKernelCheck {
     verify(error, System.getenv(ISA_VARIABLE));
   }
 
+  /**
+   * Takes {@code measured} as the kernel's error from now on, or measures it again at the next
+   * check where null: for tests of what a wrong kernel stops.
+   */
+  static synchronized void assume(Double measured) {
+    error = measured;
+  }
+
   /** What {@link #verify()} does with a measured {@code error}, for a cap set to {@code isa}. */
   static void verify(double error, String isa) {
     if (!(error <= TOLERANCE)) {
-      throw new IllegalStateException(
+      throw new LstmKernelException(
           String.format(
               Locale.ROOT,
               "PyTorch's LSTM kernel gives wrong results on this CPU: %.4g from the LSTM's"

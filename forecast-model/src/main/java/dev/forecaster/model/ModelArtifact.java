@@ -96,6 +96,8 @@ public final class ModelArtifact {
     try {
       return Networks.instantiate(
           spec, device, (network, manager) -> Networks.loadWeights(network, manager, parameters));
+    } catch (LstmKernelException e) {
+      throw e; // the machine, not the model: a model that loads elsewhere is not called broken
     } catch (IOException | MalformedModelException | RuntimeException e) {
       throw new ModelArtifactException(
           "the weights of "

@@ -3,6 +3,7 @@ package dev.forecaster.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ai.djl.Device;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,5 +30,31 @@ class LstmKernelCheckTest {
         .hasMessageContaining("ONEDNN_MAX_CPU_ISA=AVX2")
         .hasMessageContaining("--arch gru");
     LstmKernelCheck.verify(2e-7, "AVX2");
+  }
+
+  @Test
+  void whereTheKernelIsWrongNoLstmIsBuiltOrLoadedAndTheMachineIsBlamedNotTheModel()
+      throws Exception {
+    ModelSpec lstm = TestModels.spec(Architecture.LSTM, 1);
+    byte[] artifact;
+    try (LoadedModel model = TestModels.randomModel(lstm)) {
+      artifact = ModelArtifact.write(model);
+    }
+    try {
+      LstmKernelCheck.assume(0.35);
+      assertThatThrownBy(() -> Networks.member(lstm))
+          .isInstanceOf(LstmKernelException.class)
+          .hasMessageContaining("ONEDNN_MAX_CPU_ISA=AVX2");
+      assertThatThrownBy(
+              () -> ModelArtifact.load(artifact, ModelArtifact.sha256(artifact), Device.cpu()))
+          .isExactlyInstanceOf(LstmKernelException.class);
+      assertThat(Networks.member(TestModels.spec(Architecture.GRU, 1))).isNotNull();
+    } finally {
+      LstmKernelCheck.assume(null); // measured again by the next LSTM
+    }
+    try (LoadedModel loaded =
+        ModelArtifact.load(artifact, ModelArtifact.sha256(artifact), Device.cpu())) {
+      assertThat(loaded.spec().architecture()).isEqualTo(Architecture.LSTM);
+    }
   }
 }
