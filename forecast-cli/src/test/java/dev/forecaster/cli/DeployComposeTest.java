@@ -439,30 +439,41 @@ class DeployComposeTest {
     assertThat(image).doesNotContainKey(CoreOptions.FLINK_JVM_OPTIONS.key());
     assertThat(envs(FLINK_DOCKERFILE, "base"))
         .containsEntry("OPT_OUT_TRACKING", "true")
-        .containsEntry(LstmKernelCheck.ISA_VARIABLE, LstmKernelCheck.SAFE_ISA)
+        .containsAllEntriesOf(nativeSettings())
         .containsKey("DJL_CACHE_DIR");
     assertThat(envs(CLI_DOCKERFILE, ""))
         .containsEntry("OPT_OUT_TRACKING", "true")
-        .containsEntry(LstmKernelCheck.ISA_VARIABLE, LstmKernelCheck.SAFE_ISA)
+        .containsAllEntriesOf(nativeSettings())
         .containsKey("DJL_CACHE_DIR");
   }
 
   @Test
-  void everyLauncherCapsOneDnnSoPyTorchsLstmIsRight() throws IOException {
+  void everyLauncherCapsOneDnnAndKeepsTensorsOnGlibcsHeap() throws IOException {
     // the images are checked above; the CLI and the cluster bench start their JVMs themselves
-    String cap =
-        "export "
-            + LstmKernelCheck.ISA_VARIABLE
-            + "=\"${"
-            + LstmKernelCheck.ISA_VARIABLE
-            + ":-"
-            + LstmKernelCheck.SAFE_ISA
-            + "}\"";
+    Map<String, String> settings = nativeSettings();
     for (String script : List.of("forecast", "bench/flink-cluster-lib.sh")) {
-      assertThat(Files.readAllLines(ROOT.resolve(script)))
-          .as(script)
-          .anyMatch(l -> l.startsWith(cap));
+      List<String> lines = Files.readAllLines(ROOT.resolve(script));
+      settings.forEach(
+          (name, value) ->
+              assertThat(lines)
+                  .as(script)
+                  .anyMatch(
+                      l -> l.startsWith("export " + name + "=\"${" + name + ":-" + value + "}\"")));
     }
+  }
+
+  /**
+   * What the JVMs that run PyTorch need in their environment: oneDNN capped where its LSTM is
+   * right, glibc keeping tensors on its heap.
+   */
+  private static Map<String, String> nativeSettings() {
+    return Map.of(
+        LstmKernelCheck.ISA_VARIABLE,
+        LstmKernelCheck.SAFE_ISA,
+        "MALLOC_MMAP_THRESHOLD_",
+        "67108864",
+        "MALLOC_TRIM_THRESHOLD_",
+        "268435456");
   }
 
   @Test
