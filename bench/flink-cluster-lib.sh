@@ -53,7 +53,7 @@ flink() { # main class, log name, extra args...
 }
 export OPT_OUT_TRACKING=true DJL_CACHE_DIR="${DJL_CACHE_DIR:-$home/.djl-cache}" FLINK_CONF_DIR="$work/conf"
 export ONEDNN_MAX_CPU_ISA="${ONEDNN_MAX_CPU_ISA:-AVX2}" # PyTorch's LSTM on AMD Zen 5 (LstmKernelCheck)
-export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-67108864}" # tensors on the heap (see ./forecast)
+export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-67108864}" # tensors on glibc's heap (./forecast)
 export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-268435456}"
 
 start_broker() {

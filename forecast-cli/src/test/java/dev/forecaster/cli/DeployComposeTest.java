@@ -440,6 +440,8 @@ class DeployComposeTest {
     assertThat(envs(FLINK_DOCKERFILE, "base"))
         .containsEntry("OPT_OUT_TRACKING", "true")
         .containsAllEntriesOf(nativeSettings())
+        // Flink's entrypoint preloads jemalloc, which the glibc variables do not reach
+        .containsEntry("MALLOC_CONF", "dirty_decay_ms:-1,muzzy_decay_ms:-1")
         .containsKey("DJL_CACHE_DIR");
     assertThat(envs(CLI_DOCKERFILE, ""))
         .containsEntry("OPT_OUT_TRACKING", "true")
@@ -456,7 +458,7 @@ class DeployComposeTest {
       settings.forEach(
           (name, value) ->
               assertThat(lines)
-                  .as(script)
+                  .as(script + ": " + name)
                   .anyMatch(
                       l -> l.startsWith("export " + name + "=\"${" + name + ":-" + value + "}\"")));
     }
