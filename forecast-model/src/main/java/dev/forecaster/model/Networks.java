@@ -52,7 +52,7 @@ public final class Networks {
               .optReturnState(false)
               .build();
     } else {
-      LstmKernelCheck.verify(); // once per JVM: PyTorch's LSTM is wrong on some CPUs
+      LstmKernelCheck.verify(); // measured once: PyTorch's LSTM is wrong on some CPUs
       recurrent =
           LSTM.builder()
               .setStateSize(spec.hiddenSize())
