@@ -24,6 +24,7 @@ import java.util.Date;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TimeZone;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -123,16 +124,26 @@ final class Report {
       Map<Double, Double> coverage) {}
 
   /**
-   * Per model version and horizon, the series' live forecasts (base day from the day before its
-   * first live day).
+   * Per model version and horizon, the series' live forecasts: those scored in the live period
+   * (target day from its first live day on) and those made from the day before it on, not all
+   * scored yet. So a span's scored forecasts are among its forecasts, and the spans of a horizon
+   * together hold that horizon's live evaluations.
    */
   static List<VersionSpan> liveByVersion(ReportData o, String series, LocalDate liveFrom) {
+    List<Evaluation> live =
+        o.evaluations().stream()
+            .filter(e -> e.getSeriesId().equals(series) && !e.getTargetDay().isBefore(liveFrom))
+            .toList();
+    Set<String> scored = live.stream().map(Evaluation::getForecastId).collect(Collectors.toSet());
     Map<List<Long>, List<Forecast>> byVersion =
         new TreeMap<>(
             Comparator.<List<Long>, Long>comparing(k -> k.get(0)).thenComparing(k -> k.get(1)));
     o.forecasts().stream()
         .filter(
-            f -> f.getSeriesId().equals(series) && !f.getBaseDay().isBefore(liveFrom.minusDays(1)))
+            f ->
+                f.getSeriesId().equals(series)
+                    && (scored.contains(f.getForecastId())
+                        || !f.getBaseDay().isBefore(liveFrom.minusDays(1))))
         .forEach(
             f ->
                 byVersion
@@ -142,22 +153,13 @@ final class Report {
     List<VersionSpan> spans = new ArrayList<>();
     byVersion.forEach(
         (key, fs) -> {
-          long version = key.get(0);
-          int horizon = key.get(1).intValue();
-          List<Evaluation> es =
-              o.evaluations().stream()
-                  .filter(
-                      e ->
-                          e.getSeriesId().equals(series)
-                              && e.getModelVersion() == version
-                              && e.getHorizon() == horizon
-                              && !e.getTargetDay().isBefore(liveFrom))
-                  .toList();
+          Set<String> ids = fs.stream().map(Forecast::getForecastId).collect(Collectors.toSet());
+          List<Evaluation> es = live.stream().filter(e -> ids.contains(e.getForecastId())).toList();
           double[] mae = liveMae(es, series, liveFrom);
           spans.add(
               new VersionSpan(
-                  version,
-                  horizon,
+                  key.get(0),
+                  key.get(1).intValue(),
                   fs.stream().map(Forecast::getBaseDay).min(Comparator.naturalOrder()).get(),
                   fs.stream().map(Forecast::getBaseDay).max(Comparator.naturalOrder()).get(),
                   fs.size(),
@@ -324,10 +326,10 @@ final class Report {
 
   private static void versionTable(StringBuilder h, ReportData o) {
     h.append(
-        "<h2>By model version and horizon</h2><p>Which version made each live forecast (by the"
-            + " day it was made from), and, per horizon (readings ahead), how accurate it was and"
-            + " how often the actual fell inside its 80% and 95% intervals on the days it"
-            + " forecast. Persistence forecasts the last reading for every"
+        "<h2>By model version and horizon</h2><p>Which version made each live forecast (scored in"
+            + " the live period, or made from its day before on), and, per horizon (readings"
+            + " ahead), how accurate it was and how often the actual fell inside its 80% and 95%"
+            + " intervals on the days it forecast. Persistence forecasts the last reading for every"
             + " horizon.</p><table><tr><th>series</th><th>version</th><th>horizon</th><th>base"
             + " days</th><th>forecasts</th><th>scored</th><th>model MAE</th><th>persistence"
             + " MAE</th><th>inside 80% / 95%</th></tr>");
@@ -372,8 +374,9 @@ final class Report {
     for (RoundRecord r : rounds) {
       h.append(
           String.format(
-              "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
-                  + "<td style=\"text-align:left\">%s</td></tr>",
+              "<tr><td>%s</td><td"
+                  + " style=\"text-align:left\">%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td"
+                  + " style=\"text-align:left\">%s</td></tr>",
               esc(r.modelName()),
               esc(r.reason()),
               r.historyReadings() == null ? "-" : r.historyReadings(),

@@ -85,6 +85,21 @@ class DemoITCase {
       assertThat(h1.get("mae").asDouble()).isEqualTo(s.get("liveMae").asDouble());
       assertThat(h1.get("persistenceMae").asDouble()).isEqualTo(s.get("persistenceMae").asDouble());
       assertThat(h1.get("coverage")).isEqualTo(s.get("liveCoverage"));
+      // the version spans count the same forecasts they score: never more scored than made, and
+      // together, per horizon, every live evaluation of that horizon
+      for (JsonNode h : s.get("liveByHorizon")) {
+        long scored = 0;
+        for (JsonNode v : s.get("liveByVersion")) {
+          assertThat(v.get("evaluations").asLong())
+              .isLessThanOrEqualTo(v.get("forecasts").asLong());
+          if (v.get("horizon").asInt() == h.get("horizon").asInt()) {
+            scored += v.get("evaluations").asLong();
+          }
+        }
+        assertThat(scored)
+            .as(series + " h" + h.get("horizon"))
+            .isEqualTo(h.get("evaluations").asLong());
+      }
     }
     // half-way through the live days the trainer's round ran for both models; a published
     // version takes over mid-stream: v1 up to a day, v2 after it, never back
