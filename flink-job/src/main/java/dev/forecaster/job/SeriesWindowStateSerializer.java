@@ -74,7 +74,11 @@ public final class SeriesWindowStateSerializer extends StateCoding.Serializer<Se
     int capacity = StateCoding.readLength(in);
     state.size = StateCoding.readLength(in);
     int width = state.featureNames == null ? 0 : state.featureNames.length;
-    if (capacity < 0 || state.size < 0 || state.size > capacity || state.size > 0 && width == 0) {
+    if (capacity < 0
+        || state.size < 0
+        || state.size > capacity
+        || state.size > 0 && width == 0
+        || (long) capacity * width > StateCoding.MAX_LENGTH) {
       throw new IOException(
           "a series window of "
               + state.size

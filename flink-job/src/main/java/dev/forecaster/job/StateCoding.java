@@ -85,7 +85,7 @@ final class StateCoding {
   }
 
   /** Longer arrays than any state has: a length beyond it means the bytes are not a state's. */
-  private static final int MAX_LENGTH = 1 << 24;
+  static final int MAX_LENGTH = 1 << 24;
 
   /** An array's length written by {@link #writeLength}: -1 for none. */
   static int readLength(DataInputView in) throws IOException {

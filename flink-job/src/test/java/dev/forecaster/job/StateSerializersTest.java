@@ -1,7 +1,9 @@
 package dev.forecaster.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
 import java.lang.reflect.Array;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
@@ -55,6 +57,29 @@ class StateSerializersTest {
     assertThat(back.capacity()).isEqualTo(4);
     assertThat(copy).usingRecursiveComparison().isEqualTo(state);
     assertThat(copy.values).isNotSameAs(state.values);
+  }
+
+  @Test
+  void aWindowWhoseSlotsTimesFeaturesExceedAnyStateIsRefusedAsCorrupt() throws Exception {
+    // each length alone is within bounds; their product (2^36 values) is not, and in int
+    // arithmetic wraps to 0: restored, such a window would hold no room for its readings
+    DataOutputSerializer empty = new DataOutputSerializer(16);
+    SeriesWindowStateSerializer.INSTANCE.serialize(
+        new SeriesWindowState(new String[] {"a"}, 1), empty);
+    DataOutputSerializer out = new DataOutputSerializer(16_384);
+    out.writeByte(empty.getCopyOfBuffer()[0]); // this build's format
+    String[] names = new String[1 << 12];
+    Arrays.fill(names, "f");
+    StateCoding.writeStrings(out, names);
+    StateCoding.writeVarInt(out, 1 << 24); // slots
+    StateCoding.writeVarInt(out, 0); // readings
+
+    assertThatThrownBy(
+            () ->
+                SeriesWindowStateSerializer.INSTANCE.deserialize(
+                    new DataInputDeserializer(out.getCopyOfBuffer())))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("the state is corrupt");
   }
 
   private static <T> T roundTrip(TypeSerializer<T> serializer, T value) throws Exception {
