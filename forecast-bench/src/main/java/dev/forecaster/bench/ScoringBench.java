@@ -96,7 +96,7 @@ final class ScoringBench implements Callable<Integer> {
       out.put("horizons", model.horizons());
       out.put("hiddenSize", model.hiddenSize());
       out.put("rounds", rounds);
-      // what the job serves at each size: fused from 4 networks on, up to 1,024 windows
+      // what the job serves at each size: fused from 4 networks on, up to 512 windows
       String serving1;
       String servingN;
       try (BatchedPredictor serving = trained.model().newPredictor()) {

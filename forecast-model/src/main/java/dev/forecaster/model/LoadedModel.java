@@ -71,11 +71,12 @@ public final class LoadedModel implements AutoCloseable {
 
   /**
    * Batches up to this many windows run fused; larger ones run the networks one by one. On a CPU,
-   * with the weather preset's 70 networks, fused is 27× as fast at batch 1, about as fast from 512
-   * to 1,024 windows, and 0.4× at 4,096 (its (networks, batch, units) tensors outgrow the caches;
-   * bench scoring --batch N). On a GPU this is not measured.
+   * with the weather preset's 70 networks and glibc's thresholds set, fused is 26× as fast at batch
+   * 1, 2.1-2.4× at 256, 1.2× at 512, 0.9-1.0× at 768, 0.8-0.9× at 1,024 and 0.7-0.8× at 2,048 (its
+   * (networks, batch, units) tensors outgrow the caches; bench scoring --batch N,
+   * docs/BENCHMARKS.md). On a GPU this is not measured.
    */
-  static final int FUSED_UP_TO_WINDOWS = 1024;
+  static final int FUSED_UP_TO_WINDOWS = 512;
 
   /**
    * A predictor for the calling thread: predictors are not thread-safe. From {@link
