@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.forecaster.avro.Evaluation;
 import dev.forecaster.avro.Forecast;
 import dev.forecaster.avro.IntervalHit;
+import dev.forecaster.schemas.ForecastIds;
 import dev.forecaster.trainer.RoundRecord;
 import java.awt.Color;
 import java.awt.image.BufferedImage;
@@ -19,8 +20,10 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.Date;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -124,45 +127,63 @@ final class Report {
       Map<Double, Double> coverage) {}
 
   /**
-   * Per model version and horizon, the series' live forecasts: those scored in the live period
-   * (target day from its first live day on) and those made from the day before it on, not all
-   * scored yet. So a span's scored forecasts are among its forecasts, and the spans of a horizon
-   * together hold that horizon's live evaluations.
+   * Per model version and horizon, the series' live forecasts: those for a day of the live period
+   * (from its first live day on) and those scored in it (a forecast for a day the series then
+   * skipped, a holiday, is scored on its next reading). An evaluation whose forecast was not read
+   * (gone with retention) counts by its own version, horizon and id. So a span's scored forecasts
+   * are among its forecasts, and the spans of a horizon together hold that horizon's live
+   * evaluations.
    */
   static List<VersionSpan> liveByVersion(ReportData o, String series, LocalDate liveFrom) {
-    List<Evaluation> live =
-        o.evaluations().stream()
-            .filter(e -> e.getSeriesId().equals(series) && !e.getTargetDay().isBefore(liveFrom))
-            .toList();
-    Set<String> scored = live.stream().map(Evaluation::getForecastId).collect(Collectors.toSet());
-    Map<List<Long>, List<Forecast>> byVersion =
-        new TreeMap<>(
-            Comparator.<List<Long>, Long>comparing(k -> k.get(0)).thenComparing(k -> k.get(1)));
+    Comparator<List<Long>> byKey =
+        Comparator.<List<Long>, Long>comparing(k -> k.get(0)).thenComparing(k -> k.get(1));
+    Map<List<Long>, List<Evaluation>> scored = new TreeMap<>(byKey);
+    o.evaluations().stream()
+        .filter(e -> e.getSeriesId().equals(series) && !e.getTargetDay().isBefore(liveFrom))
+        .forEach(
+            e ->
+                scored
+                    .computeIfAbsent(
+                        List.of(e.getModelVersion(), (long) e.getHorizon()), k -> new ArrayList<>())
+                    .add(e));
+    Set<String> scoredIds =
+        scored.values().stream()
+            .flatMap(List::stream)
+            .map(Evaluation::getForecastId)
+            .collect(Collectors.toSet());
+    // per span, the forecast ids and their base days
+    Map<List<Long>, Map<String, LocalDate>> made = new TreeMap<>(byKey);
     o.forecasts().stream()
         .filter(
             f ->
                 f.getSeriesId().equals(series)
-                    && (scored.contains(f.getForecastId())
-                        || !f.getBaseDay().isBefore(liveFrom.minusDays(1))))
+                    && (!f.getTargetDay().isBefore(liveFrom)
+                        || scoredIds.contains(f.getForecastId())))
         .forEach(
             f ->
-                byVersion
-                    .computeIfAbsent(
-                        List.of(f.getModelVersion(), (long) f.getHorizon()), v -> new ArrayList<>())
-                    .add(f));
+                made.computeIfAbsent(
+                        List.of(f.getModelVersion(), (long) f.getHorizon()), k -> new HashMap<>())
+                    .put(f.getForecastId(), f.getBaseDay()));
+    scored.forEach(
+        (key, es) -> {
+          Map<String, LocalDate> ids = made.computeIfAbsent(key, k -> new HashMap<>());
+          es.forEach(
+              e ->
+                  ids.computeIfAbsent(
+                      e.getForecastId(), ForecastIds::baseDayOf)); // its forecast not read
+        });
     List<VersionSpan> spans = new ArrayList<>();
-    byVersion.forEach(
-        (key, fs) -> {
-          Set<String> ids = fs.stream().map(Forecast::getForecastId).collect(Collectors.toSet());
-          List<Evaluation> es = live.stream().filter(e -> ids.contains(e.getForecastId())).toList();
+    made.forEach(
+        (key, ids) -> {
+          List<Evaluation> es = scored.getOrDefault(key, List.of());
           double[] mae = liveMae(es, series, liveFrom);
           spans.add(
               new VersionSpan(
                   key.get(0),
                   key.get(1).intValue(),
-                  fs.stream().map(Forecast::getBaseDay).min(Comparator.naturalOrder()).get(),
-                  fs.stream().map(Forecast::getBaseDay).max(Comparator.naturalOrder()).get(),
-                  fs.size(),
+                  Collections.min(ids.values()),
+                  Collections.max(ids.values()),
+                  ids.size(),
                   es.size(),
                   mae[0],
                   mae[1],

@@ -93,8 +93,11 @@ final class ReportCommand implements Callable<Integer> {
         kafka.clientProperties(),
         List.of(readingsTopic, forecastsTopic, evaluationsTopic, deadLettersTopic, modelsTopic),
         KafkaOptions.CHECK_TIMEOUT);
-    List<Forecast> forecasts = read(forecastsTopic, Codecs.FORECAST);
+    // evaluations first: a forecast is written before its evaluation, so the forecasts read after
+    // them hold nearly every one's forecast while the job runs (not those gone with retention, nor
+    // one committed in the same checkpoint whose commit came later; the report counts those too)
     List<Evaluation> evaluations = read(evaluationsTopic, Codecs.EVALUATION);
+    List<Forecast> forecasts = read(forecastsTopic, Codecs.FORECAST);
     List<DeadLetter> deadLetters = read(deadLettersTopic, Codecs.DEAD_LETTER);
     long readings = count(readingsTopic);
     Map<String, LocalDate> liveFrom = new LinkedHashMap<>();

@@ -3,6 +3,7 @@ package dev.forecaster.schemas;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
+import java.time.format.DateTimeParseException;
 
 /**
  * The deterministic id of a forecast: the same series, base day, horizon, model name and version
@@ -24,6 +25,24 @@ public final class ForecastIds {
         + encode(modelName)
         + "/v"
         + modelVersion;
+  }
+
+  /**
+   * The base day an id of {@link #of} names: its second part (the series id before it is encoded,
+   * so it holds no separator).
+   *
+   * @throws IllegalArgumentException where {@code id} is not such an id
+   */
+  public static LocalDate baseDayOf(String id) {
+    String[] parts = id.split("/", -1);
+    try {
+      if (parts.length == 5) {
+        return LocalDate.parse(parts[1]);
+      }
+    } catch (DateTimeParseException e) {
+      // said below
+    }
+    throw new IllegalArgumentException("not a forecast id: " + id);
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.forecaster.schemas;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -57,5 +58,18 @@ class ForecastIdsTest {
     }
     assertThat(ForecastIds.of("station-12_A.b*c", DAY, 1, "weather", 1))
         .isEqualTo("station-12_A.b*c/2015-03-16/h1/weather/v1");
+  }
+
+  @Test
+  void theBaseDayIsReadBackFromAnId() {
+    assertThat(
+            ForecastIds.baseDayOf(
+                ForecastIds.of("a/2015-03-16/h1/m", DAY.plusDays(3), 2, "m/v1", 4)))
+        .isEqualTo(DAY.plusDays(3));
+    assertThatThrownBy(() -> ForecastIds.baseDayOf("Seattle/2015-13-16/h1/weather/v1"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("not a forecast id");
+    assertThatThrownBy(() -> ForecastIds.baseDayOf("Seattle/2015-03-16"))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }
