@@ -286,7 +286,11 @@ public final class JobOptions {
           new Rule<>(DELIVERY, oneOf(Delivery.values()), d -> true),
           new Rule<>(TRANSACTIONAL_ID_PREFIX, "text", s -> !s.isBlank()),
           new Rule<>(TRANSACTION_TIMEOUT_MS, "milliseconds ≥ 1000", n -> n >= 1000),
-          new Rule<>(WINDOW_LENGTH, "a whole number ≥ 2", n -> n >= 2),
+          // a window's readings times its features must stay within what a restore accepts
+          new Rule<>(
+              WINDOW_LENGTH,
+              "a whole number from 2 to 65536",
+              n -> n >= 2 && n <= StateCoding.MAX_LENGTH / WindowPolicy.MAX_FEATURES),
           new Rule<>(GAP_MAX_DAYS, "a whole number ≥ 1", n -> n >= 1),
           new Rule<>(GAP_POLICY, oneOf(WindowPolicy.GapPolicy.values()), p -> true),
           new Rule<>(STATE_TTL_DAYS, "days ≥ 1", n -> n >= 1),

@@ -63,7 +63,11 @@ class JobConfigTest {
   @Test
   void anIntOutOfRangeNamesItsKey() {
     assertThatThrownBy(() -> JobConfig.of(Map.of("window.length", "1")))
-        .hasMessage("job setting window.length: expected a whole number ≥ 2, got '1'");
+        .hasMessage("job setting window.length: expected a whole number from 2 to 65536, got '1'");
+    // longer windows of the most features could be checkpointed and never restored
+    assertThatThrownBy(() -> JobConfig.of(Map.of("window.length", "65537")))
+        .hasMessageContaining("from 2 to 65536");
+    assertThat(JobConfig.of(Map.of("window.length", "65536")).windowLength()).isEqualTo(65536);
     assertThatThrownBy(() -> JobConfig.of(Map.of("parallelism", "two")))
         .hasMessage("job setting parallelism: expected a whole number ≥ 1, got 'two'");
   }
