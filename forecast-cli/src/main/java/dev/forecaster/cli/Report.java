@@ -347,8 +347,8 @@ final class Report {
 
   private static void versionTable(StringBuilder h, ReportData o) {
     h.append(
-        "<h2>By model version and horizon</h2><p>Which version made each live forecast (scored in"
-            + " the live period, or made from its day before on), and, per horizon (readings"
+        "<h2>By model version and horizon</h2><p>Which version made each live forecast (one for a"
+            + " day of the live period, or scored in it), and, per horizon (readings"
             + " ahead), how accurate it was and how often the actual fell inside its 80% and 95%"
             + " intervals on the days it forecast. Persistence forecasts the last reading for every"
             + " horizon.</p><table><tr><th>series</th><th>version</th><th>horizon</th><th>base"
