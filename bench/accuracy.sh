@@ -4,6 +4,8 @@
 # series of every kind, and, when npm can fetch it, on a weather station it was never tuned on
 # (New York, from the vega-datasets package that also has the shipped Seattle rows).
 #   bench/accuracy.sh [OUT_DIR] [--quick]      (default out/bench; about 40 minutes on 2 cores)
+# SEEDS="4 5 6" KINDS="seasonal price" ONLY=generated bench/accuracy.sh OUT_DIR: other seeds and
+# kinds of generated series only (the defaults: seeds 1 2 3, every kind, everything).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-out/bench}"
@@ -30,6 +32,7 @@ sp500=(--csv data/sp500-daily.csv --series-id SP500 --time-column date
 
 echo "MAE on the test windows; details in $out/"
 for arch in gru lstm; do
+  [[ "${ONLY:-}" == generated ]] && break
   run "weather-preset-$arch" --preset weather --arch "$arch" --test-from 2015-03-16
   run "stock-preset-$arch"   --preset stock   --arch "$arch"
   run "seattle-mapping-$arch" "${seattle[@]}" --arch "$arch"
@@ -37,9 +40,10 @@ for arch in gru lstm; do
 done
 
 # generated series: every kind, several seeds
-seeds=(1 2 3)
+read -r -a seeds <<< "${SEEDS:-1 2 3}"
 [[ "$quick" == --quick ]] && seeds=(1)
-for kind in random-walk price seasonal weekly regime gaps; do
+read -r -a kinds <<< "${KINDS:-random-walk price seasonal weekly regime gaps}"
+for kind in "${kinds[@]}"; do
   for seed in "${seeds[@]}"; do
     f="$out/data/$kind-$seed.csv"
     ./forecast generate --kind "$kind" --days 1500 --seed "$seed" --output "$f" > /dev/null
@@ -48,6 +52,7 @@ for kind in random-walk price seasonal weekly regime gaps; do
 done
 
 # a weather station nobody tuned for: New York in vega-datasets' weather.csv (npm)
+[[ "${ONLY:-}" == generated ]] && exit 0
 if [[ ! -f "$out/data/weather.csv" ]] && command -v npm > /dev/null; then
   (cd "$out/data" && npm pack --silent vega-datasets@3.2.1 > /dev/null 2>&1 \
     && tar xzf vega-datasets-3.2.1.tgz package/data/weather.csv && mv package/data/weather.csv . \
