@@ -8,14 +8,14 @@ cycle's phase fitted on the whole series (1,500 days make it exact to a fraction
 the test days of a run of bench/accuracy.sh, against the trainer's model, persistence and least squares
 on the same days, read from that run's JSON:
 
-    python3 bench/seasonal-oracle.py out/bench12c     (needs numpy)
+    python3 bench/seasonal-oracle.py out/bench12c [SEEDS, e.g. 4,5,6]     (needs numpy)
 """
 import csv, datetime, json, sys
 import numpy as np
 
 out = sys.argv[1] if len(sys.argv) > 1 else "out/bench"
 print("seed  oracle   model    persistence  least-squares  oracle/min  model/min  model/oracle")
-for seed in (1, 2, 3):
+for seed in [int(a) for a in (sys.argv[2].split(",") if len(sys.argv) > 2 else ["1", "2", "3"])]:
     try:
         run = json.load(open(f"{out}/seasonal-{seed}.json"))
     except FileNotFoundError:
