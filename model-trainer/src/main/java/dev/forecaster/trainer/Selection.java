@@ -1,5 +1,6 @@
 package dev.forecaster.trainer;
 
+import dev.forecaster.avro.Reading;
 import dev.forecaster.model.History;
 import dev.forecaster.model.LoadedModel;
 import dev.forecaster.model.ModelSpec;
@@ -18,6 +19,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.IntConsumer;
 import java.util.function.LongSupplier;
+import org.apache.commons.math3.linear.SingularMatrixException;
+import org.apache.commons.math3.stat.regression.OLSMultipleLinearRegression;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,9 +64,23 @@ public final class Selection {
   /**
    * How much better a level target must be than a change target to be chosen: a change cannot leave
    * the range it was trained on, a level can (a random walk, a price, a trend), so a level must win
-   * clearly on the rolling origins, not by the noise of one period.
+   * clearly on the rolling origins, not by the noise of one period. Not where the target clearly
+   * reverts to its seasonal mean ({@link #MEAN_REVERTING_BELOW}).
    */
   static final double LEVEL_MARGIN = 0.02;
+
+  /**
+   * The augmented Dickey-Fuller statistic below which a target clearly reverts to its (seasonal)
+   * mean, and a level target needs no margin: a weather station, where the level knows where the
+   * season is and a change does not. A random walk gives below -3.43 once in a hundred (the 1%
+   * critical value with a constant); -5 is far beyond any of them, so a price or a random walk
+   * keeps the margin. Generated seasonal series and the two weather stations gave -8.6 to -10.4,
+   * random walks, prices, regime changes and the S&P 500 above -4 (docs/BENCHMARKS.md).
+   */
+  static final double MEAN_REVERTING_BELOW = -5;
+
+  /** Lagged changes in the Dickey-Fuller regression: a week of them. */
+  static final int DICKEY_FULLER_LAGS = 7;
 
   /** A ridge so strong that least squares keeps only its intercept: the drift. */
   static final double DRIFT_RIDGE = 1e9;
@@ -319,7 +336,8 @@ public final class Selection {
       LongSupplier nanoTime) {
     long start = nanoTime.getAsLong();
     Origins origins = Origins.before(history, template, testFrom, windows);
-    Forms forms = formStage(history, template, origins, space, windows);
+    double levelMargin = levelMargin(history, template, testFrom);
+    Forms forms = formStage(history, template, origins, space, windows, levelMargin);
     Scored drift = drift(history, template, origins, space, windows);
     Scored persistence = persistence(history, drift.candidate(), template, origins, windows);
     List<Candidate> candidates = new ArrayList<>();
@@ -558,7 +576,12 @@ public final class Selection {
 
   /** Every form as least squares on the rolling origins. */
   private static Forms formStage(
-      History history, ModelSpec template, Origins origins, Space space, WindowPolicy windows) {
+      History history,
+      ModelSpec template,
+      Origins origins,
+      Space space,
+      WindowPolicy windows,
+      double levelMargin) {
     boolean positive = allPositive(history, template.features());
     List<Scored> forms = new ArrayList<>();
     for (ValueTransform t : space.transforms()) {
@@ -594,7 +617,7 @@ public final class Selection {
     if (forms.isEmpty()) {
       throw new IllegalArgumentException("no form to try on this history");
     }
-    forms.sort(Comparator.comparingDouble(f -> rank(f.candidate())));
+    forms.sort(Comparator.comparingDouble(f -> rank(f.candidate(), levelMargin)));
     // the simplest form of the best one's transform within one standard error of it: an input or
     // a longer window must earn its place by more than noise
     Scored top = forms.get(0);
@@ -681,10 +704,76 @@ public final class Selection {
   }
 
   /** What forms are ordered by: their pooled MAE, a level's raised by the margin it must win by. */
-  private static double rank(Candidate c) {
+  private static double rank(Candidate c, double levelMargin) {
     return c.transform().equals(ValueTransform.LEVEL.wireName())
-        ? c.validationMae() * (1 + LEVEL_MARGIN)
+        ? c.validationMae() * (1 + levelMargin)
         : c.validationMae();
+  }
+
+  /**
+   * How much better than a change target a level target must be on the origins: {@link
+   * #LEVEL_MARGIN}, or nothing where the target clearly reverts to its seasonal mean before {@code
+   * testFrom} ({@link #MEAN_REVERTING_BELOW}).
+   */
+  static double levelMargin(History history, ModelSpec template, LocalDate testFrom) {
+    double t = dickeyFuller(history, template.target(), testFrom);
+    double margin = t < MEAN_REVERTING_BELOW ? 0 : LEVEL_MARGIN;
+    LOG.info(
+        "{}: Dickey-Fuller statistic of {} before {}: {}; a level target must win by {}",
+        template.name(),
+        template.target(),
+        testFrom,
+        t,
+        margin);
+    return margin;
+  }
+
+  /**
+   * The largest augmented Dickey-Fuller statistic of {@code target} over the series, on each one's
+   * readings before {@code testFrom} in day order: the t statistic of the previous reading in a
+   * least squares of each change on it, a constant, the day of year's sine and cosine and {@link
+   * #DICKEY_FULLER_LAGS} changes before. Far below zero, the series reverts to its seasonal mean;
+   * near zero, it wanders. Positive infinity where no series has enough readings to tell.
+   */
+  static double dickeyFuller(History history, String target, LocalDate testFrom) {
+    double largest = Double.NEGATIVE_INFINITY;
+    for (List<Reading> readings : history.bySeries().values()) {
+      List<Reading> before =
+          readings.stream()
+              .filter(r -> r.getDay().isBefore(testFrom) && r.getFeatures().get(target) != null)
+              .sorted(Comparator.comparing(Reading::getDay))
+              .toList();
+      int n = before.size();
+      int lags = DICKEY_FULLER_LAGS;
+      if (n < 10 * (lags + 4)) {
+        return Double.POSITIVE_INFINITY;
+      }
+      double[] y = before.stream().mapToDouble(r -> r.getFeatures().get(target)).toArray();
+      double[] change = new double[n - lags - 1];
+      double[][] x = new double[n - lags - 1][3 + lags];
+      for (int i = lags + 1; i < n; i++) {
+        double angle = 2 * Math.PI * before.get(i).getDay().getDayOfYear() / 365.25;
+        double[] row = x[i - lags - 1];
+        row[0] = y[i - 1];
+        row[1] = Math.sin(angle);
+        row[2] = Math.cos(angle);
+        for (int j = 1; j <= lags; j++) {
+          row[2 + j] = y[i - j] - y[i - j - 1];
+        }
+        change[i - lags - 1] = y[i] - y[i - 1];
+      }
+      OLSMultipleLinearRegression ols = new OLSMultipleLinearRegression(); // with a constant
+      ols.newSampleData(change, x);
+      try {
+        double t =
+            ols.estimateRegressionParameters()[1]
+                / ols.estimateRegressionParametersStandardErrors()[1];
+        largest = Math.max(largest, Double.isNaN(t) ? Double.POSITIVE_INFINITY : t);
+      } catch (SingularMatrixException e) {
+        return Double.POSITIVE_INFINITY; // a constant series: nothing to tell
+      }
+    }
+    return largest == Double.NEGATIVE_INFINITY ? Double.POSITIVE_INFINITY : largest;
   }
 
   /**

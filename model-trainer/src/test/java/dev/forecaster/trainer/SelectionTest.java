@@ -165,14 +165,13 @@ class SelectionTest {
             e -> {},
             System::nanoTime);
 
+    // a seasonal series reverts to its seasonal mean: a level needs no margin there
+    assertThat(Selection.dickeyFuller(history, "value", SeriesGenerator.START.plusDays(1200)))
+        .isLessThan(Selection.MEAN_REVERTING_BELOW);
     Selection.Candidate best =
         r.candidates().stream()
             .filter(c -> c.stage().equals("form") && c.ridge() < Selection.DRIFT_RIDGE)
-            .min(
-                Comparator.comparingDouble(
-                    c ->
-                        c.validationMae()
-                            * (c.transform().equals("level") ? 1 + Selection.LEVEL_MARGIN : 1)))
+            .min(Comparator.comparingDouble(Selection.Candidate::validationMae))
             .orElseThrow();
     List<Selection.Candidate> networks =
         r.candidates().stream().filter(c -> c.stage().equals("network")).toList();
@@ -188,6 +187,45 @@ class SelectionTest {
             Selection.Candidate::window,
             Selection.Candidate::ridge)
         .containsExactly(best.transform(), best.weekday(), best.window(), best.ridge());
+  }
+
+  @Test
+  void aLevelNeedsNoMarginOnlyWhereTheSeriesClearlyRevertsToItsMean() {
+    LocalDate testFrom = SeriesGenerator.START.plusDays(1200);
+    for (long seed = 1; seed <= 3; seed++) {
+      for (SeriesGenerator.Kind kind : SeriesGenerator.Kind.values()) {
+        double t =
+            Selection.dickeyFuller(
+                History.ofFile(SeriesGenerator.generate(kind, 1, 1500, seed)), "value", testFrom);
+        if (kind == SeriesGenerator.Kind.SEASONAL || kind == SeriesGenerator.Kind.GAPS) {
+          assertThat(t).as(kind + " " + seed).isLessThan(Selection.MEAN_REVERTING_BELOW);
+        } else {
+          // wandering levels: random walks, prices, a level times a weekly profile, a trend
+          assertThat(t).as(kind + " " + seed).isGreaterThan(Selection.MEAN_REVERTING_BELOW);
+        }
+      }
+    }
+    // the margin a level target must win by follows
+    assertThat(
+            Selection.levelMargin(
+                History.ofFile(SeriesGenerator.generate(SeriesGenerator.Kind.SEASONAL, 1, 1500, 4)),
+                template(),
+                testFrom))
+        .isZero();
+    assertThat(
+            Selection.levelMargin(
+                History.ofFile(
+                    SeriesGenerator.generate(SeriesGenerator.Kind.RANDOM_WALK, 1, 1500, 4)),
+                template(),
+                testFrom))
+        .isEqualTo(Selection.LEVEL_MARGIN);
+    // too few readings to tell: the margin stays
+    assertThat(
+            Selection.dickeyFuller(
+                History.ofFile(SeriesGenerator.generate(SeriesGenerator.Kind.SEASONAL, 1, 60, 1)),
+                "value",
+                testFrom))
+        .isEqualTo(Double.POSITIVE_INFINITY);
   }
 
   @Test
