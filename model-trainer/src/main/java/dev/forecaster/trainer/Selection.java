@@ -73,9 +73,10 @@ public final class Selection {
    * The augmented Dickey-Fuller statistic below which a target clearly reverts to its (seasonal)
    * mean, and a level target needs no margin: a weather station, where the level knows where the
    * season is and a change does not. A random walk gives below -3.43 once in a hundred (the 1%
-   * critical value with a constant); -5 is far beyond any of them, so a price or a random walk
-   * keeps the margin. Generated seasonal series and the two weather stations gave -8.6 to -10.4,
-   * random walks, prices, regime changes and the S&P 500 above -4 (docs/BENCHMARKS.md).
+   * critical value with a constant alone; the day of year moves it a little); -5 is far beyond, so
+   * a price or a random walk keeps the margin. Generated seasonal series and the two weather
+   * stations gave -8.6 to -10.3; random walks, prices, weekly and regime series and the S&P 500
+   * above -4 (docs/BENCHMARKS.md).
    */
   static final double MEAN_REVERTING_BELOW = -5;
 
@@ -719,12 +720,12 @@ public final class Selection {
     double t = dickeyFuller(history, template.target(), testFrom);
     double margin = t < MEAN_REVERTING_BELOW ? 0 : LEVEL_MARGIN;
     LOG.info(
-        "{}: Dickey-Fuller statistic of {} before {}: {}; a level target must win by {}",
+        "{}: Dickey-Fuller statistic of {} before {}: {}; a level target must win by {}%",
         template.name(),
         template.target(),
         testFrom,
-        t,
-        margin);
+        String.format(Locale.ROOT, "%.2f", t),
+        String.format(Locale.ROOT, "%.0f", margin * 100));
     return margin;
   }
 
@@ -733,7 +734,10 @@ public final class Selection {
    * readings before {@code testFrom} in day order: the t statistic of the previous reading in a
    * least squares of each change on it, a constant, the day of year's sine and cosine and {@link
    * #DICKEY_FULLER_LAGS} changes before. Far below zero, the series reverts to its seasonal mean;
-   * near zero, it wanders. Positive infinity where no series has enough readings to tell.
+   * near zero, it wanders. Successive readings are taken across a gap (under a unit root a gap
+   * looks like a larger step, which does not make a series look mean-reverting). Positive infinity,
+   * and the margin stays, where any series has fewer than 10 × (lags + 4) readings before {@code
+   * testFrom}, or is fitted exactly (a constant, a straight line).
    */
   static double dickeyFuller(History history, String target, LocalDate testFrom) {
     double largest = Double.NEGATIVE_INFINITY;
@@ -741,8 +745,7 @@ public final class Selection {
       List<Reading> before =
           readings.stream()
               .filter(r -> r.getDay().isBefore(testFrom) && r.getFeatures().get(target) != null)
-              .sorted(Comparator.comparing(Reading::getDay))
-              .toList();
+              .toList(); // in day order
       int n = before.size();
       int lags = DICKEY_FULLER_LAGS;
       if (n < 10 * (lags + 4)) {
@@ -765,10 +768,13 @@ public final class Selection {
       OLSMultipleLinearRegression ols = new OLSMultipleLinearRegression(); // with a constant
       ols.newSampleData(change, x);
       try {
+        if (ols.calculateResidualSumOfSquares() <= 1e-12 * ols.calculateTotalSumOfSquares()) {
+          return Double.POSITIVE_INFINITY; // fitted exactly (a straight line): nothing to tell
+        }
         double t =
             ols.estimateRegressionParameters()[1]
                 / ols.estimateRegressionParametersStandardErrors()[1];
-        largest = Math.max(largest, Double.isNaN(t) ? Double.POSITIVE_INFINITY : t);
+        largest = Math.max(largest, Double.isFinite(t) ? t : Double.POSITIVE_INFINITY);
       } catch (SingularMatrixException e) {
         return Double.POSITIVE_INFINITY; // a constant series: nothing to tell
       }

@@ -219,6 +219,22 @@ class SelectionTest {
                 template(),
                 testFrom))
         .isEqualTo(Selection.LEVEL_MARGIN);
+    // a straight line is fitted exactly: its statistic is rounding noise, and the margin stays
+    History line =
+        History.ofFile(
+            SeriesGenerator.generate(SeriesGenerator.Kind.SEASONAL, 1, 1500, 1).stream()
+                .map(
+                    r ->
+                        Reading.newBuilder(r)
+                            .setFeatures(
+                                Map.of(
+                                    "value",
+                                    0.37 * r.getDay().toEpochDay(),
+                                    "aux",
+                                    r.getFeatures().get("aux")))
+                            .build())
+                .toList());
+    assertThat(Selection.dickeyFuller(line, "value", testFrom)).isEqualTo(Double.POSITIVE_INFINITY);
     // too few readings to tell: the margin stays
     assertThat(
             Selection.dickeyFuller(
