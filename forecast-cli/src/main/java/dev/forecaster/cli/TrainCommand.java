@@ -211,6 +211,16 @@ public final class TrainCommand implements Callable<Integer> {
           sel.referenceSeconds(),
           sel.budgetSeconds(),
           o.testFrom());
+      out.printf(
+          "          a level target had to beat a change target by %.0f%% (Dickey-Fuller statistic"
+              + " %s: %s)%n",
+          sel.levelMargin() * 100,
+          Double.isFinite(sel.dickeyFuller())
+              ? String.format("%.2f", sel.dickeyFuller())
+              : "not computed",
+          sel.levelMargin() == 0
+              ? "the target reverts to its seasonal mean"
+              : "the target may wander, as a random walk or a price does");
       // the networks, the five best least-squares forms, then the drift and persistence
       List<Selection.Candidate> shown = new ArrayList<>();
       sel.candidates().stream().filter(c -> c.stage().equals("network")).forEach(shown::add);
@@ -415,6 +425,13 @@ public final class TrainCommand implements Callable<Integer> {
       sel.put("seconds", o.selection().seconds());
       sel.put("budgetSeconds", o.selection().budgetSeconds());
       sel.put("referenceSeconds", o.selection().referenceSeconds());
+      double t = o.selection().dickeyFuller();
+      if (Double.isFinite(t)) {
+        sel.put("dickeyFuller", t);
+      } else {
+        sel.putNull("dickeyFuller"); // too few readings, or fitted exactly
+      }
+      sel.put("levelMargin", o.selection().levelMargin());
     } else {
       root.putNull("selection");
     }

@@ -170,6 +170,12 @@ class TrainCommandTest {
     // what the networks tried cost of the budget, counted from their epochs, never 0
     assertThat(selection.get("referenceSeconds").asDouble()).isPositive();
     assertThat(selection.get("budgetSeconds").asDouble()).isEqualTo(150);
+    // a daily temperature reverts to its seasonal mean: a level target needs no margin, and the
+    // console says why
+    assertThat(selection.get("dickeyFuller").asDouble()).isLessThan(-5);
+    assertThat(selection.get("levelMargin").asDouble()).isZero();
+    assertThat(cli.out.toString())
+        .contains("a level target had to beat a change target by 0% (Dickey-Fuller statistic -");
     assertThat(json.get("form").get("window").asInt())
         .isEqualTo(selection.get("chosen").get("window").asInt());
   }

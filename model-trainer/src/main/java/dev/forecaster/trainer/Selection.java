@@ -268,8 +268,9 @@ public final class Selection {
 
   /**
    * What the search chose: the spec (unfitted, with the members the budget allows) and settings to
-   * train the final model with, every candidate tried, the time it took by the clock, and what its
-   * networks cost of the budget in reference seconds ({@link TrainingCost}).
+   * train the final model with, every candidate tried, the time it took by the clock, what its
+   * networks cost of the budget in reference seconds ({@link TrainingCost}), the target's
+   * Dickey-Fuller statistic ({@link #dickeyFuller}) and the margin a level target had to win by.
    */
   public record Result(
       ModelSpec spec,
@@ -278,7 +279,9 @@ public final class Selection {
       List<Candidate> candidates,
       double seconds,
       double budgetSeconds,
-      double referenceSeconds) {}
+      double referenceSeconds,
+      double dickeyFuller,
+      double levelMargin) {}
 
   private Selection() {}
 
@@ -337,7 +340,15 @@ public final class Selection {
       LongSupplier nanoTime) {
     long start = nanoTime.getAsLong();
     Origins origins = Origins.before(history, template, testFrom, windows);
-    double levelMargin = levelMargin(history, template, testFrom);
+    double dickeyFuller = dickeyFuller(history, template.target(), testFrom);
+    double levelMargin = levelMargin(dickeyFuller);
+    LOG.info(
+        "{}: Dickey-Fuller statistic of {} before {}: {}; a level target must win by {}%",
+        template.name(),
+        template.target(),
+        testFrom,
+        String.format(Locale.ROOT, "%.2f", dickeyFuller),
+        String.format(Locale.ROOT, "%.0f", levelMargin * 100));
     Forms forms = formStage(history, template, origins, space, windows, levelMargin);
     Scored drift = drift(history, template, origins, space, windows);
     Scored persistence = persistence(history, drift.candidate(), template, origins, windows);
@@ -470,7 +481,9 @@ public final class Selection {
         List.copyOf(candidates),
         (nanoTime.getAsLong() - start) / 1e9,
         budget.toMillis() / 1e3,
-        spent);
+        spent,
+        dickeyFuller,
+        levelMargin);
   }
 
   /**
@@ -713,20 +726,11 @@ public final class Selection {
 
   /**
    * How much better than a change target a level target must be on the origins: {@link
-   * #LEVEL_MARGIN}, or nothing where the target clearly reverts to its seasonal mean before {@code
-   * testFrom} ({@link #MEAN_REVERTING_BELOW}).
+   * #LEVEL_MARGIN}, or nothing where the target clearly reverts to its seasonal mean ({@link
+   * #dickeyFuller} below {@link #MEAN_REVERTING_BELOW}).
    */
-  static double levelMargin(History history, ModelSpec template, LocalDate testFrom) {
-    double t = dickeyFuller(history, template.target(), testFrom);
-    double margin = t < MEAN_REVERTING_BELOW ? 0 : LEVEL_MARGIN;
-    LOG.info(
-        "{}: Dickey-Fuller statistic of {} before {}: {}; a level target must win by {}%",
-        template.name(),
-        template.target(),
-        testFrom,
-        String.format(Locale.ROOT, "%.2f", t),
-        String.format(Locale.ROOT, "%.0f", margin * 100));
-    return margin;
+  static double levelMargin(double dickeyFuller) {
+    return dickeyFuller < MEAN_REVERTING_BELOW ? 0 : LEVEL_MARGIN;
   }
 
   /**

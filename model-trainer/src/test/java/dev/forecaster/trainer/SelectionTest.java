@@ -208,16 +208,19 @@ class SelectionTest {
     // the margin a level target must win by follows
     assertThat(
             Selection.levelMargin(
-                History.ofFile(SeriesGenerator.generate(SeriesGenerator.Kind.SEASONAL, 1, 1500, 4)),
-                template(),
-                testFrom))
+                Selection.dickeyFuller(
+                    History.ofFile(
+                        SeriesGenerator.generate(SeriesGenerator.Kind.SEASONAL, 1, 1500, 4)),
+                    "value",
+                    testFrom)))
         .isZero();
     assertThat(
             Selection.levelMargin(
-                History.ofFile(
-                    SeriesGenerator.generate(SeriesGenerator.Kind.RANDOM_WALK, 1, 1500, 4)),
-                template(),
-                testFrom))
+                Selection.dickeyFuller(
+                    History.ofFile(
+                        SeriesGenerator.generate(SeriesGenerator.Kind.RANDOM_WALK, 1, 1500, 4)),
+                    "value",
+                    testFrom)))
         .isEqualTo(Selection.LEVEL_MARGIN);
     // a straight line is fitted exactly: its statistic is rounding noise, and the margin stays
     History line =
