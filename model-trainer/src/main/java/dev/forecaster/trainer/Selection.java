@@ -656,7 +656,7 @@ public final class Selection {
     return new Forms(forms, top, simplest);
   }
 
-  /** The drift: a change target with nothing but its mean (and the bias shift if it helps). */
+  /** The drift: a change target with nothing but its mean, persistence with a trend. */
   private static Scored drift(
       History history, ModelSpec template, Origins origins, Space space, WindowPolicy windows) {
     ModelSpec spec =
@@ -671,7 +671,10 @@ public final class Selection {
             spec,
             origins,
             List.of(DRIFT_RIDGE),
-            space.biasShift(),
+            // never shifted: the median of the newest validation residuals added to the mean change
+            // is a trend of those windows alone, which on a random walk does not go on (random
+            // walk 12 of docs/BENCHMARKS.md: 4.0% worse than persistence)
+            List.of(false),
             space.lossFor(ValueTransform.CHANGE) == TrainingSettings.Loss.MAE,
             windows)
         .get(0);
