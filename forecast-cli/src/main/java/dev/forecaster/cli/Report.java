@@ -167,10 +167,7 @@ final class Report {
     scored.forEach(
         (key, es) -> {
           Map<String, LocalDate> ids = made.computeIfAbsent(key, k -> new HashMap<>());
-          es.forEach(
-              e ->
-                  ids.computeIfAbsent(
-                      e.getForecastId(), ForecastIds::baseDayOf)); // its forecast not read
+          es.forEach(e -> ids.computeIfAbsent(e.getForecastId(), id -> baseDayOf(e)));
         });
     List<VersionSpan> spans = new ArrayList<>();
     made.forEach(
@@ -190,6 +187,19 @@ final class Report {
                   liveCoverage(es, series, liveFrom)));
         });
     return spans;
+  }
+
+  /**
+   * The base day of an evaluation whose forecast was not read, from its forecast id; its target day
+   * where the id is not one the job writes (another producer's), so one record cannot stop a
+   * report.
+   */
+  private static LocalDate baseDayOf(Evaluation e) {
+    try {
+      return ForecastIds.baseDayOf(e.getForecastId());
+    } catch (IllegalArgumentException notOurs) {
+      return e.getTargetDay();
+    }
   }
 
   static ObjectNode summary(ReportData o) {

@@ -54,6 +54,22 @@ class ReportSpansTest {
         .isEqualTo(span.evaluations());
   }
 
+  @Test
+  void anEvaluationWithAnIdNotTheJobsStillCountsAndStopsNothing() {
+    Evaluation foreign =
+        evaluation(LocalDate.of(2020, 1, 9)).setForecastId("from another producer").build();
+    ReportData data =
+        new ReportData(
+            1, List.of(), List.of(foreign), List.of(), Map.of(), Map.of("S", LIVE_FROM), List.of());
+
+    List<Report.VersionSpan> spans = Report.liveByVersion(data, "S", LIVE_FROM);
+
+    assertThat(spans).hasSize(1);
+    assertThat(spans.get(0).evaluations()).isEqualTo(1);
+    assertThat(spans.get(0).forecasts()).isEqualTo(1);
+    assertThat(spans.get(0).first()).as("its target day").isEqualTo(LocalDate.of(2020, 1, 11));
+  }
+
   private static Forecast forecast(LocalDate base) {
     return Forecast.newBuilder()
         .setForecastId(ForecastIds.of("S", base, 2, "m", 1))

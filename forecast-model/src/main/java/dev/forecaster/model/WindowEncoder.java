@@ -91,8 +91,8 @@ public final class WindowEncoder {
     return 2 * Math.PI * Math.floorMod(epochDay + 3, 7) / 7;
   }
 
-  /** Angle of the day in the year, on a 365.25-day circle. */
-  static double dayOfYearAngle(int epochDay) {
+  /** Angle of the day in the year, on a 365.25-day circle: the calendar input of every model. */
+  public static double dayOfYearAngle(int epochDay) {
     int dayOfYear = LocalDate.ofEpochDay(epochDay).getDayOfYear();
     return 2 * Math.PI * (dayOfYear - 1) / 365.25;
   }

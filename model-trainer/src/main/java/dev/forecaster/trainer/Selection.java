@@ -8,6 +8,7 @@ import dev.forecaster.model.Sample;
 import dev.forecaster.model.Samples;
 import dev.forecaster.model.ScalingFit;
 import dev.forecaster.model.ValueTransform;
+import dev.forecaster.model.WindowEncoder;
 import dev.forecaster.model.WindowPolicy;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -762,7 +763,7 @@ public final class Selection {
       double[] change = new double[n - lags - 1];
       double[][] x = new double[n - lags - 1][3 + lags];
       for (int i = lags + 1; i < n; i++) {
-        double angle = 2 * Math.PI * before.get(i).getDay().getDayOfYear() / 365.25;
+        double angle = WindowEncoder.dayOfYearAngle((int) before.get(i).getDay().toEpochDay());
         double[] row = x[i - lags - 1];
         row[0] = y[i - 1];
         row[1] = Math.sin(angle);
