@@ -212,9 +212,10 @@ public final class TrainCommand implements Callable<Integer> {
           sel.budgetSeconds(),
           o.testFrom());
       out.printf(
-          "          a level target had to beat a change target by %.0f%% (Dickey-Fuller statistic"
-              + " %s: %s)%n",
+          "          a level target had to beat a change target by %.0f%%, the best candidate"
+              + " persistence by %.0f standard error(s) (Dickey-Fuller statistic %s: %s)%n",
           sel.levelMargin() * 100,
+          sel.persistenceStandardErrors(),
           Double.isFinite(sel.dickeyFuller())
               ? String.format("%.2f", sel.dickeyFuller())
               : "not computed",
@@ -432,6 +433,7 @@ public final class TrainCommand implements Callable<Integer> {
         sel.putNull("dickeyFuller"); // too few readings, or fitted exactly
       }
       sel.put("levelMargin", o.selection().levelMargin());
+      sel.put("persistenceStandardErrors", o.selection().persistenceStandardErrors());
     } else {
       root.putNull("selection");
     }

@@ -174,8 +174,11 @@ class TrainCommandTest {
     // console says why
     assertThat(selection.get("dickeyFuller").asDouble()).isLessThan(-5);
     assertThat(selection.get("levelMargin").asDouble()).isZero();
+    assertThat(selection.get("persistenceStandardErrors").asDouble()).isEqualTo(1);
     assertThat(cli.out.toString())
-        .contains("a level target had to beat a change target by 0% (Dickey-Fuller statistic -");
+        .contains(
+            "a level target had to beat a change target by 0%, the best candidate persistence by 1"
+                + " standard error(s) (Dickey-Fuller statistic -");
     assertThat(json.get("form").get("window").asInt())
         .isEqualTo(selection.get("chosen").get("window").asInt());
   }

@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.function.IntConsumer;
 import java.util.function.LongSupplier;
 import org.apache.commons.math3.linear.SingularMatrixException;
+import org.apache.commons.math3.stat.StatUtils;
 import org.apache.commons.math3.stat.regression.OLSMultipleLinearRegression;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,8 +50,9 @@ import org.slf4j.LoggerFactory;
  * differences on the same windows): a network must beat its least squares by more than noise, least
  * squares must beat the drift, and the drift persistence (a trend estimated on the past is worth
  * serving only where it was clearly there: on a random walk or a price it costs more than it gains
- * as often as not). The final model is then trained by {@link TrainingRun} in the chosen form, with
- * as many members as the remaining budget allows.
+ * as often as not). Where the target may wander, persistence is served unless the best beats it by
+ * {@link #WANDERING_STANDARD_ERRORS} standard errors. The final model is then trained by {@link
+ * TrainingRun} in the chosen form, with as many members as the remaining budget allows.
  */
 public final class Selection {
 
@@ -80,6 +82,15 @@ public final class Selection {
    * above -4 (docs/BENCHMARKS.md).
    */
   static final double MEAN_REVERTING_BELOW = -5;
+
+  /**
+   * Standard errors by which the best candidate must beat persistence where the target may wander
+   * (no clear reversion to its mean: {@link #MEAN_REVERTING_BELOW}). On a random walk or a price
+   * the best of a hundred forms beats persistence on the origins by the luck of those windows alone
+   * about as often as not, by more than one standard error of the paired differences now and then;
+   * a forecast worse than persistence is what such a luck serves.
+   */
+  static final double WANDERING_STANDARD_ERRORS = 2;
 
   /** Lagged changes in the Dickey-Fuller regression: a week of them. */
   static final int DICKEY_FULLER_LAGS = 7;
@@ -271,7 +282,8 @@ public final class Selection {
    * What the search chose: the spec (unfitted, with the members the budget allows) and settings to
    * train the final model with, every candidate tried, the time it took by the clock, what its
    * networks cost of the budget in reference seconds ({@link TrainingCost}), the target's
-   * Dickey-Fuller statistic ({@link #dickeyFuller}) and the margin a level target had to win by.
+   * Dickey-Fuller statistic ({@link #dickeyFuller}), the margin a level target had to win by and
+   * the standard errors by which persistence had to be beaten.
    */
   public record Result(
       ModelSpec spec,
@@ -282,7 +294,8 @@ public final class Selection {
       double budgetSeconds,
       double referenceSeconds,
       double dickeyFuller,
-      double levelMargin) {}
+      double levelMargin,
+      double persistenceStandardErrors) {}
 
   private Selection() {}
 
@@ -307,8 +320,7 @@ public final class Selection {
    * it cost in reference seconds ({@link TrainingCost}; 0 for closed forms), and how many members
    * that paid for (members times the origins trained on).
    */
-  private record Scored(
-      Candidate candidate, Map<String, Double> errors, double cost, int trainings) {
+  record Scored(Candidate candidate, Map<String, Double> errors, double cost, int trainings) {
     Scored(Candidate candidate, Map<String, Double> errors) {
       this(candidate, errors, 0, 0);
     }
@@ -438,7 +450,21 @@ public final class Selection {
         simplestFirst.add(n);
       }
     }
-    Scored chosen = oneStandardError(simplestFirst);
+    double persistenceErrors = persistenceStandardErrors(dickeyFuller);
+    Scored chosen = simplestWithinNoise(simplestFirst, persistenceErrors);
+    Scored best = best(simplestFirst);
+    double[] behind = best == persistence ? null : pairedDifference(persistence, best);
+    if (behind != null) {
+      LOG.info(
+          "{}: persistence is {} behind the best candidate on the origins ({} standard errors; it"
+              + " is served within {})",
+          template.name(),
+          String.format(Locale.ROOT, "%.4f", behind[0]),
+          behind[1] > 0
+              ? String.format(Locale.ROOT, "%.2f", behind[0] / behind[1])
+              : "infinitely many (the same on every window)",
+          persistenceErrors);
+    }
     double remaining = budget.toMillis() / 1e3 - spent;
     // the final model's members cost what the chosen network's did at the origins (times 1.5: the
     // final model trains on more windows than any origin)
@@ -484,26 +510,33 @@ public final class Selection {
         budget.toMillis() / 1e3,
         spent,
         dickeyFuller,
-        levelMargin);
+        levelMargin,
+        persistenceErrors);
   }
 
   /**
    * The first of {@code simplestFirst} (persistence, the drift, the simplest least squares within
    * noise of the best, the best least squares, the best network on each of them) whose error is
    * within one standard error of the best of them (the standard error of the paired differences on
-   * the same windows).
+   * the same windows); persistence within {@code persistenceErrors} of them.
    */
-  static Scored oneStandardError(List<Scored> simplestFirst) {
-    Scored best =
-        simplestFirst.stream()
-            .min(Comparator.comparingDouble(c -> c.candidate().validationMae()))
-            .orElseThrow();
+  static Scored simplestWithinNoise(List<Scored> simplestFirst, double persistenceErrors) {
+    Scored best = best(simplestFirst);
     for (Scored simpler : simplestFirst) {
-      if (simpler == best || withinOneStandardError(simpler, best)) {
+      boolean persistence = simpler.candidate().stage().equals(PERSISTENCE);
+      if (simpler == best
+          || withinStandardErrors(simpler, best, persistence ? persistenceErrors : 1)) {
         return simpler;
       }
     }
     return best;
+  }
+
+  /** The candidate of least error on the origins. */
+  private static Scored best(List<Scored> scored) {
+    return scored.stream()
+        .min(Comparator.comparingDouble(c -> c.candidate().validationMae()))
+        .orElseThrow();
   }
 
   /**
@@ -511,20 +544,28 @@ public final class Selection {
    * paired differences on the windows both forecast.
    */
   static boolean withinOneStandardError(Scored simpler, Scored best) {
+    return withinStandardErrors(simpler, best, 1);
+  }
+
+  /**
+   * Whether {@code simpler} is worse than {@code best} by no more than {@code standardErrors}
+   * standard errors of their paired differences on the windows both forecast.
+   */
+  static boolean withinStandardErrors(Scored simpler, Scored best, double standardErrors) {
+    double[] meanAndError = pairedDifference(simpler, best);
+    return meanAndError != null && meanAndError[0] <= standardErrors * meanAndError[1];
+  }
+
+  /**
+   * How much worse {@code simpler} is than {@code best} on the windows both forecast, on average,
+   * and the standard error of that mean; null where fewer than two windows are shared.
+   */
+  private static double[] pairedDifference(Scored simpler, Scored best) {
     double[] d = differences(simpler.errors(), best.errors());
     if (d.length < 2) {
-      return false;
+      return null;
     }
-    double mean = 0;
-    for (double x : d) {
-      mean += x;
-    }
-    mean /= d.length;
-    double var = 0;
-    for (double x : d) {
-      var += (x - mean) * (x - mean);
-    }
-    return mean <= Math.sqrt(var / (d.length - 1) / d.length);
+    return new double[] {StatUtils.mean(d), Math.sqrt(StatUtils.variance(d) / d.length)};
   }
 
   /** Effective inputs of a least-squares form: what it reads, shrunk by its ridge. */
@@ -735,6 +776,15 @@ public final class Selection {
    */
   static double levelMargin(double dickeyFuller) {
     return dickeyFuller < MEAN_REVERTING_BELOW ? 0 : LEVEL_MARGIN;
+  }
+
+  /**
+   * By how many standard errors the best candidate must beat persistence to be served instead:
+   * {@link #WANDERING_STANDARD_ERRORS} where the target may wander ({@link #dickeyFuller} not below
+   * {@link #MEAN_REVERTING_BELOW}), one, as any simpler candidate, where it clearly reverts.
+   */
+  static double persistenceStandardErrors(double dickeyFuller) {
+    return dickeyFuller < MEAN_REVERTING_BELOW ? 1 : WANDERING_STANDARD_ERRORS;
   }
 
   /**

@@ -16,6 +16,7 @@ import java.time.LocalDate;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -98,6 +99,9 @@ class SelectionTest {
     TrainingRun.Outcome o = new TrainingRun(Clock.systemUTC()).run(history, request, e -> {});
 
     assertThat(o.selection().chosen().describe()).isEqualTo(Selection.PERSISTENCE);
+    // a random walk may wander: persistence had to be beaten by two standard errors
+    assertThat(o.selection().persistenceStandardErrors())
+        .isEqualTo(Selection.WANDERING_STANDARD_ERRORS);
     assertThat(o.selection().candidates())
         .filteredOn(Selection.Candidate::naive)
         .extracting(Selection.Candidate::describe)
@@ -376,6 +380,41 @@ class SelectionTest {
 
     assertThat(networks(r)).containsExactly("2 blend");
     assertThat(r.referenceSeconds()).isCloseTo(first, withinPercentage(1));
+  }
+
+  @Test
+  void whereTheTargetMayWanderPersistenceIsServedUnlessBeatenByTwoStandardErrors() {
+    // on 100 windows, one form beats persistence by 0.015 with differences of spread 0.1: 1.5
+    // standard errors of their mean; the drift is behind that form by as much
+    Map<String, Double> flat = new LinkedHashMap<>();
+    Map<String, Double> better = new LinkedHashMap<>();
+    for (int i = 0; i < 100; i++) {
+      flat.put("w" + i, 1.0);
+      better.put("w" + i, 1.0 - 0.015 + (i % 2 == 0 ? 0.1 : -0.1));
+    }
+    Selection.Scored form = scored("form", 1, better);
+    Selection.Scored drift = scored("form", Selection.DRIFT_RIDGE, flat);
+    Selection.Scored persistence = scored(Selection.PERSISTENCE, 0, flat);
+    double wanders = Selection.persistenceStandardErrors(-2);
+    double reverts = Selection.persistenceStandardErrors(-9);
+
+    // where the target reverts to its mean, within one standard error as any simpler candidate
+    assertThat(reverts).isEqualTo(1);
+    assertThat(Selection.simplestWithinNoise(List.of(persistence, form), reverts)).isSameAs(form);
+    // where it may wander (a random walk, a price), persistence is served within two
+    assertThat(wanders).isEqualTo(Selection.WANDERING_STANDARD_ERRORS).isEqualTo(2);
+    assertThat(Selection.simplestWithinNoise(List.of(persistence, form), wanders))
+        .isSameAs(persistence);
+    // and persistence alone: the drift, next simplest, still has one standard error
+    assertThat(Selection.simplestWithinNoise(List.of(drift, form), wanders)).isSameAs(form);
+  }
+
+  private static Selection.Scored scored(String stage, double ridge, Map<String, Double> errors) {
+    double mae = errors.values().stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+    return new Selection.Scored(
+        new Selection.Candidate(
+            stage, "change", false, false, 7, null, null, ridge, false, mae, 1.0, 100, 0),
+        errors);
   }
 
   @Test
