@@ -212,7 +212,7 @@ public final class TrainCommand implements Callable<Integer> {
           sel.budgetSeconds(),
           o.testFrom());
       out.printf(
-          "          a level target had to beat a change target by %.0f%%, the best candidate"
+          "          a level target had to beat a change target by %.0f%% and any model"
               + " persistence by %.0f standard error(s) (Dickey-Fuller statistic %s: %s)%n",
           sel.levelMargin() * 100,
           sel.persistenceStandardErrors(),

@@ -177,7 +177,7 @@ class TrainCommandTest {
     assertThat(selection.get("persistenceStandardErrors").asDouble()).isEqualTo(1);
     assertThat(cli.out.toString())
         .contains(
-            "a level target had to beat a change target by 0%, the best candidate persistence by 1"
+            "a level target had to beat a change target by 0% and any model persistence by 1"
                 + " standard error(s) (Dickey-Fuller statistic -");
     assertThat(json.get("form").get("window").asInt())
         .isEqualTo(selection.get("chosen").get("window").asInt());

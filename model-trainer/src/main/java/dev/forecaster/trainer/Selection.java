@@ -775,7 +775,15 @@ public final class Selection {
    * #dickeyFuller} below {@link #MEAN_REVERTING_BELOW}).
    */
   static double levelMargin(double dickeyFuller) {
-    return dickeyFuller < MEAN_REVERTING_BELOW ? 0 : LEVEL_MARGIN;
+    return mayWander(dickeyFuller) ? LEVEL_MARGIN : 0;
+  }
+
+  /**
+   * Whether a target of this {@link #dickeyFuller} statistic may wander, as a random walk or a
+   * price does: it is not below {@link #MEAN_REVERTING_BELOW} (or could not be computed).
+   */
+  static boolean mayWander(double dickeyFuller) {
+    return !(dickeyFuller < MEAN_REVERTING_BELOW);
   }
 
   /**
@@ -784,7 +792,7 @@ public final class Selection {
    * {@link #MEAN_REVERTING_BELOW}), one, as any simpler candidate, where it clearly reverts.
    */
   static double persistenceStandardErrors(double dickeyFuller) {
-    return dickeyFuller < MEAN_REVERTING_BELOW ? 1 : WANDERING_STANDARD_ERRORS;
+    return mayWander(dickeyFuller) ? WANDERING_STANDARD_ERRORS : 1;
   }
 
   /**
