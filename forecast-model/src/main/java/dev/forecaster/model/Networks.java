@@ -17,6 +17,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.recurrent.GRU;
 import ai.djl.nn.recurrent.LSTM;
 import ai.djl.nn.recurrent.RecurrentBlock;
+import ai.djl.training.initializer.Initializer;
 import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -258,6 +259,10 @@ public final class Networks {
     try {
       Block network = build(spec);
       model.setBlock(network);
+      // zeros, overwritten by the weights: a random initialisation would draw from the engine's
+      // global generator, which a training in this JVM (the demo's round beside its job) has just
+      // seeded for its members' initial weights
+      network.setInitializer(Initializer.ZEROS, parameter -> true);
       network.initialize(model.getNDManager(), DataType.FLOAT32, inputShape(spec));
       weights.loadInto(network, model.getNDManager());
       return new LoadedModel(model, spec);

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import dev.forecaster.avro.ModelUpdate;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -35,6 +38,35 @@ class ModelArtifactTest {
         assertThat(loaded.spec()).isEqualTo(model.spec());
         assertThat(TestModels.predict(loaded, again, windows, days)).containsExactly(before);
       }
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Architecture.class)
+  void loadingAModelDrawsNothingFromTheEnginesRandomGenerator(Architecture arch) throws Exception {
+    // a training in the same JVM (the demo's round beside its job) seeds the engine's global
+    // generator and draws its members' initial weights from it: loading a model in between must
+    // not move it, or the training is no longer what its seed says
+    byte[] artifact;
+    try (LoadedModel model = TestModels.randomModel(TestModels.spec(arch, 2))) {
+      artifact = ModelArtifact.write(model);
+    }
+    Engine engine = DjlRuntime.engine();
+    engine.setRandomSeed(17);
+    float[] untouched = draw(engine);
+
+    engine.setRandomSeed(17);
+    try (LoadedModel loaded =
+        ModelArtifact.load(artifact, ModelArtifact.sha256(artifact), Device.cpu())) {
+      assertThat(loaded.spec().architecture()).isEqualTo(arch);
+    }
+
+    assertThat(draw(engine)).containsExactly(untouched);
+  }
+
+  private static float[] draw(Engine engine) {
+    try (NDManager manager = engine.newBaseManager()) {
+      return manager.randomUniform(0, 1, new Shape(16)).toFloatArray();
     }
   }
 
