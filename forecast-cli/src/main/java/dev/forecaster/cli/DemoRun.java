@@ -358,6 +358,7 @@ final class DemoRun {
               .build();
       try (TrainerService trainer = new TrainerService(settings, Clock.systemUTC())) {
         retraining = trainer;
+        checkNotStopping(); // a Ctrl-C just before the line above found no round to stop
         RoundRecord r =
             trainer.runOnce(
                 TrainerService.Trigger.SCHEDULE,
