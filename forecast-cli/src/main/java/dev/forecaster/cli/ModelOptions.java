@@ -128,7 +128,7 @@ public final class ModelOptions {
               + " reference machine (counted from the epochs and windows trained, not by the"
               + " clock; `forecast bench training-cost` compares this machine): 150s, 3m (default:"
               + " ${DEFAULT-VALUE}). Networks the budget leaves no time for are not tried; the"
-              + " final model gets fewer members.")
+              + " final model gets fewer members (each trains once per horizon and fold).")
   String budget;
 
   @Option(

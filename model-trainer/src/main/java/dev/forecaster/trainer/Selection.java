@@ -337,6 +337,9 @@ public final class Selection {
    *
    * @param settings how networks are trained (epochs, patience, seed)
    * @param budget in reference seconds ({@link TrainingCost})
+   * @param finalTrainings how many times each member of the final model is trained: once per
+   *     horizon and backtest fold ({@link TrainingRun}); the members the budget pays for are
+   *     divided by it
    * @param onEpoch called after each epoch of each network trained
    * @param nanoTime the clock ({@code System::nanoTime}), which only stops a machine {@link
    *     #CLOCK_GUARD} times slower than the reference
@@ -348,9 +351,14 @@ public final class Selection {
       LocalDate testFrom,
       Space space,
       Duration budget,
+      int finalTrainings,
       WindowPolicy windows,
       IntConsumer onEpoch,
       LongSupplier nanoTime) {
+    if (finalTrainings < 1) {
+      throw new IllegalArgumentException(
+          "the final model is trained at least once, got " + finalTrainings);
+    }
     long start = nanoTime.getAsLong();
     Origins origins = Origins.before(history, template, testFrom, windows);
     double dickeyFuller = dickeyFuller(history, template.target(), testFrom);
@@ -465,26 +473,25 @@ public final class Selection {
               : "infinitely many (the same on every window)",
           persistenceErrors);
     }
-    double remaining = budget.toMillis() / 1e3 - spent;
-    // the final model's members cost what the chosen network's did at the origins (times 1.5: the
-    // final model trains on more windows than any origin)
-    double perMember = chosen.memberCost();
     Candidate c = chosen.candidate();
     boolean network = c.hidden() != null;
     int members =
-        !network
-            ? 1
-            : perMember > 0
-                ? (int)
-                    Math.max(
-                        1, Math.min(template.members(), Math.floor(remaining / (perMember * 1.5))))
-                : template.members();
+        network
+            ? finalMembers(
+                budget.toMillis() / 1e3 - spent,
+                chosen.memberCost(),
+                finalTrainings,
+                template.members())
+            : 1;
     if (network && members < template.members()) {
       LOG.info(
-          "{}: budget: {} members of {} in the final model",
+          "{}: budget: {} members of {} in the final model{}",
           template.name(),
           members,
-          template.members());
+          template.members(),
+          finalTrainings > 1
+              ? " (each trained " + finalTrainings + " times: per horizon and backtest fold)"
+              : "");
     }
     ModelSpec spec =
         apply(template, c, network ? c.hidden() : space.hidden().get(0)).withMembers(members);
@@ -512,6 +519,24 @@ public final class Selection {
         dickeyFuller,
         levelMargin,
         persistenceErrors);
+  }
+
+  /**
+   * The members of a network's final model that the rest of the budget pays for, at least one and
+   * at most {@code wanted}: each costs what a member of the chosen network did at an origin, times
+   * 1.5 (the final model trains on more windows than any origin), once per horizon and backtest
+   * fold ({@code finalTrainings}).
+   *
+   * @param remaining reference seconds of the budget the search left
+   * @param memberCost reference seconds of one member at one origin; not positive: unknown, all
+   *     {@code wanted}
+   */
+  static int finalMembers(double remaining, double memberCost, int finalTrainings, int wanted) {
+    if (!(memberCost > 0)) {
+      return wanted;
+    }
+    double each = memberCost * 1.5 * finalTrainings;
+    return (int) Math.max(1, Math.min(wanted, Math.floor(remaining / each)));
   }
 
   /**

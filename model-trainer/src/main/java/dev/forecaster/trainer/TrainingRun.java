@@ -362,6 +362,7 @@ public final class TrainingRun {
               testFrom,
               request.search(),
               request.budget(),
+              request.template().horizons() * request.folds(),
               request.windows(),
               onEpoch,
               System::nanoTime);

@@ -165,6 +165,7 @@ class SelectionTest {
             SeriesGenerator.START.plusDays(1200),
             space(),
             Duration.ofSeconds(1), // one size and combination, on each form
+            1,
             WindowPolicy.DEFAULT,
             e -> {},
             System::nanoTime);
@@ -277,6 +278,7 @@ class SelectionTest {
             testFrom,
             forms,
             Duration.ofSeconds(30),
+            1,
             WindowPolicy.DEFAULT,
             e -> {},
             () -> 0L); // the budget, not a clock slowed by the first search's warm-up, stops both
@@ -288,6 +290,7 @@ class SelectionTest {
             testFrom,
             forms,
             Duration.ofSeconds(30),
+            1,
             WindowPolicy.DEFAULT,
             e -> {},
             () -> 0L); // the budget, not a clock slowed by the first search's warm-up, stops both
@@ -318,6 +321,7 @@ class SelectionTest {
         SeriesGenerator.START.plusDays(400),
         space().withTransforms(List.of(ValueTransform.LEVEL)).withHidden(List.of(2, 3)),
         budget,
+        1,
         WindowPolicy.DEFAULT,
         e -> {},
         clock);
@@ -380,6 +384,19 @@ class SelectionTest {
 
     assertThat(networks(r)).containsExactly("2 blend");
     assertThat(r.referenceSeconds()).isCloseTo(first, withinPercentage(1));
+  }
+
+  @Test
+  void theFinalModelsMembersArePaidForEveryHorizonAndFold() {
+    // 90 reference seconds left, a member cost 4 at an origin (6 on the final model's windows):
+    // 15 trainings are paid for, all 10 members of one horizon; 7 horizons times 2 folds train
+    // each member 14 times, which pays for one
+    assertThat(Selection.finalMembers(90, 4, 1, 10)).isEqualTo(10);
+    assertThat(Selection.finalMembers(90, 4, 3, 10)).isEqualTo(5);
+    assertThat(Selection.finalMembers(90, 4, 14, 10)).isEqualTo(1);
+    // never none, even past the budget; a cost not known (a closed form): all of them
+    assertThat(Selection.finalMembers(-5, 4, 1, 10)).isEqualTo(1);
+    assertThat(Selection.finalMembers(90, Double.NaN, 3, 10)).isEqualTo(10);
   }
 
   @Test
@@ -475,6 +492,7 @@ class SelectionTest {
             SeriesGenerator.START.plusDays(600),
             space,
             Duration.ZERO,
+            1,
             WindowPolicy.DEFAULT,
             e -> {},
             () -> 0L)
