@@ -434,6 +434,7 @@ public final class TrainCommand implements Callable<Integer> {
       }
       sel.put("levelMargin", o.selection().levelMargin());
       sel.put("persistenceStandardErrors", o.selection().persistenceStandardErrors());
+      sel.put("finalTrainings", o.selection().finalTrainings());
     } else {
       root.putNull("selection");
     }

@@ -175,6 +175,8 @@ class TrainCommandTest {
     assertThat(selection.get("dickeyFuller").asDouble()).isLessThan(-5);
     assertThat(selection.get("levelMargin").asDouble()).isZero();
     assertThat(selection.get("persistenceStandardErrors").asDouble()).isEqualTo(1);
+    // one horizon, one fold: each final member trained once
+    assertThat(selection.get("finalTrainings").asInt()).isEqualTo(1);
     assertThat(cli.out.toString())
         .contains(
             "a level target had to beat a change target by 0% and any model persistence by 1"

@@ -282,8 +282,9 @@ public final class Selection {
    * What the search chose: the spec (unfitted, with the members the budget allows) and settings to
    * train the final model with, every candidate tried, the time it took by the clock, what its
    * networks cost of the budget in reference seconds ({@link TrainingCost}), the target's
-   * Dickey-Fuller statistic ({@link #dickeyFuller}), the margin a level target had to win by and
-   * the standard errors by which persistence had to be beaten.
+   * Dickey-Fuller statistic ({@link #dickeyFuller}), the margin a level target had to win by, the
+   * standard errors by which persistence had to be beaten, and how many times each member of the
+   * final model is trained (once per horizon and backtest fold), which the budget paid for.
    */
   public record Result(
       ModelSpec spec,
@@ -295,7 +296,8 @@ public final class Selection {
       double referenceSeconds,
       double dickeyFuller,
       double levelMargin,
-      double persistenceStandardErrors) {}
+      double persistenceStandardErrors,
+      int finalTrainings) {}
 
   private Selection() {}
 
@@ -518,7 +520,8 @@ public final class Selection {
         spent,
         dickeyFuller,
         levelMargin,
-        persistenceErrors);
+        persistenceErrors,
+        finalTrainings);
   }
 
   /**

@@ -99,6 +99,8 @@ class SelectionTest {
     TrainingRun.Outcome o = new TrainingRun(Clock.systemUTC()).run(history, request, e -> {});
 
     assertThat(o.selection().chosen().describe()).isEqualTo(Selection.PERSISTENCE);
+    // the budget paid for each member of the final model once per horizon
+    assertThat(o.selection().finalTrainings()).isEqualTo(3);
     // a random walk may wander: persistence had to be beaten by two standard errors
     assertThat(o.selection().persistenceStandardErrors())
         .isEqualTo(Selection.WANDERING_STANDARD_ERRORS);
