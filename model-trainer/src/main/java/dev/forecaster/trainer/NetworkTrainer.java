@@ -32,6 +32,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.function.IntConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Fits each member of a spec's network on training windows with Adam, watching the validation loss
@@ -40,6 +42,8 @@ import java.util.function.IntConsumer;
  * initialisation and shuffle).
  */
 public final class NetworkTrainer {
+
+  private static final Logger LOG = LoggerFactory.getLogger(NetworkTrainer.class);
 
   /**
    * The trained model (caller closes it), how each member's training went, the shift of its scaled
@@ -137,7 +141,16 @@ public final class NetworkTrainer {
     validationSet.divideTargets(residualScale);
     MemberFit fit = new MemberFit(spec, settings, trainSet, validationSet, onEpoch, warmStart);
     List<MemberRun> runs = new ArrayList<>();
-    if (highwayOnly) {
+    // every scaled input and target 0 (a constant series): the members as initialised already
+    // forecast it exactly (no input, no bias: an output of 0), and a step would have no gradient
+    boolean nothingToLearn = !highwayOnly && trainSet.allZero();
+    if (nothingToLearn) {
+      LOG.info(
+          "{}: every input and the target are constant on the training windows: the members stay"
+              + " as initialised, which forecast exactly that",
+          spec.name());
+    }
+    if (highwayOnly || nothingToLearn) {
       for (int i = 0; i < spec.members(); i++) {
         runs.add(fit.untrained(settings.seed() + i));
       }
@@ -581,6 +594,21 @@ public final class NetworkTrainer {
         y[i] = (float) (highway == null ? target : target - highway.scaled(s));
       }
       return new Encoded(x, y, samples.size());
+    }
+
+    /** Whether every input and target is 0: nothing varies. */
+    boolean allZero() {
+      for (float v : x) {
+        if (v != 0) {
+          return false;
+        }
+      }
+      for (int i = 0; i < count; i++) {
+        if (y[i] != 0) {
+          return false;
+        }
+      }
+      return true;
     }
 
     double sumOfSquares() {

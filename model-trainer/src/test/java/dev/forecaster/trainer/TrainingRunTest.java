@@ -106,6 +106,40 @@ class TrainingRunTest {
     }
   }
 
+  @ParameterizedTest
+  @EnumSource(Architecture.class)
+  void aConstantSeriesTrainsANetworkThatForecastsItExactly(Architecture cell) {
+    // every input and the target the same every day (a stuck sensor): scaled, every window is 0, a
+    // training step has no gradient (DJL refuses it), and the members as initialised forecast it
+    History constant =
+        History.ofFile(
+            SeriesGenerator.generate(SeriesGenerator.Kind.SEASONAL, 1, 400, 1).stream()
+                .map(
+                    r ->
+                        Reading.newBuilder(r).setFeatures(Map.of("value", 5.0, "aux", 1.0)).build())
+                .toList());
+    ModelSpec spec =
+        ModelSpec.builder()
+            .name("stuck")
+            .features(List.of("value", "aux"))
+            .target("value")
+            .architecture(cell)
+            .members(2)
+            .build();
+
+    TrainingRun.Outcome o =
+        new TrainingRun(CLOCK)
+            .run(
+                constant,
+                TrainingRun.Request.backtest(spec, WeatherSlice.settings(5), null),
+                e -> {});
+
+    assertThat(o.spec().members()).isEqualTo(2);
+    assertThat(o.members()).allSatisfy(m -> assertThat(m.epochsRun()).isZero());
+    assertThat(o.predicted()).isNotEmpty().containsOnly(5.0);
+    assertThat(o.model().mae()).isZero();
+  }
+
   @Test
   void aWarmStartedMemberStartsWhereTheWeightsItWasGivenEnded() {
     History history = WeatherSlice.history();
