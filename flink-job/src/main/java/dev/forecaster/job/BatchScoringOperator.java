@@ -95,6 +95,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
   private transient ListState<ModelUpdate> servedModels;
   private transient ListState<WindowReady> waitingWindows;
   private transient Counter scored;
+  private transient Counter outsideLevels;
   private transient Counter batches;
   private transient Counter incomplete;
   private transient Counter unscorable;
@@ -194,6 +195,7 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     super.open();
     var metrics = getMetricGroup();
     scored = metrics.counter("windowsScored");
+    outsideLevels = metrics.counter("windowsOutsideFittedLevels");
     batches = metrics.counter("batches");
     incomplete = metrics.counter("windowsShorterThanTheModel");
     unscorable = metrics.counter("windowsMissingModelFeatures");
@@ -565,6 +567,11 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     }
     if (forwardPass) {
       model.predictor.predict(model.encoded, model.base, model.count, model.out);
+      for (int i = 0; i < model.count; i++) { // served persistence (WindowEncoder.served)
+        if (model.encoder.outsideFittedLevels(model.base[i])) {
+          outsideLevels.inc();
+        }
+      }
     } else {
       // scoring switched off (benchmarks): everything but the forward pass; persistence stands in
       for (int i = 0; i < model.count; i++) {

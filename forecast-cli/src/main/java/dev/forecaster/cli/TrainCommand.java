@@ -8,6 +8,7 @@ import dev.forecaster.avro.Reading;
 import dev.forecaster.model.Conformal;
 import dev.forecaster.model.History;
 import dev.forecaster.model.ModelSpec;
+import dev.forecaster.model.WindowEncoder;
 import dev.forecaster.schemas.Topics;
 import dev.forecaster.schemas.csv.CsvReadSummary;
 import dev.forecaster.trainer.KafkaHistory;
@@ -279,6 +280,13 @@ public final class TrainCommand implements Callable<Integer> {
         o.folds().size() > 1
             ? " in " + o.folds().size() + " rolling-origin folds (pooled below)"
             : "");
+    if (o.outsideFittedLevels() > 0) {
+      out.printf(
+          "          %d of them persistence: a level far outside those the model was fitted on"
+              + " (more than %.0f standard deviations from the training targets' mean; a series"
+              + " that was not in the training period?)%n",
+          o.outsideFittedLevels(), WindowEncoder.LEVEL_GUARD);
+    }
     out.printf("%n  %-18s %10s %10s %8s %8s %7s%n", "", "MAE", "RMSE", "MAPE %", "sMAPE %", "MASE");
     row(out, "model", o.model());
     row(out, "persistence", o.persistence());
@@ -402,6 +410,7 @@ public final class TrainCommand implements Callable<Integer> {
                     .put("lower", b.lower())
                     .put("upper", b.upper()));
     root.put("testWindows", o.model().n());
+    root.put("testWindowsOutsideFittedLevels", o.outsideFittedLevels());
     root.put("testFrom", o.testFrom().toString());
     root.put("testTo", o.testTo().toString());
     root.put("arch", o.spec().architecture().wireName());

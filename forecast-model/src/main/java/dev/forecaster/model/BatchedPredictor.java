@@ -66,7 +66,8 @@ public final class BatchedPredictor implements AutoCloseable {
   /**
    * Predicts {@code count} windows already encoded by {@link WindowEncoder#encode}, back to back in
    * {@code encoded}, writing the forecasts in real units into {@code out}: window i's forecast of
-   * its {@code j}-th horizon at {@code i * outputs() + j}.
+   * its {@code j}-th horizon at {@code i * outputs() + j}; a level model's window far outside the
+   * levels it was fitted on gets persistence ({@link WindowEncoder#served}).
    *
    * @param baseValues each window's raw target value at its last reading
    */
@@ -84,7 +85,7 @@ public final class BatchedPredictor implements AutoCloseable {
     for (int i = 0; i < count; i++) {
       for (int j = 0; j < outputs; j++) {
         int o = i * outputs + j;
-        out[o] = encoder.toRealUnits(baseValues[i], network[o]);
+        out[o] = encoder.served(baseValues[i], network[o]);
       }
     }
   }

@@ -81,6 +81,34 @@ public final class WindowEncoder {
     return scaling.scaleTarget(spec.targetTransform().apply(baseValue, futureValue));
   }
 
+  /**
+   * Standard deviations of the training targets beyond which a level model does not forecast a
+   * window: its last target value is then so far from every level the model was fitted on (a series
+   * that first appeared after the training period, at another level; a trend far past the
+   * training's range) that the model extrapolates, and persistence is served instead. Fixed a
+   * priori: by Chebyshev's inequality at most 1/16 of any distribution lies that far out, and none
+   * of a bounded one such as a daily temperature's.
+   */
+  public static final double LEVEL_GUARD = 4;
+
+  /**
+   * Whether a level model serves persistence for a window whose last target value is {@code
+   * baseValue}: more than {@link #LEVEL_GUARD} standard deviations from the training targets' mean.
+   * A change or log-change target forecasts a step from that value, at any level: never.
+   */
+  public boolean outsideFittedLevels(double baseValue) {
+    return spec.targetTransform() == ValueTransform.LEVEL
+        && Math.abs(scaling.scaleTarget(baseValue)) > LEVEL_GUARD;
+  }
+
+  /**
+   * The forecast served from a network output: the output in real units, or the window's base value
+   * (persistence) where it lies {@link #outsideFittedLevels outside the fitted levels}.
+   */
+  public double served(double baseValue, double networkOutput) {
+    return outsideFittedLevels(baseValue) ? baseValue : toRealUnits(baseValue, networkOutput);
+  }
+
   /** A network output back in real units, given the window's base value. */
   public double toRealUnits(double baseValue, double networkOutput) {
     return spec.targetTransform().invert(baseValue, scaling.unscaleTarget(networkOutput));

@@ -39,6 +39,30 @@ class WindowEncoderTest {
     assertThat(encoder.toRealUnits(base, target)).isCloseTo(future, within(1e-9));
   }
 
+  @ParameterizedTest
+  @EnumSource(ValueTransform.class)
+  void aLevelModelServesPersistenceFarOutsideTheLevelsItWasFittedOn(ValueTransform target) {
+    // fitted on targets of mean 20 and standard deviation 5: 4 of them reach from 0 to 40
+    Scaling fitted = new Scaling(new double[] {20, 1}, new double[] {5, 1}, 20, 5);
+    WindowEncoder encoder =
+        new WindowEncoder(
+            spec(ValueTransform.LEVEL, target, false).toBuilder().scaling(fitted).build());
+    double output = 0.3; // scaled: 21.5 for a level target
+
+    for (double inside : new double[] {0.5, 3, 20, 39.9}) {
+      assertThat(encoder.outsideFittedLevels(inside)).isFalse();
+      assertThat(encoder.served(inside, output)).isEqualTo(encoder.toRealUnits(inside, output));
+    }
+    for (double outside : new double[] {-0.5, 40.1, 250}) {
+      // a level target forecasts its fitted levels wherever the window is: not there; a change
+      // forecasts a step from the window's level, which is fine at any level
+      boolean level = target == ValueTransform.LEVEL;
+      assertThat(encoder.outsideFittedLevels(outside)).isEqualTo(level);
+      assertThat(encoder.served(outside, output))
+          .isEqualTo(level ? outside : encoder.toRealUnits(outside, output));
+    }
+  }
+
   @Test
   void logChangeInputsAreScaledReturnsOfEachStep() {
     WindowEncoder encoder =

@@ -16,6 +16,7 @@ import dev.forecaster.model.Sample;
 import dev.forecaster.model.Samples;
 import dev.forecaster.model.Scaling;
 import dev.forecaster.model.ScalingFit;
+import dev.forecaster.model.WindowEncoder;
 import dev.forecaster.model.WindowPolicy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -257,6 +258,8 @@ public final class TrainingRun {
    * @param coverage the first horizon's test coverage as served, by level
    * @param staticCoverage the first horizon's test coverage with the intervals fixed at validation
    * @param byHorizon every horizon's backtest, pooled over the folds, on its own test windows
+   * @param outsideFittedLevels the first horizon's test windows a level model served persistence
+   *     for, their level far outside those it was fitted on ({@link WindowEncoder#served})
    */
   public record Outcome(
       ModelSpec spec,
@@ -278,7 +281,8 @@ public final class TrainingRun {
       List<Fold> folds,
       Map<Double, Double> coverage,
       Map<Double, Double> staticCoverage,
-      List<HorizonOutcome> byHorizon) {}
+      List<HorizonOutcome> byHorizon,
+      int outsideFittedLevels) {}
 
   /**
    * One horizon's backtest pooled over the folds. Its test windows are those whose target (that
@@ -435,7 +439,8 @@ public final class TrainingRun {
       Trained last,
       List<NetworkTrainer.MemberRun> members,
       int season,
-      List<HorizonOutcome> byHorizon) {}
+      List<HorizonOutcome> byHorizon,
+      int outsideFittedLevels) {}
 
   private Backtest backtest(
       History history, Request request, LocalDate testFrom, IntConsumer onEpoch) {
@@ -480,6 +485,7 @@ public final class TrainingRun {
     List<Sample> test = List.of();
     double[] predicted = null;
     Scores pooled = null;
+    int outsideFittedLevels = 0;
     for (int j = 0; j < horizons; j++) {
       List<HorizonResult> parts = results.get(j);
       List<Sample> horizonTest = new ArrayList<>();
@@ -513,9 +519,26 @@ public final class TrainingRun {
         test = horizonTest;
         predicted = horizonPredicted;
         pooled = scores;
+        for (HorizonResult r : parts) { // each fold's windows by that fold's model
+          WindowEncoder encoder = new WindowEncoder(r.spec());
+          outsideFittedLevels +=
+              (int)
+                  r.split().test().stream()
+                      .filter(s -> encoder.outsideFittedLevels(s.baseValue()))
+                      .count();
+        }
       }
     }
-    return new Backtest(folds, test, predicted, pooled, last, last.members(), season, byHorizon);
+    return new Backtest(
+        folds,
+        test,
+        predicted,
+        pooled,
+        last,
+        last.members(),
+        season,
+        byHorizon,
+        outsideFittedLevels);
   }
 
   /**
@@ -917,7 +940,8 @@ public final class TrainingRun {
         b.folds(),
         b.byHorizon().get(0).coverage(),
         b.byHorizon().get(0).staticCoverage(),
-        b.byHorizon());
+        b.byHorizon(),
+        b.outsideFittedLevels());
   }
 
   /**

@@ -141,6 +141,56 @@ class TrainingRunTest {
   }
 
   @Test
+  void aSeriesFirstSeenInTheTestPeriodAtAnotherLevelGetsPersistenceFromALevelModel() {
+    // a station that joined after the training period, 80 degrees warmer than the one the level
+    // model was fitted on: its forecasts would be the old station's levels; it gets persistence
+    List<Reading> old = SeriesGenerator.generate(SeriesGenerator.Kind.SEASONAL, 1, 500, 2);
+    LocalDate testFrom = SeriesGenerator.START.plusDays(400);
+    List<Reading> readings = new ArrayList<>(old);
+    old.stream()
+        .filter(r -> !r.getDay().isBefore(testFrom.minusDays(20)))
+        .map(
+            r ->
+                Reading.newBuilder(r)
+                    .setSeriesId("joined")
+                    .setFeatures(
+                        Map.of(
+                            "value",
+                            r.getFeatures().get("value") + 80,
+                            "aux",
+                            r.getFeatures().get("aux")))
+                    .build())
+        .forEach(readings::add);
+    ModelSpec spec =
+        ModelSpec.builder()
+            .name("stations")
+            .features(List.of("value", "aux"))
+            .target("value")
+            .members(1)
+            .build();
+
+    TrainingRun.Outcome o =
+        new TrainingRun(CLOCK)
+            .run(
+                History.ofFile(readings),
+                TrainingRun.Request.backtest(spec, WeatherSlice.settings(5), testFrom),
+                e -> {});
+
+    List<Sample> test = o.test();
+    assertThat(test).extracting(Sample::seriesId).contains("joined", "seasonal-1");
+    for (int i = 0; i < test.size(); i++) {
+      Sample t = test.get(i);
+      if (t.seriesId().equals("joined")) {
+        assertThat(o.predicted()[i]).isEqualTo(t.baseValue());
+      } else {
+        assertThat(o.predicted()[i]).isNotEqualTo(t.baseValue()); // the model's own forecast
+      }
+    } // and the backtest says how many
+    assertThat(o.outsideFittedLevels())
+        .isEqualTo(test.stream().filter(t -> t.seriesId().equals("joined")).count());
+  }
+
+  @Test
   void aWarmStartedMemberStartsWhereTheWeightsItWasGivenEnded() {
     History history = WeatherSlice.history();
     ModelSpec spec = WeatherSlice.spec("slice", Architecture.GRU, 1);
