@@ -567,8 +567,8 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
     }
     if (forwardPass) {
       model.predictor.predict(model.encoded, model.base, model.count, model.out);
-      for (int i = 0; i < model.count; i++) { // served persistence (WindowEncoder.served)
-        if (model.encoder.outsideFittedLevels(model.base[i])) {
+      for (int i = 0; i < model.count; i++) { // served persistence by the predictor
+        if (model.encoder.outsideFittedLevels(model.encoded, i * model.fpw)) {
           outsideLevels.inc();
         }
       }

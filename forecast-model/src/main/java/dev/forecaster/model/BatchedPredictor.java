@@ -67,7 +67,7 @@ public final class BatchedPredictor implements AutoCloseable {
    * Predicts {@code count} windows already encoded by {@link WindowEncoder#encode}, back to back in
    * {@code encoded}, writing the forecasts in real units into {@code out}: window i's forecast of
    * its {@code j}-th horizon at {@code i * outputs() + j}; a level model's window far outside the
-   * levels it was fitted on gets persistence ({@link WindowEncoder#served}).
+   * levels it was fitted on gets persistence ({@link WindowEncoder#outsideFittedLevels}).
    *
    * @param baseValues each window's raw target value at its last reading
    */
@@ -83,9 +83,10 @@ public final class BatchedPredictor implements AutoCloseable {
     }
     float[] network = (count <= smallUpTo ? small : large).predict(new Batch(encoded, count));
     for (int i = 0; i < count; i++) {
+      boolean persist = encoder.outsideFittedLevels(encoded, i * floatsPerWindow);
       for (int j = 0; j < outputs; j++) {
         int o = i * outputs + j;
-        out[o] = encoder.served(baseValues[i], network[o]);
+        out[o] = persist ? baseValues[i] : encoder.toRealUnits(baseValues[i], network[o]);
       }
     }
   }

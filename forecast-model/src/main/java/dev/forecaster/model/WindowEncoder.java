@@ -82,31 +82,39 @@ public final class WindowEncoder {
   }
 
   /**
-   * Standard deviations of the training targets beyond which a level model does not forecast a
-   * window: its last target value is then so far from every level the model was fitted on (a series
-   * that first appeared after the training period, at another level; a trend far past the
-   * training's range) that the model extrapolates, and persistence is served instead. Fixed a
-   * priori: by Chebyshev's inequality at most 1/16 of any distribution lies that far out, and none
-   * of a bounded one such as a daily temperature's.
+   * Standard deviations of the training rows' levels beyond which a level model does not forecast a
+   * window lying there whole: every reading of its target that far from every level the model was
+   * fitted on, on one side (a series that first appeared after the training period at another
+   * level), so that the model would forecast levels of other series, and persistence is served
+   * instead. Fixed a priori, not tuned: by Chebyshev's inequality at most 1/16 of any distribution
+   * lies that far out, and a whole window of them in a row is a shift, not a spike.
    */
   public static final double LEVEL_GUARD = 4;
 
   /**
-   * Whether a level model serves persistence for a window whose last target value is {@code
-   * baseValue}: more than {@link #LEVEL_GUARD} standard deviations from the training targets' mean.
-   * A change or log-change target forecasts a step from that value, at any level: never.
+   * Whether a level model serves persistence for the window encoded at {@code offset} of {@code
+   * encoded} ({@link #encode}): every reading of its target more than {@link #LEVEL_GUARD} standard
+   * deviations from the training rows' mean, all on the same side. Only a level target read as
+   * levels can be: its inputs are then the levels scaled by the training rows' mean and standard
+   * deviation. A change or log-change target forecasts a step from the window's own level, at any
+   * level: never.
    */
-  public boolean outsideFittedLevels(double baseValue) {
-    return spec.targetTransform() == ValueTransform.LEVEL
-        && Math.abs(scaling.scaleTarget(baseValue)) > LEVEL_GUARD;
-  }
-
-  /**
-   * The forecast served from a network output: the output in real units, or the window's base value
-   * (persistence) where it lies {@link #outsideFittedLevels outside the fitted levels}.
-   */
-  public double served(double baseValue, double networkOutput) {
-    return outsideFittedLevels(baseValue) ? baseValue : toRealUnits(baseValue, networkOutput);
+  public boolean outsideFittedLevels(float[] encoded, int offset) {
+    if (spec.targetTransform() != ValueTransform.LEVEL
+        || spec.inputTransform() != ValueTransform.LEVEL) {
+      return false;
+    }
+    float first = encoded[offset + targetIndex];
+    if (!(Math.abs(first) > LEVEL_GUARD)) {
+      return false;
+    }
+    for (int r = 1; r < spec.windowLength(); r++) {
+      float z = encoded[offset + r * inputs + targetIndex];
+      if (!(Math.abs(z) > LEVEL_GUARD) || (z > 0) != (first > 0)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** A network output back in real units, given the window's base value. */

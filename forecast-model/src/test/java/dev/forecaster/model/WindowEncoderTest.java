@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import java.time.LocalDate;
 import java.util.List;
+import java.util.function.BiPredicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -41,26 +42,27 @@ class WindowEncoderTest {
 
   @ParameterizedTest
   @EnumSource(ValueTransform.class)
-  void aLevelModelServesPersistenceFarOutsideTheLevelsItWasFittedOn(ValueTransform target) {
-    // fitted on targets of mean 20 and standard deviation 5: 4 of them reach from 0 to 40
-    Scaling fitted = new Scaling(new double[] {20, 1}, new double[] {5, 1}, 20, 5);
+  void aLevelModelServesPersistenceForAWindowWholeOutsideTheLevelsItWasFittedOn(
+      ValueTransform target) {
+    // levels fitted with mean 20 and standard deviation 5: 4 of them reach from 0 to 40
+    Scaling fitted = new Scaling(new double[] {20, 1}, new double[] {5, 1}, 0, 1);
     WindowEncoder encoder =
         new WindowEncoder(
             spec(ValueTransform.LEVEL, target, false).toBuilder().scaling(fitted).build());
-    double output = 0.3; // scaled: 21.5 for a level target
+    BiPredicate<Double, Double> outside =
+        (before, last) -> {
+          float[] out = new float[encoder.floatsPerWindow()];
+          encoder.encode(new double[][] {{before, 1}, {last, 1}}, new int[] {0, 1}, out, 0);
+          return encoder.outsideFittedLevels(out, 0);
+        };
+    boolean level = target == ValueTransform.LEVEL;
 
-    for (double inside : new double[] {0.5, 3, 20, 39.9}) {
-      assertThat(encoder.outsideFittedLevels(inside)).isFalse();
-      assertThat(encoder.served(inside, output)).isEqualTo(encoder.toRealUnits(inside, output));
-    }
-    for (double outside : new double[] {-0.5, 40.1, 250}) {
-      // a level target forecasts its fitted levels wherever the window is: not there; a change
-      // forecasts a step from the window's level, which is fine at any level
-      boolean level = target == ValueTransform.LEVEL;
-      assertThat(encoder.outsideFittedLevels(outside)).isEqualTo(level);
-      assertThat(encoder.served(outside, output))
-          .isEqualTo(level ? outside : encoder.toRealUnits(outside, output));
-    }
+    assertThat(outside.test(20.0, 39.9)).isFalse();
+    assertThat(outside.test(20.0, 250.0)).as("a spike").isFalse();
+    assertThat(outside.test(-0.5, 40.5)).as("far out on both sides").isFalse();
+    // a change forecasts a step from the window's level, which is fine at any level
+    assertThat(outside.test(40.5, 250.0)).isEqualTo(level);
+    assertThat(outside.test(-80.0, -0.5)).isEqualTo(level);
   }
 
   @Test

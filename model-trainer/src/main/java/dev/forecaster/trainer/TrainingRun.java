@@ -259,7 +259,8 @@ public final class TrainingRun {
    * @param staticCoverage the first horizon's test coverage with the intervals fixed at validation
    * @param byHorizon every horizon's backtest, pooled over the folds, on its own test windows
    * @param outsideFittedLevels the first horizon's test windows a level model served persistence
-   *     for, their level far outside those it was fitted on ({@link WindowEncoder#served})
+   *     for, lying whole far outside the levels it was fitted on ({@link
+   *     WindowEncoder#outsideFittedLevels})
    */
   public record Outcome(
       ModelSpec spec,
@@ -521,11 +522,11 @@ public final class TrainingRun {
         pooled = scores;
         for (HorizonResult r : parts) { // each fold's windows by that fold's model
           WindowEncoder encoder = new WindowEncoder(r.spec());
-          outsideFittedLevels +=
-              (int)
-                  r.split().test().stream()
-                      .filter(s -> encoder.outsideFittedLevels(s.baseValue()))
-                      .count();
+          float[] window = new float[encoder.floatsPerWindow()];
+          for (Sample s : r.split().test()) {
+            encoder.encode(s.values(), s.epochDays(), window, 0);
+            outsideFittedLevels += encoder.outsideFittedLevels(window, 0) ? 1 : 0;
+          }
         }
       }
     }
