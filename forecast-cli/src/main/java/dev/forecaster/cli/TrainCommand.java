@@ -283,8 +283,8 @@ public final class TrainCommand implements Callable<Integer> {
     if (o.outsideFittedLevels() > 0) {
       out.printf(
           "          %d of them persistence: windows lying whole far outside the levels the model"
-              + " was fitted on (every reading more than %.0f standard deviations from them; a"
-              + " series that was not in the training period?)%n",
+              + " was fitted on (every reading more than %.0f standard deviations from their mean;"
+              + " a series that was not in the training period?)%n",
           o.outsideFittedLevels(), WindowEncoder.LEVEL_GUARD);
     }
     out.printf("%n  %-18s %10s %10s %8s %8s %7s%n", "", "MAE", "RMSE", "MAPE %", "sMAPE %", "MASE");

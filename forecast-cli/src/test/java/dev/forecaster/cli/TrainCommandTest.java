@@ -150,6 +150,9 @@ class TrainCommandTest {
         .contains("inputs [TMAX, TMIN, PRCP]");
     JsonNode json = new ObjectMapper().readTree(dir.resolve("m.json").toFile());
     assertThat(json.get("testWindows").asInt()).isEqualTo(145); // the last 20% of 723 windows
+    // one station all along: no window outside the levels the model was fitted on
+    assertThat(json.get("testWindowsOutsideFittedLevels").asInt()).isZero();
+    assertThat(cli.out.toString()).doesNotContain("of them persistence");
     JsonNode selection = json.get("selection");
     // a network or least squares, whichever the validation origins favour on this short history,
     // and the console says which is served

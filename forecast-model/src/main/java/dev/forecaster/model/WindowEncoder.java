@@ -83,11 +83,11 @@ public final class WindowEncoder {
 
   /**
    * Standard deviations of the training rows' levels beyond which a level model does not forecast a
-   * window lying there whole: every reading of its target that far from every level the model was
-   * fitted on, on one side (a series that first appeared after the training period at another
-   * level), so that the model would forecast levels of other series, and persistence is served
-   * instead. Fixed a priori, not tuned: by Chebyshev's inequality at most 1/16 of any distribution
-   * lies that far out, and a whole window of them in a row is a shift, not a spike.
+   * window lying there whole: every reading of its target that far from the training rows' mean, on
+   * one side (a series that first appeared after the training period at another level), where the
+   * model would forecast the levels of other series, and persistence is served instead. Fixed a
+   * priori, not tuned: by Chebyshev's inequality at most 1/16 of any distribution lies that far
+   * out, and a whole window of them in a row is a shift, not a spike.
    */
   public static final double LEVEL_GUARD = 4;
 

@@ -44,15 +44,20 @@ class WindowEncoderTest {
   @EnumSource(ValueTransform.class)
   void aLevelModelServesPersistenceForAWindowWholeOutsideTheLevelsItWasFittedOn(
       ValueTransform target) {
-    // levels fitted with mean 20 and standard deviation 5: 4 of them reach from 0 to 40
-    Scaling fitted = new Scaling(new double[] {20, 1}, new double[] {5, 1}, 0, 1);
+    // the target second of two features, with the day of year after them in every row; its levels
+    // fitted with mean 20 and standard deviation 5: 4 of them reach from 0 to 40
+    Scaling fitted = new Scaling(new double[] {100, 20}, new double[] {10, 5}, 0, 1);
     WindowEncoder encoder =
         new WindowEncoder(
-            spec(ValueTransform.LEVEL, target, false).toBuilder().scaling(fitted).build());
+            spec(ValueTransform.LEVEL, target, true).toBuilder()
+                .target("volume")
+                .scaling(fitted)
+                .build());
     BiPredicate<Double, Double> outside =
         (before, last) -> {
           float[] out = new float[encoder.floatsPerWindow()];
-          encoder.encode(new double[][] {{before, 1}, {last, 1}}, new int[] {0, 1}, out, 0);
+          // the other feature far out in every row: only the target's levels count
+          encoder.encode(new double[][] {{900, before}, {900, last}}, new int[] {0, 1}, out, 0);
           return encoder.outsideFittedLevels(out, 0);
         };
     boolean level = target == ValueTransform.LEVEL;
