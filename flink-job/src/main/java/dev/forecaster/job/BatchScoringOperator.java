@@ -566,12 +566,8 @@ public final class BatchScoringOperator extends AbstractStreamOperator<ScoredEve
       return;
     }
     if (forwardPass) {
-      model.predictor.predict(model.encoded, model.base, model.count, model.out);
-      for (int i = 0; i < model.count; i++) { // served persistence by the predictor
-        if (model.encoder.outsideFittedLevels(model.encoded, i * model.fpw)) {
-          outsideLevels.inc();
-        }
-      }
+      // windows lying whole outside a level model's fitted levels get persistence: counted
+      outsideLevels.inc(model.predictor.predict(model.encoded, model.base, model.count, model.out));
     } else {
       // scoring switched off (benchmarks): everything but the forward pass; persistence stands in
       for (int i = 0; i < model.count; i++) {

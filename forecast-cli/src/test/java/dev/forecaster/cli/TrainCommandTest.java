@@ -114,6 +114,55 @@ class TrainCommandTest {
   }
 
   @Test
+  void aStationThatJoinedAtAnotherLevelIsCountedWhereItGotPersistence() throws IOException {
+    // two years of Seattle, and a station 80 degrees warmer that joined just before the test part;
+    // the weather preset's level model (no search: it would serve persistence to both here)
+    List<String> lines =
+        Files.readAllLines(
+                Path.of(System.getProperty("forecaster.data.dir")).resolve("seattle-weather.csv"))
+            .subList(0, 731);
+    List<String> rows = new ArrayList<>(lines);
+    for (String line : lines.subList(1, lines.size())) {
+      String[] c = line.split(",");
+      if (c[1].compareTo("2013-08-20") >= 0) {
+        c[0] = "Hot";
+        c[3] = Double.toString(Double.parseDouble(c[3]) + 80);
+        c[4] = Double.toString(Double.parseDouble(c[4]) + 80);
+        rows.add(String.join(",", c));
+      }
+    }
+    Path csv = dir.resolve("stations.csv");
+    Files.write(csv, rows);
+
+    int exit =
+        cli.run(
+            "train",
+            "--preset",
+            "weather",
+            "--csv",
+            csv.toString(),
+            "--test-from",
+            "2013-09-01",
+            "--horizons",
+            "1",
+            "--no-publish",
+            "--members",
+            "1",
+            "--epochs",
+            "2",
+            "--metrics-json",
+            dir.resolve("m.json").toString());
+
+    assertThat(exit).as(cli.err.toString()).isZero();
+    JsonNode json = new ObjectMapper().readTree(dir.resolve("m.json").toFile());
+    int outside = json.get("testWindowsOutsideFittedLevels").asInt();
+    // the new station's test windows, not Seattle's
+    assertThat(outside).isPositive().isLessThan(json.get("testWindows").asInt());
+    assertThat(cli.out.toString())
+        .contains(outside + " of them persistence: windows lying whole far outside the levels");
+  }
+
+  @Test
   void anyDailyCsvTrainsThroughTheColumnMapping() throws IOException {
     Path csv = stationCsv();
 

@@ -70,11 +70,12 @@ public final class BatchedPredictor implements AutoCloseable {
    * levels it was fitted on gets persistence ({@link WindowEncoder#outsideFittedLevels}).
    *
    * @param baseValues each window's raw target value at its last reading
+   * @return how many of the windows got persistence, lying whole outside the fitted levels
    */
-  public void predict(float[] encoded, double[] baseValues, int count, double[] out)
+  public int predict(float[] encoded, double[] baseValues, int count, double[] out)
       throws TranslateException {
     if (count == 0) {
-      return;
+      return 0;
     }
     if (encoded.length < count * floatsPerWindow
         || baseValues.length < count
@@ -82,13 +83,16 @@ public final class BatchedPredictor implements AutoCloseable {
       throw new IllegalArgumentException("buffers hold fewer than " + count + " windows");
     }
     float[] network = (count <= smallUpTo ? small : large).predict(new Batch(encoded, count));
+    int persisted = 0;
     for (int i = 0; i < count; i++) {
       boolean persist = encoder.outsideFittedLevels(encoded, i * floatsPerWindow);
+      persisted += persist ? 1 : 0;
       for (int j = 0; j < outputs; j++) {
         int o = i * outputs + j;
         out[o] = persist ? baseValues[i] : encoder.toRealUnits(baseValues[i], network[o]);
       }
     }
+    return persisted;
   }
 
   /**

@@ -44,6 +44,34 @@ class BatchedPredictorTest {
   }
 
   @Test
+  void aLevelModelGivesPersistenceForAWindowWholeOutsideItsLevelsAndCountsIt() throws Exception {
+    // temp_max's levels fitted at 15 ± 7: 4 standard deviations reach 43; a window of a station
+    // far warmer lies whole above that, the usual one does not
+    ModelSpec level =
+        TestModels.spec(Architecture.GRU, 1).toBuilder()
+            .targetTransform(ValueTransform.LEVEL)
+            .build();
+    double[][] usual = {{14, 4}, {16, 4}, {15, 4}};
+    double[][] far = {{60, 4}, {62, 4}, {61, 4}};
+    try (LoadedModel model = TestModels.randomModel(level);
+        BatchedPredictor predictor = model.newPredictor()) {
+      WindowEncoder encoder = model.encoder();
+      int fpw = encoder.floatsPerWindow();
+      float[] encoded = new float[2 * fpw];
+      int[][] days = TestModels.days(2, 3).toArray(int[][]::new);
+      encoder.encode(usual, days[0], encoded, 0);
+      encoder.encode(far, days[1], encoded, fpw);
+      double[] out = new double[2];
+
+      int persisted = predictor.predict(encoded, new double[] {15, 61}, 2, out);
+
+      assertThat(persisted).isEqualTo(1);
+      assertThat(out[1]).isEqualTo(61.0);
+      assertThat(out[0]).isNotEqualTo(15.0).isBetween(-50.0, 80.0); // the network's own
+    }
+  }
+
+  @Test
   void anEmptyBatchIsNoForwardPass() throws Exception {
     try (LoadedModel model = TestModels.randomModel(TestModels.spec(Architecture.GRU, 1));
         BatchedPredictor predictor = model.newPredictor()) {
