@@ -21,6 +21,27 @@ class TrainCommandTest {
 
   private final CliRun cli = new CliRun();
 
+  /**
+   * {@code forecast train} with {@code args}, one member of two epochs and no publishing; it must
+   * succeed. Returns its metrics JSON.
+   */
+  private JsonNode trainBriefly(String... args) throws IOException {
+    List<String> all = new ArrayList<>(List.of("train"));
+    all.addAll(List.of(args));
+    all.addAll(
+        List.of(
+            "--no-publish",
+            "--members",
+            "1",
+            "--epochs",
+            "2",
+            "--metrics-json",
+            dir.resolve("m.json").toString()));
+    int exit = cli.run(all.toArray(String[]::new));
+    assertThat(exit).as(cli.err.toString()).isZero();
+    return new ObjectMapper().readTree(dir.resolve("m.json").toFile());
+  }
+
   /** The first two years of the shipped weather, as a station file of another shape. */
   private Path stationCsv() throws IOException {
     Path shipped =
@@ -134,9 +155,8 @@ class TrainCommandTest {
     Path csv = dir.resolve("stations.csv");
     Files.write(csv, rows);
 
-    int exit =
-        cli.run(
-            "train",
+    JsonNode json =
+        trainBriefly(
             "--preset",
             "weather",
             "--csv",
@@ -144,17 +164,7 @@ class TrainCommandTest {
             "--test-from",
             "2013-09-01",
             "--horizons",
-            "1",
-            "--no-publish",
-            "--members",
-            "1",
-            "--epochs",
-            "2",
-            "--metrics-json",
-            dir.resolve("m.json").toString());
-
-    assertThat(exit).as(cli.err.toString()).isZero();
-    JsonNode json = new ObjectMapper().readTree(dir.resolve("m.json").toFile());
+            "1");
     int outside = json.get("testWindowsOutsideFittedLevels").asInt();
     // the new station's test windows, not Seattle's
     assertThat(outside).isPositive().isLessThan(json.get("testWindows").asInt());
@@ -166,9 +176,8 @@ class TrainCommandTest {
   void anyDailyCsvTrainsThroughTheColumnMapping() throws IOException {
     Path csv = stationCsv();
 
-    int exit =
-        cli.run(
-            "train",
+    JsonNode json =
+        trainBriefly(
             "--csv",
             csv.toString(),
             "--delimiter",
@@ -182,22 +191,12 @@ class TrainCommandTest {
             "--target",
             "TMAX",
             "--domain",
-            "weather",
-            "--no-publish",
-            "--members",
-            "1",
-            "--epochs",
-            "2",
-            "--metrics-json",
-            dir.resolve("m.json").toString());
-
-    assertThat(exit).as(cli.err.toString()).isZero();
+            "weather");
     // the mapping alone: the form is chosen on the history before the test part
     assertThat(cli.out.toString())
         .contains("search:", "chosen:   ")
         .containsPattern("networks \\d+\\.\\d s of the 150\\.0 s budget \\(reference seconds\\)")
         .contains("inputs [TMAX, TMIN, PRCP]");
-    JsonNode json = new ObjectMapper().readTree(dir.resolve("m.json").toFile());
     assertThat(json.get("testWindows").asInt()).isEqualTo(145); // the last 20% of 723 windows
     // one station all along: no window outside the levels the model was fitted on
     assertThat(json.get("testWindowsOutsideFittedLevels").asInt()).isZero();
