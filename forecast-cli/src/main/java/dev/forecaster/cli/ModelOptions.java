@@ -128,7 +128,8 @@ public final class ModelOptions {
               + " reference machine (counted from the epochs and windows trained, not by the"
               + " clock; `forecast bench training-cost` compares this machine): 150s, 3m (default:"
               + " ${DEFAULT-VALUE}). Networks the budget leaves no time for are not tried; the"
-              + " final model gets fewer members (each trains once per horizon and fold).")
+              + " final model gets fewer members (each trains once per horizon and fold); 0s"
+              + " tries closed forms only (least squares, drift, persistence: seconds).")
   String budget;
 
   @Option(
@@ -362,7 +363,12 @@ public final class ModelOptions {
 
   /** How long the search and the final training may take together. */
   public Duration budget() {
-    return RetrainSchedule.parseDuration(budget);
+    Duration d = RetrainSchedule.parseDuration(budget);
+    if (d.isNegative()) {
+      throw new IllegalArgumentException(
+          "--budget is 0s (closed forms only) or more, got '" + budget + "'");
+    }
+    return d;
   }
 
   /** Parts of the test period in the rolling-origin backtest. */

@@ -51,6 +51,15 @@ class UserErrorsTest {
   }
 
   @Test
+  void aNegativeBudgetSaysWhatABudgetMayBe() {
+    CliRun cli = new CliRun();
+
+    int exit = cli.run("train", "--preset", "weather", "--no-publish", "--budget", "PT-5S");
+
+    assertOneLine(cli, exit, "--budget is 0s (closed forms only) or more, got 'PT-5S'");
+  }
+
+  @Test
   void aReplayOfWhichNoRowCouldBeReadFails() throws Exception {
     Path file = csv("day,close", "04/01/2021,10", "05/01/2021,11");
     CliRun cli = new CliRun();

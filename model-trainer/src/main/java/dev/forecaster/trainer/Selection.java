@@ -338,7 +338,9 @@ public final class Selection {
    * the history before {@code testFrom}.
    *
    * @param settings how networks are trained (epochs, patience, seed)
-   * @param budget in reference seconds ({@link TrainingCost})
+   * @param budget in reference seconds ({@link TrainingCost}); zero tries closed forms only (least
+   *     squares, the drift and persistence: a model in seconds), any other the first network step
+   *     at least
    * @param finalTrainings how many times each member of the final model is trained: once per
    *     horizon and backtest fold ({@link TrainingRun}); the members the budget pays for are
    *     divided by it
@@ -360,6 +362,10 @@ public final class Selection {
     if (finalTrainings < 1) {
       throw new IllegalArgumentException(
           "the final model is trained at least once, got " + finalTrainings);
+    }
+    if (budget.isNegative()) {
+      throw new IllegalArgumentException(
+          "a budget is 0 (closed forms only) or more, got " + budget);
     }
     long start = nanoTime.getAsLong();
     Origins origins = Origins.before(history, template, testFrom, windows);
@@ -394,8 +400,11 @@ public final class Selection {
     boolean tried = false;
     double spent = 0;
     double lastStep = 0; // what the last size and combination cost on every form
+    if (budget.isZero()) {
+      LOG.info("{}: budget 0: closed forms only, no network tried", template.name());
+    }
     search:
-    for (int hidden : space.hidden()) {
+    for (int hidden : budget.isZero() ? List.<Integer>of() : space.hidden()) {
       for (TrainingSettings.Combination how :
           List.of(TrainingSettings.Combination.BLEND, TrainingSettings.Combination.RESIDUAL)) {
         double elapsed = (nanoTime.getAsLong() - networksStart) / 1e9;

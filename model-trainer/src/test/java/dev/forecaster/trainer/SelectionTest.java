@@ -1,6 +1,7 @@
 package dev.forecaster.trainer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 import static org.assertj.core.api.Assertions.withinPercentage;
 
@@ -366,16 +367,34 @@ class SelectionTest {
   void theBudgetIsSpentByTheTrainingsCostNotByTheClock() {
     // a clock that never moves (an infinitely fast machine): the networks' cost in reference
     // seconds still stops the search after the first
-    Selection.Result r = searchOfTwoSizes(Duration.ZERO, () -> 0L);
+    Selection.Result r = searchOfTwoSizes(Duration.ofMillis(1), () -> 0L);
 
     assertThat(networks(r)).containsExactly("2 blend");
     assertThat(r.referenceSeconds()).isPositive();
   }
 
   @Test
+  void aBudgetOfZeroTriesClosedFormsOnly() {
+    Selection.Result r = searchOfTwoSizes(Duration.ZERO, () -> 0L);
+
+    assertThat(networks(r)).isEmpty();
+    assertThat(r.referenceSeconds()).isZero();
+    assertThat(r.chosen().hidden()).isNull();
+    assertThat(r.settings().combination())
+        .isIn(TrainingSettings.Combination.LINEAR, TrainingSettings.Combination.PERSISTENCE);
+    // least squares forms, the drift and persistence were all scored on the origins
+    assertThat(r.candidates())
+        .extracting(Selection.Candidate::stage)
+        .contains("form", "persistence");
+    assertThatThrownBy(() -> searchOfTwoSizes(Duration.ofSeconds(-1), () -> 0L))
+        .hasMessageContaining("0 (closed forms only) or more");
+  }
+
+  @Test
   void aNetworkIsTriedOnlyWhereWhatTheLastCostStillFitsInTheStagesShare() {
-    // what the first step costs (one size and combination; a budget of nothing stops after it)
-    double first = searchOfTwoSizes(Duration.ZERO, () -> 0L).referenceSeconds();
+    // what the first step costs (one size and combination; a budget of next to nothing stops after
+    // it)
+    double first = searchOfTwoSizes(Duration.ofMillis(1), () -> 0L).referenceSeconds();
     assertThat(first).isPositive();
     // a stage's share (half the budget) of one and a half first steps: the second would be
     // begun under the share and end past it, taking the final model's members with it
