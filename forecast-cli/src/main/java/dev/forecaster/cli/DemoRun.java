@@ -46,9 +46,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
  */
 final class DemoRun {
 
-  /** Epochs of the first, brief training of each model. */
-  static final int BOOTSTRAP_EPOCHS = 5;
-
   /**
    * One dataset of the demo: its readings, the model it trains (the preset's, or one named for the
    * readings' domain with its own target and features) and how the full model trains.
@@ -233,8 +230,11 @@ final class DemoRun {
 
   /**
    * The first version goes in service even if it does not beat persistence: a job needs a model. It
-   * is trained briefly (one network, a few epochs) so that forecasting starts at once; the
-   * trainer's round in the live period trains the full model, published only if better.
+   * is the search's closed forms alone (least squares of every form, the drift and persistence,
+   * chosen on rolling origins before the test part: a budget of 0) over the model's window, ready
+   * in seconds so that forecasting starts at once and no worse than the simplest forecasts from the
+   * first day; the trainer's round in the live period trains the networks, published only if they
+   * beat it.
    */
   private String trainFirstVersion(Dataset d, History all, ModelRegistry registry) {
     // the dataset's own series (a custom CSV may share feature names with the shipped weather)
@@ -247,25 +247,25 @@ final class DemoRun {
                 .flatMap(e -> e.getValue().stream())
                 .toList());
     ModelSpec spec = d.spec();
-    try (ProgressBar bar = ProgressBars.of("training " + spec.name() + " v1", 0, " epochs")) {
-      TrainingRun.Request request =
-          TrainingRun.Request.publish(
-                  spec.withMembers(1), d.training().withEpochs(BOOTSTRAP_EPOCHS), null, registry)
-              .publishingTheFirstVersion(true);
-      TrainingRun.Outcome o =
-          new TrainingRun(Clock.systemUTC()).run(own, request, epoch -> bar.step());
-      String line =
-          String.format(
-              "%s: first version, trained briefly (1 network, at most %d epochs): backtest MAE "
-                  + "%.3f vs persistence %.3f; %s",
-              spec.name(),
-              BOOTSTRAP_EPOCHS,
-              o.model().mae(),
-              o.persistence().mae(),
-              o.explanation());
-      out.println("trained:  " + line);
-      return line;
-    }
+    TrainingRun.Request request =
+        TrainingRun.Request.publish(spec.withMembers(1), d.training(), null, registry)
+            .searching(
+                (d.search() != null ? d.search() : Selection.Space.wide())
+                    .withWindows(List.of(spec.windowLength())),
+                Duration.ZERO)
+            .publishingTheFirstVersion(true);
+    TrainingRun.Outcome o = new TrainingRun(Clock.systemUTC()).run(own, request, epoch -> {});
+    String line =
+        String.format(
+            "%s: first version, closed forms only (%s, chosen on the history's rolling origins):"
+                + " backtest MAE %.3f vs persistence %.3f; %s",
+            spec.name(),
+            o.selection().chosen().describe(),
+            o.model().mae(),
+            o.persistence().mae(),
+            o.explanation());
+    out.println("trained:  " + line);
+    return line;
   }
 
   /**

@@ -130,7 +130,8 @@ class DemoITCase {
         assertThat(spans).hasSize(3);
       }
     }
-    // the first versions are trained briefly on purpose: the full round beats at least one
+    // the first versions are closed forms (least squares or persistence); the round's networks
+    // beat at least one of them
     assertThat(published).isPositive();
     String html = Files.readString(report);
     assertThat(html)
@@ -142,5 +143,10 @@ class DemoITCase {
             "By model version and horizon",
             "Retraining during the live period");
     assertThat(cli.out.toString()).contains("live day  12/12");
+    // the first versions: the search's closed forms, chosen on the history (a budget of 0)
+    assertThat(cli.out.toString())
+        .containsPattern("weather: first version, closed forms only \\((form|persistence)")
+        .containsPattern("stock: first version, closed forms only \\((form|persistence)");
+    assertThat(html).contains("first version, closed forms only");
   }
 }
