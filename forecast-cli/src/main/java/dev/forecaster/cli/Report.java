@@ -337,7 +337,7 @@ final class Report {
               esc(s.getKey()),
               s.getValue(),
               n.get("liveEvaluations").asLong(),
-              model <= pers ? "good" : "bad",
+              against(model, pers),
               model,
               pers,
               percent(n.get("liveCoverage").get("0.8")),
@@ -345,6 +345,17 @@ final class Report {
               n.get("modelVersions").toString()));
     }
     h.append("</table>");
+  }
+
+  /**
+   * The style of a model's MAE against persistence's: better, worse, or neither where they are the
+   * same as shown (a model that serves persistence is not better than it).
+   */
+  static String against(double model, double persistence) {
+    if (fmt(model).equals(fmt(persistence))) {
+      return "";
+    }
+    return model < persistence ? "good" : "bad";
   }
 
   private static String share(Double share) {
@@ -377,7 +388,7 @@ final class Report {
                 v.last(),
                 v.forecasts(),
                 v.evaluations(),
-                v.mae() <= v.persistenceMae() ? "good" : "bad",
+                against(v.mae(), v.persistenceMae()),
                 fmt(v.mae()),
                 fmt(v.persistenceMae()),
                 share(v.coverage().get(0.8)),
@@ -393,13 +404,13 @@ final class Report {
     }
     h.append(
         "<h2>Retraining during the live period</h2><p>The trainer service's scheduled round:"
-            + " history from the readings topic, training in the served model's form (in the demo:"
-            + " a preset's form with at most "
+            + " history from the readings topic, training the model's own form (in the demo: a"
+            + " preset's networks, at most "
             + DemoCommand.MAX_MEMBERS
-            + " networks per horizon, 2 with --quick; a --csv model's form searched first),"
-            + " backtest on the most recent 20% of windows against persistence and the version in"
-            + " service; published only if better. The running job picks a published version up"
-            + " from the models topic without a"
+            + " per horizon, 2 with --quick; a --csv model's form searched first; the first version"
+            + " in service is the search's closed forms alone), backtest on the most recent 20% of"
+            + " windows against persistence and the version in service; published only if better."
+            + " The running job picks a published version up from the models topic without a"
             + " restart.</p><table><tr><th>model</th><th>trigger</th><th>readings</th><th>challenger"
             + " MAE</th><th>champion MAE</th><th>persistence MAE</th><th>decision</th></tr>");
     for (RoundRecord r : rounds) {

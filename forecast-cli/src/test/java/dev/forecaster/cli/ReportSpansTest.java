@@ -55,6 +55,15 @@ class ReportSpansTest {
   }
 
   @Test
+  void aModelAsGoodAsPersistenceAsShownIsNeitherGreenNorRed() {
+    assertThat(Report.against(1.549, 1.6)).isEqualTo("good");
+    assertThat(Report.against(1.798, 1.768)).isEqualTo("bad");
+    // a model serving persistence: its MAE is persistence's, up to float rounding
+    assertThat(Report.against(43.754, 43.754)).isEmpty();
+    assertThat(Report.against(43.75400001, 43.754)).isEmpty();
+  }
+
+  @Test
   void anEvaluationWithAnIdNotTheJobsStillCountsAndStopsNothing() {
     Evaluation foreign =
         evaluation(LocalDate.of(2020, 1, 9)).setForecastId("from another producer").build();
