@@ -221,7 +221,7 @@ public final class TrainCommand implements Callable<Integer> {
               ? String.format("%.2f", sel.dickeyFuller())
               : "not computed",
           sel.levelMargin() == 0
-              ? "the target reverts to its seasonal mean"
+              ? "the target reverts to its seasonal mean; a change target is not shifted"
               : "the target may wander, as a random walk or a price does");
       // the networks, the five best least-squares forms, then the drift and persistence
       List<Selection.Candidate> shown = new ArrayList<>();

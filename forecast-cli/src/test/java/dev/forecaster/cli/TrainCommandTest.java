@@ -231,7 +231,8 @@ class TrainCommandTest {
     assertThat(cli.out.toString())
         .contains(
             "a level target had to beat a change target by 0% and any model persistence by 1"
-                + " standard error(s) (Dickey-Fuller statistic -");
+                + " standard error(s) (Dickey-Fuller statistic -")
+        .contains("the target reverts to its seasonal mean; a change target is not shifted");
     assertThat(json.get("form").get("window").asInt())
         .isEqualTo(selection.get("chosen").get("window").asInt());
   }

@@ -378,7 +378,7 @@ public final class Selection {
         testFrom,
         String.format(Locale.ROOT, "%.2f", dickeyFuller),
         String.format(Locale.ROOT, "%.0f", levelMargin * 100));
-    Forms forms = formStage(history, template, origins, space, windows, levelMargin);
+    Forms forms = formStage(history, template, origins, space, windows, dickeyFuller);
     Scored drift = drift(history, template, origins, space, windows);
     Scored persistence = persistence(history, drift.candidate(), template, origins, windows);
     List<Candidate> candidates = new ArrayList<>();
@@ -674,7 +674,8 @@ public final class Selection {
       Origins origins,
       Space space,
       WindowPolicy windows,
-      double levelMargin) {
+      double dickeyFuller) {
+    double levelMargin = levelMargin(dickeyFuller);
     boolean positive = allPositive(history, template.features());
     List<Scored> forms = new ArrayList<>();
     for (ValueTransform t : space.transforms()) {
@@ -700,7 +701,7 @@ public final class Selection {
                     spec,
                     origins,
                     space.ridges(),
-                    space.biasShift(),
+                    biasShifts(space, t, dickeyFuller),
                     space.lossFor(t) == TrainingSettings.Loss.MAE,
                     windows));
           }
@@ -821,6 +822,22 @@ public final class Selection {
    */
   static boolean mayWander(double dickeyFuller) {
     return !(dickeyFuller < MEAN_REVERTING_BELOW);
+  }
+
+  /**
+   * Whether a form of transform {@code t} may be shifted by its validation bias, as the search's
+   * space allows: never a change target of a series that clearly reverts to its seasonal mean
+   * ({@link #mayWander} false), unless the space holds nothing but the shift (a flag). Its changes
+   * average out over the season; the median of the newest validation residuals added to every
+   * forecast change is a drift of the passing season, which goes on in the forecasts after the
+   * season has turned. (A level's shift moves the level it reverts to, as a warmer year does.)
+   */
+  static List<Boolean> biasShifts(Space space, ValueTransform t, double dickeyFuller) {
+    return t != ValueTransform.LEVEL
+            && !mayWander(dickeyFuller)
+            && space.biasShift().contains(false)
+        ? List.of(false)
+        : space.biasShift();
   }
 
   /**

@@ -456,6 +456,43 @@ class SelectionTest {
   }
 
   @Test
+  void aChangeTargetOfASeriesThatRevertsToItsSeasonalMeanIsNeverShifted() {
+    // seasonal seed 3: on its origins the validation bias shift helps a dozen change forms (the
+    // season's drift of the validation windows goes on into the next tenth), as it did a river's
+    // flow whose test period the season had turned on
+    History history =
+        History.ofFile(SeriesGenerator.generate(SeriesGenerator.Kind.SEASONAL, 1, 1500, 3));
+    Selection.Result r =
+        Selection.select(
+            history,
+            template(),
+            QUICK,
+            SeriesGenerator.START.plusDays(1200),
+            Selection.Space.wide(),
+            Duration.ZERO,
+            1,
+            WindowPolicy.DEFAULT,
+            e -> {},
+            () -> 0L);
+
+    assertThat(Selection.mayWander(r.dickeyFuller())).isFalse();
+    List<Selection.Candidate> changes =
+        r.candidates().stream()
+            .filter(c -> c.stage().equals("form") && !c.transform().equals("level"))
+            .toList();
+    assertThat(changes).hasSizeGreaterThan(10).noneMatch(Selection.Candidate::biasShift);
+    // a level's shift is still tried there, a change's where the target may wander, and a flag
+    // that asks for the shift gets it
+    assertThat(Selection.biasShifts(space(), ValueTransform.LEVEL, -9)).contains(true);
+    assertThat(Selection.biasShifts(space(), ValueTransform.CHANGE, -2)).contains(true);
+    assertThat(Selection.biasShifts(space(), ValueTransform.CHANGE, -9)).containsExactly(false);
+    assertThat(
+            Selection.biasShifts(
+                space().withBiasShift(List.of(true)), ValueTransform.LOG_CHANGE, -9))
+        .containsExactly(true);
+  }
+
+  @Test
   void theSearchScoresABiasShiftAsTheServedModelComputesIt() {
     // a value that rises by 1 on nine days in ten and falls by 9 on the tenth, the day drawn at
     // random: the changes' mean is 0, their median +1, nothing in the past tells the fall, and
