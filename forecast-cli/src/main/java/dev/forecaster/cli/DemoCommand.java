@@ -160,7 +160,7 @@ final class DemoCommand implements Callable<Integer> {
               .members(quick ? 2 : 5)
               .horizons(horizons)
               .build();
-      // no preset: the first version is the template, the trainer's round searches its form
+      // no preset: the first version is the search's closed forms, the round searches its form
       return List.of(
           new DemoRun.Dataset(
               file.getFileName().toString(),

@@ -62,6 +62,9 @@ final class DemoRun {
   private record Timeline(
       List<Reading> history, List<List<Reading>> liveByDay, Map<String, LocalDate> liveFrom) {}
 
+  /** Epochs of a first version trained on a history too short for a search. */
+  static final int BRIEF_EPOCHS = 5;
+
   private final PrintWriter out;
   private final int liveDays;
   private final long paceMs;
@@ -230,11 +233,11 @@ final class DemoRun {
 
   /**
    * The first version goes in service even if it does not beat persistence: a job needs a model. It
-   * is the search's closed forms alone (least squares of every form, the drift and persistence,
-   * chosen on rolling origins before the test part: a budget of 0) over the model's window, ready
-   * in seconds so that forecasting starts at once and no worse than the simplest forecasts from the
-   * first day; the trainer's round in the live period trains the networks, published only if they
-   * beat it.
+   * is the search's closed forms alone over the model's window (least squares of every form, the
+   * drift and persistence, chosen on rolling origins before the test part: a budget of 0), ready in
+   * seconds so that forecasting starts at once with the best of the simplest forecasts on the
+   * history; the trainer's round in the live period trains the networks, published only if they
+   * beat it. A history too short for a search gets a network trained briefly instead.
    */
   private String trainFirstVersion(Dataset d, History all, ModelRegistry registry) {
     // the dataset's own series (a custom CSV may share feature names with the shipped weather)
@@ -249,21 +252,48 @@ final class DemoRun {
     ModelSpec spec = d.spec();
     TrainingRun.Request request =
         TrainingRun.Request.publish(spec.withMembers(1), d.training(), null, registry)
-            .searching(
-                (d.search() != null ? d.search() : Selection.Space.wide())
-                    .withWindows(List.of(spec.windowLength())),
-                Duration.ZERO)
             .publishingTheFirstVersion(true);
-    TrainingRun.Outcome o = new TrainingRun(Clock.systemUTC()).run(own, request, epoch -> {});
+    TrainingRun.Outcome o;
+    String how;
+    try {
+      o =
+          new TrainingRun(Clock.systemUTC())
+              .run(
+                  own,
+                  request.searching(
+                      (d.search() != null ? d.search() : Selection.Space.wide())
+                          .withWindows(List.of(spec.windowLength())),
+                      Duration.ZERO),
+                  epoch -> {});
+      how =
+          "closed forms only ("
+              + o.selection().chosen().describe()
+              + ", chosen on the history's rolling origins)";
+    } catch (Selection.TooShortForASearch e) {
+      try (ProgressBar bar = ProgressBars.of("training " + spec.name() + " v1", 0, " epochs")) {
+        o =
+            new TrainingRun(Clock.systemUTC())
+                .run(
+                    own,
+                    TrainingRun.Request.publish(
+                            spec.withMembers(1),
+                            d.training().withEpochs(BRIEF_EPOCHS),
+                            null,
+                            registry)
+                        .publishingTheFirstVersion(true),
+                    epoch -> bar.step());
+      }
+      how =
+          "trained briefly (1 network, at most "
+              + BRIEF_EPOCHS
+              + " epochs: "
+              + e.getMessage()
+              + ")";
+    }
     String line =
         String.format(
-            "%s: first version, closed forms only (%s, chosen on the history's rolling origins):"
-                + " backtest MAE %.3f vs persistence %.3f; %s",
-            spec.name(),
-            o.selection().chosen().describe(),
-            o.model().mae(),
-            o.persistence().mae(),
-            o.explanation());
+            "%s: first version, %s: backtest MAE %.3f vs persistence %.3f; %s",
+            spec.name(), how, o.model().mae(), o.persistence().mae(), o.explanation());
     out.println("trained:  " + line);
     return line;
   }
@@ -328,8 +358,8 @@ final class DemoRun {
 
   /**
    * The trainer's scheduled round, half-way through the live period, for every model: the trainer
-   * service's own round (history from the readings topic up to now, training in the served form, a
-   * preset's with at most {@link DemoCommand#MAX_MEMBERS} networks per horizon, a --csv model's
+   * service's own round (history from the readings topic up to now, training the model's own form,
+   * a preset's with at most {@link DemoCommand#MAX_MEMBERS} networks per horizon, a --csv model's
    * searched first; backtest against persistence and the version in service, published only if
    * better). The feed waits for it, so that the switch falls inside the live period however long it
    * takes.

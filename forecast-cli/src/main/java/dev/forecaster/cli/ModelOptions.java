@@ -128,8 +128,9 @@ public final class ModelOptions {
               + " reference machine (counted from the epochs and windows trained, not by the"
               + " clock; `forecast bench training-cost` compares this machine): 150s, 3m (default:"
               + " ${DEFAULT-VALUE}). Networks the budget leaves no time for are not tried; the"
-              + " final model gets fewer members (each trains once per horizon and fold); 0s"
-              + " tries closed forms only (least squares, drift, persistence: seconds).")
+              + " final model gets fewer members (each trains once per horizon and fold). In a"
+              + " search (without a preset, or with --search), 0s tries closed forms only (least"
+              + " squares, drift, persistence: seconds).")
   String budget;
 
   @Option(

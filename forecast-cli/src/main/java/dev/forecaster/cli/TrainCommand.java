@@ -137,7 +137,7 @@ public final class TrainCommand implements Callable<Integer> {
     try (ProgressBar bar = ProgressBars.of("training " + template.name(), 0, " epochs")) {
       outcome = new TrainingRun(Clock.systemUTC()).run(history, request, epoch -> bar.step());
     }
-    report(out, outcome);
+    report(out, outcome, search != null && !search.biasShift().contains(false));
     if (metricsJson != null) {
       writeJson(metricsJson, outcome);
       out.println("metrics:  " + metricsJson);
@@ -200,17 +200,24 @@ public final class TrainCommand implements Callable<Integer> {
     }
   }
 
-  private static void report(PrintWriter out, TrainingRun.Outcome o) {
+  /**
+   * The console's account of a training.
+   *
+   * @param shiftForced whether {@code --bias-correction} left the search no form without the shift
+   */
+  private static void report(PrintWriter out, TrainingRun.Outcome o, boolean shiftForced) {
     ModelSpec s = o.spec();
     if (o.selection() != null) {
       Selection.Result sel = o.selection();
       out.printf(
-          "search:   %d candidates in %.1f s, networks %.1f s of the %.1f s budget (reference"
-              + " seconds), on the history before %s only%n",
+          "search:   %d candidates in %.1f s, %s, on the history before %s only%n",
           sel.candidates().size(),
           sel.seconds(),
-          sel.referenceSeconds(),
-          sel.budgetSeconds(),
+          sel.budgetSeconds() == 0
+              ? "closed forms only (a budget of 0)"
+              : String.format(
+                  "networks %.1f s of the %.1f s budget (reference seconds)",
+                  sel.referenceSeconds(), sel.budgetSeconds()),
           o.testFrom());
       out.printf(
           "          a level target had to beat a change target by %.0f%% and any model"
@@ -221,7 +228,8 @@ public final class TrainCommand implements Callable<Integer> {
               ? String.format("%.2f", sel.dickeyFuller())
               : "not computed",
           sel.levelMargin() == 0
-              ? "the target reverts to its seasonal mean; a change target is not shifted"
+              ? "the target reverts to its seasonal mean"
+                  + (shiftForced ? "" : "; a change target is not shifted")
               : "the target may wander, as a random walk or a price does");
       // the networks, the five best least-squares forms, then the drift and persistence
       List<Selection.Candidate> shown = new ArrayList<>();

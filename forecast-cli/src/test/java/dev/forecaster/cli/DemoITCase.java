@@ -130,8 +130,8 @@ class DemoITCase {
         assertThat(spans).hasSize(3);
       }
     }
-    // the first versions are closed forms (least squares or persistence); the round's networks
-    // beat at least one of them
+    // the first versions are closed forms (least squares, the drift or persistence); the round's
+    // networks beat at least one of them
     assertThat(published).isPositive();
     String html = Files.readString(report);
     assertThat(html)
@@ -145,8 +145,8 @@ class DemoITCase {
     assertThat(cli.out.toString()).contains("live day  12/12");
     // the first versions: the search's closed forms, chosen on the history (a budget of 0)
     assertThat(cli.out.toString())
-        .containsPattern("weather: first version, closed forms only \\((form|persistence)")
-        .containsPattern("stock: first version, closed forms only \\((form|persistence)");
+        .containsPattern("weather: first version, closed forms only \\((form|drift|persistence)")
+        .containsPattern("stock: first version, closed forms only \\((form|drift|persistence)");
     assertThat(html).contains("first version, closed forms only");
   }
 }

@@ -233,8 +233,39 @@ class TrainCommandTest {
             "a level target had to beat a change target by 0% and any model persistence by 1"
                 + " standard error(s) (Dickey-Fuller statistic -")
         .contains("the target reverts to its seasonal mean; a change target is not shifted");
+    assertThat(selection.get("candidates"))
+        .filteredOn(c -> !c.get("transform").asText().equals("level"))
+        .isNotEmpty()
+        .noneMatch(c -> c.get("biasShift").asBoolean());
     assertThat(json.get("form").get("window").asInt())
         .isEqualTo(selection.get("chosen").get("window").asInt());
+  }
+
+  @Test
+  void aBudgetOfZeroServesAClosedFormInSeconds() throws IOException {
+    JsonNode json =
+        trainBriefly(
+            "--csv",
+            stationCsv().toString(),
+            "--delimiter",
+            ";",
+            "--series-id",
+            "KSEA",
+            "--time-column",
+            "DATE",
+            "--features",
+            "TMAX,TMIN,PRCP",
+            "--target",
+            "TMAX",
+            "--budget",
+            "0s");
+    JsonNode selection = json.get("selection");
+    assertThat(selection.get("referenceSeconds").asDouble()).isZero();
+    assertThat(selection.get("candidates"))
+        .isNotEmpty()
+        .noneMatch(c -> c.get("stage").asText().equals("network"));
+    assertThat(selection.get("chosen").get("stage").asText()).isIn("form", "drift", "persistence");
+    assertThat(cli.out.toString()).contains("closed forms only (a budget of 0)");
   }
 
   @Test

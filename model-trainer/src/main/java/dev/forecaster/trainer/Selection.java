@@ -43,7 +43,8 @@ import org.slf4j.LoggerFactory;
  *       (no change), the simplest of all.
  *   <li><b>Network</b>: on the simplest form within noise of the best and, where they differ, on
  *       the best, small ensembles per hidden size, joined to that least squares (its highway)
- *       either as a correction of its residuals or blended with it.
+ *       either as a correction of its residuals or blended with it. A budget of 0 tries none:
+ *       closed forms only.
  * </ol>
  *
  * The simplest candidate within one standard error of the best wins (the error of the paired
@@ -363,10 +364,7 @@ public final class Selection {
       throw new IllegalArgumentException(
           "the final model is trained at least once, got " + finalTrainings);
     }
-    if (budget.isNegative()) {
-      throw new IllegalArgumentException(
-          "a budget is 0 (closed forms only) or more, got " + budget);
-    }
+    requireBudget(budget);
     long start = nanoTime.getAsLong();
     Origins origins = Origins.before(history, template, testFrom, windows);
     double dickeyFuller = dickeyFuller(history, template.target(), testFrom);
@@ -408,7 +406,7 @@ public final class Selection {
       for (TrainingSettings.Combination how :
           List.of(TrainingSettings.Combination.BLEND, TrainingSettings.Combination.RESIDUAL)) {
         double elapsed = (nanoTime.getAsLong() - networksStart) / 1e9;
-        boolean first = !tried; // the first is always tried
+        boolean first = !tried; // the first is always tried (a budget of 0 tries none)
         // the next is started only if it fits in what is left of the stage's share, counted at what
         // the last one cost: a step begun just under the share would take the final model's
         // members with it (they are paid from the rest)
@@ -630,6 +628,26 @@ public final class Selection {
         .build();
   }
 
+  /**
+   * A search's budget, checked: 0 (closed forms only) or more.
+   *
+   * @throws IllegalArgumentException where it is negative
+   */
+  public static Duration requireBudget(Duration budget) {
+    if (budget.isNegative()) {
+      throw new IllegalArgumentException(
+          "a budget is 0 (closed forms only) or more, got " + budget);
+    }
+    return budget;
+  }
+
+  /** A history with too few windows before the test part to choose a form on its origins. */
+  public static final class TooShortForASearch extends IllegalArgumentException {
+    TooShortForASearch(String message) {
+      super(message);
+    }
+  }
+
   /** The origins of a history: where each starts and ends, by target day. */
   record Origins(List<LocalDate> from, List<LocalDate> until) {
 
@@ -640,7 +658,7 @@ public final class Selection {
               .filter(s -> s.targetDay().isBefore(testFrom))
               .toList();
       if (before.size() < 60) {
-        throw new IllegalArgumentException(
+        throw new TooShortForASearch(
             "too few windows before "
                 + testFrom
                 + " to choose a form ("

@@ -94,6 +94,9 @@ public final class TrainingRun {
       if (folds < 1) {
         throw new IllegalArgumentException("a backtest has at least one fold, got " + folds);
       }
+      if (budget != null) {
+        Selection.requireBudget(budget);
+      }
     }
 
     /** Trains and backtests only: no registry, nothing published. */
@@ -358,7 +361,8 @@ public final class TrainingRun {
             : Split.defaultTestFrom(Samples.of(history, request.template(), request.windows()));
     Selection.Result selection = null;
     Request chosen = request;
-    if (request.search() != null && request.search().searches()) {
+    // a budget of 0 asks for the closed forms even where flags left nothing else to choose
+    if (request.search() != null && (request.search().searches() || request.budget().isZero())) {
       selection =
           Selection.select(
               history,
