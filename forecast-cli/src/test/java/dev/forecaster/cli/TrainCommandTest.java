@@ -42,6 +42,33 @@ class TrainCommandTest {
     return new ObjectMapper().readTree(dir.resolve("m.json").toFile());
   }
 
+  /** The column mapping of {@link #stationCsv}, reading TMAX, TMIN, PRCP for TMAX, then more. */
+  private String[] stationMapping(String... more) throws IOException {
+    return stationMappingOf("TMAX,TMIN,PRCP", "TMAX", more);
+  }
+
+  /** The column mapping of {@link #stationCsv} with these features and target, then more. */
+  private String[] stationMappingOf(String features, String target, String... more)
+      throws IOException {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--csv",
+                stationCsv().toString(),
+                "--delimiter",
+                ";",
+                "--series-id",
+                "KSEA",
+                "--time-column",
+                "DATE",
+                "--features",
+                features,
+                "--target",
+                target));
+    args.addAll(List.of(more));
+    return args.toArray(String[]::new);
+  }
+
   /** The first two years of the shipped weather, as a station file of another shape. */
   private Path stationCsv() throws IOException {
     Path shipped =
@@ -174,24 +201,7 @@ class TrainCommandTest {
 
   @Test
   void anyDailyCsvTrainsThroughTheColumnMapping() throws IOException {
-    Path csv = stationCsv();
-
-    JsonNode json =
-        trainBriefly(
-            "--csv",
-            csv.toString(),
-            "--delimiter",
-            ";",
-            "--series-id",
-            "KSEA",
-            "--time-column",
-            "DATE",
-            "--features",
-            "TMAX,TMIN,PRCP",
-            "--target",
-            "TMAX",
-            "--domain",
-            "weather");
+    JsonNode json = trainBriefly(stationMapping("--domain", "weather"));
     // the mapping alone: the form is chosen on the history before the test part
     assertThat(cli.out.toString())
         .contains("search:", "chosen:   ")
@@ -243,22 +253,7 @@ class TrainCommandTest {
 
   @Test
   void aBudgetOfZeroServesAClosedFormInSeconds() throws IOException {
-    JsonNode json =
-        trainBriefly(
-            "--csv",
-            stationCsv().toString(),
-            "--delimiter",
-            ";",
-            "--series-id",
-            "KSEA",
-            "--time-column",
-            "DATE",
-            "--features",
-            "TMAX,TMIN,PRCP",
-            "--target",
-            "TMAX",
-            "--budget",
-            "0s");
+    JsonNode json = trainBriefly(stationMapping("--budget", "0s"));
     JsonNode selection = json.get("selection");
     assertThat(selection.get("referenceSeconds").asDouble()).isZero();
     assertThat(selection.get("candidates"))
@@ -341,22 +336,9 @@ class TrainCommandTest {
 
   @Test
   void aTargetTheModelDoesNotReadIsAUsageError() throws IOException {
-    int exit =
-        cli.run(
-            "train",
-            "--csv",
-            stationCsv().toString(),
-            "--delimiter",
-            ";",
-            "--series-id",
-            "KSEA",
-            "--time-column",
-            "DATE",
-            "--features",
-            "TMAX,TMIN",
-            "--target",
-            "PRCP",
-            "--no-publish");
+    List<String> args = new ArrayList<>(List.of("train"));
+    args.addAll(List.of(stationMappingOf("TMAX,TMIN", "PRCP", "--no-publish")));
+    int exit = cli.run(args.toArray(String[]::new));
 
     assertThat(exit).isEqualTo(2);
     assertThat(cli.err.toString())

@@ -46,6 +46,25 @@ class SelectionTest {
   }
 
   /** A search over transforms, calendar inputs and ridges; one network size to keep it short. */
+  /** Seasonal seed 3 of 1,500 days. */
+  private static final History SEASONAL_3 =
+      History.ofFile(SeriesGenerator.generate(SeriesGenerator.Kind.SEASONAL, 1, 1500, 3));
+
+  /** A search of {@code space} on {@link #SEASONAL_3} with its last 300 days as the test part. */
+  private static Selection.Result searchSeasonal3(Selection.Space space, Duration budget) {
+    return Selection.select(
+        SEASONAL_3,
+        template(),
+        QUICK,
+        SeriesGenerator.START.plusDays(1200),
+        space,
+        budget,
+        1,
+        WindowPolicy.DEFAULT,
+        e -> {},
+        System::nanoTime);
+  }
+
   private static Selection.Space space() {
     return Selection.Space.wide().withWindows(List.of(7)).withHidden(List.of(4));
   }
@@ -158,20 +177,9 @@ class SelectionTest {
   void networksAlsoReadTheInputsOfTheBestFormWhereTheSimplestWithinNoiseLeavesOneOut() {
     // on this series the day of year helps least squares by less than noise, so the simplest form
     // leaves it out; a network may need it to learn how the season changes the days that follow
-    History history =
-        History.ofFile(SeriesGenerator.generate(SeriesGenerator.Kind.SEASONAL, 1, 1500, 3));
-    Selection.Result r =
-        Selection.select(
-            history,
-            template(),
-            QUICK,
-            SeriesGenerator.START.plusDays(1200),
-            space(),
-            Duration.ofSeconds(1), // one size and combination, on each form
-            1,
-            WindowPolicy.DEFAULT,
-            e -> {},
-            System::nanoTime);
+    History history = SEASONAL_3;
+    // one size and combination, on each form
+    Selection.Result r = searchSeasonal3(space(), Duration.ofSeconds(1));
 
     // a seasonal series reverts to its seasonal mean: a level needs no margin there
     assertThat(Selection.dickeyFuller(history, "value", SeriesGenerator.START.plusDays(1200)))
@@ -460,20 +468,7 @@ class SelectionTest {
     // seasonal seed 3: on its origins the validation bias shift helps a dozen change forms (the
     // season's drift of the validation windows goes on into the next tenth), as it did a river's
     // flow whose test period the season had turned on
-    History history =
-        History.ofFile(SeriesGenerator.generate(SeriesGenerator.Kind.SEASONAL, 1, 1500, 3));
-    Selection.Result r =
-        Selection.select(
-            history,
-            template(),
-            QUICK,
-            SeriesGenerator.START.plusDays(1200),
-            Selection.Space.wide(),
-            Duration.ZERO,
-            1,
-            WindowPolicy.DEFAULT,
-            e -> {},
-            () -> 0L);
+    Selection.Result r = searchSeasonal3(Selection.Space.wide(), Duration.ZERO);
 
     assertThat(Selection.mayWander(r.dickeyFuller())).isFalse();
     List<Selection.Candidate> changes =
