@@ -137,7 +137,7 @@ public final class TrainCommand implements Callable<Integer> {
     try (ProgressBar bar = ProgressBars.of("training " + template.name(), 0, " epochs")) {
       outcome = new TrainingRun(Clock.systemUTC()).run(history, request, epoch -> bar.step());
     }
-    report(out, outcome, search != null && !search.biasShift().contains(false));
+    report(out, outcome, search != null && !search.biasShift().contains(false), budget.isZero());
     if (metricsJson != null) {
       writeJson(metricsJson, outcome);
       out.println("metrics:  " + metricsJson);
@@ -204,8 +204,10 @@ public final class TrainCommand implements Callable<Integer> {
    * The console's account of a training.
    *
    * @param shiftForced whether {@code --bias-correction} left the search no form without the shift
+   * @param closedFormsOnly whether the budget was 0
    */
-  private static void report(PrintWriter out, TrainingRun.Outcome o, boolean shiftForced) {
+  private static void report(
+      PrintWriter out, TrainingRun.Outcome o, boolean shiftForced, boolean closedFormsOnly) {
     ModelSpec s = o.spec();
     if (o.selection() != null) {
       Selection.Result sel = o.selection();
@@ -213,7 +215,7 @@ public final class TrainCommand implements Callable<Integer> {
           "search:   %d candidates in %.1f s, %s, on the history before %s only%n",
           sel.candidates().size(),
           sel.seconds(),
-          sel.budgetSeconds() == 0
+          closedFormsOnly
               ? "closed forms only (a budget of 0)"
               : String.format(
                   "networks %.1f s of the %.1f s budget (reference seconds)",

@@ -259,8 +259,31 @@ class TrainCommandTest {
     assertThat(selection.get("candidates"))
         .isNotEmpty()
         .noneMatch(c -> c.get("stage").asText().equals("network"));
-    assertThat(selection.get("chosen").get("stage").asText()).isIn("form", "drift", "persistence");
+    assertThat(selection.get("chosen").get("stage").asText()).isIn("form", "persistence");
     assertThat(cli.out.toString()).contains("closed forms only (a budget of 0)");
+
+    // every other part of the search fixed by a flag: a budget of 0 still chooses among least
+    // squares, the drift and persistence, and trains no network
+    JsonNode fixed =
+        trainBriefly(
+            stationMapping(
+                "--budget",
+                "0s",
+                "--target-transform",
+                "change",
+                "--no-calendar",
+                "--no-weekday",
+                "--window",
+                "7",
+                "--hidden",
+                "4",
+                "--ridge",
+                "0.1",
+                "--no-bias-correction"));
+    assertThat(fixed.get("selection").get("candidates"))
+        .extracting(c -> c.get("stage").asText())
+        .contains("form", "persistence")
+        .doesNotContain("network");
   }
 
   @Test

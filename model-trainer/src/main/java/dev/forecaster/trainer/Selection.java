@@ -631,9 +631,12 @@ public final class Selection {
   /**
    * A search's budget, checked: 0 (closed forms only) or more.
    *
-   * @throws IllegalArgumentException where it is negative
+   * @throws IllegalArgumentException where it is negative or null
    */
   public static Duration requireBudget(Duration budget) {
+    if (budget == null) {
+      throw new IllegalArgumentException("a search needs a budget");
+    }
     if (budget.isNegative()) {
       throw new IllegalArgumentException(
           "a budget is 0 (closed forms only) or more, got " + budget);
@@ -727,7 +730,10 @@ public final class Selection {
       }
     }
     if (forms.isEmpty()) {
-      throw new IllegalArgumentException("no form to try on this history");
+      throw new IllegalArgumentException(
+          "no form to try on this history: each window and its transform's lag must fit the job's "
+              + space.maxReadingsPerWindow()
+              + " readings per series, and a log-change needs every value positive");
     }
     forms.sort(Comparator.comparingDouble(f -> rank(f.candidate(), levelMargin)));
     // the simplest form of the best one's transform within one standard error of it: an input or

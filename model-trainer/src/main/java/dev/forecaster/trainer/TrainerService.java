@@ -176,7 +176,7 @@ public final class TrainerService implements AutoCloseable {
 
       /** Each round chooses the form among {@code space} within {@code within}; null: none. */
       public Builder search(Selection.Space space, Duration within) {
-        if (within != null) {
+        if (space != null || within != null) {
           Selection.requireBudget(within);
         }
         search = space;

@@ -94,7 +94,7 @@ public final class TrainingRun {
       if (folds < 1) {
         throw new IllegalArgumentException("a backtest has at least one fold, got " + folds);
       }
-      if (budget != null) {
+      if (search != null || budget != null) {
         Selection.requireBudget(budget);
       }
     }

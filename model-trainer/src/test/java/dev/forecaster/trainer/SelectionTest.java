@@ -45,7 +45,6 @@ class SelectionTest {
         .build();
   }
 
-  /** A search over transforms, calendar inputs and ridges; one network size to keep it short. */
   /** Seasonal seed 3 of 1,500 days. */
   private static final History SEASONAL_3 =
       History.ofFile(SeriesGenerator.generate(SeriesGenerator.Kind.SEASONAL, 1, 1500, 3));
@@ -65,6 +64,7 @@ class SelectionTest {
         System::nanoTime);
   }
 
+  /** A search over transforms, calendar inputs and ridges; one network size to keep it short. */
   private static Selection.Space space() {
     return Selection.Space.wide().withWindows(List.of(7)).withHidden(List.of(4));
   }
