@@ -6,6 +6,9 @@
 #   bench/accuracy.sh [OUT_DIR] [--quick]      (default out/bench; about 40 minutes on 2 cores)
 # SEEDS="4 5 6" KINDS="seasonal price" ONLY=generated bench/accuracy.sh OUT_DIR: other seeds and
 # kinds of generated series only (the defaults: seeds 1 2 3, every kind, everything).
+# R_DATASETS=1 bench/accuracy.sh OUT_DIR: also the daily series that ship with R (bench/r-datasets.R;
+# needs Rscript with the forecast and tseries packages), GRU and LSTM, about 15 minutes more;
+# ONLY=r bench/accuracy.sh OUT_DIR: those alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-out/bench}"
@@ -24,7 +27,28 @@ run() { # name, then train flags: one line "name model persistence linear ratio-
   ' "$out/$name.txt" | tee -a "$out/summary.txt"
 }
 
+r_datasets() { # the daily series that ship with R (bench/r-datasets.R), the mapping alone
+  Rscript bench/r-datasets.R "$out/data"
+  local d="$out/data" arch target
+  for arch in gru lstm; do
+    run "eu-stocks-$arch" --csv "$d/eu-stocks.csv" --series-column index --time-column date \
+      --features close --target close --arch "$arch"
+    run "gold-$arch" --csv "$d/gold.csv" --series-column series --time-column date \
+      --features price --target price --arch "$arch"
+    run "tcm10y-$arch" --csv "$d/tcm10y.csv" --series-column series --time-column date \
+      --features yield --target yield --arch "$arch"
+    for target in flow.vat flow.jok temp; do
+      run "ice-$target-$arch" --csv "$d/ice-river.csv" --series-column station --time-column date \
+        --features flow.vat,flow.jok,prec,temp --target "$target" --arch "$arch"
+    done
+  done
+}
+
 : > "$out/summary.txt"
+if [[ "${ONLY:-}" == r ]]; then
+  r_datasets
+  exit 0
+fi
 seattle=(--csv data/seattle-weather.csv --series-column location --time-column date
          --features precipitation,temp_max,temp_min,wind --target temp_max --test-from 2015-03-16)
 sp500=(--csv data/sp500-daily.csv --series-id SP500 --time-column date
@@ -64,4 +88,7 @@ if [[ -f "$out/data/weather.csv" ]]; then
     run "new-york-mapping-$arch" --csv "$out/data/new-york.csv" --series-column location --time-column date \
       --features precipitation,temp_max,temp_min,wind --target temp_max --arch "$arch"
   done
+fi
+if [[ "${R_DATASETS:-}" == 1 ]]; then
+  r_datasets
 fi
