@@ -8,6 +8,7 @@ import dev.forecaster.avro.Reading;
 import dev.forecaster.model.Conformal;
 import dev.forecaster.model.History;
 import dev.forecaster.model.ModelSpec;
+import dev.forecaster.model.ValueTransform;
 import dev.forecaster.model.WindowEncoder;
 import dev.forecaster.schemas.Topics;
 import dev.forecaster.schemas.csv.CsvReadSummary;
@@ -137,7 +138,7 @@ public final class TrainCommand implements Callable<Integer> {
     try (ProgressBar bar = ProgressBars.of("training " + template.name(), 0, " epochs")) {
       outcome = new TrainingRun(Clock.systemUTC()).run(history, request, epoch -> bar.step());
     }
-    report(out, outcome, search != null && !search.biasShift().contains(false), budget.isZero());
+    report(out, outcome, search, budget.isZero());
     if (metricsJson != null) {
       writeJson(metricsJson, outcome);
       out.println("metrics:  " + metricsJson);
@@ -203,11 +204,11 @@ public final class TrainCommand implements Callable<Integer> {
   /**
    * The console's account of a training.
    *
-   * @param shiftForced whether {@code --bias-correction} left the search no form without the shift
+   * @param search the forms the search could choose from (null: no search)
    * @param closedFormsOnly whether the budget was 0
    */
   private static void report(
-      PrintWriter out, TrainingRun.Outcome o, boolean shiftForced, boolean closedFormsOnly) {
+      PrintWriter out, TrainingRun.Outcome o, Selection.Space search, boolean closedFormsOnly) {
     ModelSpec s = o.spec();
     if (o.selection() != null) {
       Selection.Result sel = o.selection();
@@ -231,7 +232,10 @@ public final class TrainCommand implements Callable<Integer> {
               : "not computed",
           sel.levelMargin() == 0
               ? "the target reverts to its seasonal mean"
-                  + (shiftForced ? "" : "; a change target is not shifted")
+                  + (Selection.biasShifts(search, ValueTransform.CHANGE, sel.dickeyFuller())
+                          .contains(true)
+                      ? ""
+                      : "; a change target is not shifted")
               : "the target may wander, as a random walk or a price does");
       // the networks, the five best least-squares forms, then the drift and persistence
       List<Selection.Candidate> shown = new ArrayList<>();

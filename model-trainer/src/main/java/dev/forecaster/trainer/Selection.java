@@ -856,7 +856,7 @@ public final class Selection {
    * forecast change is a drift of the passing season, which goes on in the forecasts after the
    * season has turned. (A level's shift moves the level it reverts to, as a warmer year does.)
    */
-  static List<Boolean> biasShifts(Space space, ValueTransform t, double dickeyFuller) {
+  public static List<Boolean> biasShifts(Space space, ValueTransform t, double dickeyFuller) {
     return t != ValueTransform.LEVEL
             && !mayWander(dickeyFuller)
             && space.biasShift().contains(false)
