@@ -1,5 +1,6 @@
 package dev.forecaster.bench;
 
+import dev.forecaster.cli.ChildJvm;
 import dev.forecaster.cli.ForecastCommand;
 import dev.forecaster.kafka.LocalKafkaBroker;
 import java.io.BufferedReader;
@@ -57,7 +58,7 @@ final class BenchBroker implements AutoCloseable {
     try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       port = probe.getLocalPort();
     }
-    List<String> command = new ArrayList<>(BenchProcess.javaCommand("-Xmx1g"));
+    List<String> command = new ArrayList<>(ChildJvm.java("-Xmx1g"));
     command.addAll(
         List.of(ForecastCommand.class.getName(), "broker", "--port", Integer.toString(port)));
     if (dataDir != null) {

@@ -1,6 +1,6 @@
 package dev.forecaster.bench;
 
-import dev.forecaster.cli.ForecastCommand;
+import dev.forecaster.cli.ChildJvm;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -35,32 +34,13 @@ final class BenchProcess implements AutoCloseable {
     this.log = log;
   }
 
-  /** {@code java} with this JVM's class path and the project's system properties, then options. */
-  static List<String> javaCommand(String... jvmOptions) {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(List.of(jvmOptions));
-    System.getProperties().stringPropertyNames().stream()
-        .filter(
-            k ->
-                k.startsWith("forecaster.")
-                    || k.startsWith("org.apache.avro.")
-                    || k.startsWith("ai.djl.")
-                    || k.startsWith("log4j"))
-        .forEach(k -> command.add("-D" + k + "=" + System.getProperty(k)));
-    command.addAll(List.of("-cp", System.getProperty("java.class.path")));
-    return command;
-  }
-
   /**
    * Starts {@code forecast <args>} with {@code environment} added, its output appended to {@code
    * log}.
    */
   static BenchProcess start(Path log, Map<String, String> environment, String... args)
       throws IOException {
-    List<String> command = new ArrayList<>(javaCommand("-Xmx2g"));
-    command.add(ForecastCommand.class.getName());
-    command.addAll(List.of(args));
+    List<String> command = ChildJvm.forecast(List.of("-Xmx2g"), List.of(args));
     BenchProcess p = new BenchProcess(command, environment, log);
     p.start();
     return p;

@@ -3,14 +3,17 @@ package dev.forecaster.cli;
 import dev.forecaster.schemas.Topics;
 import dev.forecaster.trainer.DriftMonitor;
 import dev.forecaster.trainer.RetrainSchedule;
+import dev.forecaster.trainer.RoundRecord;
 import dev.forecaster.trainer.TrainerService;
 import dev.forecaster.trainer.TrainingPreset;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -25,7 +28,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Retrains on a schedule and when live accuracy drifts, until stopped (Ctrl-C or SIGTERM)."
+      "Retrains on a schedule and when live accuracy drifts, until stopped (Ctrl-C or SIGTERM);"
+          + " with --once, one round now for a scheduler of your own."
           + " Each round reads the history from the readings topic up to its end, trains, backtests"
           + " on the most recent 20%% of windows against persistence and the version in service,"
           + " and publishes only a better model.",
@@ -86,7 +90,22 @@ public final class TrainerCommand implements Callable<Integer> {
         paramLabel = "EXPR",
         description = "Unix cron expression in UTC instead, e.g. \"0 3 * * *\".")
     String cron;
+
+    @Option(
+        names = "--once",
+        description =
+            "One round now, then exit (for a scheduler of your own: cron, a Kubernetes CronJob):"
+                + " exit status 0 when the round came to a decision, published or not, 1 when it"
+                + " failed. No drift trigger and no metrics endpoint.")
+    boolean once;
   }
+
+  @Option(
+      names = "--reason",
+      paramLabel = "TEXT",
+      defaultValue = "one round (--once)",
+      description = "With --once: why, as the round's reason in the decision log.")
+  String reason;
 
   @Option(
       names = "--drift-window",
@@ -163,6 +182,9 @@ public final class TrainerCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     TrainerService.Settings settings = settings();
+    if (when.once) {
+      return once(settings, out);
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     try (TrainerService service = new TrainerService(settings, Clock.systemUTC())) {
       Thread hook =
@@ -203,6 +225,57 @@ public final class TrainerCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /**
+   * One round on this thread; SIGTERM or Ctrl-C abandons it at its next epoch (publishing nothing)
+   * and the round's record says so.
+   */
+  private int once(TrainerService.Settings settings, PrintWriter out) throws InterruptedException {
+    CountDownLatch done = new CountDownLatch(1);
+    try (TrainerService service = new TrainerService(settings, Clock.systemUTC())) {
+      Thread hook =
+          new Thread(
+              () -> {
+                service.close();
+                try {
+                  done.await(); // the round's record is written and its line printed
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              },
+              "trainer-stop");
+      Runtime.getRuntime().addShutdownHook(hook);
+      RoundRecord r;
+      try {
+        r = service.runOnce(TrainerService.Trigger.SCHEDULE, reason);
+        out.printf(
+            "trainer:  %s: %s; decisions in %s%n",
+            settings.template().name(),
+            r.error() == null ? r.explanation() : "round failed: " + r.error(),
+            service.decisions().file());
+        out.flush();
+      } finally {
+        done.countDown();
+      }
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running: it returns now that the round is over
+      }
+      return r.error() == null ? 0 : 1;
+    }
+  }
+
+  /**
+   * The model and training that {@code forecast trainer} would run for these flags (model flags
+   * alone: the rest keep their defaults), so that a caller that starts a trainer with them knows
+   * what it will train.
+   */
+  static TrainerService.Settings parse(List<String> flags) {
+    TrainerCommand command = new TrainerCommand();
+    new CommandLine(command).parseArgs(flags.toArray(String[]::new));
+    return command.settings();
   }
 
   TrainerService.Settings settings() {

@@ -8,6 +8,8 @@ import dev.forecaster.avro.IntervalHit;
 import dev.forecaster.kafka.LocalKafkaBroker;
 import dev.forecaster.schemas.Codecs;
 import dev.forecaster.schemas.ForecastIds;
+import dev.forecaster.trainer.DecisionLog;
+import dev.forecaster.trainer.RoundRecord;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -125,6 +128,78 @@ class ToolsITCase {
 
     assertThat(exit).isNotZero();
     assertThat(cli.err.toString()).contains("no Kafka broker answered at 127.0.0.1:1");
+  }
+
+  @Test
+  void trainerOnceRunsOneRoundRecordsItAndExits() throws Exception {
+    CliRun replay = new CliRun();
+    assertThat(
+            replay.run(
+                "replay",
+                "--preset",
+                "weather",
+                "--bootstrap-servers",
+                broker.bootstrapServers(),
+                "--topic",
+                "once-readings"))
+        .as(replay.err.toString())
+        .isZero();
+    Path state = dir.resolve("state");
+    List<String> trainer =
+        List.of(
+            "trainer",
+            "--once",
+            "--reason",
+            "nightly cron",
+            "--preset",
+            "weather",
+            "--members",
+            "1",
+            "--epochs",
+            "3",
+            "--horizons",
+            "1",
+            "--publish-first",
+            "--bootstrap-servers",
+            broker.bootstrapServers(),
+            "--models-topic",
+            "once-models",
+            "--evaluations-topic",
+            "once-evaluations",
+            "--state-dir",
+            state.toString(),
+            "--history-timeout",
+            "20s");
+    CliRun once = new CliRun();
+
+    int exit =
+        once.run(
+            Stream.concat(trainer.stream(), Stream.of("--readings-topic", "once-readings"))
+                .toArray(String[]::new));
+
+    // one round, start to end, then the command returns: its decision printed and logged
+    assertThat(exit).as(once.out + "\n" + once.err).isZero();
+    assertThat(once.out.toString()).contains("trainer:  weather: published v1");
+    List<RoundRecord> rounds = new DecisionLog(state.resolve("decisions.jsonl")).readAll();
+    assertThat(rounds).hasSize(1);
+    assertThat(rounds.get(0).decision()).isEqualTo("published");
+    assertThat(rounds.get(0).version()).isEqualTo(1L);
+    assertThat(rounds.get(0).trigger()).isEqualTo("schedule");
+    assertThat(rounds.get(0).reason()).isEqualTo("nightly cron");
+    assertThat(rounds.get(0).historyReadings()).isEqualTo(1461L);
+
+    // a round that fails (nothing to train on) is exit status 1, for the scheduler to see
+    broker.createTopic("once-empty", 1, Map.of());
+    CliRun failing = new CliRun();
+    int failed =
+        failing.run(
+            Stream.concat(trainer.stream(), Stream.of("--readings-topic", "once-empty"))
+                .toArray(String[]::new));
+
+    assertThat(failed).isEqualTo(1);
+    assertThat(failing.out.toString()).contains("trainer:  weather: round failed: ");
+    assertThat(new DecisionLog(state.resolve("decisions.jsonl")).last())
+        .hasValueSatisfying(r -> assertThat(r.decision()).isEqualTo("failed"));
   }
 
   @Test

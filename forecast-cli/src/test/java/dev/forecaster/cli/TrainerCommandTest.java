@@ -63,5 +63,9 @@ class TrainerCommandTest {
         .hasMessageContaining("cron");
     assertThatThrownBy(() -> parse("--every", "6h", "--cron", "0 3 * * *"))
         .isInstanceOf(CommandLine.ParameterException.class);
+    // one round now, or a schedule: not both
+    assertThatThrownBy(() -> parse("--once", "--every", "6h"))
+        .isInstanceOf(CommandLine.ParameterException.class)
+        .hasMessageContaining("mutually exclusive");
   }
 }
