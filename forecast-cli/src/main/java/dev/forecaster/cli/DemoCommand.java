@@ -1,18 +1,16 @@
 package dev.forecaster.cli;
 
 import dev.forecaster.avro.Reading;
-import dev.forecaster.model.ModelSpec;
 import dev.forecaster.schemas.csv.BadRowPolicy;
 import dev.forecaster.schemas.csv.CsvReadingReader;
 import dev.forecaster.schemas.csv.DatasetPreset;
-import dev.forecaster.trainer.Selection;
 import dev.forecaster.trainer.TrainingPreset;
-import dev.forecaster.trainer.TrainingSettings;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import picocli.CommandLine.Command;
@@ -139,8 +137,7 @@ final class DemoCommand implements Callable<Integer> {
       Path file = csv.csv();
       List<Reading> readings = csv.reader().readAll(file);
       if (csv.preset() != null) {
-        TrainingPreset preset = TrainingPreset.named(csv.preset());
-        return List.of(dataset(file.getFileName().toString(), readings, preset.spec(), preset));
+        return List.of(dataset(file.getFileName().toString(), readings, csv.preset()));
       }
       // the job scores each reading with the model named as its domain: the model takes that name
       String domain = csv.mapping().domain();
@@ -152,31 +149,35 @@ final class DemoCommand implements Callable<Integer> {
       }
       List<String> features =
           modelFeatures != null ? modelFeatures : csv.mapping().featureColumns();
-      ModelSpec spec =
-          ModelSpec.builder()
-              .name(domain)
-              .features(features)
-              .target(target)
-              .members(quick ? 2 : 5)
-              .horizons(horizons)
-              .build();
       // no preset: the first version is the search's closed forms, the round searches its form
       return List.of(
-          new DemoRun.Dataset(
+          DemoRun.Dataset.of(
               file.getFileName().toString(),
               readings,
-              spec,
-              TrainingSettings.builder().epochs(quick ? 40 : 200).build(),
-              Selection.Space.wide(),
-              quick ? QUICK_SEARCH_BUDGET : SEARCH_BUDGET));
+              List.of(
+                  "--preset",
+                  "none",
+                  "--model-name",
+                  domain,
+                  "--target",
+                  target,
+                  "--model-features",
+                  String.join(",", features),
+                  "--members",
+                  quick ? "2" : "5",
+                  "--horizons",
+                  Integer.toString(horizons),
+                  "--epochs",
+                  quick ? "40" : "200",
+                  "--budget",
+                  (quick ? QUICK_SEARCH_BUDGET : SEARCH_BUDGET).toSeconds() + "s")));
     }
     List<DemoRun.Dataset> datasets = new ArrayList<>();
     for (DatasetPreset p : DatasetPreset.values()) {
       List<Reading> readings =
           new CsvReadingReader(p.mapping(), BadRowPolicy.SKIP)
               .readAll(CsvMappingOptions.dataDir().resolve(p.shippedFile()));
-      TrainingPreset preset = TrainingPreset.named(p.name());
-      datasets.add(dataset(p.shippedFile(), readings, preset.spec(), preset));
+      datasets.add(dataset(p.shippedFile(), readings, p.name().toLowerCase(Locale.ROOT)));
     }
     return datasets;
   }
@@ -196,18 +197,20 @@ final class DemoCommand implements Callable<Integer> {
    * The demo's model of a dataset, forecasting {@code --horizons} readings ahead: the preset's form
    * with at most {@link #MAX_MEMBERS} members per horizon; quick trains 2 for at most 40 epochs.
    */
-  private DemoRun.Dataset dataset(
-      String name, List<Reading> readings, ModelSpec spec, TrainingPreset preset) {
-    ModelSpec served = spec.toBuilder().horizons(horizons).build();
-    return quick
-        ? new DemoRun.Dataset(
-            name, readings, served.withMembers(2), preset.settings().withEpochs(40), null, null)
-        : new DemoRun.Dataset(
-            name,
-            readings,
-            served.withMembers(Math.min(served.members(), MAX_MEMBERS)),
-            preset.settings(),
-            null,
-            null);
+  private DemoRun.Dataset dataset(String name, List<Reading> readings, String preset) {
+    int members = quick ? 2 : Math.min(TrainingPreset.named(preset).spec().members(), MAX_MEMBERS);
+    List<String> flags =
+        new ArrayList<>(
+            List.of(
+                "--preset",
+                preset,
+                "--horizons",
+                Integer.toString(horizons),
+                "--members",
+                Integer.toString(members)));
+    if (quick) {
+      flags.addAll(List.of("--epochs", "40"));
+    }
+    return DemoRun.Dataset.of(name, readings, flags);
   }
 }

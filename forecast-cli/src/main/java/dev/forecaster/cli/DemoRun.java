@@ -8,6 +8,7 @@ import dev.forecaster.kafka.LocalKafkaBroker;
 import dev.forecaster.model.Conformal;
 import dev.forecaster.model.History;
 import dev.forecaster.model.ModelSpec;
+import dev.forecaster.trainer.DecisionLog;
 import dev.forecaster.trainer.KafkaHistory;
 import dev.forecaster.trainer.ModelRegistry;
 import dev.forecaster.trainer.RoundRecord;
@@ -30,7 +31,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -48,15 +54,30 @@ final class DemoRun {
 
   /**
    * One dataset of the demo: its readings, the model it trains (the preset's, or one named for the
-   * readings' domain with its own target and features) and how the full model trains.
+   * readings' domain with its own target and features) and how the full model trains, all as {@code
+   * forecast trainer} makes them of {@code trainerFlags}, the flags the round's trainer gets.
    */
   record Dataset(
       String name,
       List<Reading> readings,
+      List<String> trainerFlags,
       ModelSpec spec,
       TrainingSettings training,
       Selection.Space search,
-      Duration budget) {}
+      Duration budget) {
+
+    static Dataset of(String name, List<Reading> readings, List<String> trainerFlags) {
+      TrainerService.Settings s = TrainerCommand.parse(trainerFlags);
+      return new Dataset(
+          name,
+          readings,
+          List.copyOf(trainerFlags),
+          s.template(),
+          s.training(),
+          s.search(),
+          s.budget());
+    }
+  }
 
   /** The readings split into history (replayed first) and live days (fed while the job runs). */
   private record Timeline(
@@ -71,8 +92,8 @@ final class DemoRun {
   private final boolean quick;
   private volatile boolean stopping;
 
-  /** The trainer whose round is running, if one is. */
-  private volatile TrainerService retraining;
+  /** The trainer processes of the round that is running. */
+  private final Set<Process> trainers = ConcurrentHashMap.newKeySet();
 
   DemoRun(PrintWriter out, int liveDays, long paceMs, boolean quick) {
     this.out = out;
@@ -111,10 +132,8 @@ final class DemoRun {
 
   private void stop(CountDownLatch cleanedUp) {
     stopping = true;
-    TrainerService round = retraining;
-    if (round != null) {
-      round.close(); // the round stops at its next epoch and publishes nothing
-    }
+    // SIGTERM: each round stops at its next epoch and publishes nothing
+    trainers.forEach(Process::destroy);
     try {
       cleanedUp.await(30, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
@@ -357,12 +376,13 @@ final class DemoRun {
   }
 
   /**
-   * The trainer's scheduled round, half-way through the live period, for every model: the trainer
-   * service's own round (history from the readings topic up to now, training the model's own form,
-   * a preset's with at most {@link DemoCommand#MAX_MEMBERS} networks per horizon, a --csv model's
-   * searched first; backtest against persistence and the version in service, published only if
-   * better). The feed waits for it, so that the switch falls inside the live period however long it
-   * takes.
+   * The trainer's scheduled round, half-way through the live period, for every model: {@code
+   * forecast trainer --once} with the model's flags, each in a JVM of its own, side by side up to
+   * one per core (DJL trains one network at a time per JVM). Each is the trainer service's own
+   * round: history from the readings topic up to now, training the model's own form (a preset's
+   * with at most {@link DemoCommand#MAX_MEMBERS} networks per horizon, a --csv model's searched
+   * first), backtest against persistence and the version in service, published only if better. The
+   * feed waits for it, so that the switch falls inside the live period however long it takes.
    */
   private List<RoundRecord> retrain(
       List<Dataset> datasets,
@@ -370,39 +390,109 @@ final class DemoRun {
       JobConfig config,
       int day,
       int days,
-      Path stateDir) {
-    out.printf("trainer:  scheduled round at live day %d/%d; the feed waits for it%n", day, days);
+      Path stateDir)
+      throws Exception {
+    int sideBySide =
+        Math.max(1, Math.min(datasets.size(), Runtime.getRuntime().availableProcessors()));
+    out.printf(
+        "trainer:  scheduled round at live day %d/%d, %d trainer process(es) at once; the feed"
+            + " waits for it%n",
+        day, days, sideBySide);
     out.flush();
-    List<RoundRecord> rounds = new ArrayList<>();
-    for (Dataset d : datasets) {
-      checkNotStopping();
-      TrainerService.Settings settings =
-          TrainerService.Settings.builder(
-                  Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()),
-                  d.spec(),
-                  d.training(),
-                  stateDir)
-              .topics(config.readingsTopic(), config.modelsTopic(), config.evaluationsTopic())
-              .historyTimeout(Duration.ofSeconds(30))
-              .search(d.search(), d.budget() != null ? d.budget() : TrainingRun.DEFAULT_BUDGET)
-              .build();
-      try (TrainerService trainer = new TrainerService(settings, Clock.systemUTC())) {
-        retraining = trainer;
-        checkNotStopping(); // a Ctrl-C just before the line above found no round to stop
-        RoundRecord r =
-            trainer.runOnce(
-                TrainerService.Trigger.SCHEDULE,
-                "scheduled retraining, live day " + day + " of " + days);
-        out.printf(
-            "trainer:  %s: %s%n",
-            d.spec().name(), r.explanation() != null ? r.explanation() : r.error());
-        out.flush();
-        rounds.add(r);
-      } finally {
-        retraining = null;
+    String reason = "scheduled retraining, live day " + day + " of " + days;
+    List<String> common =
+        List.of(
+            "trainer",
+            "--once",
+            "--reason",
+            reason,
+            "--bootstrap-servers",
+            broker.bootstrapServers(),
+            "--readings-topic",
+            config.readingsTopic(),
+            "--models-topic",
+            config.modelsTopic(),
+            "--evaluations-topic",
+            config.evaluationsTopic(),
+            "--history-timeout",
+            "30s");
+    checkNotStopping();
+    ExecutorService pool = Executors.newFixedThreadPool(sideBySide);
+    try {
+      List<Future<RoundRecord>> rounds = new ArrayList<>();
+      for (int i = 0; i < datasets.size(); i++) {
+        Dataset d = datasets.get(i);
+        Path dir = stateDir.resolve("model-" + i);
+        rounds.add(pool.submit(() -> round(d, common, dir, reason)));
       }
+      List<RoundRecord> records = new ArrayList<>();
+      for (Future<RoundRecord> r : rounds) {
+        try {
+          records.add(r.get());
+        } catch (ExecutionException e) {
+          throw e.getCause() instanceof Exception cause ? cause : e;
+        }
+      }
+      checkNotStopping();
+      return records;
+    } finally {
+      pool.shutdownNow();
     }
-    return rounds;
+  }
+
+  /** One model's round in a trainer process of its own; its record from the decision log. */
+  private RoundRecord round(Dataset d, List<String> common, Path dir, String reason)
+      throws IOException, InterruptedException {
+    Files.createDirectories(dir);
+    List<String> args = new ArrayList<>(common);
+    args.addAll(List.of("--state-dir", dir.toString()));
+    args.addAll(d.trainerFlags());
+    Path log = dir.resolve("trainer.log");
+    Process trainer =
+        new ProcessBuilder(ChildJvm.forecast(List.of(), args))
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
+    trainers.add(trainer);
+    int exit;
+    try {
+      exit = trainer.waitFor();
+    } finally {
+      trainers.remove(trainer);
+    }
+    RoundRecord r =
+        new DecisionLog(dir.resolve("decisions.jsonl"))
+            .last()
+            .orElseGet(
+                () ->
+                    RoundRecord.builder()
+                        .trigger("schedule")
+                        .reason(reason)
+                        .modelName(d.spec().name())
+                        .decision("failed")
+                        .error(
+                            "the trainer process exited with status "
+                                + exit
+                                + " before it recorded a decision; its output: "
+                                + tail(log))
+                        .build());
+    synchronized (out) {
+      out.printf(
+          "trainer:  %s: %s%n",
+          d.spec().name(), r.explanation() != null ? r.explanation() : r.error());
+      out.flush();
+    }
+    return r;
+  }
+
+  /** The last lines of a child's output, for an error message. */
+  private static String tail(Path log) {
+    try {
+      List<String> lines = Files.readAllLines(log);
+      return String.join(" | ", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
+    } catch (IOException e) {
+      return "(unreadable: " + e.getMessage() + ")";
+    }
   }
 
   /**

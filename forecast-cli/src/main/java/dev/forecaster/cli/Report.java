@@ -403,7 +403,8 @@ final class Report {
       return;
     }
     h.append(
-        "<h2>Retraining during the live period</h2><p>The trainer service's scheduled round:"
+        "<h2>Retraining during the live period</h2><p>The trainer service's scheduled round (in"
+            + " the demo, <code>forecast trainer --once</code> per model, side by side):"
             + " history from the readings topic, training the model's own form (in the demo: a"
             + " preset's networks, at most "
             + DemoCommand.MAX_MEMBERS

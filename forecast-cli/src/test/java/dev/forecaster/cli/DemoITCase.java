@@ -143,6 +143,11 @@ class DemoITCase {
             "By model version and horizon",
             "Retraining during the live period");
     assertThat(cli.out.toString()).contains("live day  12/12");
+    // the round: a `forecast trainer --once` per model, each in a JVM of its own, side by side
+    assertThat(cli.out.toString())
+        .containsPattern("scheduled round at live day 6/12, [12] trainer process\\(es\\) at once")
+        .containsPattern("trainer:  weather: (published|kept|not published)")
+        .containsPattern("trainer:  stock: (published|kept|not published)");
     // the first versions: the search's closed forms, chosen on the history (a budget of 0)
     assertThat(cli.out.toString())
         .containsPattern("weather: first version, closed forms only \\((form|drift|persistence)")
