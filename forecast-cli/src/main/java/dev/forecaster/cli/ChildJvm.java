@@ -8,12 +8,12 @@ import java.util.Set;
 /**
  * The command line of a JVM of its own for a {@code forecast} command or another main class: this
  * JVM's {@code java}, class path and the project's system properties (DJL offline and its threads,
- * the trusted Avro packages, the data folder, the logging configuration).
+ * the trusted Avro packages, the data folder, debug output, the logging configuration).
  */
 public final class ChildJvm {
 
   private static final List<String> PREFIXES =
-      List.of("forecaster.", "org.apache.avro.", "ai.djl.", "log4j");
+      List.of("forecast.", "org.apache.avro.", "ai.djl.", "log4j");
 
   /** DJL reads these from the environment or, as the tests set them, from system properties. */
   private static final Set<String> NAMES = Set.of("DJL_CACHE_DIR", "OPT_OUT_TRACKING");

@@ -42,7 +42,7 @@ final class DemoCommand implements Callable<Integer> {
 
   @Option(
       names = "--quick",
-      description = "Fewer live days and smaller models: done in about 45 s on 2 cores.")
+      description = "Fewer live days and smaller models: done in about a minute on 2 cores.")
   boolean quick;
 
   @Option(

@@ -131,9 +131,11 @@ final class DemoRun {
   }
 
   private void stop(CountDownLatch cleanedUp) {
-    stopping = true;
-    // SIGTERM: each round stops at its next epoch and publishes nothing
-    trainers.forEach(Process::destroy);
+    synchronized (trainers) { // no trainer starts after this
+      stopping = true;
+      // SIGTERM: each round stops at its next epoch and publishes nothing
+      trainers.forEach(Process::destroy);
+    }
     try {
       cleanedUp.await(30, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
@@ -436,7 +438,8 @@ final class DemoRun {
       checkNotStopping();
       return records;
     } finally {
-      pool.shutdownNow();
+      pool.shutdownNow(); // a round still running (another failed) stops its trainer: see round
+      pool.awaitTermination(15, TimeUnit.SECONDS);
     }
   }
 
@@ -448,15 +451,22 @@ final class DemoRun {
     args.addAll(List.of("--state-dir", dir.toString()));
     args.addAll(d.trainerFlags());
     Path log = dir.resolve("trainer.log");
-    Process trainer =
-        new ProcessBuilder(ChildJvm.forecast(List.of(), args))
+    ProcessBuilder command =
+        new ProcessBuilder(ChildJvm.forecast(List.of("-Xmx2g"), args))
             .redirectErrorStream(true)
-            .redirectOutput(log.toFile())
-            .start();
-    trainers.add(trainer);
+            .redirectOutput(log.toFile());
+    Process trainer;
+    synchronized (trainers) { // Ctrl-C stops every trainer started, and none starts after it
+      checkNotStopping();
+      trainer = command.start();
+      trainers.add(trainer);
+    }
     int exit;
     try {
       exit = trainer.waitFor();
+    } catch (InterruptedException e) {
+      stopNow(trainer); // the demo is ending: its broker and state folder go next
+      throw e;
     } finally {
       trainers.remove(trainer);
     }
@@ -483,6 +493,19 @@ final class DemoRun {
       out.flush();
     }
     return r;
+  }
+
+  /** SIGTERM, then SIGKILL if the trainer has not ended within 10 s. */
+  private static void stopNow(Process trainer) {
+    trainer.destroy();
+    try {
+      if (!trainer.waitFor(10, TimeUnit.SECONDS)) {
+        trainer.destroyForcibly();
+      }
+    } catch (InterruptedException e) {
+      trainer.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** The last lines of a child's output, for an error message. */

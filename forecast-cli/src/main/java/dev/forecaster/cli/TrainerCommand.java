@@ -246,24 +246,23 @@ public final class TrainerCommand implements Callable<Integer> {
               },
               "trainer-stop");
       Runtime.getRuntime().addShutdownHook(hook);
-      RoundRecord r;
       try {
-        r = service.runOnce(TrainerService.Trigger.SCHEDULE, reason);
+        RoundRecord r = service.runOnce(TrainerService.Trigger.SCHEDULE, reason);
         out.printf(
             "trainer:  %s: %s; decisions in %s%n",
             settings.template().name(),
             r.error() == null ? r.explanation() : "round failed: " + r.error(),
             service.decisions().file());
         out.flush();
+        return r.error() == null ? 0 : 1;
       } finally {
         done.countDown();
+        try {
+          Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+          // the hook is running: it returns now that the round is over
+        }
       }
-      try {
-        Runtime.getRuntime().removeShutdownHook(hook);
-      } catch (IllegalStateException shuttingDown) {
-        // the hook is running: it returns now that the round is over
-      }
-      return r.error() == null ? 0 : 1;
     }
   }
 
@@ -274,11 +273,16 @@ public final class TrainerCommand implements Callable<Integer> {
    */
   static TrainerService.Settings parse(List<String> flags) {
     TrainerCommand command = new TrainerCommand();
-    new CommandLine(command).parseArgs(flags.toArray(String[]::new));
+    new CommandLine(command) // as ForecastCommand.commandLine() parses it
+        .setCaseInsensitiveEnumValuesAllowed(true)
+        .parseArgs(flags.toArray(String[]::new));
     return command.settings();
   }
 
   TrainerService.Settings settings() {
+    if (!when.once && spec.commandLine().getParseResult().hasMatchedOption("--reason")) {
+      throw new ParameterException(spec.commandLine(), "--reason goes with --once");
+    }
     try {
       TrainingPreset defaults =
           preset.equalsIgnoreCase("none") ? null : TrainingPreset.named(preset);

@@ -7,6 +7,7 @@ import dev.forecaster.trainer.DriftMonitor;
 import dev.forecaster.trainer.TrainerService;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -14,9 +15,7 @@ import picocli.CommandLine;
 class TrainerCommandTest {
 
   private static TrainerService.Settings parse(String... args) {
-    TrainerCommand command = new TrainerCommand();
-    new CommandLine(command).parseArgs(args);
-    return command.settings();
+    return TrainerCommand.parse(List.of(args));
   }
 
   @Test
@@ -67,5 +66,9 @@ class TrainerCommandTest {
     assertThatThrownBy(() -> parse("--once", "--every", "6h"))
         .isInstanceOf(CommandLine.ParameterException.class)
         .hasMessageContaining("mutually exclusive");
+    assertThatThrownBy(() -> parse("--every", "6h", "--reason", "nightly"))
+        .isInstanceOf(CommandLine.ParameterException.class)
+        .hasMessageContaining("--reason goes with --once");
+    assertThat(parse("--once", "--reason", "nightly cron").template().name()).isEqualTo("weather");
   }
 }
