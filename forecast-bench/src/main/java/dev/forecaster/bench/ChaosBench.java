@@ -6,6 +6,7 @@ import dev.forecaster.avro.Forecast;
 import dev.forecaster.avro.ModelUpdate;
 import dev.forecaster.avro.Reading;
 import dev.forecaster.cli.ReadingsProducer;
+import dev.forecaster.cli.TrainerCommand;
 import dev.forecaster.job.JobConfig;
 import dev.forecaster.model.LoadedModel;
 import dev.forecaster.model.ModelUpdates;
@@ -460,34 +461,36 @@ final class ChaosBench implements Callable<Integer> {
 
     /** {@code forecast trainer}: the weather preset, briefly trained, the first version forced. */
     BenchProcess trainerProcess() throws IOException {
+      List<String> args =
+          new ArrayList<>(
+              List.of(
+                  "trainer",
+                  "--preset",
+                  "weather",
+                  "--model-name",
+                  config.modelName(),
+                  "--epochs",
+                  "20",
+                  "--members",
+                  "2",
+                  "--every",
+                  "6h",
+                  "--publish-first",
+                  "--no-drift",
+                  "--retry-backoff",
+                  "5s",
+                  "--state-dir",
+                  dir.resolve("trainer").toString()));
+      args.addAll(
+          TrainerCommand.kafkaFlags(
+              broker.bootstrapServers(),
+              config.readingsTopic(),
+              config.modelsTopic(),
+              config.evaluationsTopic()));
       return BenchProcess.start(
           dir.resolve("trainer.log"),
           Map.of("FORECAST_LOG_LEVEL", "info"),
-          "trainer",
-          "--preset",
-          "weather",
-          "--model-name",
-          config.modelName(),
-          "--epochs",
-          "20",
-          "--members",
-          "2",
-          "--every",
-          "6h",
-          "--publish-first",
-          "--no-drift",
-          "--retry-backoff",
-          "5s",
-          "--state-dir",
-          dir.resolve("trainer").toString(),
-          "--bootstrap-servers",
-          broker.bootstrapServers(),
-          "--readings-topic",
-          config.readingsTopic(),
-          "--models-topic",
-          config.modelsTopic(),
-          "--evaluations-topic",
-          config.evaluationsTopic());
+          args.toArray(String[]::new));
     }
 
     int sentDays() {

@@ -403,21 +403,14 @@ final class DemoRun {
     out.flush();
     String reason = "scheduled retraining, live day " + day + " of " + days;
     List<String> common =
-        List.of(
-            "trainer",
-            "--once",
-            "--reason",
-            reason,
-            "--bootstrap-servers",
+        new ArrayList<>(
+            List.of("trainer", "--once", "--reason", reason, "--history-timeout", "30s"));
+    common.addAll(
+        TrainerCommand.kafkaFlags(
             broker.bootstrapServers(),
-            "--readings-topic",
             config.readingsTopic(),
-            "--models-topic",
             config.modelsTopic(),
-            "--evaluations-topic",
-            config.evaluationsTopic(),
-            "--history-timeout",
-            "30s");
+            config.evaluationsTopic()));
     checkNotStopping();
     ExecutorService pool = Executors.newFixedThreadPool(sideBySide);
     try {

@@ -187,20 +187,8 @@ public final class TrainerCommand implements Callable<Integer> {
     }
     CountDownLatch stopped = new CountDownLatch(1);
     try (TrainerService service = new TrainerService(settings, Clock.systemUTC())) {
-      Thread hook =
-          new Thread(
-              () -> {
-                service.close();
-                try {
-                  stopped
-                      .await(); // let the main thread close the metrics endpoint and print the last
-                  // line
-                } catch (InterruptedException e) {
-                  Thread.currentThread().interrupt();
-                }
-              },
-              "trainer-stop");
-      Runtime.getRuntime().addShutdownHook(hook);
+      // the main thread closes the metrics endpoint and prints the last line before it counts down
+      Runtime.getRuntime().addShutdownHook(stopHook(service, stopped));
       service.start();
       HTTPServer http = metricsPort > 0 ? service.metrics().serve(metricsHost, metricsPort) : null;
       out.printf(
@@ -232,19 +220,9 @@ public final class TrainerCommand implements Callable<Integer> {
    * and the round's record says so.
    */
   private int once(TrainerService.Settings settings, PrintWriter out) throws InterruptedException {
-    CountDownLatch done = new CountDownLatch(1);
+    CountDownLatch done = new CountDownLatch(1); // the round's record written, its line printed
     try (TrainerService service = new TrainerService(settings, Clock.systemUTC())) {
-      Thread hook =
-          new Thread(
-              () -> {
-                service.close();
-                try {
-                  done.await(); // the round's record is written and its line printed
-                } catch (InterruptedException e) {
-                  Thread.currentThread().interrupt();
-                }
-              },
-              "trainer-stop");
+      Thread hook = stopHook(service, done);
       Runtime.getRuntime().addShutdownHook(hook);
       try {
         RoundRecord r = service.runOnce(TrainerService.Trigger.SCHEDULE, reason);
@@ -264,6 +242,39 @@ public final class TrainerCommand implements Callable<Integer> {
         }
       }
     }
+  }
+
+  /** On Ctrl-C or SIGTERM: stop the service, then let the main thread finish until {@code done}. */
+  private static Thread stopHook(TrainerService service, CountDownLatch done) {
+    return new Thread(
+        () -> {
+          service.close();
+          try {
+            done.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        },
+        "trainer-stop");
+  }
+
+  /**
+   * The flags that point a trainer at a job's broker and topics.
+   *
+   * @param bootstrapServers the broker
+   * @param readings the readings topic (the history), then the models and evaluations topics
+   */
+  public static List<String> kafkaFlags(
+      String bootstrapServers, String readings, String models, String evaluations) {
+    return List.of(
+        "--bootstrap-servers",
+        bootstrapServers,
+        "--readings-topic",
+        readings,
+        "--models-topic",
+        models,
+        "--evaluations-topic",
+        evaluations);
   }
 
   /**
