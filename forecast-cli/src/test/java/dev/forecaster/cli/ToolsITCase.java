@@ -197,7 +197,9 @@ class ToolsITCase {
                 .toArray(String[]::new));
 
     assertThat(failed).isEqualTo(1);
-    assertThat(failing.out.toString()).contains("trainer:  weather: round failed: ");
+    assertThat(failing.out.toString())
+        .contains("trainer:  weather: round failed: ")
+        .contains("no readings to train on: the history is empty");
     assertThat(new DecisionLog(state.resolve("decisions.jsonl")).last())
         .hasValueSatisfying(r -> assertThat(r.decision()).isEqualTo("failed"));
   }

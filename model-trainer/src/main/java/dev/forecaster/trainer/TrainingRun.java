@@ -613,8 +613,22 @@ public final class TrainingRun {
         onEpoch);
   }
 
+  /**
+   * Logs how many readings are the model's; none at all is an error that says so (a history of
+   * other features would otherwise fail later as too short for a window).
+   */
   private static void logCarrying(History everything, History history, ModelSpec spec) {
     long carrying = history.readingsCarrying(spec.features());
+    if (everything.readings() == 0) {
+      throw new IllegalArgumentException("no readings to train on: the history is empty");
+    }
+    if (carrying == 0) {
+      throw new IllegalArgumentException(
+          String.format(
+              "no reading carries all of the model's features %s (%d readings of %d series, none"
+                  + " with all of them): check the model's features and target, or the readings",
+              spec.features(), everything.readings(), everything.bySeries().size()));
+    }
     if (carrying < everything.readings()) {
       LOG.info(
           "{}: {} of {} readings carry its features {} ({} series); the others are not its",

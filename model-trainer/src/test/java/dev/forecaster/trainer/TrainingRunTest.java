@@ -191,6 +191,40 @@ class TrainingRunTest {
   }
 
   @Test
+  void aHistoryWithoutTheModelsFeaturesSaysSoInsteadOfBeingTooShort() {
+    // readings of another model on the topic, or a mistyped feature: no window could be cut
+    List<Reading> readings = SeriesGenerator.generate(SeriesGenerator.Kind.SEASONAL, 1, 200, 2);
+    ModelSpec spec =
+        ModelSpec.builder()
+            .name("typo")
+            .features(List.of("value", "auxx"))
+            .target("value")
+            .members(1)
+            .build();
+
+    Assertions.assertThatThrownBy(
+            () ->
+                new TrainingRun(CLOCK)
+                    .run(
+                        History.ofFile(readings),
+                        TrainingRun.Request.backtest(spec, WeatherSlice.settings(5), null),
+                        e -> {}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "no reading carries all of the model's features [value, auxx] (200 readings of 1"
+                + " series, none with all of them): check the model's features and target, or the"
+                + " readings");
+    Assertions.assertThatThrownBy(
+            () ->
+                new TrainingRun(CLOCK)
+                    .run(
+                        History.ofFile(List.of()),
+                        TrainingRun.Request.backtest(spec, WeatherSlice.settings(5), null),
+                        e -> {}))
+        .hasMessage("no readings to train on: the history is empty");
+  }
+
+  @Test
   void aWarmStartedMemberStartsWhereTheWeightsItWasGivenEnded() {
     History history = WeatherSlice.history();
     ModelSpec spec = WeatherSlice.spec("slice", Architecture.GRU, 1);
