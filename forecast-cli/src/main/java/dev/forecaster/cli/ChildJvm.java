@@ -13,7 +13,7 @@ import java.util.Set;
 public final class ChildJvm {
 
   private static final List<String> PREFIXES =
-      List.of("forecast.", "org.apache.avro.", "ai.djl.", "log4j");
+      List.of("forecaster.", "forecast.", "org.apache.avro.", "ai.djl.", "log4j");
 
   /** DJL reads these from the environment or, as the tests set them, from system properties. */
   private static final Set<String> NAMES = Set.of("DJL_CACHE_DIR", "OPT_OUT_TRACKING");

@@ -456,7 +456,12 @@ final class DemoRun {
     }
     int exit;
     try {
-      exit = trainer.waitFor();
+      while (!trainer.waitFor(1, TimeUnit.SECONDS)) {
+        if (stopping) { // Ctrl-C sent SIGTERM: a trainer still reading its history gets SIGKILL
+          stopNow(trainer);
+        }
+      }
+      exit = trainer.exitValue();
     } catch (InterruptedException e) {
       stopNow(trainer); // the demo is ending: its broker and state folder go next
       throw e;

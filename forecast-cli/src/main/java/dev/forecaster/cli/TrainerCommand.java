@@ -188,28 +188,34 @@ public final class TrainerCommand implements Callable<Integer> {
     CountDownLatch stopped = new CountDownLatch(1);
     try (TrainerService service = new TrainerService(settings, Clock.systemUTC())) {
       // the main thread closes the metrics endpoint and prints the last line before it counts down
-      Runtime.getRuntime().addShutdownHook(stopHook(service, stopped));
-      service.start();
-      HTTPServer http = metricsPort > 0 ? service.metrics().serve(metricsHost, metricsPort) : null;
-      out.printf(
-          "trainer:  %s, %s; decisions in %s%s; next round %s%n",
-          settings.template().name(),
-          settings.schedule(),
-          service.decisions().file(),
-          http == null
-              ? ""
-              : "; metrics on http://" + metricsHost + ":" + http.getPort() + "/metrics",
-          service.nextDue());
-      out.flush();
-      try (BrokerWatch watch = BrokerWatch.start(kafka.clientProperties(), out)) {
-        service.awaitStopped();
-      } finally {
-        if (http != null) {
-          http.close();
-        }
-        out.println("trainer:  stopped");
+      Thread hook = stopHook(service, stopped);
+      Runtime.getRuntime().addShutdownHook(hook);
+      try {
+        service.start();
+        HTTPServer http =
+            metricsPort > 0 ? service.metrics().serve(metricsHost, metricsPort) : null;
+        out.printf(
+            "trainer:  %s, %s; decisions in %s%s; next round %s%n",
+            settings.template().name(),
+            settings.schedule(),
+            service.decisions().file(),
+            http == null
+                ? ""
+                : "; metrics on http://" + metricsHost + ":" + http.getPort() + "/metrics",
+            service.nextDue());
         out.flush();
+        try (BrokerWatch watch = BrokerWatch.start(kafka.clientProperties(), out)) {
+          service.awaitStopped();
+        } finally {
+          if (http != null) {
+            http.close();
+          }
+          out.println("trainer:  stopped");
+          out.flush();
+        }
+      } finally { // also when the start fails (no broker, the metrics port taken)
         stopped.countDown();
+        removeHook(hook);
       }
     }
     return 0;
@@ -235,11 +241,7 @@ public final class TrainerCommand implements Callable<Integer> {
         return r.error() == null ? 0 : 1;
       } finally {
         done.countDown();
-        try {
-          Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException shuttingDown) {
-          // the hook is running: it returns now that the round is over
-        }
+        removeHook(hook);
       }
     }
   }
@@ -256,6 +258,14 @@ public final class TrainerCommand implements Callable<Integer> {
           }
         },
         "trainer-stop");
+  }
+
+  private static void removeHook(Thread hook) {
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException shuttingDown) {
+      // the hook is running: it returns now that the main thread is done
+    }
   }
 
   /**

@@ -20,6 +20,7 @@ class ChildJvmTest {
             "-Xmx256m",
             "-Dai.djl.offline=true",
             "-Dai.djl.pytorch.num_threads=1",
+            "-Dforecaster.data.dir=" + System.getProperty("forecaster.data.dir"),
             "-Dorg.apache.avro.SERIALIZABLE_PACKAGES="
                 + System.getProperty("org.apache.avro.SERIALIZABLE_PACKAGES"));
     Process child = new ProcessBuilder(command).redirectErrorStream(true).start();

@@ -199,7 +199,7 @@ class ToolsITCase {
     assertThat(failed).isEqualTo(1);
     assertThat(failing.out.toString())
         .contains("trainer:  weather: round failed: ")
-        .contains("no readings to train on: the history is empty");
+        .contains("no readings to train on: the history is empty (0 invalid");
     assertThat(new DecisionLog(state.resolve("decisions.jsonl")).last())
         .hasValueSatisfying(r -> assertThat(r.decision()).isEqualTo("failed"));
   }

@@ -620,7 +620,11 @@ public final class TrainingRun {
   private static void logCarrying(History everything, History history, ModelSpec spec) {
     long carrying = history.readingsCarrying(spec.features());
     if (everything.readings() == 0) {
-      throw new IllegalArgumentException("no readings to train on: the history is empty");
+      throw new IllegalArgumentException(
+          String.format(
+              "no readings to train on: the history is empty (%d invalid, %d repeated days and %d"
+                  + " late readings dropped)",
+              everything.invalid(), everything.duplicates(), everything.late()));
     }
     if (carrying == 0) {
       throw new IllegalArgumentException(

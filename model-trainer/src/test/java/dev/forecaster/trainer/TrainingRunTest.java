@@ -221,7 +221,9 @@ class TrainingRunTest {
                         History.ofFile(List.of()),
                         TrainingRun.Request.backtest(spec, WeatherSlice.settings(5), null),
                         e -> {}))
-        .hasMessage("no readings to train on: the history is empty");
+        .hasMessage(
+            "no readings to train on: the history is empty (0 invalid, 0 repeated days and 0 late"
+                + " readings dropped)");
   }
 
   @Test
