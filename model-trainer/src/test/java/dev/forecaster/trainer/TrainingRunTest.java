@@ -161,13 +161,7 @@ class TrainingRunTest {
                             r.getFeatures().get("aux")))
                     .build())
         .forEach(readings::add);
-    ModelSpec spec =
-        ModelSpec.builder()
-            .name("stations")
-            .features(List.of("value", "aux"))
-            .target("value")
-            .members(1)
-            .build();
+    ModelSpec spec = valueModel("stations", "value", "aux");
 
     TrainingRun.Outcome o =
         new TrainingRun(CLOCK)
@@ -190,17 +184,21 @@ class TrainingRunTest {
         .isEqualTo(test.stream().filter(t -> t.seriesId().equals("joined")).count());
   }
 
+  /** One network forecasting the generated series' value from {@code features}. */
+  private static ModelSpec valueModel(String name, String... features) {
+    return ModelSpec.builder()
+        .name(name)
+        .features(List.of(features))
+        .target("value")
+        .members(1)
+        .build();
+  }
+
   @Test
   void aHistoryWithoutTheModelsFeaturesSaysSoInsteadOfBeingTooShort() {
     // readings of another model on the topic, or a mistyped feature: no window could be cut
     List<Reading> readings = SeriesGenerator.generate(SeriesGenerator.Kind.SEASONAL, 1, 200, 2);
-    ModelSpec spec =
-        ModelSpec.builder()
-            .name("typo")
-            .features(List.of("value", "auxx"))
-            .target("value")
-            .members(1)
-            .build();
+    ModelSpec spec = valueModel("typo", "value", "auxx");
 
     Assertions.assertThatThrownBy(
             () ->
