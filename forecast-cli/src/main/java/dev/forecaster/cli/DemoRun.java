@@ -63,19 +63,12 @@ final class DemoRun {
       List<String> trainerFlags,
       ModelSpec spec,
       TrainingSettings training,
-      Selection.Space search,
-      Duration budget) {
+      Selection.Space search) {
 
     static Dataset of(String name, List<Reading> readings, List<String> trainerFlags) {
       TrainerService.Settings s = TrainerCommand.parse(trainerFlags);
       return new Dataset(
-          name,
-          readings,
-          List.copyOf(trainerFlags),
-          s.template(),
-          s.training(),
-          s.search(),
-          s.budget());
+          name, readings, List.copyOf(trainerFlags), s.template(), s.training(), s.search());
     }
   }
 

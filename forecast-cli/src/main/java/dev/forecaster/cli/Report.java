@@ -403,10 +403,9 @@ final class Report {
       return;
     }
     h.append(
-        "<h2>Retraining during the live period</h2><p>The trainer service's scheduled round (in"
-            + " the demo, <code>forecast trainer --once</code> per model, side by side):"
-            + " history from the readings topic, training the model's own form (in the demo: a"
-            + " preset's networks, at most "
+        "<h2>Retraining during the live period</h2><p>The trainer service's scheduled round, in"
+            + " the demo <code>forecast trainer --once</code> per model, side by side: history from"
+            + " the readings topic, training the model's own form (a preset's networks, at most "
             + DemoCommand.MAX_MEMBERS
             + " per horizon, 2 with --quick; a --csv model's form searched first; the first version"
             + " in service is the search's closed forms alone), backtest on the most recent 20% of"
