@@ -7,7 +7,9 @@ import dev.forecaster.trainer.RoundRecord;
 import dev.forecaster.trainer.TrainerService;
 import dev.forecaster.trainer.TrainingPreset;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.BindException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
@@ -191,27 +193,29 @@ public final class TrainerCommand implements Callable<Integer> {
       Thread hook = stopHook(service, stopped);
       Runtime.getRuntime().addShutdownHook(hook);
       try {
-        service.start();
-        HTTPServer http =
-            metricsPort > 0 ? service.metrics().serve(metricsHost, metricsPort) : null;
-        out.printf(
-            "trainer:  %s, %s; decisions in %s%s; next round %s%n",
-            settings.template().name(),
-            settings.schedule(),
-            service.decisions().file(),
-            http == null
-                ? ""
-                : "; metrics on http://" + metricsHost + ":" + http.getPort() + "/metrics",
-            service.nextDue());
-        out.flush();
-        try (BrokerWatch watch = BrokerWatch.start(kafka.clientProperties(), out)) {
-          service.awaitStopped();
+        // the endpoint first: a port in use fails the start before a round can begin
+        HTTPServer http = metricsPort > 0 ? serveMetrics(service) : null;
+        try {
+          service.start();
+          out.printf(
+              "trainer:  %s, %s; decisions in %s%s; next round %s%n",
+              settings.template().name(),
+              settings.schedule(),
+              service.decisions().file(),
+              http == null
+                  ? ""
+                  : "; metrics on http://" + metricsHost + ":" + http.getPort() + "/metrics",
+              service.nextDue());
+          out.flush();
+          try (BrokerWatch watch = BrokerWatch.start(kafka.clientProperties(), out)) {
+            service.awaitStopped();
+          }
+          out.println("trainer:  stopped");
+          out.flush();
         } finally {
           if (http != null) {
             http.close();
           }
-          out.println("trainer:  stopped");
-          out.flush();
         }
       } finally { // also when the start fails (no broker, the metrics port taken)
         stopped.countDown();
@@ -219,6 +223,19 @@ public final class TrainerCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /** The metrics endpoint; a port in use names itself and the flag. */
+  private HTTPServer serveMetrics(TrainerService service) throws IOException {
+    try {
+      return service.metrics().serve(metricsHost, metricsPort);
+    } catch (BindException e) {
+      throw new IOException(
+          String.format(
+              "metrics port %d on %s is in use (--metrics-port; 0 turns the endpoint off): %s",
+              metricsPort, metricsHost, e.getMessage()),
+          e);
+    }
   }
 
   /**
@@ -235,7 +252,9 @@ public final class TrainerCommand implements Callable<Integer> {
         out.printf(
             "trainer:  %s: %s; decisions in %s%n",
             settings.template().name(),
-            r.error() == null ? r.explanation() : "round failed: " + r.error(),
+            r.error() == null
+                ? r.explanation()
+                : "cancelled".equals(r.decision()) ? r.error() : "round failed: " + r.error(),
             service.decisions().file());
         out.flush();
         return r.error() == null ? 0 : 1;

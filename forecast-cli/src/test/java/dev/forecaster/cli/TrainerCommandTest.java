@@ -5,13 +5,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.forecaster.trainer.DriftMonitor;
 import dev.forecaster.trainer.TrainerService;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** The service's flags become its settings (no broker: nothing is started). */
+/** The service's flags become its settings (no broker: no round is started). */
 class TrainerCommandTest {
 
   private static TrainerService.Settings parse(String... args) {
@@ -70,5 +74,29 @@ class TrainerCommandTest {
         .isInstanceOf(CommandLine.ParameterException.class)
         .hasMessageContaining("--reason goes with --once");
     assertThat(parse("--once", "--reason", "nightly cron").template().name()).isEqualTo("weather");
+  }
+
+  @Test
+  void aMetricsPortInUseIsNamedBeforeAnythingStarts(@TempDir Path state) throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      CliRun cli = new CliRun();
+      // no broker at 127.0.0.1:1 either: the port is checked first, and no round is begun
+      int exit =
+          cli.run(
+              "trainer",
+              "--bootstrap-servers",
+              "127.0.0.1:1",
+              "--metrics-port",
+              Integer.toString(taken.getLocalPort()),
+              "--state-dir",
+              state.toString());
+      assertThat(exit).isEqualTo(1);
+      assertThat(cli.err.toString())
+          .contains(
+              "metrics port "
+                  + taken.getLocalPort()
+                  + " on 127.0.0.1 is in use (--metrics-port; 0 turns the endpoint off)");
+      assertThat(state.resolve("decisions.jsonl")).doesNotExist();
+    }
   }
 }

@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -24,6 +26,22 @@ public final class BoundedRead {
       String topic,
       Duration timeout,
       Consumer<ConsumerRecord<K, V>> sink) {
+    return untilEndOffsets(consumer, topic, timeout, sink, () -> false);
+  }
+
+  /**
+   * As {@link #untilEndOffsets(KafkaConsumer, String, Duration, Consumer)}, abandoned between two
+   * polls once {@code stopped} says so: a long read (a large topic, a slow broker) does not hold up
+   * a process that is asked to stop.
+   *
+   * @throws CancellationException when {@code stopped} said so before the read reached the end
+   */
+  public static <K, V> long untilEndOffsets(
+      KafkaConsumer<K, V> consumer,
+      String topic,
+      Duration timeout,
+      Consumer<ConsumerRecord<K, V>> sink,
+      BooleanSupplier stopped) {
     List<PartitionInfo> partitions = consumer.partitionsFor(topic, timeout);
     if (partitions == null || partitions.isEmpty()) {
       return 0; // no such topic yet: nothing to read
@@ -37,6 +55,15 @@ public final class BoundedRead {
     long read = 0;
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!end.isEmpty()) {
+      if (stopped.getAsBoolean()) {
+        throw new CancellationException(
+            "reading "
+                + topic
+                + " stopped after "
+                + read
+                + " records, short of its end offsets "
+                + end);
+      }
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException(
             "reading " + topic + " stalled for " + timeout + " short of its end offsets " + end);

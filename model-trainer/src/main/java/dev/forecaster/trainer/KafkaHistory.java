@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -27,6 +28,18 @@ public final class KafkaHistory {
 
   public static Read read(
       Map<String, Object> clientProperties, String topic, Duration stallTimeout) {
+    return read(clientProperties, topic, stallTimeout, () -> false);
+  }
+
+  /**
+   * The history, read until the end offsets the topic had at the start; abandoned (a {@link
+   * java.util.concurrent.CancellationException}) between two polls once {@code stopped} says so.
+   */
+  public static Read read(
+      Map<String, Object> clientProperties,
+      String topic,
+      Duration stallTimeout,
+      BooleanSupplier stopped) {
     Properties p = new Properties();
     p.putAll(clientProperties);
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
@@ -55,7 +68,8 @@ public final class KafkaHistory {
                         e.getMessage());
                   }
                 }
-              });
+              },
+              stopped);
     }
     return new Read(History.of(readings), records, undecodable[0]);
   }

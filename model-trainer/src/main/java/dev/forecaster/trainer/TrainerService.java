@@ -20,6 +20,7 @@ import java.util.Properties;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -227,6 +228,7 @@ public final class TrainerService implements AutoCloseable {
   private boolean idle;
   private final List<Request> requests = new ArrayList<>();
   private volatile boolean stopping;
+  private final AtomicBoolean closed = new AtomicBoolean();
   private volatile boolean roundRunning;
   private volatile ModelUpdate serving;
   private volatile Instant nextDue;
@@ -434,8 +436,18 @@ public final class TrainerService implements AutoCloseable {
             .modelName(name)
             .servingVersion(serving == null ? null : serving.getVersion());
     try {
-      KafkaHistory.Read read =
-          KafkaHistory.read(settings.kafka(), settings.readingsTopic(), settings.historyTimeout());
+      KafkaHistory.Read read;
+      try { // a stop does not wait for the read: it can take up to the history timeout per stall
+        read =
+            KafkaHistory.read(
+                settings.kafka(),
+                settings.readingsTopic(),
+                settings.historyTimeout(),
+                () -> stopping);
+      } catch (CancellationException e) {
+        throw new CancellationException(
+            "the trainer is stopping: round abandoned, nothing published (" + e.getMessage() + ")");
+      }
       record.historyReadings(read.history().readingsCarrying(settings.template().features()));
       checkNotStopping();
       TrainingRun.Request request =
@@ -468,6 +480,12 @@ public final class TrainerService implements AutoCloseable {
           .explanation(o.explanation());
     } catch (CancellationException e) {
       record.decision("cancelled").error(e.getMessage());
+    } catch (IllegalArgumentException e) {
+      // the history or the model's flags (no windows, no reading with its features): the message
+      // says what to check, a stack trace would not; it is logged at debug
+      LOG.error("{}: round failed, nothing published: {}", name, e.getMessage());
+      LOG.debug("{}: round failed", name, e);
+      record.decision("failed").error(e.getMessage() != null ? e.getMessage() : e.toString());
     } catch (RuntimeException e) {
       LOG.error("{}: round failed, nothing published", name, e);
       record.decision("failed").error(String.valueOf(e));
@@ -534,7 +552,14 @@ public final class TrainerService implements AutoCloseable {
                 : infos.stream().map(i -> new TopicPartition(i.topic(), i.partition())).toList();
         if (partitions.isEmpty()) {
           LOG.info("waiting for topic {} (drift trigger)", settings.evaluationsTopic());
-          Thread.sleep(5_000);
+          lock.lock(); // as the round thread waits: close() wakes both
+          try {
+            if (!stopping) {
+              wake.await(5, TimeUnit.SECONDS);
+            }
+          } finally {
+            lock.unlock();
+          }
         }
       }
       evaluations.assign(partitions);
@@ -629,7 +654,9 @@ public final class TrainerService implements AutoCloseable {
     }
     join(rounds);
     join(follower);
-    LOG.info("trainer for {} stopped", settings.template().name());
+    if (closed.compareAndSet(false, true)) { // a stop hook and a try-with-resources both close
+      LOG.info("trainer for {} stopped", settings.template().name());
+    }
   }
 
   private static void join(Thread t) {
