@@ -188,52 +188,53 @@ public final class TrainerCommand implements Callable<Integer> {
       return once(settings, out);
     }
     CountDownLatch stopped = new CountDownLatch(1);
-    try (TrainerService service = new TrainerService(settings, Clock.systemUTC())) {
-      // the main thread closes the metrics endpoint and prints the last line before it counts down
-      Thread hook = stopHook(service, stopped);
+    TrainerService service = new TrainerService(settings, Clock.systemUTC());
+    // the main thread closes the metrics endpoint and the service and prints the last line before
+    // it counts down: the hook, and so the JVM, waits for all of it
+    Thread hook = stopHook(service, stopped);
+    try (service) {
       Runtime.getRuntime().addShutdownHook(hook);
+      // the endpoint first: a port in use fails the start before a round can begin
+      HTTPServer http = metricsPort > 0 ? serveMetrics(service) : null;
       try {
-        // the endpoint first: a port in use fails the start before a round can begin
-        HTTPServer http = metricsPort > 0 ? serveMetrics(service) : null;
-        try {
-          service.start();
-          out.printf(
-              "trainer:  %s, %s; decisions in %s%s; next round %s%n",
-              settings.template().name(),
-              settings.schedule(),
-              service.decisions().file(),
-              http == null
-                  ? ""
-                  : "; metrics on http://" + metricsHost + ":" + http.getPort() + "/metrics",
-              service.nextDue());
-          out.flush();
-          try (BrokerWatch watch = BrokerWatch.start(kafka.clientProperties(), out)) {
-            service.awaitStopped();
-          }
-          out.println("trainer:  stopped");
-          out.flush();
-        } finally {
-          if (http != null) {
-            http.close();
-          }
+        service.start();
+        out.printf(
+            "trainer:  %s, %s; decisions in %s%s; next round %s%n",
+            settings.template().name(),
+            settings.schedule(),
+            service.decisions().file(),
+            http == null
+                ? ""
+                : "; metrics on http://" + metricsHost + ":" + http.getPort() + "/metrics",
+            service.nextDue());
+        out.flush();
+        try (BrokerWatch watch = BrokerWatch.start(kafka.clientProperties(), out)) {
+          service.awaitStopped();
         }
-      } finally { // also when the start fails (no broker, the metrics port taken)
-        stopped.countDown();
-        removeHook(hook);
+        out.println("trainer:  stopped");
+        out.flush();
+      } finally {
+        if (http != null) {
+          http.close();
+        }
       }
+    } finally { // after the service closed; also when the start fails (no broker, the port taken)
+      stopped.countDown();
+      removeHook(hook);
     }
     return 0;
   }
 
-  /** The metrics endpoint; a port in use names itself and the flag. */
+  /** The metrics endpoint; an address it cannot bind (a port in use) is named with its flags. */
   private HTTPServer serveMetrics(TrainerService service) throws IOException {
     try {
       return service.metrics().serve(metricsHost, metricsPort);
     } catch (BindException e) {
       throw new IOException(
           String.format(
-              "metrics port %d on %s is in use (--metrics-port; 0 turns the endpoint off): %s",
-              metricsPort, metricsHost, e.getMessage()),
+              "cannot serve metrics on %s:%d (--metrics-host, --metrics-port; port 0 turns the"
+                  + " endpoint off): %s",
+              metricsHost, metricsPort, e.getMessage()),
           e);
     }
   }
@@ -243,25 +244,25 @@ public final class TrainerCommand implements Callable<Integer> {
    * and the round's record says so.
    */
   private int once(TrainerService.Settings settings, PrintWriter out) throws InterruptedException {
-    CountDownLatch done = new CountDownLatch(1); // the round's record written, its line printed
-    try (TrainerService service = new TrainerService(settings, Clock.systemUTC())) {
-      Thread hook = stopHook(service, done);
+    // the round's record written, its line printed and the service closed
+    CountDownLatch done = new CountDownLatch(1);
+    TrainerService service = new TrainerService(settings, Clock.systemUTC());
+    Thread hook = stopHook(service, done);
+    try (service) {
       Runtime.getRuntime().addShutdownHook(hook);
-      try {
-        RoundRecord r = service.runOnce(TrainerService.Trigger.SCHEDULE, reason);
-        out.printf(
-            "trainer:  %s: %s; decisions in %s%n",
-            settings.template().name(),
-            r.error() == null
-                ? r.explanation()
-                : "cancelled".equals(r.decision()) ? r.error() : "round failed: " + r.error(),
-            service.decisions().file());
-        out.flush();
-        return r.error() == null ? 0 : 1;
-      } finally {
-        done.countDown();
-        removeHook(hook);
-      }
+      RoundRecord r = service.runOnce(TrainerService.Trigger.SCHEDULE, reason);
+      out.printf(
+          "trainer:  %s: %s; decisions in %s%n",
+          settings.template().name(),
+          r.error() == null
+              ? r.explanation()
+              : "cancelled".equals(r.decision()) ? r.error() : "round failed: " + r.error(),
+          service.decisions().file());
+      out.flush();
+      return r.error() == null ? 0 : 1;
+    } finally {
+      done.countDown();
+      removeHook(hook);
     }
   }
 

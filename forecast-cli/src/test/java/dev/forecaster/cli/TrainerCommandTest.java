@@ -93,9 +93,9 @@ class TrainerCommandTest {
       assertThat(exit).isEqualTo(1);
       assertThat(cli.err.toString())
           .contains(
-              "metrics port "
+              "cannot serve metrics on 127.0.0.1:"
                   + taken.getLocalPort()
-                  + " on 127.0.0.1 is in use (--metrics-port; 0 turns the endpoint off)");
+                  + " (--metrics-host, --metrics-port; port 0 turns the endpoint off): ");
       assertThat(state.resolve("decisions.jsonl")).doesNotExist();
     }
   }

@@ -645,7 +645,7 @@ public final class Selection {
   }
 
   /** A history with too few windows before the test part to choose a form on its origins. */
-  public static final class TooShortForASearch extends IllegalArgumentException {
+  public static final class TooShortForASearch extends TrainingDataException {
     TooShortForASearch(String message) {
       super(message);
     }
@@ -730,7 +730,7 @@ public final class Selection {
       }
     }
     if (forms.isEmpty()) {
-      throw new IllegalArgumentException(
+      throw new TrainingDataException(
           "no form to try on this history: each window and its transform's lag must fit the job's "
               + space.maxReadingsPerWindow()
               + " readings per series, and a log-change needs every value positive");

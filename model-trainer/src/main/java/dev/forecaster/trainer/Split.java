@@ -32,7 +32,7 @@ public record Split(
   /** The first target day of the test part when none is given: the last 20% of windows. */
   public static LocalDate defaultTestFrom(List<Sample> samples) {
     if (samples.isEmpty()) {
-      throw new IllegalArgumentException(
+      throw new TrainingDataException(
           "no windows: the history is shorter than a window plus the horizon");
     }
     return dayAtFraction(samples, 1 - DEFAULT_TEST_FRACTION);
@@ -44,7 +44,7 @@ public record Split(
    */
   public static Split chronological(List<Sample> samples, LocalDate testFrom, LocalDate testUntil) {
     if (samples.isEmpty()) {
-      throw new IllegalArgumentException(
+      throw new TrainingDataException(
           "no windows: the history is shorter than a window plus the horizon");
     }
     LocalDate cut = testFrom != null ? testFrom : dayAtFraction(samples, 1 - DEFAULT_TEST_FRACTION);
@@ -55,7 +55,7 @@ public record Split(
             .filter(s -> testUntil == null || s.targetDay().isBefore(testUntil))
             .toList();
     if (before.isEmpty() || test.isEmpty()) {
-      throw new IllegalArgumentException(
+      throw new TrainingDataException(
           "test day "
               + cut
               + " leaves no windows on one side (targets run "
@@ -69,8 +69,7 @@ public record Split(
     List<Sample> validation =
         before.stream().filter(s -> !s.targetDay().isBefore(validFrom)).toList();
     if (train.isEmpty()) {
-      throw new IllegalArgumentException(
-          "too few windows before " + cut + " to train and validate");
+      throw new TrainingDataException("too few windows before " + cut + " to train and validate");
     }
     LocalDate last = test.stream().map(Sample::targetDay).max(LocalDate::compareTo).orElseThrow();
     return new Split(train, validation, test, cut, last);

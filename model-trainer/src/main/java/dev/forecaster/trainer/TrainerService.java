@@ -275,7 +275,8 @@ public final class TrainerService implements AutoCloseable {
   public TrainerService start() {
     registry.ensureTopic(); // fails fast, naming the address, when no broker answers
     refreshServing();
-    // a restart goes on where the last run stopped: the schedule, or a retry if its round failed
+    // a restart goes on where the last run stopped: the schedule, a retry if its round failed, or
+    // at once if a stop cancelled it
     Optional<RoundRecord> last = log.last();
     nextDue = last.map(this::nextDue).orElse(clock.instant());
     metrics.nextRoundDue.set(nextDue.toEpochMilli() / 1000.0);
@@ -391,10 +392,14 @@ public final class TrainerService implements AutoCloseable {
 
   /**
    * When the round after {@code last} is due: by the schedule, or after a backoff that doubles with
-   * each failed round in a row (never later than the schedule).
+   * each failed round in a row (never later than the schedule); at once after a round that a stop
+   * cancelled (a restart runs it again rather than skip an interval).
    */
   private Instant nextDue(RoundRecord last) {
     Instant finished = Instant.parse(last.finishedAt());
+    if ("cancelled".equals(last.decision())) {
+      return finished;
+    }
     Instant scheduled = settings.schedule().next(finished);
     if (!"failed".equals(last.decision())) {
       failuresInARow = 0;
@@ -480,9 +485,9 @@ public final class TrainerService implements AutoCloseable {
           .explanation(o.explanation());
     } catch (CancellationException e) {
       record.decision("cancelled").error(e.getMessage());
-    } catch (IllegalArgumentException e) {
-      // the history or the model's flags (no windows, no reading with its features): the message
-      // says what to check, a stack trace would not; it is logged at debug
+    } catch (TrainingDataException e) {
+      // the history cannot train the model (no windows, no reading with its features): the
+      // message says what to check, a stack trace would not; it is logged at debug
       LOG.error("{}: round failed, nothing published: {}", name, e.getMessage());
       LOG.debug("{}: round failed", name, e);
       record.decision("failed").error(e.getMessage() != null ? e.getMessage() : e.toString());
@@ -654,7 +659,9 @@ public final class TrainerService implements AutoCloseable {
     }
     join(rounds);
     join(follower);
-    if (closed.compareAndSet(false, true)) { // a stop hook and a try-with-resources both close
+    // said once (a stop hook and a try-with-resources both close), and not while a round of
+    // runOnce still runs on its caller's thread: that caller's own close says it after the round
+    if (!roundRunning && closed.compareAndSet(false, true)) {
       LOG.info("trainer for {} stopped", settings.template().name());
     }
   }

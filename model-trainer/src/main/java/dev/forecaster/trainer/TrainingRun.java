@@ -452,7 +452,7 @@ public final class TrainingRun {
     List<Sample> samples = Samples.of(history, request.template(), request.windows());
     List<Sample> allTest = samples.stream().filter(s -> !s.targetDay().isBefore(testFrom)).toList();
     if (allTest.isEmpty()) {
-      throw new IllegalArgumentException("no test windows on or after " + testFrom);
+      throw new TrainingDataException("no test windows on or after " + testFrom);
     }
     List<LocalDate> starts = new ArrayList<>();
     starts.add(testFrom);
@@ -620,14 +620,14 @@ public final class TrainingRun {
   private static void logCarrying(History everything, History history, ModelSpec spec) {
     long carrying = history.readingsCarrying(spec.features());
     if (everything.readings() == 0) {
-      throw new IllegalArgumentException(
+      throw new TrainingDataException(
           String.format(
               "no readings to train on: the history is empty (%d invalid, %d repeated days and %d"
                   + " late readings dropped)",
               everything.invalid(), everything.duplicates(), everything.late()));
     }
     if (carrying == 0) {
-      throw new IllegalArgumentException(
+      throw new TrainingDataException(
           String.format(
               "no reading carries all of the model's features %s (%d readings of %d series, none"
                   + " with all of them): check the model's features and target, or the readings",

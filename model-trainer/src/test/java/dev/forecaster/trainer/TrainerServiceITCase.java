@@ -398,6 +398,35 @@ class TrainerServiceITCase {
     assertThat(rounds.get(0).error()).contains("nothing published");
     assertThat(new ModelRegistry(kafka(), "stop-models").readAll()).isEmpty();
     assertThat(stateDir.resolve("models")).doesNotExist();
+
+    // a restart runs the cancelled round again at once, not an hour (the interval) after it
+    Instant cancelledAt = Instant.parse(rounds.get(0).finishedAt());
+    try (TrainerService restarted =
+        new TrainerService(
+                settings("stop", long_, RetrainSchedule.every(Duration.ofHours(1)), null),
+                Clock.systemUTC())
+            .start()) {
+      assertThat(restarted.nextDue()).isEqualTo(cancelledAt);
+    }
+  }
+
+  @Test
+  void aStopIsHeededWhileTheRoundReadsItsHistory() throws Exception {
+    readingsTopic("stopread");
+    TrainerService service =
+        new TrainerService(
+            settings("stopread", 1, RetrainSchedule.every(Duration.ofHours(1)), null),
+            Clock.systemUTC());
+    // stopped before the read's first poll, as a stop that comes while it reads: the read ends
+    // there, not at the topic's end offsets, and the round publishes nothing
+    service.close();
+    RoundRecord r = service.runOnce(TrainerService.Trigger.SCHEDULE, "a stop during the read");
+
+    assertThat(r.decision()).isEqualTo("cancelled");
+    assertThat(r.error())
+        .contains("round abandoned, nothing published")
+        .contains("reading stopread-readings stopped after 0 records");
+    assertThat(new ModelRegistry(kafka(), "stopread-models").readAll()).isEmpty();
   }
 
   /** Waits until the drift follower has read and checked {@code n} evaluations in all. */
