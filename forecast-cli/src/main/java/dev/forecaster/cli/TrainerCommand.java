@@ -12,6 +12,7 @@ import java.io.PrintWriter;
 import java.net.BindException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -206,7 +207,7 @@ public final class TrainerCommand implements Callable<Integer> {
             http == null
                 ? ""
                 : "; metrics on http://" + metricsHost + ":" + http.getPort() + "/metrics",
-            service.nextDue());
+            service.nextDue().isAfter(Instant.now()) ? service.nextDue() : "now");
         out.flush();
         try (BrokerWatch watch = BrokerWatch.start(kafka.clientProperties(), out)) {
           service.awaitStopped();

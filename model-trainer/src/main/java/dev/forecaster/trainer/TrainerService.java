@@ -291,7 +291,11 @@ public final class TrainerService implements AutoCloseable {
                 "drift when the live MAE over %d evaluations exceeds the backtest MAE by %.0f%%",
                 settings.drift().window(),
                 settings.drift().margin() * 100),
-        last.isEmpty() ? "now (no earlier round in " + log.file() + ")" : nextDue.toString());
+        last.isEmpty()
+            ? "now (no earlier round in " + log.file() + ")"
+            : nextDue.isAfter(clock.instant())
+                ? nextDue.toString()
+                : "now (due since " + nextDue + ", after a " + last.get().decision() + " round)");
     rounds = new Thread(this::roundLoop, "trainer-rounds");
     rounds.start();
     if (monitor != null) {
