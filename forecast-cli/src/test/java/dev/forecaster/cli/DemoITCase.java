@@ -15,6 +15,11 @@ import dev.forecaster.trainer.TrainingPreset;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,19 +35,38 @@ class DemoITCase {
     CliRun cli = new CliRun();
     Path report = dir.resolve("report.html");
     Path summary = dir.resolve("summary.json");
+    // the round's trainers, seen as this JVM's child JVMs while the demo runs (the demo starts no
+    // other process; the JDK gives no arguments of a command line longer than a page, and with
+    // Maven's class path theirs is)
+    Set<Long> trainers = ConcurrentHashMap.newKeySet();
+    ScheduledExecutorService watch = Executors.newSingleThreadScheduledExecutor();
+    watch.scheduleWithFixedDelay(
+        () ->
+            ProcessHandle.current()
+                .children()
+                .filter(p -> p.info().command().map(c -> c.endsWith("/java")).orElse(false))
+                .forEach(p -> trainers.add(p.pid())),
+        0,
+        100,
+        TimeUnit.MILLISECONDS);
 
-    int exit =
-        cli.run(
-            "demo",
-            "--quick",
-            "--live-days",
-            "12",
-            "--pace-ms",
-            "50",
-            "--report",
-            report.toString(),
-            "--summary-json",
-            summary.toString());
+    int exit;
+    try {
+      exit =
+          cli.run(
+              "demo",
+              "--quick",
+              "--live-days",
+              "12",
+              "--pace-ms",
+              "50",
+              "--report",
+              report.toString(),
+              "--summary-json",
+              summary.toString());
+    } finally {
+      watch.shutdownNow();
+    }
 
     assertThat(exit).as(cli.err.toString()).isZero();
     JsonNode json = new ObjectMapper().readTree(summary.toFile());
@@ -144,6 +168,7 @@ class DemoITCase {
             "Retraining during the live period");
     assertThat(cli.out.toString()).contains("live day  12/12");
     // the round: a `forecast trainer --once` per model, each in a JVM of its own, side by side
+    assertThat(trainers).as("trainer processes of the round").hasSize(2);
     assertThat(cli.out.toString())
         .containsPattern("scheduled round at live day 6/12, [12] trainer process\\(es\\) at once")
         .containsPattern("trainer:  weather: (published|kept|not published)")
