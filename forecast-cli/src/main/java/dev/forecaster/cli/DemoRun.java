@@ -450,7 +450,7 @@ final class DemoRun {
     int exit;
     try {
       while (!trainer.waitFor(1, TimeUnit.SECONDS)) {
-        if (stopping) { // Ctrl-C sent SIGTERM: a trainer still reading its history gets SIGKILL
+        if (stopping) { // Ctrl-C sent SIGTERM: a trainer that has not ended 10 s later gets SIGKILL
           stopNow(trainer);
         }
       }

@@ -9,7 +9,7 @@ import dev.forecaster.trainer.TrainingPreset;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.BindException;
+import java.net.SocketException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
@@ -199,6 +199,7 @@ public final class TrainerCommand implements Callable<Integer> {
       HTTPServer http = metricsPort > 0 ? serveMetrics(service) : null;
       try {
         service.start();
+        Instant next = service.nextDue();
         out.printf(
             "trainer:  %s, %s; decisions in %s%s; next round %s%n",
             settings.template().name(),
@@ -207,7 +208,7 @@ public final class TrainerCommand implements Callable<Integer> {
             http == null
                 ? ""
                 : "; metrics on http://" + metricsHost + ":" + http.getPort() + "/metrics",
-            service.nextDue().isAfter(Instant.now()) ? service.nextDue() : "now");
+            next.isAfter(Instant.now()) ? next : "now");
         out.flush();
         try (BrokerWatch watch = BrokerWatch.start(kafka.clientProperties(), out)) {
           service.awaitStopped();
@@ -230,7 +231,7 @@ public final class TrainerCommand implements Callable<Integer> {
   private HTTPServer serveMetrics(TrainerService service) throws IOException {
     try {
       return service.metrics().serve(metricsHost, metricsPort);
-    } catch (BindException e) {
+    } catch (SocketException e) { // a port in use, a host that does not resolve
       throw new IOException(
           String.format(
               "cannot serve metrics on %s:%d (--metrics-host, --metrics-port; port 0 turns the"

@@ -10,6 +10,7 @@ import dev.forecaster.schemas.Codecs;
 import dev.forecaster.schemas.ForecastIds;
 import dev.forecaster.trainer.DecisionLog;
 import dev.forecaster.trainer.RoundRecord;
+import dev.forecaster.trainer.TrainerService;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -27,6 +29,12 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.Appender;
+import org.apache.logging.log4j.core.LogEvent;
+import org.apache.logging.log4j.core.appender.AbstractAppender;
+import org.apache.logging.log4j.core.config.Property;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -191,10 +199,37 @@ class ToolsITCase {
     // a round that fails (nothing to train on) is exit status 1, for the scheduler to see
     broker.createTopic("once-empty", 1, Map.of());
     CliRun failing = new CliRun();
-    int failed =
-        failing.run(
-            Stream.concat(trainer.stream(), Stream.of("--readings-topic", "once-empty"))
-                .toArray(String[]::new));
+    // what the trainer logs of it: the reason alone, no stack trace (the history is not a bug)
+    List<LogEvent> logged = new CopyOnWriteArrayList<>();
+    Appender capture =
+        new AbstractAppender("once-capture", null, null, true, Property.EMPTY_ARRAY) {
+          @Override
+          public void append(LogEvent event) {
+            logged.add(event.toImmutable());
+          }
+        };
+    capture.start();
+    var serviceLog =
+        (org.apache.logging.log4j.core.Logger) LogManager.getLogger(TrainerService.class);
+    serviceLog.addAppender(capture);
+    int failed;
+    try {
+      failed =
+          failing.run(
+              Stream.concat(trainer.stream(), Stream.of("--readings-topic", "once-empty"))
+                  .toArray(String[]::new));
+    } finally {
+      serviceLog.removeAppender(capture);
+    }
+    assertThat(logged)
+        .filteredOn(e -> e.getLevel() == Level.ERROR)
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.getMessage().getFormattedMessage())
+                  .contains("round failed, nothing published: no readings to train on");
+              assertThat(e.getThrown()).isNull();
+            });
 
     assertThat(failed).isEqualTo(1);
     assertThat(failing.out.toString())

@@ -488,7 +488,11 @@ public final class TrainerService implements AutoCloseable {
           .commonWindows(c == null ? null : c.commonWindows())
           .explanation(o.explanation());
     } catch (CancellationException e) {
-      record.decision("cancelled").error(e.getMessage());
+      // cancelled only by a stop (a restart runs it again at once); anything else cancelled in
+      // the round is a failure, retried after the backoff
+      record
+          .decision(stopping ? "cancelled" : "failed")
+          .error(e.getMessage() != null ? e.getMessage() : e.toString());
     } catch (TrainingDataException e) {
       // the history cannot train the model (no windows, no reading with its features): the
       // message says what to check, a stack trace would not; it is logged at debug
