@@ -878,7 +878,10 @@ public final class TrainingRun {
   /**
    * Whether a challenger is published: it must beat persistence and the champion on their common
    * test windows, unless forced ({@code --force}, or the first version with {@code publishFirst}).
-   * Pure: the same inputs give the same verdict.
+   * Where a champion is served, a challenger as good as persistence and better than the champion is
+   * published too: that champion is then worse than persistence (a first version published anyway,
+   * or one the series has left behind), and the challenger is the better of the two to serve. Pure:
+   * the same inputs give the same verdict.
    */
   static Verdict decide(
       Metrics challenger,
@@ -886,8 +889,10 @@ public final class TrainingRun {
       Optional<ModelUpdate> latest,
       ChampionComparison champion,
       Request request) {
-    boolean beatsPersistence = challenger.mae() < persistence.mae();
     boolean beatsChampion = champion == null || champion.challengerMae() < champion.championMae();
+    boolean beatsPersistence =
+        challenger.mae() < persistence.mae()
+            || (champion != null && beatsChampion && challenger.mae() <= persistence.mae());
     boolean forced = request.force() || (request.publishFirst() && latest.isEmpty());
     if (!beatsPersistence && !forced) {
       return new Verdict(

@@ -54,6 +54,28 @@ class PublicationDecisionTest {
   }
 
   @Test
+  void asGoodAsPersistenceReplacesOnlyAChampionItBeats() {
+    // a first version published although worse than persistence: persistence's own forecast (the
+    // search's choice on a short history) replaces it
+    var v = TrainingRun.decide(PERSISTENCE, PERSISTENCE, SERVING, champion(3.0, 2.0), PUBLISH);
+    assertThat(v.decision()).isEqualTo(TrainingRun.Decision.PUBLISHED);
+    assertThat(v.why()).isEmpty();
+    // against a better champion, or none, a tie with persistence is not published, as before
+    assertThat(
+            TrainingRun.decide(PERSISTENCE, PERSISTENCE, SERVING, champion(1.9, 2.0), PUBLISH)
+                .decision())
+        .isEqualTo(TrainingRun.Decision.WORSE_THAN_PERSISTENCE);
+    assertThat(
+            TrainingRun.decide(PERSISTENCE, PERSISTENCE, Optional.empty(), null, PUBLISH)
+                .decision())
+        .isEqualTo(TrainingRun.Decision.WORSE_THAN_PERSISTENCE);
+    // worse than persistence is never published unforced, whatever the champion
+    assertThat(
+            TrainingRun.decide(WORSE, PERSISTENCE, SERVING, champion(3.0, 2.1), PUBLISH).decision())
+        .isEqualTo(TrainingRun.Decision.WORSE_THAN_PERSISTENCE);
+  }
+
+  @Test
   void publishFirstForcesOnlyTheFirstVersion() {
     TrainingRun.Request first = PUBLISH.publishingTheFirstVersion(true);
     assertThat(TrainingRun.decide(WORSE, PERSISTENCE, Optional.empty(), null, first).decision())
