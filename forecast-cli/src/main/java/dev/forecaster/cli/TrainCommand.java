@@ -48,7 +48,8 @@ import picocli.CommandLine.Spec;
     description = {
       "Trains a GRU or LSTM forecaster, backtests it against persistence and least squares on the"
           + " same chronological test windows, and publishes it to the models topic only if it"
-          + " beats persistence and the model in service (or with --force).",
+          + " beats persistence and the model in service (or, as good as persistence, beats the"
+          + " model in service; or with --force).",
       "History: a CSV through a column mapping (--preset, --csv and the mapping flags) or the"
           + " readings topic (--from-kafka). A preset sets every training default; each flag"
           + " overrides one."

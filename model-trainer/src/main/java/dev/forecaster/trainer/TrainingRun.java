@@ -116,7 +116,10 @@ public final class TrainingRun {
           1);
     }
 
-    /** Publishes to {@code registry} a model that beats persistence and the champion. */
+    /**
+     * Publishes to {@code registry} a model that beats persistence and the champion, or as good as
+     * persistence beats the champion (see {@link TrainingRun#decide}).
+     */
     public static Request publish(
         ModelSpec template, TrainingSettings settings, LocalDate testFrom, ModelRegistry registry) {
       return backtest(template, settings, testFrom).to(registry);
@@ -890,11 +893,13 @@ public final class TrainingRun {
       ChampionComparison champion,
       Request request) {
     boolean beatsChampion = champion == null || champion.challengerMae() < champion.championMae();
-    boolean beatsPersistence =
-        challenger.mae() < persistence.mae()
-            || (champion != null && beatsChampion && challenger.mae() <= persistence.mae());
+    boolean tiesPersistenceReplacingAWorseChampion =
+        champion != null
+            && beatsChampion
+            && challenger.mae() <= persistence.mae(); // persistence's own forecasts tie it
+    boolean beatsPersistence = challenger.mae() < persistence.mae();
     boolean forced = request.force() || (request.publishFirst() && latest.isEmpty());
-    if (!beatsPersistence && !forced) {
+    if (!beatsPersistence && !tiesPersistenceReplacingAWorseChampion && !forced) {
       return new Verdict(
           Decision.WORSE_THAN_PERSISTENCE,
           String.format(
@@ -911,8 +916,15 @@ public final class TrainingRun {
               champion.championMae(),
               champion.challengerMae()));
     }
+    if (beatsPersistence && beatsChampion) {
+      return new Verdict(Decision.PUBLISHED, "");
+    }
     return new Verdict(
-        Decision.PUBLISHED, beatsPersistence && beatsChampion ? "" : " (forced: it is not better)");
+        Decision.PUBLISHED,
+        tiesPersistenceReplacingAWorseChampion
+            ? String.format(
+                " (as good as persistence, and better than v%d, which is not)", champion.version())
+            : " (forced: it is not better)");
   }
 
   private static String published(

@@ -59,8 +59,15 @@ class PublicationDecisionTest {
     // search's choice on a short history) replaces it
     var v = TrainingRun.decide(PERSISTENCE, PERSISTENCE, SERVING, champion(3.0, 2.0), PUBLISH);
     assertThat(v.decision()).isEqualTo(TrainingRun.Decision.PUBLISHED);
-    assertThat(v.why()).isEmpty();
-    // against a better champion, or none, a tie with persistence is not published, as before
+    assertThat(v.why()).isEqualTo(" (as good as persistence, and better than v3, which is not)");
+    // against a champion as good or better, one that cannot be scored, or none, a tie with
+    // persistence is not published, as before
+    assertThat(
+            TrainingRun.decide(PERSISTENCE, PERSISTENCE, SERVING, champion(2.0, 2.0), PUBLISH)
+                .decision())
+        .isEqualTo(TrainingRun.Decision.WORSE_THAN_PERSISTENCE);
+    assertThat(TrainingRun.decide(PERSISTENCE, PERSISTENCE, SERVING, null, PUBLISH).decision())
+        .isEqualTo(TrainingRun.Decision.WORSE_THAN_PERSISTENCE);
     assertThat(
             TrainingRun.decide(PERSISTENCE, PERSISTENCE, SERVING, champion(1.9, 2.0), PUBLISH)
                 .decision())
