@@ -1,7 +1,6 @@
 package dev.forecaster.bench;
 
 import dev.forecaster.cli.ChildJvm;
-import dev.forecaster.cli.ForecastCommand;
 import dev.forecaster.kafka.LocalKafkaBroker;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -58,9 +57,10 @@ final class BenchBroker implements AutoCloseable {
     try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       port = probe.getLocalPort();
     }
-    List<String> command = new ArrayList<>(ChildJvm.java("-Xmx1g"));
-    command.addAll(
-        List.of(ForecastCommand.class.getName(), "broker", "--port", Integer.toString(port)));
+    List<String> command =
+        new ArrayList<>(
+            ChildJvm.forecast(
+                List.of("-Xmx1g"), List.of("broker", "--port", Integer.toString(port))));
     if (dataDir != null) {
       command.addAll(List.of("--data-dir", dataDir.toString()));
     }

@@ -21,7 +21,7 @@ public final class ChildJvm {
   private ChildJvm() {}
 
   /** {@code java}, {@code jvmOptions}, the project's system properties and the class path. */
-  public static List<String> java(String... jvmOptions) {
+  static List<String> java(String... jvmOptions) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(List.of(jvmOptions));

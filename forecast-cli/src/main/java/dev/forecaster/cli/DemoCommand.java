@@ -106,7 +106,7 @@ final class DemoCommand implements Callable<Integer> {
     long pace = paceMs != null ? paceMs : quick ? 100 : 300;
     ReportData outcome;
     try {
-      outcome = new DemoRun(out, live, pace, quick).run(datasets);
+      outcome = new DemoRun(out, live, pace).run(datasets);
     } catch (CancellationException stopped) {
       return 130; // DemoRun said what it stopped
     }

@@ -82,17 +82,15 @@ final class DemoRun {
   private final PrintWriter out;
   private final int liveDays;
   private final long paceMs;
-  private final boolean quick;
   private volatile boolean stopping;
 
   /** The trainer processes of the round that is running. */
   private final Set<Process> trainers = ConcurrentHashMap.newKeySet();
 
-  DemoRun(PrintWriter out, int liveDays, long paceMs, boolean quick) {
+  DemoRun(PrintWriter out, int liveDays, long paceMs) {
     this.out = out;
     this.liveDays = liveDays;
     this.paceMs = paceMs;
-    this.quick = quick;
   }
 
   /**

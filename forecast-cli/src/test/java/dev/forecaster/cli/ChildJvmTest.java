@@ -22,7 +22,10 @@ class ChildJvmTest {
             "-Dai.djl.pytorch.num_threads=1",
             "-Dforecaster.data.dir=" + System.getProperty("forecaster.data.dir"),
             "-Dorg.apache.avro.SERIALIZABLE_PACKAGES="
-                + System.getProperty("org.apache.avro.SERIALIZABLE_PACKAGES"));
+                + System.getProperty("org.apache.avro.SERIALIZABLE_PACKAGES"),
+            // DJL's own settings, which the tests pass as system properties, not the environment
+            "-DDJL_CACHE_DIR=" + System.getProperty("DJL_CACHE_DIR"),
+            "-DOPT_OUT_TRACKING=true");
     Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
     String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();

@@ -46,6 +46,8 @@ public final class KafkaHistory {
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    // reading never creates the topic with a broker's defaults (its 7-day retention)
+    p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
     List<Reading> readings = new ArrayList<>();
     long[] undecodable = {0};
     long records;

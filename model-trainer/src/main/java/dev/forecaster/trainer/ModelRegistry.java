@@ -132,13 +132,22 @@ public final class ModelRegistry {
    */
   public List<ModelUpdate> readAll() {
     List<ModelUpdate> updates = new ArrayList<>();
+    // never creates the topic with a broker's defaults (7 days, 1 MiB), which ensureTopic would
+    // then leave as it is (kafka-clients 4.2's lookup did not, checked; this keeps it so)
     Map<String, Object> overrides =
         Map.of(
-            ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class,
-            ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
-            ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-            ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.MAX_MODEL_BYTES);
+            ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
+            StringDeserializer.class,
+            ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+            ByteArrayDeserializer.class,
+            ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+            "read_committed",
+            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+            false,
+            ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG,
+            false,
+            ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
+            Topics.MAX_MODEL_BYTES);
     try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props(overrides))) {
       BoundedRead.untilEndOffsets(
           consumer,

@@ -425,6 +425,7 @@ public final class TrainerService implements AutoCloseable {
    * same reading, training, comparison, publication and decision record.
    */
   public RoundRecord runOnce(Trigger trigger, String reason) {
+    registry.ensureTopic(); // as start does: compacted, sized for models; no broker fails here
     refreshServing();
     return round(trigger, reason);
   }

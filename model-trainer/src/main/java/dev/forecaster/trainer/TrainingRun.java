@@ -881,10 +881,10 @@ public final class TrainingRun {
   /**
    * Whether a challenger is published: it must beat persistence and the champion on their common
    * test windows, unless forced ({@code --force}, or the first version with {@code publishFirst}).
-   * Where a champion is served, a challenger as good as persistence and better than the champion is
-   * published too: that champion is then worse than persistence (a first version published anyway,
-   * or one the series has left behind), and the challenger is the better of the two to serve. Pure:
-   * the same inputs give the same verdict.
+   * Where a champion is served, a challenger as good as persistence (persistence's own forecasts,
+   * chosen by the search) that beats the champion on their common test windows is published too: it
+   * is the better of the two to serve (the champion a first version published anyway, or one the
+   * series has left behind). Pure: the same inputs give the same verdict.
    */
   static Verdict decide(
       Metrics challenger,
@@ -923,7 +923,8 @@ public final class TrainingRun {
         Decision.PUBLISHED,
         tiesPersistenceReplacingAWorseChampion
             ? String.format(
-                " (as good as persistence, and better than v%d, which is not)", champion.version())
+                " (as good as persistence, and better than v%d on the common windows)",
+                champion.version())
             : " (forced: it is not better)");
   }
 

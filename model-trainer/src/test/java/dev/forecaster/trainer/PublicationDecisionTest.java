@@ -59,7 +59,8 @@ class PublicationDecisionTest {
     // search's choice on a short history) replaces it
     var v = TrainingRun.decide(PERSISTENCE, PERSISTENCE, SERVING, champion(3.0, 2.0), PUBLISH);
     assertThat(v.decision()).isEqualTo(TrainingRun.Decision.PUBLISHED);
-    assertThat(v.why()).isEqualTo(" (as good as persistence, and better than v3, which is not)");
+    assertThat(v.why())
+        .isEqualTo(" (as good as persistence, and better than v3 on the common windows)");
     // against a champion as good or better, one that cannot be scored, or none, a tie with
     // persistence is not published, as before
     assertThat(
