@@ -238,6 +238,20 @@ public final class TrainCommand implements Callable<Integer> {
                       ? ""
                       : "; a change target is not shifted")
               : "the target may wander, as a random walk or a price does");
+      out.printf(
+          "          the best of %d forms tried against persistence, Hansen's test: p %s, %s the"
+              + " level %.3f%s%n",
+          sel.candidates().size() - 1,
+          sel.superiorAbilityP() < 0.001
+              ? "< 0.001"
+              : String.format(Locale.ROOT, "%.3f", sel.superiorAbilityP()),
+          Selection.beatsPersistence(sel.superiorAbilityP(), sel.persistenceStandardErrors())
+              ? "below"
+              : "not below",
+          Selection.levelOf(sel.persistenceStandardErrors()),
+          Selection.beatsPersistence(sel.superiorAbilityP(), sel.persistenceStandardErrors())
+              ? ""
+              : ": persistence is served");
       // the networks, the five best least-squares forms, then the drift and persistence
       List<Selection.Candidate> shown = new ArrayList<>();
       sel.candidates().stream().filter(c -> c.stage().equals("network")).forEach(shown::add);
@@ -458,6 +472,7 @@ public final class TrainCommand implements Callable<Integer> {
       }
       sel.put("levelMargin", o.selection().levelMargin());
       sel.put("persistenceStandardErrors", o.selection().persistenceStandardErrors());
+      sel.put("superiorAbilityP", o.selection().superiorAbilityP());
       sel.put("finalTrainings", o.selection().finalTrainings());
     } else {
       root.putNull("selection");

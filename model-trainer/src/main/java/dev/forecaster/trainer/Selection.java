@@ -52,8 +52,11 @@ import org.slf4j.LoggerFactory;
  * squares must beat the drift, and the drift persistence (a trend estimated on the past is worth
  * serving only where it was clearly there: on a random walk or a price it costs more than it gains
  * as often as not). Where the target may wander, persistence is served unless the best beats it by
- * {@link #WANDERING_STANDARD_ERRORS} standard errors. The final model is then trained by {@link
- * TrainingRun} in the chosen form, with as many members as the remaining budget allows.
+ * {@link #WANDERING_STANDARD_ERRORS} standard errors. And persistence is served unless the best of
+ * all the forms tried beats it by more than the best of that many would by luck, at the same level
+ * ({@link SuperiorAbility}: on a few dozen windows the best of a hundred forms beats persistence by
+ * two of its own standard errors now and then when none is better). The final model is then trained
+ * by {@link TrainingRun} in the chosen form, with as many members as the remaining budget allows.
  */
 public final class Selection {
 
@@ -284,8 +287,10 @@ public final class Selection {
    * train the final model with, every candidate tried, the time it took by the clock, what its
    * networks cost of the budget in reference seconds ({@link TrainingCost}), the target's
    * Dickey-Fuller statistic ({@link #dickeyFuller}), the margin a level target had to win by, the
-   * standard errors by which persistence had to be beaten, and how many times each member of the
-   * final model is trained (once per horizon and backtest fold), which the budget paid for.
+   * standard errors by which persistence had to be beaten, the p-value of Hansen's test that the
+   * best of the forms tried beats persistence ({@link SuperiorAbility}; below the level of those
+   * standard errors, or persistence is served), and how many times each member of the final model
+   * is trained (once per horizon and backtest fold), which the budget paid for.
    */
   public record Result(
       ModelSpec spec,
@@ -298,6 +303,7 @@ public final class Selection {
       double dickeyFuller,
       double levelMargin,
       double persistenceStandardErrors,
+      double superiorAbilityP,
       int finalTrainings) {}
 
   private Selection() {}
@@ -391,6 +397,7 @@ public final class Selection {
             ? List.of(forms.best())
             : List.of(forms.simplest(), forms.best());
     Scored[] bestNetwork = new Scored[networkForms.size()];
+    List<Scored> networks = new ArrayList<>();
     // the stage's share of the budget is spent in reference seconds (TrainingCost); the clock only
     // stops a machine CLOCK_GUARD times slower than the reference
     double share = NETWORK_STAGE_SHARE * budget.toMillis() / 1e3;
@@ -456,6 +463,7 @@ public final class Selection {
               || net.candidate().validationMae() < bestNetwork[f].candidate().validationMae()) {
             bestNetwork[f] = net;
           }
+          networks.add(net);
         }
         lastStep = spent - before;
       }
@@ -469,18 +477,42 @@ public final class Selection {
     }
     double persistenceErrors = persistenceStandardErrors(dickeyFuller);
     Scored chosen = simplestWithinNoise(simplestFirst, persistenceErrors);
+    List<Scored> allTried = new ArrayList<>(forms.all());
+    allTried.add(drift);
+    allTried.addAll(networks);
+    SuperiorAbility.Outcome superior =
+        SuperiorAbility.test(
+            persistence.errors(),
+            allTried.stream().map(Scored::errors).toList(),
+            SuperiorAbility.levelOf(persistenceErrors),
+            template.horizon(),
+            settings.seed());
     Scored best = best(simplestFirst);
     double[] behind = best == persistence ? null : pairedDifference(persistence, best);
     if (behind != null) {
       LOG.info(
           "{}: persistence is {} behind the best candidate on the origins ({} standard errors; it"
-              + " is served within {})",
+              + " is served within {}; Hansen's test, for the best of {} forms tried: {})",
           template.name(),
           String.format(Locale.ROOT, "%.4f", behind[0]),
           behind[1] > 0
               ? String.format(Locale.ROOT, "%.2f", behind[0] / behind[1])
               : "infinitely many (the same on every window)",
-          persistenceErrors);
+          persistenceErrors,
+          superior.candidates(),
+          superior.describe());
+    }
+    if (chosen != persistence && !beatsPersistence(superior.p(), persistenceErrors)) {
+      LOG.info(
+          "{}: persistence served: {} beats it on the origins, but by no more than the best of"
+              + " {} forms tried would by luck (Hansen's test on {} windows: {}, not below {})",
+          template.name(),
+          chosen.candidate().describe(),
+          superior.candidates(),
+          superior.windows(),
+          superior.describe(),
+          String.format(Locale.ROOT, "%.3f", SuperiorAbility.levelOf(persistenceErrors)));
+      chosen = persistence;
     }
     Candidate c = chosen.candidate();
     boolean network = c.hidden() != null;
@@ -528,6 +560,7 @@ public final class Selection {
         dickeyFuller,
         levelMargin,
         persistenceErrors,
+        superior.p(),
         finalTrainings);
   }
 
@@ -565,6 +598,24 @@ public final class Selection {
       }
     }
     return best;
+  }
+
+  /**
+   * Whether the best of the forms tried beats persistence by more than the best of that many would
+   * by luck: whether the p-value of Hansen's test on the origins' windows ({@link SuperiorAbility})
+   * is below the level of {@code standardErrors} for one comparison ({@link
+   * SuperiorAbility#levelOf}).
+   */
+  public static boolean beatsPersistence(double superiorAbilityP, double standardErrors) {
+    return superiorAbilityP < SuperiorAbility.levelOf(standardErrors);
+  }
+
+  /**
+   * The one-sided level of a rule "beaten by {@code standardErrors} standard errors" for one
+   * comparison, at which Hansen's test must reject too ({@link #beatsPersistence}).
+   */
+  public static double levelOf(double standardErrors) {
+    return SuperiorAbility.levelOf(standardErrors);
   }
 
   /** The candidate of least error on the origins. */
