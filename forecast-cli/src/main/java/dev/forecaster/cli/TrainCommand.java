@@ -238,6 +238,8 @@ public final class TrainCommand implements Callable<Integer> {
                       ? ""
                       : "; a change target is not shifted")
               : "the target may wander, as a random walk or a price does");
+      boolean beats =
+          Selection.beatsPersistence(sel.superiorAbilityP(), sel.persistenceStandardErrors());
       out.printf(
           "          the best of %d forms tried against persistence, Hansen's test: p %s, %s the"
               + " level %.3f%s%n",
@@ -245,13 +247,11 @@ public final class TrainCommand implements Callable<Integer> {
           sel.superiorAbilityP() < 0.001
               ? "< 0.001"
               : String.format(Locale.ROOT, "%.3f", sel.superiorAbilityP()),
-          Selection.beatsPersistence(sel.superiorAbilityP(), sel.persistenceStandardErrors())
-              ? "below"
-              : "not below",
+          beats ? "below" : "not below",
           Selection.levelOf(sel.persistenceStandardErrors()),
-          Selection.beatsPersistence(sel.superiorAbilityP(), sel.persistenceStandardErrors())
-              ? ""
-              : ": persistence is served");
+          !Selection.mayWander(sel.dickeyFuller())
+              ? " (not applied: the target reverts to its seasonal mean)"
+              : beats ? "" : ": persistence is served");
       // the networks, the five best least-squares forms, then the drift and persistence
       List<Selection.Candidate> shown = new ArrayList<>();
       sel.candidates().stream().filter(c -> c.stage().equals("network")).forEach(shown::add);

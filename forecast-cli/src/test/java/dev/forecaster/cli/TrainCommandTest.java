@@ -236,13 +236,14 @@ class TrainCommandTest {
     assertThat(selection.get("dickeyFuller").asDouble()).isLessThan(-5);
     assertThat(selection.get("levelMargin").asDouble()).isZero();
     assertThat(selection.get("persistenceStandardErrors").asDouble()).isEqualTo(1);
-    // and the best of the forms tried beat it by more than luck (Hansen's test), as the console
-    // says
-    assertThat(selection.get("superiorAbilityP").asDouble()).isBetween(0.0, 0.16);
+    // where the target reverts, Hansen's test is reported, not applied: its form is served
+    // whatever the p-value (0.25 with two epochs a network)
+    assertThat(selection.get("superiorAbilityP").asDouble()).isBetween(0.0, 1.0);
     assertThat(cli.out.toString())
         .containsPattern(
             "the best of \\d+ forms tried against persistence, Hansen's test: p [<0-9. ]+,"
-                + " below the level 0.159\n");
+                + " (not )?below the level 0.159 \\(not applied: the target reverts to its"
+                + " seasonal mean\\)\n");
     // one horizon, one fold: each final member trained once
     assertThat(selection.get("finalTrainings").asInt()).isEqualTo(1);
     assertThat(cli.out.toString())

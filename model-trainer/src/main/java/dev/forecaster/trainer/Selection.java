@@ -52,11 +52,13 @@ import org.slf4j.LoggerFactory;
  * squares must beat the drift, and the drift persistence (a trend estimated on the past is worth
  * serving only where it was clearly there: on a random walk or a price it costs more than it gains
  * as often as not). Where the target may wander, persistence is served unless the best beats it by
- * {@link #WANDERING_STANDARD_ERRORS} standard errors. And persistence is served unless the best of
- * all the forms tried beats it by more than the best of that many would by luck, at the same level
- * ({@link SuperiorAbility}: on a few dozen windows the best of a hundred forms beats persistence by
- * two of its own standard errors now and then when none is better). The final model is then trained
- * by {@link TrainingRun} in the chosen form, with as many members as the remaining budget allows.
+ * {@link #WANDERING_STANDARD_ERRORS} standard errors, and unless the best of all the forms tried
+ * beats it by more than the best of that many would by luck, at the same level ({@link
+ * SuperiorAbility}: on a few dozen windows the best of a hundred forms beats persistence by two of
+ * its own standard errors now and then when none is better). Where the target clearly reverts to
+ * its seasonal mean, persistence is not the forecast to guard (the Dickey-Fuller test has already
+ * found what it misses), and the test is reported, not applied. The final model is then trained by
+ * {@link TrainingRun} in the chosen form, with as many members as the remaining budget allows.
  */
 public final class Selection {
 
@@ -288,9 +290,10 @@ public final class Selection {
    * networks cost of the budget in reference seconds ({@link TrainingCost}), the target's
    * Dickey-Fuller statistic ({@link #dickeyFuller}), the margin a level target had to win by, the
    * standard errors by which persistence had to be beaten, the p-value of Hansen's test that the
-   * best of the forms tried beats persistence ({@link SuperiorAbility}; below the level of those
-   * standard errors, or persistence is served), and how many times each member of the final model
-   * is trained (once per horizon and backtest fold), which the budget paid for.
+   * best of the forms tried beats persistence ({@link SuperiorAbility}; where the target may
+   * wander, below the level of those standard errors, or persistence is served), and how many times
+   * each member of the final model is trained (once per horizon and backtest fold), which the
+   * budget paid for.
    */
   public record Result(
       ModelSpec spec,
@@ -502,7 +505,9 @@ public final class Selection {
           superior.candidates(),
           superior.describe());
     }
-    if (chosen != persistence && !beatsPersistence(superior.p(), persistenceErrors)) {
+    if (mayWander(dickeyFuller)
+        && chosen != persistence
+        && !beatsPersistence(superior.p(), persistenceErrors)) {
       LOG.info(
           "{}: persistence served: {} beats it on the origins, but by no more than the best of"
               + " {} forms tried would by luck (Hansen's test on {} windows: {}, not below {})",
@@ -604,7 +609,7 @@ public final class Selection {
    * Whether the best of the forms tried beats persistence by more than the best of that many would
    * by luck: whether the p-value of Hansen's test on the origins' windows ({@link SuperiorAbility})
    * is below the level of {@code standardErrors} for one comparison ({@link
-   * SuperiorAbility#levelOf}).
+   * SuperiorAbility#levelOf}). Applied where the target may wander ({@link #mayWander}) only.
    */
   public static boolean beatsPersistence(double superiorAbilityP, double standardErrors) {
     return superiorAbilityP < SuperiorAbility.levelOf(standardErrors);
@@ -895,7 +900,7 @@ public final class Selection {
    * Whether a target of this {@link #dickeyFuller} statistic may wander, as a random walk or a
    * price does: it is not below {@link #MEAN_REVERTING_BELOW} (or could not be computed).
    */
-  static boolean mayWander(double dickeyFuller) {
+  public static boolean mayWander(double dickeyFuller) {
     return !(dickeyFuller < MEAN_REVERTING_BELOW);
   }
 
