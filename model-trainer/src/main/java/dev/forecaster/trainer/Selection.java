@@ -495,7 +495,7 @@ public final class Selection {
     if (behind != null) {
       LOG.info(
           "{}: persistence is {} behind the best candidate on the origins ({} standard errors; it"
-              + " is served within {}; Hansen's test, for the best of {} forms tried: {})",
+              + " is served within {}; Hansen's test, for the best of {} forms tried: {}{})",
           template.name(),
           String.format(Locale.ROOT, "%.4f", behind[0]),
           behind[1] > 0
@@ -503,7 +503,8 @@ public final class Selection {
               : "infinitely many (the same on every window)",
           persistenceErrors,
           superior.candidates(),
-          superior.describe());
+          superior.describe(),
+          mayWander(dickeyFuller) ? "" : ", reported, not applied: the target reverts");
     }
     if (mayWander(dickeyFuller)
         && chosen != persistence
@@ -617,7 +618,8 @@ public final class Selection {
 
   /**
    * The one-sided level of a rule "beaten by {@code standardErrors} standard errors" for one
-   * comparison, at which Hansen's test must reject too ({@link #beatsPersistence}).
+   * comparison, at which Hansen's test must reject too where the target may wander ({@link
+   * #beatsPersistence}).
    */
   public static double levelOf(double standardErrors) {
     return SuperiorAbility.levelOf(standardErrors);
