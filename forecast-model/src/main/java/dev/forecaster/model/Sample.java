@@ -24,4 +24,9 @@ public record Sample(
   public String key() {
     return seriesId + "@" + targetDay;
   }
+
+  /** The target day of a {@link #key}, as its ISO text (which sorts as the days do). */
+  public static String targetDayOfKey(String key) {
+    return key.substring(key.lastIndexOf('@') + 1);
+  }
 }

@@ -1,5 +1,6 @@
 package dev.forecaster.trainer;
 
+import dev.forecaster.model.Sample;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -24,9 +25,9 @@ import org.apache.commons.math3.distribution.NormalDistribution;
  * benchmark is not recentred, and so cannot make the best look lucky).
  *
  * <p>Candidates are scored on the benchmark's windows that all of them forecast ({@link
- * dev.forecaster.model.Sample#key}s, {@code series@yyyy-mm-dd}); one that forecast fewer than
- * {@link #COVERAGE} of them (a longer window that a gap cuts) is left out rather than shrink every
- * other's windows, and one with an error that is not a finite number is never better.
+ * Sample#key}s, {@code series@yyyy-mm-dd}); one that forecast fewer than {@link #COVERAGE} of them
+ * (a longer window that a gap cuts) is left out rather than shrink every other's windows, and one
+ * with an error that is not a finite number is never better.
  */
 final class SuperiorAbility {
 
@@ -91,7 +92,7 @@ final class SuperiorAbility {
     TreeMap<String, List<String>> byDay = new TreeMap<>();
     for (String key : benchmark.keySet()) {
       if (tested.stream().allMatch(c -> c.containsKey(key))) {
-        byDay.computeIfAbsent(day(key), d -> new ArrayList<>()).add(key);
+        byDay.computeIfAbsent(Sample.targetDayOfKey(key), d -> new ArrayList<>()).add(key);
       }
     }
     int days = byDay.size();
@@ -211,10 +212,5 @@ final class SuperiorAbility {
 
   private static long covered(Map<String, Double> benchmark, Map<String, Double> candidate) {
     return benchmark.keySet().stream().filter(candidate::containsKey).count();
-  }
-
-  /** A window key's day ({@code series@yyyy-mm-dd}): ISO days sort as strings. */
-  private static String day(String key) {
-    return key.substring(key.lastIndexOf('@') + 1);
   }
 }
