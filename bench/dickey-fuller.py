@@ -4,7 +4,8 @@ part of generated and shipped series: below Selection.MEAN_REVERTING_BELOW (-5) 
 no margin over a change target (docs/BENCHMARKS.md). Only the training part is read.
 
 The change of each reading is regressed on the previous reading, a constant, the day of year's sine
-and cosine and LAGS changes before (default 7); the statistic is the previous reading's t.
+and cosine (only where the readings span a whole year) and LAGS changes before (default 7); the
+statistic is the previous reading's t.
 
     ./forecast generate --kind KIND --days 1500 --seed S --output DIR/KIND-S.csv   (for each)
     /usr/bin/python3 bench/dickey-fuller.py DIR [LAGS]          (needs numpy; DIR/new-york.csv if there)
@@ -17,9 +18,10 @@ def statistic(days, y, lags):
     y = np.asarray(y)
     d = np.diff(y)
     angle = np.array([x.timetuple().tm_yday for x in days]) * 2 * np.pi / 365.25
+    seasonal = (days[-1] - days[0]).days >= 364  # every day of the year seen
     rows, changes = [], []
     for i in range(lags + 1, len(y)):
-        rows.append([1.0, y[i - 1], np.sin(angle[i]), np.cos(angle[i])]
+        rows.append([1.0, y[i - 1]] + ([np.sin(angle[i]), np.cos(angle[i])] if seasonal else [])
                     + [d[i - 1 - j] for j in range(1, lags + 1)])
         changes.append(d[i - 1])
     x, t = np.array(rows), np.array(changes)

@@ -237,6 +237,7 @@ public final class TrainCommand implements Callable<Integer> {
                           .contains(true)
                       ? ""
                       : "; a change target is not shifted")
+                  + "; no simpler form is preferred within noise but persistence"
               : "the target may wander, as a random walk or a price does");
       boolean beats =
           Selection.beatsPersistence(sel.superiorAbilityP(), sel.persistenceStandardErrors());

@@ -250,7 +250,9 @@ class TrainCommandTest {
         .contains(
             "a level target had to beat a change target by 0% and any model persistence by 1"
                 + " standard error(s) (Dickey-Fuller statistic -")
-        .contains("the target reverts to its seasonal mean; a change target is not shifted");
+        .contains(
+            "the target reverts to its seasonal mean; a change target is not shifted; no simpler"
+                + " form is preferred within noise but persistence)");
     assertThat(selection.get("candidates"))
         .filteredOn(c -> !c.get("transform").asText().equals("level"))
         .isNotEmpty()
