@@ -99,7 +99,8 @@ public final class TrainerCommand implements Callable<Integer> {
         description =
             "One round now, then exit (for a scheduler of your own: cron, a Kubernetes CronJob):"
                 + " exit status 0 when the round came to a decision, published or not, 1 when it"
-                + " failed. No drift trigger and no metrics endpoint.")
+                + " failed. No drift trigger, no metrics endpoint and no retry: their flags are"
+                + " refused with it.")
     boolean once;
   }
 
@@ -322,9 +323,30 @@ public final class TrainerCommand implements Callable<Integer> {
     return command.settings();
   }
 
+  /** Flags of the long-running service that one round (--once) has no use for. */
+  static final List<String> ONLY_FOR_THE_SERVICE =
+      List.of(
+          "--metrics-port",
+          "--metrics-host",
+          "--drift-window",
+          "--drift-margin",
+          "--drift-cooldown",
+          "--no-drift",
+          "--retry-backoff");
+
   TrainerService.Settings settings() {
-    if (!when.once && spec.commandLine().getParseResult().hasMatchedOption("--reason")) {
+    CommandLine.ParseResult given = spec.commandLine().getParseResult();
+    if (!when.once && given.hasMatchedOption("--reason")) {
       throw new ParameterException(spec.commandLine(), "--reason goes with --once");
+    }
+    List<String> notForOneRound =
+        ONLY_FOR_THE_SERVICE.stream().filter(given::hasMatchedOption).toList();
+    if (when.once && !notForOneRound.isEmpty()) {
+      throw new ParameterException(
+          spec.commandLine(),
+          String.join(", ", notForOneRound)
+              + " not with --once: one round has no metrics endpoint, no drift trigger and no"
+              + " retry (the scheduler that runs it decides when to run it again)");
     }
     try {
       TrainingPreset defaults =

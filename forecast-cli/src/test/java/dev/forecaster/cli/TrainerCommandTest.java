@@ -10,7 +10,9 @@ import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -74,6 +76,28 @@ class TrainerCommandTest {
         .isInstanceOf(CommandLine.ParameterException.class)
         .hasMessageContaining("--reason goes with --once");
     assertThat(parse("--once", "--reason", "nightly cron").template().name()).isEqualTo("weather");
+    // the service's own flags are refused with one round, not ignored
+    assertThatThrownBy(() -> parse("--once", "--metrics-port", "9999", "--no-drift"))
+        .isInstanceOf(CommandLine.ParameterException.class)
+        .hasMessageContaining("--metrics-port, --no-drift not with --once");
+    Map<String, String> values =
+        Map.of(
+            "--metrics-port", "9999",
+            "--metrics-host", "0.0.0.0",
+            "--drift-window", "10",
+            "--drift-margin", "0.5",
+            "--drift-cooldown", "2h",
+            "--retry-backoff", "5m");
+    for (String flag : TrainerCommand.ONLY_FOR_THE_SERVICE) {
+      List<String> flags = new ArrayList<>(List.of("--once", flag));
+      if (values.containsKey(flag)) {
+        flags.add(values.get(flag));
+      }
+      assertThatThrownBy(() -> parse(flags.toArray(String[]::new)))
+          .as(flag)
+          .hasMessageContaining(flag + " not with --once");
+      assertThat(parse(flags.subList(1, flags.size()).toArray(String[]::new))).isNotNull();
+    }
   }
 
   @Test
