@@ -238,6 +238,31 @@ class ToolsITCase {
         .doesNotContain("IllegalArgumentException"); // what to check, not the exception's class
     assertThat(new DecisionLog(state.resolve("decisions.jsonl")).last())
         .hasValueSatisfying(r -> assertThat(r.decision()).isEqualTo("failed"));
+
+    // a topic of records that are not readings: the message counts them and says so
+    broker.createTopic("once-garbage", 1, Map.of());
+    Properties p = new Properties();
+    p.put("bootstrap.servers", broker.bootstrapServers());
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+      for (int i = 0; i < 3; i++) {
+        producer
+            .send(
+                new ProducerRecord<>(
+                    "once-garbage", key(), "not avro".getBytes(StandardCharsets.UTF_8)))
+            .get();
+      }
+    }
+    CliRun garbage = new CliRun();
+    assertThat(
+            garbage.run(
+                Stream.concat(trainer.stream(), Stream.of("--readings-topic", "once-garbage"))
+                    .toArray(String[]::new)))
+        .isEqualTo(1);
+    assertThat(garbage.out.toString())
+        .contains(
+            "no readings to train on: none of the 3 records of once-garbage could be decoded as a"
+                + " reading");
   }
 
   @Test
