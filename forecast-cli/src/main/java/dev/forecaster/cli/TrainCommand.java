@@ -170,6 +170,7 @@ public final class TrainCommand implements Callable<Integer> {
           readingsTopic,
           read.records(),
           read.undecodable());
+      read.requireSomeDecoded(readingsTopic);
       printLeftOut(out, read.history());
       return read.history();
     }

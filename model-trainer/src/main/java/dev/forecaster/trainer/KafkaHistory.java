@@ -22,7 +22,25 @@ public final class KafkaHistory {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaHistory.class);
 
   /** What a read gave: the history, and how many records could not be decoded (skipped). */
-  public record Read(History history, long records, long undecodable) {}
+  public record Read(History history, long records, long undecodable) {
+
+    /**
+     * Fails where the topic held records and none decoded as a reading: a history that is not empty
+     * but of something else, which "no readings" alone would not tell.
+     *
+     * @throws TrainingDataException naming the topic and the count
+     */
+    public Read requireSomeDecoded(String topic) {
+      if (records > 0 && undecodable == records) {
+        throw new TrainingDataException(
+            String.format(
+                "no readings to train on: none of the %d records of %s could be decoded as a"
+                    + " reading (records of another schema or another topic's?)",
+                records, topic));
+      }
+      return this;
+    }
+  }
 
   private KafkaHistory() {}
 

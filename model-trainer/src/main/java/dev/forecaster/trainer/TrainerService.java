@@ -459,13 +459,7 @@ public final class TrainerService implements AutoCloseable {
             "the trainer is stopping: round abandoned, nothing published (" + e.getMessage() + ")");
       }
       record.historyReadings(read.history().readingsCarrying(settings.template().features()));
-      if (read.history().readings() == 0 && read.undecodable() > 0) {
-        throw new TrainingDataException(
-            String.format(
-                "no readings to train on: none of the %d records of %s could be decoded as a"
-                    + " reading (records of another schema or another topic's?)",
-                read.records(), settings.readingsTopic()));
-      }
+      read.requireSomeDecoded(settings.readingsTopic());
       checkNotStopping();
       TrainingRun.Request request =
           TrainingRun.Request.publish(

@@ -1,11 +1,13 @@
 package dev.forecaster.trainer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.forecaster.avro.ModelUpdate;
 import dev.forecaster.avro.Reading;
 import dev.forecaster.kafka.LocalKafkaBroker;
 import dev.forecaster.model.Architecture;
+import dev.forecaster.model.History;
 import dev.forecaster.model.ModelArtifact;
 import dev.forecaster.model.ModelSpec;
 import dev.forecaster.schemas.Codecs;
@@ -151,6 +153,14 @@ class ChampionChallengerITCase {
     assertThat(read.records()).isEqualTo(readings.size() + 1);
     assertThat(read.undecodable()).isEqualTo(1);
     assertThat(read.history().bySeries().get("Seattle")).containsExactlyElementsOf(readings);
+    // one record of something else among readings is skipped; a topic of nothing else is named
+    assertThat(read.requireSomeDecoded("readings-history")).isSameAs(read);
+    assertThatThrownBy(
+            () -> new KafkaHistory.Read(History.of(List.of()), 3, 3).requireSomeDecoded("models"))
+        .isInstanceOf(TrainingDataException.class)
+        .hasMessage(
+            "no readings to train on: none of the 3 records of models could be decoded as a"
+                + " reading (records of another schema or another topic's?)");
   }
 
   @Test
