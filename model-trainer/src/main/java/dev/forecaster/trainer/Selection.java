@@ -294,10 +294,11 @@ public final class Selection {
    * networks cost of the budget in reference seconds ({@link TrainingCost}), the target's
    * Dickey-Fuller statistic ({@link #dickeyFuller}), the margin a level target had to win by, the
    * standard errors by which persistence had to be beaten, the p-value of Hansen's test that the
-   * best of the forms tried beats persistence ({@link SuperiorAbility}; where the target may
-   * wander, below the level of those standard errors, or persistence is served), and how many times
-   * each member of the final model is trained (once per horizon and backtest fold), which the
-   * budget paid for.
+   * best of the forms tried beats persistence ({@link SuperiorAbility}: the bootstrap's, or with
+   * 200 windows or more Bonferroni's upper bound where that is already below the level; where the
+   * target may wander, below the level of those standard errors, or persistence is served), and how
+   * many times each member of the final model is trained (once per horizon and backtest fold),
+   * which the budget paid for.
    */
   public record Result(
       ModelSpec spec,

@@ -54,8 +54,8 @@ final class SuperiorAbility {
    *
    * @param how how the p-value was found: {@code "bootstrap"}, {@code "bonferroni"} (an upper
    *     bound, below the level), {@code "none better"} (no candidate better on average: 1), {@code
-   *     "too few windows"} (under two: 1) or {@code "better on every window"} (by the same gain on
-   *     every window: 0)
+   *     "too few windows"} (under two in common, or no candidate forecast {@link #COVERAGE} of
+   *     them: 1) or {@code "better on every window"} (by the same gain on every window: 0)
    */
   record Outcome(double statistic, int windows, int candidates, int tested, double p, String how) {
 
@@ -125,7 +125,7 @@ final class SuperiorAbility {
       sd[c] = Math.sqrt(Math.max(0, (squares - n * mean[c] * mean[c]) / (n - 1)));
       if (!Double.isFinite(mean[c]) || !Double.isFinite(sd[c])) {
         never[c] = true; // an error that is not a number never makes a candidate better
-      } else if (sd[c] <= 1e-12 * Math.abs(mean[c]) || sd[c] == 0) {
+      } else if (sd[c] <= 1e-12 * Math.abs(mean[c])) { // sd 0 included
         if (mean[c] > 0) { // better on every window by the same: no luck can do that
           return new Outcome(Double.POSITIVE_INFINITY, n, k, t, 0, "better on every window");
         }

@@ -145,6 +145,16 @@ class SuperiorAbilityTest {
         SuperiorAbility.test(benchmark, candidates, SuperiorAbility.levelOf(2), 1, 1);
     assertThat(o.tested()).isEqualTo(22);
     assertThat(o.p()).isGreaterThan(SuperiorAbility.levelOf(2));
+    // beside one that is better, they change nothing: its statistic, and a p below the level
+    Map<String, Double> better = errors(random, 100, 0.5);
+    List<Map<String, Double>> withBetter = new ArrayList<>(candidates);
+    withBetter.add(better);
+    SuperiorAbility.Outcome alone =
+        SuperiorAbility.test(benchmark, List.of(better), SuperiorAbility.levelOf(2), 1, 1);
+    SuperiorAbility.Outcome among =
+        SuperiorAbility.test(benchmark, withBetter, SuperiorAbility.levelOf(2), 1, 1);
+    assertThat(among.statistic()).isFinite().isGreaterThanOrEqualTo(alone.statistic());
+    assertThat(among.p()).isLessThan(SuperiorAbility.levelOf(2));
 
     // one window in common: nothing can be told, the benchmark stays
     Map<String, Double> one = Map.of("s@" + DAY, 0.0);
